@@ -1,0 +1,254 @@
+//! `pipelines.ron`: the render passes and pipelines a crate wants generated.
+//!
+//! ```ron
+//! (
+//!     render_passes: { "output": (color: Target, load: Load, store: Store) },
+//!     pipelines: {
+//!         "texture": (
+//!             pass: "output",
+//!             vertex: "quad.vert",
+//!             fragment: "texture.frag",
+//!             blend: Premultiplied,
+//!             instance_inputs: ["dst", "uv_origin", "uv_axes", "alpha"],
+//!             sets: { 0: "Textured" },
+//!             variants: { "alpha": { "HAS_ALPHA": true }, "opaque": { "HAS_ALPHA": false } },
+//!         ),
+//!     },
+//! )
+//! ```
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::diag::{Diagnostic, Position};
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Manifest {
+    /// Macros defined for every GLSL shader.
+    #[serde(default)]
+    pub defines: BTreeMap<String, String>,
+    pub render_passes: BTreeMap<String, RenderPass>,
+    pub pipelines: BTreeMap<String, Pipeline>,
+}
+
+/// A render pass with one color attachment.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RenderPass {
+    pub color: ColorFormat,
+    #[serde(default)]
+    pub load: LoadOp,
+    #[serde(default)]
+    pub store: StoreOp,
+}
+
+/// The attachment's format class: `Target` takes the format of whatever the pass renders
+/// into, chosen when the render pass object is created; the others are fixed.
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+pub enum ColorFormat {
+    Target,
+    Rgba8Unorm,
+    Bgra8Unorm,
+    Rgba8Srgb,
+    Bgra8Srgb,
+    Rgb10A2Unorm,
+    Rgba16Float,
+}
+
+#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
+pub enum LoadOp {
+    #[default]
+    Load,
+    Clear,
+    DontCare,
+}
+
+#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
+pub enum StoreOp {
+    #[default]
+    Store,
+    DontCare,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Pipeline {
+    pub pass: String,
+    pub vertex: ShaderRef,
+    pub fragment: ShaderRef,
+    #[serde(default)]
+    pub blend: Blend,
+    #[serde(default)]
+    pub topology: Topology,
+    /// Vertices drawn per instance (4: a quad as a triangle strip).
+    #[serde(default = "default_vertices")]
+    pub vertices: u32,
+    /// Vertex-shader inputs that advance per instance; all others advance per vertex.
+    #[serde(default)]
+    pub instance_inputs: Vec<String>,
+    /// The descriptor sets the pipeline binds, by set number, each named: the name is the
+    /// generated Rust type, shared by every pipeline that names it.
+    #[serde(default)]
+    pub sets: BTreeMap<u32, String>,
+    /// Named variants, each a value for some specialization constants (by name).
+    #[serde(default)]
+    pub variants: BTreeMap<String, BTreeMap<String, SpecValue>>,
+}
+
+fn default_vertices() -> u32 {
+    4
+}
+
+/// A shader stage: a file under the shader directory, optionally with the entry point
+/// (needed when a WGSL file has several for one stage) and extra GLSL macros.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(untagged)]
+pub enum ShaderRef {
+    File(String),
+    Detailed {
+        file: String,
+        #[serde(default)]
+        entry: Option<String>,
+        #[serde(default)]
+        defines: BTreeMap<String, String>,
+    },
+}
+
+impl ShaderRef {
+    pub fn file(&self) -> &str {
+        match self {
+            ShaderRef::File(f) | ShaderRef::Detailed { file: f, .. } => f,
+        }
+    }
+
+    pub fn entry(&self) -> Option<&str> {
+        match self {
+            ShaderRef::Detailed { entry, .. } => entry.as_deref(),
+            ShaderRef::File(_) => None,
+        }
+    }
+
+    pub fn defines(&self) -> Option<&BTreeMap<String, String>> {
+        match self {
+            ShaderRef::Detailed { defines, .. } => Some(defines),
+            ShaderRef::File(_) => None,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
+pub enum Blend {
+    /// Source replaces destination.
+    Replace,
+    /// `src + dst * (1 - src.a)`: Wayland's premultiplied alpha.
+    #[default]
+    Premultiplied,
+    /// `src * src.a + dst * (1 - src.a)`.
+    Straight,
+}
+
+#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
+pub enum Topology {
+    #[default]
+    TriangleStrip,
+    TriangleList,
+    TriangleFan,
+    LineList,
+    LineStrip,
+    PointList,
+}
+
+/// A specialization constant's value in a variant.
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq)]
+#[serde(untagged)]
+pub enum SpecValue {
+    Bool(bool),
+    Int(i64),
+    Float(f64),
+}
+
+/// The manifest with its text, so later checks can point into it.
+pub struct Loaded {
+    pub path: PathBuf,
+    pub text: String,
+    pub manifest: Manifest,
+}
+
+impl Loaded {
+    pub fn parse(path: &Path, text: String) -> Result<Loaded, Diagnostic> {
+        let options = ron::Options::default();
+        match options.from_str::<Manifest>(&text) {
+            Ok(manifest) => Ok(Loaded {
+                path: path.to_path_buf(),
+                text,
+                manifest,
+            }),
+            Err(e) => Err(Diagnostic::error(
+                path,
+                Position {
+                    line: e.span.start.line as u32,
+                    column: e.span.start.col as u32,
+                },
+                e.code.to_string(),
+            )),
+        }
+    }
+
+    /// An error pointing at `needle` inside the entry `"key"` (a pipeline or render pass),
+    /// or at the entry itself when the needle is not found.
+    pub fn error_at(&self, key: &str, needle: &str, message: impl Into<String>) -> Diagnostic {
+        Diagnostic::error(&self.path, self.locate(key, needle), message)
+    }
+
+    pub fn warning_at(&self, key: &str, needle: &str, message: impl Into<String>) -> Diagnostic {
+        Diagnostic::warning(&self.path, self.locate(key, needle), message)
+    }
+
+    /// RON gives no spans for values, so positions are found in the text: the quoted key,
+    /// then the first occurrence of the needle after it.
+    fn locate(&self, key: &str, needle: &str) -> Position {
+        let quoted = format!("\"{key}\"");
+        let Some(start) = self.text.find(&quoted) else {
+            return Position::START;
+        };
+        let offset = if needle.is_empty() {
+            start
+        } else {
+            self.text[start..]
+                .find(needle)
+                .map_or(start, |found| start + found)
+        };
+        Position::of_offset(&self.text, offset)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn syntax_errors_carry_the_ron_position() {
+        let text = "(\n  render_passes: {},\n  pipelines: { \"a\": (pass: 3) },\n)".to_string();
+        let error = Loaded::parse(Path::new("p.ron"), text).err().unwrap();
+        assert_eq!(error.position.line, 3);
+        assert!(error.message.contains("string"), "{}", error.message);
+    }
+
+    #[test]
+    fn shader_refs_are_strings_or_structs() {
+        let text = r#"(
+            render_passes: { "o": (color: Target) },
+            pipelines: { "p": (pass: "o", vertex: "a.vert",
+                fragment: (file: "b.wgsl", entry: "fs")) },
+        )"#;
+        let loaded = Loaded::parse(Path::new("p.ron"), text.into()).unwrap();
+        let p = &loaded.manifest.pipelines["p"];
+        assert_eq!(p.vertex.file(), "a.vert");
+        assert_eq!(p.fragment.entry(), Some("fs"));
+        assert_eq!(p.blend, Blend::Premultiplied);
+        assert_eq!(p.vertices, 4);
+    }
+}

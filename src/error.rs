@@ -1,0 +1,50 @@
+//! The one error type of the runtime: a variant per failure a caller can act on.
+
+use ash::vk;
+
+/// Everything that can go wrong in vkcompose's runtime.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("the Vulkan loader could not be loaded: {0}")]
+    Loading(#[from] ash::LoadingError),
+    #[error("the Khronos validation layer was requested but is not installed (Debian: vulkan-validationlayers)")]
+    ValidationLayerMissing,
+    #[error("Vulkan {found} is older than the 1.2 vkcompose needs")]
+    VersionTooOld { found: String },
+    #[error("no suitable Vulkan device: {0}")]
+    NoDevice(String),
+    #[error("out of {0} memory")]
+    OutOfMemory(&'static str),
+    #[error("the Vulkan device was lost")]
+    DeviceLost,
+    #[error("no memory type with {wanted:?} among the types {allowed:#b} allows")]
+    NoMemoryType {
+        allowed: u32,
+        wanted: vk::MemoryPropertyFlags,
+    },
+    #[error("{call} failed: {result}")]
+    Vulkan {
+        call: &'static str,
+        result: vk::Result,
+    },
+    #[error("invalid argument: {0}")]
+    InvalidArgument(String),
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Adds the name of the failing call to a raw `VkResult`.
+pub(crate) trait VkResultExt<T> {
+    fn or_vk(self, call: &'static str) -> Result<T>;
+}
+
+impl<T> VkResultExt<T> for std::result::Result<T, vk::Result> {
+    fn or_vk(self, call: &'static str) -> Result<T> {
+        self.map_err(|result| match result {
+            vk::Result::ERROR_OUT_OF_DEVICE_MEMORY => Error::OutOfMemory("device"),
+            vk::Result::ERROR_OUT_OF_HOST_MEMORY => Error::OutOfMemory("host"),
+            vk::Result::ERROR_DEVICE_LOST => Error::DeviceLost,
+            result => Error::Vulkan { call, result },
+        })
+    }
+}

@@ -1,0 +1,255 @@
+//! The Vulkan instance: loads the loader at run time, requires Vulkan 1.2, and forwards
+//! validation and driver messages to `tracing` through `VK_EXT_debug_utils`. Error-severity
+//! messages are also counted, so tests can fail on any validation error.
+
+use std::ffi::{c_void, CStr};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+use ash::{ext, vk};
+
+use crate::error::{Result, VkResultExt};
+
+const VALIDATION_LAYER: &CStr = c"VK_LAYER_KHRONOS_validation";
+
+/// How to create the instance.
+#[derive(Clone, Debug, Default)]
+pub struct InstanceOptions {
+    /// Enable the Khronos validation layer. Also turned on by `VKCOMPOSE_VALIDATION=1`.
+    pub validation: bool,
+}
+
+/// Validation messages seen so far.
+#[derive(Debug, Default)]
+pub struct MessageLog {
+    errors: AtomicUsize,
+    recent: Mutex<Vec<String>>,
+}
+
+impl MessageLog {
+    /// Error-severity messages since the instance was created.
+    pub fn error_count(&self) -> usize {
+        self.errors.load(Ordering::SeqCst)
+    }
+
+    /// The error messages, oldest first (at most the last 64).
+    pub fn errors(&self) -> Vec<String> {
+        self.recent.lock().map(|r| r.clone()).unwrap_or_default()
+    }
+
+    fn record_error(&self, message: String) {
+        self.errors.fetch_add(1, Ordering::SeqCst);
+        if let Ok(mut recent) = self.recent.lock() {
+            if recent.len() == 64 {
+                recent.remove(0);
+            }
+            recent.push(message);
+        }
+    }
+}
+
+/// A Vulkan instance. Cheap to clone; destroyed when the last clone (and every device made
+/// from it) is dropped.
+#[derive(Clone)]
+pub struct Instance {
+    pub(crate) shared: Arc<InstanceShared>,
+}
+
+pub(crate) struct InstanceShared {
+    pub entry: ash::Entry,
+    pub raw: ash::Instance,
+    pub api_version: u32,
+    debug: Option<(ext::debug_utils::Instance, vk::DebugUtilsMessengerEXT)>,
+    /// Owned here because the messenger callback holds a raw pointer to it.
+    log: Arc<MessageLog>,
+}
+
+impl Instance {
+    pub fn new(options: &InstanceOptions) -> Result<Instance> {
+        // SAFETY: loading the system's Vulkan loader runs its initialisation code; that is the
+        // documented way to use a system Vulkan and has no further preconditions.
+        let entry = unsafe { ash::Entry::load()? };
+        let api_version = instance_version(&entry)?;
+        let validation = options.validation || env_flag("VKCOMPOSE_VALIDATION");
+        let available_layers = enumerate_layers(&entry)?;
+        if validation && !available_layers.iter().any(|l| l.as_c_str() == VALIDATION_LAYER) {
+            return Err(crate::Error::ValidationLayerMissing);
+        }
+        let has_debug_utils = enumerate_extensions(&entry)?
+            .iter()
+            .any(|e| e.as_c_str() == ext::debug_utils::NAME);
+
+        let mut layers = Vec::new();
+        if validation {
+            layers.push(VALIDATION_LAYER.as_ptr());
+        }
+        let mut extensions = Vec::new();
+        if has_debug_utils {
+            extensions.push(ext::debug_utils::NAME.as_ptr());
+        }
+        let app = vk::ApplicationInfo::default()
+            .application_name(c"vkcompose")
+            .engine_name(c"vkcompose")
+            .api_version(api_version);
+        let log = Arc::new(MessageLog::default());
+        let mut messenger_info = messenger_info(&log);
+        let mut info = vk::InstanceCreateInfo::default()
+            .application_info(&app)
+            .enabled_layer_names(&layers)
+            .enabled_extension_names(&extensions);
+        if has_debug_utils {
+            // Chained so that messages from vkCreateInstance itself are reported too.
+            info = info.push_next(&mut messenger_info);
+        }
+        // SAFETY: every pointer in `info` refers to locals that outlive the call.
+        let raw = unsafe { entry.create_instance(&info, None) }.or_vk("vkCreateInstance")?;
+        let debug = if has_debug_utils {
+            let loader = ext::debug_utils::Instance::new(&entry, &raw);
+            let messenger_info = self::messenger_info(&log);
+            // SAFETY: the callback's user data points into `log`, which the instance owns and
+            // drops only after destroying the messenger.
+            match unsafe { loader.create_debug_utils_messenger(&messenger_info, None) } {
+                Ok(messenger) => Some((loader, messenger)),
+                Err(e) => {
+                    tracing::warn!("debug messenger unavailable: {e}");
+                    None
+                }
+            }
+        } else {
+            None
+        };
+        tracing::debug!(
+            "Vulkan instance {}.{}, validation {}",
+            vk::api_version_major(api_version),
+            vk::api_version_minor(api_version),
+            if validation { "on" } else { "off" }
+        );
+        Ok(Instance {
+            shared: Arc::new(InstanceShared {
+                entry,
+                raw,
+                api_version,
+                debug,
+                log,
+            }),
+        })
+    }
+
+    /// The validation messages this instance has received.
+    pub fn messages(&self) -> &MessageLog {
+        &self.shared.log
+    }
+
+    /// The negotiated API version (`VK_MAKE_API_VERSION` encoding).
+    pub fn api_version(&self) -> u32 {
+        self.shared.api_version
+    }
+
+    pub fn raw(&self) -> &ash::Instance {
+        &self.shared.raw
+    }
+}
+
+impl Drop for InstanceShared {
+    fn drop(&mut self) {
+        // SAFETY: devices hold an `Arc` to this, so none is alive; the messenger belongs to
+        // this instance.
+        unsafe {
+            if let Some((loader, messenger)) = self.debug.take() {
+                loader.destroy_debug_utils_messenger(messenger, None);
+            }
+            self.raw.destroy_instance(None);
+        }
+    }
+}
+
+fn env_flag(name: &str) -> bool {
+    std::env::var(name).is_ok_and(|v| !v.is_empty() && v != "0")
+}
+
+fn instance_version(entry: &ash::Entry) -> Result<u32> {
+    // SAFETY: a plain query with no arguments.
+    let version = unsafe { entry.try_enumerate_instance_version() }
+        .or_vk("vkEnumerateInstanceVersion")?
+        .unwrap_or(vk::API_VERSION_1_0);
+    if version < vk::API_VERSION_1_2 {
+        return Err(crate::Error::VersionTooOld {
+            found: format!(
+                "{}.{}",
+                vk::api_version_major(version),
+                vk::api_version_minor(version)
+            ),
+        });
+    }
+    Ok(version.min(vk::API_VERSION_1_3))
+}
+
+fn enumerate_layers(entry: &ash::Entry) -> Result<Vec<std::ffi::CString>> {
+    // SAFETY: a plain query; the returned structs are copied out.
+    let layers = unsafe { entry.enumerate_instance_layer_properties() }
+        .or_vk("vkEnumerateInstanceLayerProperties")?;
+    Ok(layers
+        .iter()
+        .filter_map(|l| l.layer_name_as_c_str().ok().map(CStr::to_owned))
+        .collect())
+}
+
+fn enumerate_extensions(entry: &ash::Entry) -> Result<Vec<std::ffi::CString>> {
+    // SAFETY: a plain query; the returned structs are copied out.
+    let extensions = unsafe { entry.enumerate_instance_extension_properties(None) }
+        .or_vk("vkEnumerateInstanceExtensionProperties")?;
+    Ok(extensions
+        .iter()
+        .filter_map(|e| e.extension_name_as_c_str().ok().map(CStr::to_owned))
+        .collect())
+}
+
+fn messenger_info(log: &Arc<MessageLog>) -> vk::DebugUtilsMessengerCreateInfoEXT<'static> {
+    vk::DebugUtilsMessengerCreateInfoEXT::default()
+        .message_severity(
+            vk::DebugUtilsMessageSeverityFlagsEXT::ERROR
+                | vk::DebugUtilsMessageSeverityFlagsEXT::WARNING
+                | vk::DebugUtilsMessageSeverityFlagsEXT::INFO,
+        )
+        .message_type(
+            vk::DebugUtilsMessageTypeFlagsEXT::GENERAL
+                | vk::DebugUtilsMessageTypeFlagsEXT::VALIDATION
+                | vk::DebugUtilsMessageTypeFlagsEXT::PERFORMANCE,
+        )
+        .pfn_user_callback(Some(on_message))
+        .user_data(Arc::as_ptr(log) as *mut c_void)
+}
+
+unsafe extern "system" fn on_message(
+    severity: vk::DebugUtilsMessageSeverityFlagsEXT,
+    kind: vk::DebugUtilsMessageTypeFlagsEXT,
+    data: *const vk::DebugUtilsMessengerCallbackDataEXT<'_>,
+    user_data: *mut c_void,
+) -> vk::Bool32 {
+    // SAFETY: Vulkan passes valid callback data for the duration of the call.
+    let message = unsafe { data.as_ref() }
+        .and_then(|d| message_text(d))
+        .unwrap_or_default();
+    if severity.contains(vk::DebugUtilsMessageSeverityFlagsEXT::ERROR) {
+        tracing::error!(?kind, "{message}");
+        // SAFETY: `user_data` is the `MessageLog` the instance keeps alive while the
+        // messenger exists.
+        if let Some(log) = unsafe { (user_data as *const MessageLog).as_ref() } {
+            log.record_error(message);
+        }
+    } else if severity.contains(vk::DebugUtilsMessageSeverityFlagsEXT::WARNING) {
+        tracing::warn!(?kind, "{message}");
+    } else {
+        tracing::debug!(?kind, "{message}");
+    }
+    vk::FALSE
+}
+
+fn message_text(data: &vk::DebugUtilsMessengerCallbackDataEXT<'_>) -> Option<String> {
+    if data.p_message.is_null() {
+        return None;
+    }
+    // SAFETY: a non-null `p_message` is a NUL-terminated string valid during the callback.
+    let message = unsafe { CStr::from_ptr(data.p_message) };
+    Some(message.to_string_lossy().into_owned())
+}

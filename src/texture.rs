@@ -1,0 +1,173 @@
+//! Textures: a 2D image, its view and its memory, with the image layout tracked so that
+//! recording code can insert the right barriers.
+
+use std::sync::atomic::{AtomicI32, Ordering};
+
+use ash::vk;
+
+use crate::device::Device;
+use crate::error::{Error, Result, VkResultExt};
+use crate::memory::Memory;
+
+/// What a texture is created for.
+#[derive(Clone, Copy, Debug)]
+pub struct TextureDesc {
+    pub width: u32,
+    pub height: u32,
+    pub format: vk::Format,
+    pub usage: vk::ImageUsageFlags,
+    /// Whether the alpha channel holds alpha. When not (XRGB-style formats), the view
+    /// swizzles alpha to one so shaders never read the undefined byte.
+    pub has_alpha: bool,
+}
+
+/// A 2D texture in device-local memory.
+pub struct Texture {
+    device: Device,
+    image: vk::Image,
+    view: vk::ImageView,
+    _memory: Memory,
+    desc: TextureDesc,
+    layout: AtomicI32,
+}
+
+impl Texture {
+    pub fn new(device: &Device, desc: TextureDesc) -> Result<Texture> {
+        if desc.width == 0 || desc.height == 0 {
+            return Err(Error::InvalidArgument(format!(
+                "a texture of {}x{} has no pixels",
+                desc.width, desc.height
+            )));
+        }
+        let raw = device.raw();
+        let info = vk::ImageCreateInfo::default()
+            .image_type(vk::ImageType::TYPE_2D)
+            .format(desc.format)
+            .extent(vk::Extent3D {
+                width: desc.width,
+                height: desc.height,
+                depth: 1,
+            })
+            .mip_levels(1)
+            .array_layers(1)
+            .samples(vk::SampleCountFlags::TYPE_1)
+            .tiling(vk::ImageTiling::OPTIMAL)
+            .usage(desc.usage)
+            .sharing_mode(vk::SharingMode::EXCLUSIVE)
+            .initial_layout(vk::ImageLayout::UNDEFINED);
+        // SAFETY: a valid create info for this device.
+        let image = unsafe { raw.create_image(&info, None) }.or_vk("vkCreateImage")?;
+        let destroy_image = || {
+            // SAFETY: the image was never used.
+            unsafe { raw.destroy_image(image, None) }
+        };
+        // SAFETY: `image` belongs to this device.
+        let requirements = unsafe { raw.get_image_memory_requirements(image) };
+        let memory = Memory::allocate(device, requirements, vk::MemoryPropertyFlags::DEVICE_LOCAL)
+            .inspect_err(|_| destroy_image())?;
+        // SAFETY: fresh memory of an allowed type, bound once at offset 0.
+        unsafe { raw.bind_image_memory(image, memory.raw, 0) }
+            .or_vk("vkBindImageMemory")
+            .inspect_err(|_| destroy_image())?;
+        let view = create_view(device, image, &desc).inspect_err(|_| destroy_image())?;
+        Ok(Texture {
+            device: device.clone(),
+            image,
+            view,
+            _memory: memory,
+            desc,
+            layout: AtomicI32::new(vk::ImageLayout::UNDEFINED.as_raw()),
+        })
+    }
+
+    pub fn width(&self) -> u32 {
+        self.desc.width
+    }
+
+    pub fn height(&self) -> u32 {
+        self.desc.height
+    }
+
+    pub fn format(&self) -> vk::Format {
+        self.desc.format
+    }
+
+    pub fn has_alpha(&self) -> bool {
+        self.desc.has_alpha
+    }
+
+    pub fn usage(&self) -> vk::ImageUsageFlags {
+        self.desc.usage
+    }
+
+    /// The raw image, for interop.
+    pub fn image(&self) -> vk::Image {
+        self.image
+    }
+
+    /// The raw view, for interop.
+    pub fn image_view(&self) -> vk::ImageView {
+        self.view
+    }
+
+    /// The layout the image will be in once all recorded work has executed.
+    pub fn layout(&self) -> vk::ImageLayout {
+        vk::ImageLayout::from_raw(self.layout.load(Ordering::Acquire))
+    }
+
+    /// Tells vkcompose that the caller moved the image to `layout` with its own commands
+    /// (as Skia's `updateImageLayout`).
+    ///
+    /// # Safety
+    /// The caller's commands that change the layout must execute before any work vkcompose
+    /// records afterwards that uses this texture, and must leave it in `layout`.
+    pub unsafe fn set_layout(&self, layout: vk::ImageLayout) {
+        self.layout.store(layout.as_raw(), Ordering::Release);
+    }
+
+    pub(crate) fn record_layout(&self, layout: vk::ImageLayout) {
+        self.layout.store(layout.as_raw(), Ordering::Release);
+    }
+}
+
+impl Drop for Texture {
+    fn drop(&mut self) {
+        // SAFETY: textures are dropped only after the GPU work using them completed.
+        unsafe {
+            self.device.raw().destroy_image_view(self.view, None);
+            self.device.raw().destroy_image(self.image, None);
+        }
+    }
+}
+
+fn create_view(device: &Device, image: vk::Image, desc: &TextureDesc) -> Result<vk::ImageView> {
+    let alpha = if desc.has_alpha {
+        vk::ComponentSwizzle::IDENTITY
+    } else {
+        vk::ComponentSwizzle::ONE
+    };
+    let info = vk::ImageViewCreateInfo::default()
+        .image(image)
+        .view_type(vk::ImageViewType::TYPE_2D)
+        .format(desc.format)
+        .components(vk::ComponentMapping {
+            r: vk::ComponentSwizzle::IDENTITY,
+            g: vk::ComponentSwizzle::IDENTITY,
+            b: vk::ComponentSwizzle::IDENTITY,
+            a: alpha,
+        })
+        .subresource_range(color_range());
+    // SAFETY: `image` is a live image of this device created with `desc.format`.
+    unsafe { device.raw().create_image_view(&info, None) }.or_vk("vkCreateImageView")
+}
+
+/// The one mip level and layer of a color texture.
+pub(crate) fn color_range() -> vk::ImageSubresourceRange {
+    vk::ImageSubresourceRange {
+        aspect_mask: vk::ImageAspectFlags::COLOR,
+        base_mip_level: 0,
+        level_count: 1,
+        base_array_layer: 0,
+        layer_count: 1,
+    }
+}
