@@ -13,8 +13,11 @@ layout(location = 0) out vec4 color;
 
 void main() {
     vec4 texel = texture(tex, uv);
-    if (!HAS_ALPHA) {
-        texel.a = 1.0;
+    // Branch on the constant itself: an operation on it (`!HAS_ALPHA`) would become an
+    // OpSpecConstantOp, which spirq 1.3 cannot evaluate for booleans.
+    if (HAS_ALPHA) {
+        color = texel * alpha;
+    } else {
+        color = vec4(texel.rgb, 1.0) * alpha;
     }
-    color = texel * alpha;
 }

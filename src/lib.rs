@@ -1,1 +1,44 @@
+//! # vkcompose
+//!
+//! A Vulkan renderer for Wayland compositors whose shaders are compiled, validated and
+//! reflected at build time: `pipelines.ron` and `shaders/` become the typed modules in
+//! [`shaders`], and a draw that misuses a pipeline does not compile.
+//!
+//! ```no_run
+//! use vkcompose::shaders::{passes, sets, solid, texture, Pipelines};
+//! # fn main() -> Result<(), vkcompose::Error> {
+//! let instance = vkcompose::Instance::new(&Default::default())?;
+//! let device = vkcompose::Device::new(&instance)?;
+//! let format = vkcompose::vk::Format::R8G8B8A8_UNORM;
+//! let pass = vkcompose::RenderPass::<passes::Output>::new(&device, format)?;
+//! let pipelines = Pipelines::new(&device, &pass, vkcompose::vk::PipelineCache::null())?;
+//! # Ok(()) }
+//! ```
 
+mod buffer;
+mod device;
+mod error;
+mod instance;
+mod memory;
+mod pipeline_build;
+pub mod pipelines;
+mod recorder;
+mod render_pass;
+mod sampler;
+mod texture;
+
+pub use ash::vk;
+pub use buffer::Buffer;
+pub use device::Device;
+pub use error::{Error, Result};
+pub use instance::{Instance, InstanceOptions, MessageLog};
+pub use recorder::{texel_size, Finished, PassRecorder, ReadbackId, Recorder};
+pub use render_pass::RenderPass;
+pub use sampler::{Filter, Sampler};
+pub use texture::{Texture, TextureDesc};
+
+/// vkcompose's own pipelines, generated at build time from `shaders/` and
+/// `pipelines.ron`.
+pub mod shaders {
+    include!(concat!(env!("OUT_DIR"), "/pipelines.rs"));
+}

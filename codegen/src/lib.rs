@@ -180,7 +180,14 @@ impl Builder {
         let mut run = Run::new(self);
         let result = run.execute();
         let inputs = run.inputs.iter().cloned().collect();
-        let diagnostics = Diagnostics(run.diagnostics);
+        // Two pipelines sharing a shader would otherwise report its problems twice.
+        let mut unique = Vec::new();
+        for d in run.diagnostics.drain(..) {
+            if !unique.contains(&d) {
+                unique.push(d);
+            }
+        }
+        let diagnostics = Diagnostics(unique);
         match result {
             Some(code) if !diagnostics.has_errors() => {
                 let path = self.resolved_out_dir().join(&self.output_name);

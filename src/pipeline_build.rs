@@ -1,0 +1,206 @@
+//! Building the Vulkan objects of a generated pipeline from its static description.
+
+use ash::vk;
+
+use crate::device::Device;
+use crate::error::{Error, Result, VkResultExt};
+use crate::pipelines::{BindingCount, Blend, PipelineDesc, StageDesc, VariantDesc};
+
+/// One layout per set number up to the highest used; gaps get empty layouts, as Vulkan
+/// requires every set below a used one to have a layout.
+pub(crate) fn set_layouts(device: &Device, desc: &PipelineDesc) -> Result<Vec<vk::DescriptorSetLayout>> {
+    if desc.sets.iter().flat_map(|s| s.bindings).any(|b| b.count == BindingCount::Runtime) {
+        return Err(Error::InvalidArgument(format!(
+            "pipeline `{}` has a runtime-sized descriptor array, which needs descriptor indexing (not enabled yet)",
+            desc.name
+        )));
+    }
+    let count = desc.sets.iter().map(|s| s.set + 1).max().unwrap_or(0);
+    let mut layouts = Vec::new();
+    for number in 0..count {
+        let bindings: Vec<vk::DescriptorSetLayoutBinding> = desc
+            .sets
+            .iter()
+            .filter(|s| s.set == number)
+            .flat_map(|s| s.bindings)
+            .map(|b| {
+                vk::DescriptorSetLayoutBinding::default()
+                    .binding(b.binding)
+                    .descriptor_type(b.kind)
+                    .descriptor_count(match b.count {
+                        BindingCount::One => 1,
+                        BindingCount::Array(n) => n,
+                        BindingCount::Runtime => 0,
+                    })
+                    .stage_flags(b.stages.0)
+            })
+            .collect();
+        let info = vk::DescriptorSetLayoutCreateInfo::default().bindings(&bindings);
+        // SAFETY: a valid create info for this device.
+        match unsafe { device.raw().create_descriptor_set_layout(&info, None) } {
+            Ok(layout) => layouts.push(layout),
+            Err(e) => {
+                destroy_set_layouts(device, &layouts);
+                return Err(e).or_vk("vkCreateDescriptorSetLayout");
+            }
+        }
+    }
+    Ok(layouts)
+}
+
+fn destroy_set_layouts(device: &Device, layouts: &[vk::DescriptorSetLayout]) {
+    for &layout in layouts {
+        // SAFETY: created above and never used.
+        unsafe { device.raw().destroy_descriptor_set_layout(layout, None) };
+    }
+}
+
+pub(crate) fn pipeline_layout(
+    device: &Device,
+    desc: &PipelineDesc,
+    set_layouts: &[vk::DescriptorSetLayout],
+) -> Result<vk::PipelineLayout> {
+    let ranges: Vec<vk::PushConstantRange> = desc
+        .push_ranges
+        .iter()
+        .map(|r| vk::PushConstantRange {
+            stage_flags: r.stages.0,
+            offset: r.offset,
+            size: r.size,
+        })
+        .collect();
+    let info = vk::PipelineLayoutCreateInfo::default()
+        .set_layouts(set_layouts)
+        .push_constant_ranges(&ranges);
+    // SAFETY: a valid create info whose set layouts belong to this device.
+    unsafe { device.raw().create_pipeline_layout(&info, None) }.or_vk("vkCreatePipelineLayout")
+}
+
+/// A shader module that lives only while a pipeline is created.
+struct Module<'d> {
+    device: &'d Device,
+    raw: vk::ShaderModule,
+}
+
+impl<'d> Module<'d> {
+    fn new(device: &'d Device, stage: &StageDesc) -> Result<Module<'d>> {
+        let info = vk::ShaderModuleCreateInfo::default().code(stage.spirv.words());
+        // SAFETY: the SPIR-V was validated by the build (shaderc or naga).
+        let raw = unsafe { device.raw().create_shader_module(&info, None) }
+            .or_vk("vkCreateShaderModule")?;
+        Ok(Module { device, raw })
+    }
+}
+
+impl Drop for Module<'_> {
+    fn drop(&mut self) {
+        // SAFETY: modules may be destroyed once the pipelines using them are created.
+        unsafe { self.device.raw().destroy_shader_module(self.raw, None) };
+    }
+}
+
+pub(crate) fn graphics_pipeline(
+    device: &Device,
+    desc: &PipelineDesc,
+    variant: &VariantDesc,
+    layout: vk::PipelineLayout,
+    render_pass: vk::RenderPass,
+    cache: vk::PipelineCache,
+) -> Result<vk::Pipeline> {
+    let vertex = Module::new(device, &desc.vertex)?;
+    let fragment = Module::new(device, &desc.fragment)?;
+    let (map, data) = crate::pipelines::specialization(variant);
+    let specialization = vk::SpecializationInfo::default().map_entries(&map).data(&data);
+    let stages = [
+        vk::PipelineShaderStageCreateInfo::default()
+            .stage(vk::ShaderStageFlags::VERTEX)
+            .module(vertex.raw)
+            .name(desc.vertex.entry)
+            .specialization_info(&specialization),
+        vk::PipelineShaderStageCreateInfo::default()
+            .stage(vk::ShaderStageFlags::FRAGMENT)
+            .module(fragment.raw)
+            .name(desc.fragment.entry)
+            .specialization_info(&specialization),
+    ];
+    let mut bindings = Vec::new();
+    if desc.vertex_stride > 0 {
+        bindings.push(vk::VertexInputBindingDescription {
+            binding: 0,
+            stride: desc.vertex_stride,
+            input_rate: vk::VertexInputRate::VERTEX,
+        });
+    }
+    if desc.instance_stride > 0 {
+        bindings.push(vk::VertexInputBindingDescription {
+            binding: 1,
+            stride: desc.instance_stride,
+            input_rate: vk::VertexInputRate::INSTANCE,
+        });
+    }
+    let attributes: Vec<vk::VertexInputAttributeDescription> = desc
+        .attributes
+        .iter()
+        .map(|a| vk::VertexInputAttributeDescription {
+            location: a.location,
+            binding: a.binding,
+            format: a.format,
+            offset: a.offset,
+        })
+        .collect();
+    let vertex_input = vk::PipelineVertexInputStateCreateInfo::default()
+        .vertex_binding_descriptions(&bindings)
+        .vertex_attribute_descriptions(&attributes);
+    let assembly = vk::PipelineInputAssemblyStateCreateInfo::default().topology(desc.topology);
+    // Viewport and scissor are dynamic so one pipeline serves every target size.
+    let viewport = vk::PipelineViewportStateCreateInfo::default()
+        .viewport_count(1)
+        .scissor_count(1);
+    let rasterization = vk::PipelineRasterizationStateCreateInfo::default()
+        .polygon_mode(vk::PolygonMode::FILL)
+        .cull_mode(vk::CullModeFlags::NONE)
+        .line_width(1.0);
+    let multisample = vk::PipelineMultisampleStateCreateInfo::default()
+        .rasterization_samples(vk::SampleCountFlags::TYPE_1);
+    let attachments = [blend_attachment(desc.blend)];
+    let blend = vk::PipelineColorBlendStateCreateInfo::default().attachments(&attachments);
+    let dynamic_states = [vk::DynamicState::VIEWPORT, vk::DynamicState::SCISSOR];
+    let dynamic = vk::PipelineDynamicStateCreateInfo::default().dynamic_states(&dynamic_states);
+    let info = vk::GraphicsPipelineCreateInfo::default()
+        .stages(&stages)
+        .vertex_input_state(&vertex_input)
+        .input_assembly_state(&assembly)
+        .viewport_state(&viewport)
+        .rasterization_state(&rasterization)
+        .multisample_state(&multisample)
+        .color_blend_state(&blend)
+        .dynamic_state(&dynamic)
+        .layout(layout)
+        .render_pass(render_pass)
+        .subpass(0);
+    // SAFETY: every pointer in `info` refers to locals alive for the call; the layout and
+    // render pass belong to this device.
+    let created = unsafe { device.raw().create_graphics_pipelines(cache, &[info], None) };
+    match created {
+        Ok(pipelines) => Ok(pipelines[0]),
+        Err((_, e)) => Err(e).or_vk("vkCreateGraphicsPipelines"),
+    }
+}
+
+fn blend_attachment(blend: Blend) -> vk::PipelineColorBlendAttachmentState {
+    let state = vk::PipelineColorBlendAttachmentState::default()
+        .color_write_mask(vk::ColorComponentFlags::RGBA);
+    let source = match blend {
+        Blend::Replace => return state.blend_enable(false),
+        Blend::Premultiplied => vk::BlendFactor::ONE,
+        Blend::Straight => vk::BlendFactor::SRC_ALPHA,
+    };
+    state
+        .blend_enable(true)
+        .src_color_blend_factor(source)
+        .dst_color_blend_factor(vk::BlendFactor::ONE_MINUS_SRC_ALPHA)
+        .color_blend_op(vk::BlendOp::ADD)
+        .src_alpha_blend_factor(vk::BlendFactor::ONE)
+        .dst_alpha_blend_factor(vk::BlendFactor::ONE_MINUS_SRC_ALPHA)
+        .alpha_blend_op(vk::BlendOp::ADD)
+}

@@ -1,0 +1,441 @@
+//! One-shot command recording: uploads, clears, render passes with typed draws, and
+//! readbacks, submitted together and waited on. The renderer's frames (issue 4) build on
+//! this; here it is what tests and the demo use to drive generated pipelines.
+
+use std::marker::PhantomData;
+
+use ash::vk;
+
+use crate::buffer::Buffer;
+use crate::device::Device;
+use crate::error::{Error, Result, VkResultExt};
+use crate::pipelines::RenderPassKind;
+use crate::render_pass::RenderPass;
+use crate::texture::{color_range, Texture};
+
+/// Bytes per texel of the formats the recorder can upload and read back.
+pub fn texel_size(format: vk::Format) -> Option<u32> {
+    Some(match format {
+        vk::Format::R8_UNORM => 1,
+        vk::Format::R8G8_UNORM | vk::Format::R5G6B5_UNORM_PACK16 | vk::Format::B5G6R5_UNORM_PACK16 => 2,
+        vk::Format::R8G8B8A8_UNORM
+        | vk::Format::R8G8B8A8_SRGB
+        | vk::Format::B8G8R8A8_UNORM
+        | vk::Format::B8G8R8A8_SRGB
+        | vk::Format::A2R10G10B10_UNORM_PACK32
+        | vk::Format::A2B10G10R10_UNORM_PACK32 => 4,
+        vk::Format::R16G16B16A16_SFLOAT => 8,
+        _ => return None,
+    })
+}
+
+/// Where a readback's bytes will be once the recorder has finished.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ReadbackId(usize);
+
+/// Records commands into one command buffer, then submits them and waits.
+pub struct Recorder {
+    device: Device,
+    pool: vk::CommandPool,
+    cmd: vk::CommandBuffer,
+    /// Buffers the recorded commands read or write, kept until the GPU is done.
+    staging: Vec<Buffer>,
+    readbacks: Vec<Buffer>,
+    framebuffers: Vec<vk::Framebuffer>,
+    descriptor_pools: Vec<vk::DescriptorPool>,
+    /// Per-draw vertex and instance data.
+    arena: Option<(Buffer, u64)>,
+}
+
+/// The finished work's readbacks.
+pub struct Finished {
+    readbacks: Vec<Buffer>,
+}
+
+impl Finished {
+    /// The bytes of a readback: rows of `width * texel_size` bytes, tightly packed.
+    pub fn bytes(&self, id: ReadbackId) -> &[u8] {
+        self.readbacks[id.0].bytes()
+    }
+}
+
+const ARENA_CHUNK: u64 = 256 * 1024;
+
+impl Recorder {
+    pub fn new(device: &Device) -> Result<Recorder> {
+        let raw = device.raw();
+        let info = vk::CommandPoolCreateInfo::default()
+            .queue_family_index(device.queue_family())
+            .flags(vk::CommandPoolCreateFlags::TRANSIENT);
+        // SAFETY: a valid create info for this device.
+        let pool = unsafe { raw.create_command_pool(&info, None) }.or_vk("vkCreateCommandPool")?;
+        let mut recorder = Recorder {
+            device: device.clone(),
+            pool,
+            cmd: vk::CommandBuffer::null(),
+            staging: Vec::new(),
+            readbacks: Vec::new(),
+            framebuffers: Vec::new(),
+            descriptor_pools: Vec::new(),
+            arena: None,
+        };
+        let allocate = vk::CommandBufferAllocateInfo::default()
+            .command_pool(pool)
+            .level(vk::CommandBufferLevel::PRIMARY)
+            .command_buffer_count(1);
+        // SAFETY: the pool belongs to this device; `recorder` frees it on error.
+        recorder.cmd = unsafe { raw.allocate_command_buffers(&allocate) }
+            .or_vk("vkAllocateCommandBuffers")?[0];
+        let begin = vk::CommandBufferBeginInfo::default()
+            .flags(vk::CommandBufferUsageFlags::ONE_TIME_SUBMIT);
+        // SAFETY: a fresh command buffer in the initial state.
+        unsafe { raw.begin_command_buffer(recorder.cmd, &begin) }.or_vk("vkBeginCommandBuffer")?;
+        Ok(recorder)
+    }
+
+    pub fn device(&self) -> &Device {
+        &self.device
+    }
+
+    /// The raw command buffer, for callers recording their own commands in between.
+    pub fn command_buffer(&self) -> vk::CommandBuffer {
+        self.cmd
+    }
+
+    /// Copies tightly packed texels into the whole texture and leaves it ready to sample.
+    pub fn upload(&mut self, texture: &Texture, data: &[u8]) -> Result<()> {
+        let size = texel_size(texture.format()).ok_or_else(|| {
+            Error::InvalidArgument(format!("cannot upload {:?} texels", texture.format()))
+        })?;
+        let expected = u64::from(texture.width()) * u64::from(texture.height()) * u64::from(size);
+        if data.len() as u64 != expected {
+            return Err(Error::InvalidArgument(format!(
+                "{}x{} texels of {size} bytes are {expected} bytes, got {}",
+                texture.width(),
+                texture.height(),
+                data.len()
+            )));
+        }
+        require_usage(texture, vk::ImageUsageFlags::TRANSFER_DST)?;
+        let staging = Buffer::with_data(&self.device, data, vk::BufferUsageFlags::TRANSFER_SRC)?;
+        self.transition(texture, vk::ImageLayout::TRANSFER_DST_OPTIMAL);
+        let region = whole_image_copy(texture);
+        // SAFETY: the buffer holds the whole image's texels and both are kept alive until
+        // the work completes (the buffer here, the texture by the caller's borrow contract).
+        unsafe {
+            self.device.raw().cmd_copy_buffer_to_image(
+                self.cmd,
+                staging.raw(),
+                texture.image(),
+                vk::ImageLayout::TRANSFER_DST_OPTIMAL,
+                &[region],
+            )
+        };
+        self.staging.push(staging);
+        if texture.usage().contains(vk::ImageUsageFlags::SAMPLED) {
+            self.transition(texture, vk::ImageLayout::SHADER_READ_ONLY_OPTIMAL);
+        }
+        Ok(())
+    }
+
+    /// Fills the whole texture with `color` (in the format's own encoding).
+    pub fn clear(&mut self, texture: &Texture, color: [f32; 4]) -> Result<()> {
+        require_usage(texture, vk::ImageUsageFlags::TRANSFER_DST)?;
+        self.transition(texture, vk::ImageLayout::TRANSFER_DST_OPTIMAL);
+        // SAFETY: the image is in TRANSFER_DST_OPTIMAL after the barrier above.
+        unsafe {
+            self.device.raw().cmd_clear_color_image(
+                self.cmd,
+                texture.image(),
+                vk::ImageLayout::TRANSFER_DST_OPTIMAL,
+                &vk::ClearColorValue { float32: color },
+                &[color_range()],
+            )
+        };
+        Ok(())
+    }
+
+    /// Copies the whole texture into a host buffer, readable from [`Finished::bytes`].
+    pub fn read_back(&mut self, texture: &Texture) -> Result<ReadbackId> {
+        let size = texel_size(texture.format()).ok_or_else(|| {
+            Error::InvalidArgument(format!("cannot read back {:?} texels", texture.format()))
+        })?;
+        require_usage(texture, vk::ImageUsageFlags::TRANSFER_SRC)?;
+        let bytes = u64::from(texture.width()) * u64::from(texture.height()) * u64::from(size);
+        let buffer = Buffer::new(&self.device, bytes, vk::BufferUsageFlags::TRANSFER_DST)?;
+        self.transition(texture, vk::ImageLayout::TRANSFER_SRC_OPTIMAL);
+        // SAFETY: the buffer is large enough for the whole image and kept until completion.
+        unsafe {
+            self.device.raw().cmd_copy_image_to_buffer(
+                self.cmd,
+                texture.image(),
+                vk::ImageLayout::TRANSFER_SRC_OPTIMAL,
+                buffer.raw(),
+                &[whole_image_copy(texture)],
+            )
+        };
+        self.readbacks.push(buffer);
+        Ok(ReadbackId(self.readbacks.len() - 1))
+    }
+
+    /// Begins render pass `pass` on `target`; draws go through the returned recorder, and
+    /// the pass ends when it is dropped.
+    pub fn begin_pass<'r, P: RenderPassKind>(
+        &'r mut self,
+        pass: &RenderPass<P>,
+        target: &'r Texture,
+        clear: [f32; 4],
+    ) -> Result<PassRecorder<'r, P>> {
+        if target.format() != pass.format() {
+            return Err(Error::InvalidArgument(format!(
+                "render pass for {:?} cannot draw into a {:?} target",
+                pass.format(),
+                target.format()
+            )));
+        }
+        require_usage(target, vk::ImageUsageFlags::COLOR_ATTACHMENT)?;
+        self.transition(target, vk::ImageLayout::COLOR_ATTACHMENT_OPTIMAL);
+        let framebuffer = self.framebuffer(pass.raw(), target)?;
+        let extent = vk::Extent2D {
+            width: target.width(),
+            height: target.height(),
+        };
+        let clear_values = [vk::ClearValue {
+            color: vk::ClearColorValue { float32: clear },
+        }];
+        let begin = vk::RenderPassBeginInfo::default()
+            .render_pass(pass.raw())
+            .framebuffer(framebuffer)
+            .render_area(extent.into())
+            .clear_values(&clear_values);
+        let raw = self.device.raw();
+        // SAFETY: the framebuffer matches the render pass and the target is in the layout
+        // the pass expects; viewport and scissor are the pipelines' dynamic state.
+        unsafe {
+            raw.cmd_begin_render_pass(self.cmd, &begin, vk::SubpassContents::INLINE);
+            raw.cmd_set_viewport(
+                self.cmd,
+                0,
+                &[vk::Viewport {
+                    x: 0.0,
+                    y: 0.0,
+                    width: extent.width as f32,
+                    height: extent.height as f32,
+                    min_depth: 0.0,
+                    max_depth: 1.0,
+                }],
+            );
+            raw.cmd_set_scissor(self.cmd, 0, &[extent.into()]);
+        }
+        Ok(PassRecorder {
+            recorder: self,
+            target,
+            extent,
+            _kind: PhantomData,
+        })
+    }
+
+    /// Submits everything recorded and waits for it.
+    pub fn finish(mut self) -> Result<Finished> {
+        let raw = self.device.raw();
+        // SAFETY: the command buffer is recording and no render pass is open (passes end
+        // when their recorder drops, which the borrow checker forces before this).
+        unsafe { raw.end_command_buffer(self.cmd) }.or_vk("vkEndCommandBuffer")?;
+        // SAFETY: a plain fence creation.
+        let fence = unsafe { raw.create_fence(&vk::FenceCreateInfo::default(), None) }
+            .or_vk("vkCreateFence")?;
+        let buffers = [self.cmd];
+        let submit = vk::SubmitInfo::default().command_buffers(&buffers);
+        let result = {
+            let queue = self.device.shared.queue.lock().map_err(|_| Error::DeviceLost)?;
+            // SAFETY: the queue is externally synchronised by the mutex; the command buffer
+            // is executable.
+            unsafe { raw.queue_submit(*queue, &[submit], fence) }.or_vk("vkQueueSubmit")
+        }
+        // SAFETY: the fence was just submitted (or the submit failed and it is unsignalled
+        // but unused, in which case we never wait).
+        .and_then(|()| unsafe { raw.wait_for_fences(&[fence], true, u64::MAX) }.or_vk("vkWaitForFences"));
+        // SAFETY: the fence is no longer in use: waited on, or never submitted.
+        unsafe { raw.destroy_fence(fence, None) };
+        result?;
+        Ok(Finished {
+            readbacks: std::mem::take(&mut self.readbacks),
+        })
+    }
+
+    /// Moves `texture` to `layout` with a full barrier. Coarse but always correct; the
+    /// renderer's frames use precise stages.
+    fn transition(&mut self, texture: &Texture, layout: vk::ImageLayout) {
+        let barrier = vk::ImageMemoryBarrier::default()
+            .old_layout(texture.layout())
+            .new_layout(layout)
+            .src_access_mask(vk::AccessFlags::MEMORY_WRITE)
+            .dst_access_mask(vk::AccessFlags::MEMORY_READ | vk::AccessFlags::MEMORY_WRITE)
+            .src_queue_family_index(vk::QUEUE_FAMILY_IGNORED)
+            .dst_queue_family_index(vk::QUEUE_FAMILY_IGNORED)
+            .image(texture.image())
+            .subresource_range(color_range());
+        // SAFETY: recording outside a render pass (passes borrow the recorder mutably).
+        unsafe {
+            self.device.raw().cmd_pipeline_barrier(
+                self.cmd,
+                vk::PipelineStageFlags::ALL_COMMANDS,
+                vk::PipelineStageFlags::ALL_COMMANDS,
+                vk::DependencyFlags::empty(),
+                &[],
+                &[],
+                &[barrier],
+            )
+        };
+        texture.record_layout(layout);
+    }
+
+    fn framebuffer(&mut self, pass: vk::RenderPass, target: &Texture) -> Result<vk::Framebuffer> {
+        let views = [target.image_view()];
+        let info = vk::FramebufferCreateInfo::default()
+            .render_pass(pass)
+            .attachments(&views)
+            .width(target.width())
+            .height(target.height())
+            .layers(1);
+        // SAFETY: the view and pass belong to this device and match in format.
+        let framebuffer = unsafe { self.device.raw().create_framebuffer(&info, None) }
+            .or_vk("vkCreateFramebuffer")?;
+        self.framebuffers.push(framebuffer);
+        Ok(framebuffer)
+    }
+
+    /// Space for `data` in a host-visible vertex buffer: (buffer, offset).
+    pub(crate) fn vertex_data(&mut self, data: &[u8]) -> Result<(vk::Buffer, u64)> {
+        let len = data.len() as u64;
+        let fits = matches!(&self.arena, Some((b, used)) if used + len <= b.size());
+        if !fits {
+            let buffer = Buffer::new(&self.device, len.max(ARENA_CHUNK), vk::BufferUsageFlags::VERTEX_BUFFER)?;
+            if let Some((old, _)) = self.arena.replace((buffer, 0)) {
+                self.staging.push(old);
+            }
+        }
+        let (buffer, used) = self.arena.as_mut().expect("allocated above");
+        let offset = *used;
+        buffer.bytes_mut()[offset as usize..(offset + len) as usize].copy_from_slice(data);
+        // Keep every offset 16-aligned, comfortably above any attribute's alignment.
+        *used = (offset + len).div_ceil(16) * 16;
+        Ok((buffer.raw(), offset))
+    }
+
+    /// A descriptor set of `layout`, from the recorder's pools.
+    pub(crate) fn descriptor_set(&mut self, layout: vk::DescriptorSetLayout) -> Result<vk::DescriptorSet> {
+        if let Some(&pool) = self.descriptor_pools.last() {
+            match self.allocate_set(pool, layout) {
+                Err(vk::Result::ERROR_OUT_OF_POOL_MEMORY | vk::Result::ERROR_FRAGMENTED_POOL) => {}
+                other => return other.or_vk("vkAllocateDescriptorSets"),
+            }
+        }
+        let pool = self.new_descriptor_pool()?;
+        self.allocate_set(pool, layout).or_vk("vkAllocateDescriptorSets")
+    }
+
+    fn allocate_set(&self, pool: vk::DescriptorPool, layout: vk::DescriptorSetLayout) -> std::result::Result<vk::DescriptorSet, vk::Result> {
+        let layouts = [layout];
+        let info = vk::DescriptorSetAllocateInfo::default()
+            .descriptor_pool(pool)
+            .set_layouts(&layouts);
+        // SAFETY: pool and layout belong to this device.
+        unsafe { self.device.raw().allocate_descriptor_sets(&info) }.map(|sets| sets[0])
+    }
+
+    fn new_descriptor_pool(&mut self) -> Result<vk::DescriptorPool> {
+        let kinds = [
+            vk::DescriptorType::COMBINED_IMAGE_SAMPLER,
+            vk::DescriptorType::SAMPLED_IMAGE,
+            vk::DescriptorType::SAMPLER,
+            vk::DescriptorType::STORAGE_IMAGE,
+            vk::DescriptorType::UNIFORM_BUFFER,
+            vk::DescriptorType::STORAGE_BUFFER,
+        ];
+        let sizes: Vec<vk::DescriptorPoolSize> = kinds
+            .iter()
+            .map(|&ty| vk::DescriptorPoolSize { ty, descriptor_count: 256 })
+            .collect();
+        let info = vk::DescriptorPoolCreateInfo::default()
+            .max_sets(256)
+            .pool_sizes(&sizes);
+        // SAFETY: a valid create info for this device.
+        let pool = unsafe { self.device.raw().create_descriptor_pool(&info, None) }
+            .or_vk("vkCreateDescriptorPool")?;
+        self.descriptor_pools.push(pool);
+        Ok(pool)
+    }
+}
+
+impl Drop for Recorder {
+    fn drop(&mut self) {
+        let raw = self.device.raw();
+        // SAFETY: `finish` waited for the work, or nothing was submitted; the pool frees its
+        // command buffer.
+        unsafe {
+            for &framebuffer in &self.framebuffers {
+                raw.destroy_framebuffer(framebuffer, None);
+            }
+            for &pool in &self.descriptor_pools {
+                raw.destroy_descriptor_pool(pool, None);
+            }
+            raw.destroy_command_pool(self.pool, None);
+        }
+    }
+}
+
+fn require_usage(texture: &Texture, usage: vk::ImageUsageFlags) -> Result<()> {
+    if texture.usage().contains(usage) {
+        Ok(())
+    } else {
+        Err(Error::InvalidArgument(format!(
+            "this needs a texture with {usage:?} usage; it has {:?}",
+            texture.usage()
+        )))
+    }
+}
+
+fn whole_image_copy(texture: &Texture) -> vk::BufferImageCopy {
+    vk::BufferImageCopy {
+        buffer_offset: 0,
+        buffer_row_length: 0,
+        buffer_image_height: 0,
+        image_subresource: vk::ImageSubresourceLayers {
+            aspect_mask: vk::ImageAspectFlags::COLOR,
+            mip_level: 0,
+            base_array_layer: 0,
+            layer_count: 1,
+        },
+        image_offset: vk::Offset3D::default(),
+        image_extent: vk::Extent3D {
+            width: texture.width(),
+            height: texture.height(),
+            depth: 1,
+        },
+    }
+}
+
+/// Recording inside a render pass of kind `P`: only pipelines built for `P` can draw here
+/// (see [`PassRecorder::draw`] in `pipelines`).
+pub struct PassRecorder<'r, P: RenderPassKind> {
+    pub(crate) recorder: &'r mut Recorder,
+    target: &'r Texture,
+    extent: vk::Extent2D,
+    _kind: PhantomData<fn() -> P>,
+}
+
+impl<P: RenderPassKind> PassRecorder<'_, P> {
+    /// The target's size in pixels.
+    pub fn extent(&self) -> vk::Extent2D {
+        self.extent
+    }
+}
+
+impl<P: RenderPassKind> Drop for PassRecorder<'_, P> {
+    fn drop(&mut self) {
+        // SAFETY: the pass was begun by `begin_pass` and is ended exactly once here.
+        unsafe { self.recorder.device.raw().cmd_end_render_pass(self.recorder.cmd) };
+        self.target.record_layout(vk::ImageLayout::COLOR_ATTACHMENT_OPTIMAL);
+    }
+}
