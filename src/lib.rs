@@ -42,3 +42,10 @@ pub use texture::{Texture, TextureDesc};
 pub mod shaders {
     include!(concat!(env!("OUT_DIR"), "/pipelines.rs"));
 }
+
+/// Pipelines from `tests/pipelines.ron`, used by vkcompose's own tests (a uniform-buffer
+/// binding, a second render-pass kind). Not part of the API.
+#[doc(hidden)]
+pub mod test_shaders {
+    include!(concat!(env!("OUT_DIR"), "/test_pipelines.rs"));
+}
