@@ -16,7 +16,8 @@ pub struct Device {
 }
 
 pub(crate) struct DeviceShared {
-    pub instance: Arc<InstanceShared>,
+    /// Keeps the instance alive as long as the device.
+    pub _instance: Arc<InstanceShared>,
     pub physical: vk::PhysicalDevice,
     pub raw: ash::Device,
     pub queue_family: u32,
@@ -81,7 +82,7 @@ impl Device {
         tracing::info!("using Vulkan device {}", chosen.name);
         Ok(Device {
             shared: Arc::new(DeviceShared {
-                instance: shared.clone(),
+                _instance: shared.clone(),
                 physical: chosen.physical,
                 raw,
                 queue_family: chosen.queue_family,
@@ -107,10 +108,6 @@ impl Device {
 
     pub fn queue_family(&self) -> u32 {
         self.shared.queue_family
-    }
-
-    pub(crate) fn instance(&self) -> &ash::Instance {
-        &self.shared.instance.raw
     }
 }
 

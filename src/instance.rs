@@ -56,7 +56,8 @@ pub struct Instance {
 }
 
 pub(crate) struct InstanceShared {
-    pub entry: ash::Entry,
+    /// The loaded library; must outlive every function pointer of the instance.
+    pub _entry: ash::Entry,
     pub raw: ash::Instance,
     pub api_version: u32,
     debug: Option<(ext::debug_utils::Instance, vk::DebugUtilsMessengerEXT)>,
@@ -126,7 +127,7 @@ impl Instance {
         );
         Ok(Instance {
             shared: Arc::new(InstanceShared {
-                entry,
+                _entry: entry,
                 raw,
                 api_version,
                 debug,

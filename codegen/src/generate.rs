@@ -295,9 +295,22 @@ fn pipeline(p: &PipelinePlan, runtime: &syn::Path) -> Result<TokenStream, String
     };
     let pass = format_ident!("{}", type_name(&p.pass));
     let name = &p.name;
+    let constants: Vec<String> = p
+        .spec_constants
+        .iter()
+        .map(|c| format!("`{} {}` (id {})", c.scalar.glsl(), c.name, c.id))
+        .collect();
     let doc = format!(
-        "Pipeline `{name}`: `{}` then `{}`, {:?} blending, drawn in render pass `{}`.",
-        p.vertex.file, p.fragment.file, p.blend, p.pass
+        "Pipeline `{name}`: `{}` then `{}`, {:?} blending, drawn in render pass `{}`.{}",
+        p.vertex.file,
+        p.fragment.file,
+        p.blend,
+        p.pass,
+        if constants.is_empty() {
+            String::new()
+        } else {
+            format!(" Specialization constants: {}.", constants.join(", "))
+        }
     );
     let new_doc = format!("Builds the pipeline (every variant) for a render pass of kind `{}`.", p.pass);
     let has_variants = !p.variants.is_empty();

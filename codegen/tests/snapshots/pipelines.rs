@@ -178,7 +178,7 @@ pub mod solid {
         }
     }
 }
-/// Pipeline `texture`: `quad.vert` then `texture.frag`, Premultiplied blending, drawn in render pass `output`.
+/// Pipeline `texture`: `quad.vert` then `texture.frag`, Premultiplied blending, drawn in render pass `output`. Specialization constants: `bool HAS_ALPHA` (id 0).
 pub mod texture {
     use crate::pipelines as rt;
     /// Push constants of every stage, at their offsets (vertex bytes 0..8).
@@ -331,7 +331,7 @@ pub mod texture {
             },
         ],
     };
-    /// Pipeline `texture`: `quad.vert` then `texture.frag`, Premultiplied blending, drawn in render pass `output`.
+    /// Pipeline `texture`: `quad.vert` then `texture.frag`, Premultiplied blending, drawn in render pass `output`. Specialization constants: `bool HAS_ALPHA` (id 0).
     pub struct Pipeline {
         raw: rt::RawPipeline,
     }
@@ -360,7 +360,7 @@ pub mod texture {
         }
     }
 }
-/// Pipeline `texture_opaque`: `quad.vert` then `texture.frag`, Replace blending, drawn in render pass `output`.
+/// Pipeline `texture_opaque`: `quad.vert` then `texture.frag`, Replace blending, drawn in render pass `output`. Specialization constants: `bool HAS_ALPHA` (id 0).
 pub mod texture_opaque {
     use crate::pipelines as rt;
     /// Push constants of every stage, at their offsets (vertex bytes 0..8).
@@ -513,7 +513,7 @@ pub mod texture_opaque {
             },
         ],
     };
-    /// Pipeline `texture_opaque`: `quad.vert` then `texture.frag`, Replace blending, drawn in render pass `output`.
+    /// Pipeline `texture_opaque`: `quad.vert` then `texture.frag`, Replace blending, drawn in render pass `output`. Specialization constants: `bool HAS_ALPHA` (id 0).
     pub struct Pipeline {
         raw: rt::RawPipeline,
     }
