@@ -335,7 +335,7 @@ impl<'a> Run<'a> {
         self.compile_units(&include_dir);
 
         let manifest = manifest?;
-        let stages = self.pipeline_stages(&manifest, &global)?;
+        let stages = self.pipeline_stages(&manifest, &global);
         let plan = plan::plan(&manifest, stages, &mut self.diagnostics);
         if self.diagnostics.iter().any(Diagnostic::is_error) {
             return None;
@@ -473,21 +473,19 @@ impl<'a> Run<'a> {
         }
     }
 
-    /// Reflects each pipeline's two stages; `None` when a stage failed to compile.
-    fn pipeline_stages(&mut self, m: &Loaded, global: &BTreeMap<String, String>) -> Option<BTreeMap<String, (StagePlan, StagePlan)>> {
+    /// Reflects each pipeline's two stages. Pipelines with a stage that failed to compile
+    /// are left out (their errors are already reported), so the others are still checked
+    /// and every error shows in one build.
+    fn pipeline_stages(&mut self, m: &Loaded, global: &BTreeMap<String, String>) -> BTreeMap<String, (StagePlan, StagePlan)> {
         let mut stages = BTreeMap::new();
-        let mut complete = true;
         for (name, p) in &m.manifest.pipelines {
             let vertex = self.stage_plan(m, name, Stage::Vertex, &p.vertex, global);
             let fragment = self.stage_plan(m, name, Stage::Fragment, &p.fragment, global);
-            match (vertex, fragment) {
-                (Some(v), Some(f)) => {
-                    stages.insert(name.clone(), (v, f));
-                }
-                _ => complete = false,
+            if let (Some(v), Some(f)) = (vertex, fragment) {
+                stages.insert(name.clone(), (v, f));
             }
         }
-        complete.then_some(stages)
+        stages
     }
 
     fn stage_plan(&mut self, m: &Loaded, pipeline: &str, stage: Stage, r: &ShaderRef, global: &BTreeMap<String, String>) -> Option<StagePlan> {
