@@ -129,7 +129,10 @@ struct Candidate {
     name: String,
 }
 
-fn suitability(instance: &ash::Instance, physical: vk::PhysicalDevice) -> Result<Candidate, String> {
+fn suitability(
+    instance: &ash::Instance,
+    physical: vk::PhysicalDevice,
+) -> Result<Candidate, String> {
     // SAFETY: plain queries on a physical device of this instance.
     let (properties, families) = unsafe {
         (

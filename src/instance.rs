@@ -73,7 +73,11 @@ impl Instance {
         let api_version = instance_version(&entry)?;
         let validation = options.validation || env_flag("VKCOMPOSE_VALIDATION");
         let available_layers = enumerate_layers(&entry)?;
-        if validation && !available_layers.iter().any(|l| l.as_c_str() == VALIDATION_LAYER) {
+        if validation
+            && !available_layers
+                .iter()
+                .any(|l| l.as_c_str() == VALIDATION_LAYER)
+        {
             return Err(crate::Error::ValidationLayerMissing);
         }
         let has_debug_utils = enumerate_extensions(&entry)?

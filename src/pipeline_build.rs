@@ -8,8 +8,16 @@ use crate::pipelines::{BindingCount, Blend, PipelineDesc, StageDesc, VariantDesc
 
 /// One layout per set number up to the highest used; gaps get empty layouts, as Vulkan
 /// requires every set below a used one to have a layout.
-pub(crate) fn set_layouts(device: &Device, desc: &PipelineDesc) -> Result<Vec<vk::DescriptorSetLayout>> {
-    if desc.sets.iter().flat_map(|s| s.bindings).any(|b| b.count == BindingCount::Runtime) {
+pub(crate) fn set_layouts(
+    device: &Device,
+    desc: &PipelineDesc,
+) -> Result<Vec<vk::DescriptorSetLayout>> {
+    if desc
+        .sets
+        .iter()
+        .flat_map(|s| s.bindings)
+        .any(|b| b.count == BindingCount::Runtime)
+    {
         return Err(Error::InvalidArgument(format!(
             "pipeline `{}` has a runtime-sized descriptor array, which needs descriptor indexing (not enabled yet)",
             desc.name
@@ -110,7 +118,9 @@ pub(crate) fn graphics_pipeline(
     let vertex = Module::new(device, &desc.vertex)?;
     let fragment = Module::new(device, &desc.fragment)?;
     let (map, data) = crate::pipelines::specialization(variant);
-    let specialization = vk::SpecializationInfo::default().map_entries(&map).data(&data);
+    let specialization = vk::SpecializationInfo::default()
+        .map_entries(&map)
+        .data(&data);
     let stages = [
         vk::PipelineShaderStageCreateInfo::default()
             .stage(vk::ShaderStageFlags::VERTEX)

@@ -309,7 +309,11 @@ fn require_layout(texture: &Texture, layout: vk::ImageLayout) -> Result<()> {
 impl Descriptor for SampledTexture<'_> {
     const KIND: vk::DescriptorType = vk::DescriptorType::COMBINED_IMAGE_SAMPLER;
     fn validate(&self) -> Result<()> {
-        require_usage(self.texture, vk::ImageUsageFlags::SAMPLED, "a sampled texture")?;
+        require_usage(
+            self.texture,
+            vk::ImageUsageFlags::SAMPLED,
+            "a sampled texture",
+        )?;
         require_layout(self.texture, vk::ImageLayout::SHADER_READ_ONLY_OPTIMAL)
     }
     fn info(&self) -> DescriptorInfo {
@@ -480,8 +484,14 @@ impl RawPipeline {
         raw.set_layouts = crate::pipeline_build::set_layouts(device, desc)?;
         raw.layout = crate::pipeline_build::pipeline_layout(device, desc, &raw.set_layouts)?;
         for variant in desc.variants {
-            let pipeline =
-                crate::pipeline_build::graphics_pipeline(device, desc, variant, raw.layout, pass.raw(), cache)?;
+            let pipeline = crate::pipeline_build::graphics_pipeline(
+                device,
+                desc,
+                variant,
+                raw.layout,
+                pass.raw(),
+                cache,
+            )?;
             raw.variants.push(pipeline);
         }
         Ok(raw)
@@ -533,7 +543,6 @@ pub(crate) fn specialization(variant: &VariantDesc) -> (Vec<vk::SpecializationMa
     (entries, data)
 }
 
-
 impl<P: RenderPassKind> PassRecorder<'_, P> {
     /// Draws `instances` with a pipeline whose inputs are all per instance (or none):
     /// `vertices` (from the manifest) vertices each. The types of `push`, `sets` and
@@ -567,7 +576,14 @@ impl<P: RenderPassKind> PassRecorder<'_, P> {
     {
         let count = u32::try_from(vertices.len())
             .map_err(|_| Error::InvalidArgument("too many vertices".into()))?;
-        self.record(pipeline, push, &sets, bytemuck::cast_slice(vertices), count, instances)
+        self.record(
+            pipeline,
+            push,
+            &sets,
+            bytemuck::cast_slice(vertices),
+            count,
+            instances,
+        )
     }
 
     fn record<Pl: Pipeline<Pass = P>>(
@@ -614,11 +630,24 @@ impl<P: RenderPassKind> PassRecorder<'_, P> {
         unsafe {
             d.cmd_bind_pipeline(cmd, vk::PipelineBindPoint::GRAPHICS, raw.variants[variant]);
             for (slot, set) in raw.desc.sets.iter().zip(&descriptor_sets) {
-                d.cmd_bind_descriptor_sets(cmd, vk::PipelineBindPoint::GRAPHICS, raw.layout, slot.set, &[*set], &[]);
+                d.cmd_bind_descriptor_sets(
+                    cmd,
+                    vk::PipelineBindPoint::GRAPHICS,
+                    raw.layout,
+                    slot.set,
+                    &[*set],
+                    &[],
+                );
             }
             for update in raw.desc.push_updates {
                 let range = update.offset as usize..(update.offset + update.size) as usize;
-                d.cmd_push_constants(cmd, raw.layout, update.stages.0, update.offset, &push_bytes[range]);
+                d.cmd_push_constants(
+                    cmd,
+                    raw.layout,
+                    update.stages.0,
+                    update.offset,
+                    &push_bytes[range],
+                );
             }
             if let Some((buffer, offset)) = vertex_buffer {
                 d.cmd_bind_vertex_buffers(cmd, 0, &[buffer], &[offset]);
@@ -643,7 +672,9 @@ impl<P: RenderPassKind> PassRecorder<'_, P> {
             if let Some(error) = writer.error {
                 return Err(error);
             }
-            let set = self.recorder.descriptor_set(raw.set_layouts[slot.set as usize])?;
+            let set = self
+                .recorder
+                .descriptor_set(raw.set_layouts[slot.set as usize])?;
             update_set(self.recorder.device(), set, &writer);
             written.push(set);
         }
@@ -655,18 +686,28 @@ fn update_set(device: &Device, set: vk::DescriptorSet, writer: &SetWriter<'_>) {
     let images: Vec<Vec<vk::DescriptorImageInfo>> = writer
         .entries
         .iter()
-        .map(|(_, _, infos)| infos.iter().filter_map(|i| match i {
-            DescriptorInfo::Image(image) => Some(*image),
-            DescriptorInfo::Buffer(_) => None,
-        }).collect())
+        .map(|(_, _, infos)| {
+            infos
+                .iter()
+                .filter_map(|i| match i {
+                    DescriptorInfo::Image(image) => Some(*image),
+                    DescriptorInfo::Buffer(_) => None,
+                })
+                .collect()
+        })
         .collect();
     let buffers: Vec<Vec<vk::DescriptorBufferInfo>> = writer
         .entries
         .iter()
-        .map(|(_, _, infos)| infos.iter().filter_map(|i| match i {
-            DescriptorInfo::Buffer(buffer) => Some(*buffer),
-            DescriptorInfo::Image(_) => None,
-        }).collect())
+        .map(|(_, _, infos)| {
+            infos
+                .iter()
+                .filter_map(|i| match i {
+                    DescriptorInfo::Buffer(buffer) => Some(*buffer),
+                    DescriptorInfo::Image(_) => None,
+                })
+                .collect()
+        })
         .collect();
     let writes: Vec<vk::WriteDescriptorSet> = writer
         .entries

@@ -17,7 +17,9 @@ use crate::texture::{color_range, Texture};
 pub fn texel_size(format: vk::Format) -> Option<u32> {
     Some(match format {
         vk::Format::R8_UNORM => 1,
-        vk::Format::R8G8_UNORM | vk::Format::R5G6B5_UNORM_PACK16 | vk::Format::B5G6R5_UNORM_PACK16 => 2,
+        vk::Format::R8G8_UNORM
+        | vk::Format::R5G6B5_UNORM_PACK16
+        | vk::Format::B5G6R5_UNORM_PACK16 => 2,
         vk::Format::R8G8B8A8_UNORM
         | vk::Format::R8G8B8A8_SRGB
         | vk::Format::B8G8R8A8_UNORM
@@ -247,14 +249,21 @@ impl Recorder {
         let buffers = [self.cmd];
         let submit = vk::SubmitInfo::default().command_buffers(&buffers);
         let result = {
-            let queue = self.device.shared.queue.lock().map_err(|_| Error::DeviceLost)?;
+            let queue = self
+                .device
+                .shared
+                .queue
+                .lock()
+                .map_err(|_| Error::DeviceLost)?;
             // SAFETY: the queue is externally synchronised by the mutex; the command buffer
             // is executable.
             unsafe { raw.queue_submit(*queue, &[submit], fence) }.or_vk("vkQueueSubmit")
         }
         // SAFETY: the fence was just submitted (or the submit failed and it is unsignalled
         // but unused, in which case we never wait).
-        .and_then(|()| unsafe { raw.wait_for_fences(&[fence], true, u64::MAX) }.or_vk("vkWaitForFences"));
+        .and_then(|()| {
+            unsafe { raw.wait_for_fences(&[fence], true, u64::MAX) }.or_vk("vkWaitForFences")
+        });
         // SAFETY: the fence is no longer in use: waited on, or never submitted.
         unsafe { raw.destroy_fence(fence, None) };
         result?;
@@ -310,7 +319,11 @@ impl Recorder {
         let len = data.len() as u64;
         let fits = matches!(&self.arena, Some((b, used)) if used + len <= b.size());
         if !fits {
-            let buffer = Buffer::new(&self.device, len.max(ARENA_CHUNK), vk::BufferUsageFlags::VERTEX_BUFFER)?;
+            let buffer = Buffer::new(
+                &self.device,
+                len.max(ARENA_CHUNK),
+                vk::BufferUsageFlags::VERTEX_BUFFER,
+            )?;
             if let Some((old, _)) = self.arena.replace((buffer, 0)) {
                 self.staging.push(old);
             }
@@ -324,7 +337,10 @@ impl Recorder {
     }
 
     /// A descriptor set of `layout`, from the recorder's pools.
-    pub(crate) fn descriptor_set(&mut self, layout: vk::DescriptorSetLayout) -> Result<vk::DescriptorSet> {
+    pub(crate) fn descriptor_set(
+        &mut self,
+        layout: vk::DescriptorSetLayout,
+    ) -> Result<vk::DescriptorSet> {
         if let Some(&pool) = self.descriptor_pools.last() {
             match self.allocate_set(pool, layout) {
                 Err(vk::Result::ERROR_OUT_OF_POOL_MEMORY | vk::Result::ERROR_FRAGMENTED_POOL) => {}
@@ -332,10 +348,15 @@ impl Recorder {
             }
         }
         let pool = self.new_descriptor_pool()?;
-        self.allocate_set(pool, layout).or_vk("vkAllocateDescriptorSets")
+        self.allocate_set(pool, layout)
+            .or_vk("vkAllocateDescriptorSets")
     }
 
-    fn allocate_set(&self, pool: vk::DescriptorPool, layout: vk::DescriptorSetLayout) -> std::result::Result<vk::DescriptorSet, vk::Result> {
+    fn allocate_set(
+        &self,
+        pool: vk::DescriptorPool,
+        layout: vk::DescriptorSetLayout,
+    ) -> std::result::Result<vk::DescriptorSet, vk::Result> {
         let layouts = [layout];
         let info = vk::DescriptorSetAllocateInfo::default()
             .descriptor_pool(pool)
@@ -355,7 +376,10 @@ impl Recorder {
         ];
         let sizes: Vec<vk::DescriptorPoolSize> = kinds
             .iter()
-            .map(|&ty| vk::DescriptorPoolSize { ty, descriptor_count: 256 })
+            .map(|&ty| vk::DescriptorPoolSize {
+                ty,
+                descriptor_count: 256,
+            })
             .collect();
         let info = vk::DescriptorPoolCreateInfo::default()
             .max_sets(256)
@@ -435,7 +459,13 @@ impl<P: RenderPassKind> PassRecorder<'_, P> {
 impl<P: RenderPassKind> Drop for PassRecorder<'_, P> {
     fn drop(&mut self) {
         // SAFETY: the pass was begun by `begin_pass` and is ended exactly once here.
-        unsafe { self.recorder.device.raw().cmd_end_render_pass(self.recorder.cmd) };
-        self.target.record_layout(vk::ImageLayout::COLOR_ATTACHMENT_OPTIMAL);
+        unsafe {
+            self.recorder
+                .device
+                .raw()
+                .cmd_end_render_pass(self.recorder.cmd)
+        };
+        self.target
+            .record_layout(vk::ImageLayout::COLOR_ATTACHMENT_OPTIMAL);
     }
 }

@@ -74,8 +74,8 @@ impl<P: RenderPassKind> RenderPass<P> {
             .subpasses(&subpasses)
             .dependencies(&dependencies);
         // SAFETY: a valid create info whose arrays are locals alive for the call.
-        let raw = unsafe { device.raw().create_render_pass(&info, None) }
-            .or_vk("vkCreateRenderPass")?;
+        let raw =
+            unsafe { device.raw().create_render_pass(&info, None) }.or_vk("vkCreateRenderPass")?;
         Ok(RenderPass {
             device: device.clone(),
             raw,

@@ -6,7 +6,7 @@ mod common;
 use common::*;
 use vkcompose::pipelines::UniformBuffer;
 use vkcompose::test_shaders::{passes, sets, tinted};
-use vkcompose::{vk, Buffer, RenderPass, Recorder};
+use vkcompose::{vk, Buffer, Recorder, RenderPass};
 
 #[test]
 fn uniform_buffer_color_fills_its_rectangle_after_a_clear() {
@@ -14,16 +14,34 @@ fn uniform_buffer_color_fills_its_rectangle_after_a_clear() {
     let pass = RenderPass::<passes::Scratch>::new(&device, vk::Format::R8G8B8A8_UNORM).unwrap();
     let pipeline = tinted::Pipeline::new(&device, &pass, vk::PipelineCache::null()).unwrap();
     let color: [f32; 4] = [0.2, 0.4, 0.6, 1.0];
-    let uniform = Buffer::with_data(&device, bytemuck_bytes(&color), vk::BufferUsageFlags::UNIFORM_BUFFER).unwrap();
+    let uniform = Buffer::with_data(
+        &device,
+        bytemuck_bytes(&color),
+        vk::BufferUsageFlags::UNIFORM_BUFFER,
+    )
+    .unwrap();
     let target = rgba_texture(&device, 16, 16, true);
     let clear = [1.0, 0.0, 0.0, 1.0];
 
     let mut recorder = Recorder::new(&device).unwrap();
     {
         let mut frame = recorder.begin_pass(&pass, &target, clear).unwrap();
-        let set = sets::Tint { tint: UniformBuffer(&uniform) };
-        let push = tinted::Push { target_size: [16.0, 16.0] };
-        frame.draw(&pipeline, &push, set, &[tinted::Instance { dst: [4.0, 4.0, 8.0, 8.0] }]).unwrap();
+        let set = sets::Tint {
+            tint: UniformBuffer(&uniform),
+        };
+        let push = tinted::Push {
+            target_size: [16.0, 16.0],
+        };
+        frame
+            .draw(
+                &pipeline,
+                &push,
+                set,
+                &[tinted::Instance {
+                    dst: [4.0, 4.0, 8.0, 8.0],
+                }],
+            )
+            .unwrap();
     }
     let readback = recorder.read_back(&target).unwrap();
     let finished = recorder.finish().unwrap();
@@ -31,8 +49,19 @@ fn uniform_buffer_color_fills_its_rectangle_after_a_clear() {
     for y in 0..16 {
         for x in 0..16 {
             let inside = (4..12).contains(&x) && (4..12).contains(&y);
-            let expected = if inside { to_unorm(color) } else { to_unorm(clear) };
-            assert_pixel(pixels, 16, x, y, expected, "tinted rectangle over the clear color");
+            let expected = if inside {
+                to_unorm(color)
+            } else {
+                to_unorm(clear)
+            };
+            assert_pixel(
+                pixels,
+                16,
+                x,
+                y,
+                expected,
+                "tinted rectangle over the clear color",
+            );
         }
     }
     drop(finished);
@@ -57,5 +86,8 @@ fn the_validation_harness_counts_errors() {
             device.raw().destroy_buffer(buffer, None);
         }
     }
-    assert!(instance.messages().error_count() > 0, "the layer must report the zero-size buffer");
+    assert!(
+        instance.messages().error_count() > 0,
+        "the layer must report the zero-size buffer"
+    );
 }

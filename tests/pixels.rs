@@ -5,14 +5,19 @@ mod common;
 
 use common::*;
 use vkcompose::shaders::{passes, sets, solid, texture, Pipelines};
-use vkcompose::{vk, Error, Filter, RenderPass, Recorder, Sampler};
+use vkcompose::{vk, Error, Filter, Recorder, RenderPass, Sampler};
 
 const SIZE: u32 = 64;
 const BACKGROUND: [u8; 4] = [20, 40, 60, 255];
 
 /// A 2x2 premultiplied texture: opaque red, half-transparent green, transparent, and
 /// opaque blue.
-const TEXELS: [[u8; 4]; 4] = [[255, 0, 0, 255], [0, 128, 0, 128], [0, 0, 0, 0], [0, 0, 255, 255]];
+const TEXELS: [[u8; 4]; 4] = [
+    [255, 0, 0, 255],
+    [0, 128, 0, 128],
+    [0, 0, 0, 0],
+    [0, 0, 255, 255],
+];
 
 struct TexturedQuad {
     dst: [f32; 4],
@@ -42,7 +47,10 @@ impl TexturedQuad {
         }
         let u = self.uv_offset[0] + cx * self.uv_axes[0] + cy * self.uv_axes[2];
         let v = self.uv_offset[1] + cx * self.uv_axes[1] + cy * self.uv_axes[3];
-        let (tx, ty) = ((u * 2.0).floor().clamp(0.0, 1.0) as usize, (v * 2.0).floor().clamp(0.0, 1.0) as usize);
+        let (tx, ty) = (
+            (u * 2.0).floor().clamp(0.0, 1.0) as usize,
+            (v * 2.0).floor().clamp(0.0, 1.0) as usize,
+        );
         let mut texel = to_float(TEXELS[ty * 2 + tx]);
         if self.opaque {
             texel[3] = 1.0;
@@ -63,11 +71,29 @@ fn textured_and_solid_quads_match_computed_pixels() {
 
     let quads = [
         // Plain: each texel covers a 16x16 quarter.
-        TexturedQuad { dst: [4.0, 4.0, 32.0, 32.0], uv_offset: [0.0, 0.0], uv_axes: [1.0, 0.0, 0.0, 1.0], alpha: 1.0, opaque: false },
+        TexturedQuad {
+            dst: [4.0, 4.0, 32.0, 32.0],
+            uv_offset: [0.0, 0.0],
+            uv_axes: [1.0, 0.0, 0.0, 1.0],
+            alpha: 1.0,
+            opaque: false,
+        },
         // Rotated by 90 degrees through the UV axes, at half opacity.
-        TexturedQuad { dst: [40.0, 4.0, 16.0, 16.0], uv_offset: [1.0, 0.0], uv_axes: [0.0, 1.0, -1.0, 0.0], alpha: 0.5, opaque: false },
+        TexturedQuad {
+            dst: [40.0, 4.0, 16.0, 16.0],
+            uv_offset: [1.0, 0.0],
+            uv_axes: [0.0, 1.0, -1.0, 0.0],
+            alpha: 0.5,
+            opaque: false,
+        },
     ];
-    let opaque = TexturedQuad { dst: [4.0, 40.0, 16.0, 16.0], uv_offset: [0.0, 0.0], uv_axes: [1.0, 0.0, 0.0, 1.0], alpha: 0.5, opaque: true };
+    let opaque = TexturedQuad {
+        dst: [4.0, 40.0, 16.0, 16.0],
+        uv_offset: [0.0, 0.0],
+        uv_axes: [1.0, 0.0, 0.0, 1.0],
+        alpha: 0.5,
+        opaque: true,
+    };
     let solid_color = [0.5, 0.25, 0.0, 0.5];
     let solid_dst = [40.0, 40.0, 16.0, 8.0];
 
@@ -77,13 +103,46 @@ fn textured_and_solid_quads_match_computed_pixels() {
     recorder.clear(&target, to_float(BACKGROUND)).unwrap();
     {
         let mut frame = recorder.begin_pass(&pass, &target, [0.0; 4]).unwrap();
-        let push = texture::Push { target_size: [SIZE as f32; 2] };
-        let tex = sets::Textured { tex: vkcompose::pipelines::SampledTexture { texture: &source, sampler: &sampler } };
+        let push = texture::Push {
+            target_size: [SIZE as f32; 2],
+        };
+        let tex = sets::Textured {
+            tex: vkcompose::pipelines::SampledTexture {
+                texture: &source,
+                sampler: &sampler,
+            },
+        };
         let instances: Vec<_> = quads.iter().map(TexturedQuad::instance).collect();
-        frame.draw(&pipelines.texture.variant(texture::Variant::Alpha), &push, tex, &instances).unwrap();
-        frame.draw(&pipelines.texture.variant(texture::Variant::Opaque), &push, tex, &[opaque.instance()]).unwrap();
-        let solid_push = solid::Push { target_size: [SIZE as f32; 2] };
-        frame.draw(&pipelines.solid, &solid_push, (), &[solid::Instance { dst: solid_dst, color: solid_color }]).unwrap();
+        frame
+            .draw(
+                &pipelines.texture.variant(texture::Variant::Alpha),
+                &push,
+                tex,
+                &instances,
+            )
+            .unwrap();
+        frame
+            .draw(
+                &pipelines.texture.variant(texture::Variant::Opaque),
+                &push,
+                tex,
+                &[opaque.instance()],
+            )
+            .unwrap();
+        let solid_push = solid::Push {
+            target_size: [SIZE as f32; 2],
+        };
+        frame
+            .draw(
+                &pipelines.solid,
+                &solid_push,
+                (),
+                &[solid::Instance {
+                    dst: solid_dst,
+                    color: solid_color,
+                }],
+            )
+            .unwrap();
     }
     let readback = recorder.read_back(&target).unwrap();
     let finished = recorder.finish().unwrap();
@@ -98,7 +157,9 @@ fn textured_and_solid_quads_match_computed_pixels() {
                 }
             }
             let [sx, sy, sw, sh] = solid_dst;
-            let inside = |p: u32, start: f32, len: f32| (p as f32 + 0.5) >= start && (p as f32 + 0.5) < start + len;
+            let inside = |p: u32, start: f32, len: f32| {
+                (p as f32 + 0.5) >= start && (p as f32 + 0.5) < start + len
+            };
             if inside(x, sx, sw) && inside(y, sy, sh) {
                 expected = over(solid_color, expected);
             }
@@ -109,7 +170,14 @@ fn textured_and_solid_quads_match_computed_pixels() {
     assert_pixel(pixels, SIZE, 10, 10, [255, 0, 0, 255], "opaque red texel");
     // Rotated: the top-left quarter shows the top-right texel (half-transparent green).
     let green = to_float(TEXELS[1]).map(|c| c * 0.5);
-    assert_pixel(pixels, SIZE, 44, 8, to_unorm(over(green, to_float(BACKGROUND))), "rotated quad");
+    assert_pixel(
+        pixels,
+        SIZE,
+        44,
+        8,
+        to_unorm(over(green, to_float(BACKGROUND))),
+        "rotated quad",
+    );
     drop(finished);
     assert_validation_clean(&instance);
 }
@@ -126,11 +194,27 @@ fn drawing_a_texture_that_was_never_uploaded_is_an_error_not_invalid_usage() {
     recorder.clear(&target, [0.0; 4]).unwrap();
     {
         let mut frame = recorder.begin_pass(&pass, &target, [0.0; 4]).unwrap();
-        let tex = sets::Textured { tex: vkcompose::pipelines::SampledTexture { texture: &never_uploaded, sampler: &sampler } };
-        let push = texture::Push { target_size: [8.0, 8.0] };
-        let instance = texture::Instance { dst: [0.0, 0.0, 8.0, 8.0], uv_offset: [0.0; 2], uv_axes: [1.0, 0.0, 0.0, 1.0], alpha: 1.0 };
+        let tex = sets::Textured {
+            tex: vkcompose::pipelines::SampledTexture {
+                texture: &never_uploaded,
+                sampler: &sampler,
+            },
+        };
+        let push = texture::Push {
+            target_size: [8.0, 8.0],
+        };
+        let instance = texture::Instance {
+            dst: [0.0, 0.0, 8.0, 8.0],
+            uv_offset: [0.0; 2],
+            uv_axes: [1.0, 0.0, 0.0, 1.0],
+            alpha: 1.0,
+        };
         let result = frame.draw(&pipelines.texture, &push, tex, &[instance]);
-        assert!(matches!(result, Err(Error::InvalidArgument(_))), "{:?}", result.err());
+        assert!(
+            matches!(result, Err(Error::InvalidArgument(_))),
+            "{:?}",
+            result.err()
+        );
     }
     recorder.finish().unwrap();
     assert_validation_clean(&instance);
@@ -142,7 +226,10 @@ fn a_render_pass_rejects_a_target_of_another_format() {
     let pass = RenderPass::<passes::Output>::new(&device, vk::Format::B8G8R8A8_UNORM).unwrap();
     let target = rgba_texture(&device, 8, 8, true);
     let mut recorder = Recorder::new(&device).unwrap();
-    assert!(matches!(recorder.begin_pass(&pass, &target, [0.0; 4]), Err(Error::InvalidArgument(_))));
+    assert!(matches!(
+        recorder.begin_pass(&pass, &target, [0.0; 4]),
+        Err(Error::InvalidArgument(_))
+    ));
     recorder.finish().unwrap();
     assert_validation_clean(&instance);
 }

@@ -67,7 +67,11 @@ impl Cache {
             let Some(hash) = hash_file(path) else { return };
             let _ = writeln!(deps, "{hash:016x}\t{}", path.display());
         }
-        let bytes: Vec<u8> = compiled.words.iter().flat_map(|w| w.to_le_bytes()).collect();
+        let bytes: Vec<u8> = compiled
+            .words
+            .iter()
+            .flat_map(|w| w.to_le_bytes())
+            .collect();
         let _ = std::fs::write(dir.join(format!("{key:016x}.spv")), bytes);
         let _ = std::fs::write(dir.join(format!("{key:016x}.deps")), deps);
     }

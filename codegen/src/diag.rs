@@ -125,9 +125,18 @@ mod tests {
     #[test]
     fn offsets_map_to_one_based_lines_and_columns() {
         let text = "ab\ncde\nf";
-        assert_eq!(Position::of_offset(text, 0), Position { line: 1, column: 1 });
-        assert_eq!(Position::of_offset(text, 4), Position { line: 2, column: 2 });
-        assert_eq!(Position::of_offset(text, 7), Position { line: 3, column: 1 });
+        assert_eq!(
+            Position::of_offset(text, 0),
+            Position { line: 1, column: 1 }
+        );
+        assert_eq!(
+            Position::of_offset(text, 4),
+            Position { line: 2, column: 2 }
+        );
+        assert_eq!(
+            Position::of_offset(text, 7),
+            Position { line: 3, column: 1 }
+        );
     }
 
     #[test]

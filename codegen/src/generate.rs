@@ -112,7 +112,11 @@ fn vk_format_name(format: ColorFormat) -> &'static str {
 
 fn stages_tokens(stages: &[Stage]) -> TokenStream {
     let has = |s| stages.contains(&s);
-    let name = match (has(Stage::Vertex), has(Stage::Fragment), has(Stage::Compute)) {
+    let name = match (
+        has(Stage::Vertex),
+        has(Stage::Fragment),
+        has(Stage::Compute),
+    ) {
         (true, true, _) => "VERTEX_FRAGMENT",
         (true, false, _) => "VERTEX",
         (false, true, _) => "FRAGMENT",
@@ -123,14 +127,21 @@ fn stages_tokens(stages: &[Stage]) -> TokenStream {
 }
 
 fn stages_doc(stages: &[Stage]) -> String {
-    stages.iter().map(|s| s.name()).collect::<Vec<_>>().join(" and ")
+    stages
+        .iter()
+        .map(|s| s.name())
+        .collect::<Vec<_>>()
+        .join(" and ")
 }
 
 fn descriptor_set(set: &SetPlan) -> TokenStream {
     let ty = format_ident!("{}", set.name);
     if let Some(original) = &set.alias_of {
         let original = format_ident!("{original}");
-        let doc = format!("Set layout `{}`: identical to [`{original}`], so the same type.", set.name);
+        let doc = format!(
+            "Set layout `{}`: identical to [`{original}`], so the same type.",
+            set.name
+        );
         return quote! {
             #[doc = #doc]
             pub type #ty<'a> = #original<'a>;
@@ -239,13 +250,26 @@ fn pipeline(p: &PipelinePlan, runtime: &syn::Path) -> Result<TokenStream, String
             let stages_doc = push
                 .ranges
                 .iter()
-                .map(|r| format!("{} bytes {}..{}", stages_doc(&r.stages), r.offset, r.offset + r.size))
+                .map(|r| {
+                    format!(
+                        "{} bytes {}..{}",
+                        stages_doc(&r.stages),
+                        r.offset,
+                        r.offset + r.size
+                    )
+                })
                 .collect::<Vec<_>>()
                 .join("; ");
             for n in &nested {
-                items.push(pod_struct(n, &format!("Struct `{}` inside the push constants.", n.name)));
+                items.push(pod_struct(
+                    n,
+                    &format!("Struct `{}` inside the push constants.", n.name),
+                ));
             }
-            items.push(pod_struct(&host, &format!("Push constants of every stage, at their offsets ({stages_doc}).")));
+            items.push(pod_struct(
+                &host,
+                &format!("Push constants of every stage, at their offsets ({stages_doc})."),
+            ));
             quote!(Push)
         }
         None => quote!(()),
@@ -274,23 +298,34 @@ fn pipeline(p: &PipelinePlan, runtime: &syn::Path) -> Result<TokenStream, String
     let vertex = stage_desc(&p.vertex);
     let fragment = stage_desc(&p.fragment);
     let (vertex_spirv, fragment_spirv) = (&p.vertex.spirv, &p.fragment.spirv);
-    let blend = format_ident!("{}", match p.blend {
-        Blend::Replace => "Replace",
-        Blend::Premultiplied => "Premultiplied",
-        Blend::Straight => "Straight",
-    });
-    let topology = format_ident!("{}", match p.topology {
-        Topology::TriangleStrip => "TRIANGLE_STRIP",
-        Topology::TriangleList => "TRIANGLE_LIST",
-        Topology::TriangleFan => "TRIANGLE_FAN",
-        Topology::LineList => "LINE_LIST",
-        Topology::LineStrip => "LINE_STRIP",
-        Topology::PointList => "POINT_LIST",
-    });
+    let blend = format_ident!(
+        "{}",
+        match p.blend {
+            Blend::Replace => "Replace",
+            Blend::Premultiplied => "Premultiplied",
+            Blend::Straight => "Straight",
+        }
+    );
+    let topology = format_ident!(
+        "{}",
+        match p.topology {
+            Topology::TriangleStrip => "TRIANGLE_STRIP",
+            Topology::TriangleList => "TRIANGLE_LIST",
+            Topology::TriangleFan => "TRIANGLE_FAN",
+            Topology::LineList => "LINE_LIST",
+            Topology::LineStrip => "LINE_STRIP",
+            Topology::PointList => "POINT_LIST",
+        }
+    );
     let vertices = Literal::u32_unsuffixed(p.vertices);
-    let attributes = attributes(&p.vertex_inputs, 0).chain(attributes(&p.instance_inputs, 1)).collect::<Vec<_>>();
+    let attributes = attributes(&p.vertex_inputs, 0)
+        .chain(attributes(&p.instance_inputs, 1))
+        .collect::<Vec<_>>();
     let (push_ranges, push_updates) = match &p.push {
-        Some(push) => (push.ranges.iter().map(push_range).collect(), push.updates.iter().map(push_range).collect()),
+        Some(push) => (
+            push.ranges.iter().map(push_range).collect(),
+            push.updates.iter().map(push_range).collect(),
+        ),
         None => (Vec::new(), Vec::new()),
     };
     let pass = format_ident!("{}", type_name(&p.pass));
@@ -312,12 +347,17 @@ fn pipeline(p: &PipelinePlan, runtime: &syn::Path) -> Result<TokenStream, String
             format!(" Specialization constants: {}.", constants.join(", "))
         }
     );
-    let new_doc = format!("Builds the pipeline (every variant) for a render pass of kind `{}`.", p.pass);
+    let new_doc = format!(
+        "Builds the pipeline (every variant) for a render pass of kind `{}`.",
+        p.pass
+    );
     let has_variants = !p.variants.is_empty();
-    let select = has_variants.then(|| quote! {
-        /// This pipeline with one of its variants selected, to draw with.
-        pub fn variant(&self, variant: Variant) -> rt::VariantOf<'_, Self> {
-            rt::VariantOf::new(self, variant as usize)
+    let select = has_variants.then(|| {
+        quote! {
+            /// This pipeline with one of its variants selected, to draw with.
+            pub fn variant(&self, variant: Variant) -> rt::VariantOf<'_, Self> {
+                rt::VariantOf::new(self, variant as usize)
+            }
         }
     });
     Ok(quote! {
@@ -391,12 +431,33 @@ fn push_range(range: &PushRange) -> TokenStream {
 
 fn variants(p: &PipelinePlan) -> (TokenStream, Vec<TokenStream>) {
     if p.variants.is_empty() {
-        return (TokenStream::new(), vec![quote!(rt::VariantDesc { name: "default", constants: &[] })]);
+        return (
+            TokenStream::new(),
+            vec![quote!(rt::VariantDesc {
+                name: "default",
+                constants: &[]
+            })],
+        );
     }
-    let names = p.variants.iter().map(|v| format_ident!("{}", type_name(&v.name)));
+    let names = p
+        .variants
+        .iter()
+        .map(|v| format_ident!("{}", type_name(&v.name)));
     let docs = p.variants.iter().map(|v| {
-        let values: Vec<String> = v.values.iter().map(|(c, value)| format!("`{}` = {}", c.name, spec_literal(value))).collect();
-        format!("Variant `{}`: {}.", v.name, if values.is_empty() { "every constant at its default".into() } else { values.join(", ") })
+        let values: Vec<String> = v
+            .values
+            .iter()
+            .map(|(c, value)| format!("`{}` = {}", c.name, spec_literal(value)))
+            .collect();
+        format!(
+            "Variant `{}`: {}.",
+            v.name,
+            if values.is_empty() {
+                "every constant at its default".into()
+            } else {
+                values.join(", ")
+            }
+        )
     });
     let enum_tokens = quote! {
         /// The variants the manifest declares, each a set of specialization-constant values.
@@ -449,7 +510,12 @@ fn spec_value(scalar: Scalar, value: &SpecValue) -> TokenStream {
 }
 
 /// A `#[repr(C)]` struct of vertex inputs, packed in location order; `()` when empty.
-fn input_struct(name: &str, inputs: &[InterfaceVar], rate: &str, items: &mut Vec<TokenStream>) -> TokenStream {
+fn input_struct(
+    name: &str,
+    inputs: &[InterfaceVar],
+    rate: &str,
+    items: &mut Vec<TokenStream>,
+) -> TokenStream {
     if inputs.is_empty() {
         return quote!(());
     }
@@ -461,15 +527,26 @@ fn input_struct(name: &str, inputs: &[InterfaceVar], rate: &str, items: &mut Vec
             let field = Field {
                 name: input.name.clone(),
                 offset,
-                shader: Some(format!("location {}: {} {}", input.location, input.ty, input.name)),
+                shader: Some(format!(
+                    "location {}: {} {}",
+                    input.location, input.ty, input.name
+                )),
                 rust,
             };
             offset += field.rust.size();
             field
         })
         .collect();
-    let host = HostStruct { name: name.to_string(), fields, size: offset, align: 4 };
-    items.push(pod_struct(&host, &format!("The {rate} vertex-shader inputs, packed in location order.")));
+    let host = HostStruct {
+        name: name.to_string(),
+        fields,
+        size: offset,
+        align: 4,
+    };
+    items.push(pod_struct(
+        &host,
+        &format!("The {rate} vertex-shader inputs, packed in location order."),
+    ));
     let ident = format_ident!("{name}");
     quote!(#ident)
 }
@@ -564,7 +641,7 @@ fn pod_struct(host: &HostStruct, doc: &str) -> TokenStream {
             #(#fields,)*
         }
         const _: [(); #size] = [(); core::mem::size_of::<#ty>()];
-        const _: [(); #size] = [(); 0 #(+ #field_sizes)*];
+        const _: [(); #size] = [(); #(#field_sizes)+*];
         #(#offsets)*
         #[doc = #safety]
         unsafe impl rt::bytemuck::Zeroable for #ty {}

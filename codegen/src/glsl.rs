@@ -64,13 +64,14 @@ pub fn compile(
     let includes = includes.into_inner();
     match result {
         Ok(artifact) => {
-            let warnings = parse_messages(&artifact.get_warning_messages(), path, source, &includes)
-                .into_iter()
-                .map(|mut d| {
-                    d.severity = crate::diag::Severity::Warning;
-                    d
-                })
-                .collect();
+            let warnings =
+                parse_messages(&artifact.get_warning_messages(), path, source, &includes)
+                    .into_iter()
+                    .map(|mut d| {
+                        d.severity = crate::diag::Severity::Warning;
+                        d
+                    })
+                    .collect();
             Ok(Compiled {
                 words: artifact.as_binary().to_vec(),
                 includes: includes.into_iter().map(|(p, _)| p).collect(),
@@ -80,7 +81,11 @@ pub fn compile(
         Err(shaderc::Error::CompilationError(_, text)) => {
             let diagnostics = parse_messages(&text, path, source, &includes);
             if diagnostics.is_empty() {
-                Err(vec![Diagnostic::error(&shown, Position::START, text.trim())])
+                Err(vec![Diagnostic::error(
+                    &shown,
+                    Position::START,
+                    text.trim(),
+                )])
             } else {
                 Err(diagnostics)
             }
@@ -116,15 +121,12 @@ fn resolve_include(
         }
     }
     candidates.push(include_dir.join(requested));
-    candidates
-        .into_iter()
-        .find(|c| c.is_file())
-        .ok_or_else(|| {
-            format!(
-                "cannot find include `{requested}` (looked beside the including file and in `{}`)",
-                display_path(include_dir).display()
-            )
-        })
+    candidates.into_iter().find(|c| c.is_file()).ok_or_else(|| {
+        format!(
+            "cannot find include `{requested}` (looked beside the including file and in `{}`)",
+            display_path(include_dir).display()
+        )
+    })
 }
 
 fn absolute(path: &Path) -> PathBuf {

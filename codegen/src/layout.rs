@@ -137,7 +137,9 @@ fn rust_ty(ty: &Ty, nested: &mut Vec<HostStruct>) -> Result<RustTy, String> {
                 (*columns, *rows)
             };
             if stride % scalar.size() != 0 || *stride < width * scalar.size() {
-                return Err(format!("matrix stride {stride} cannot hold {width} elements"));
+                return Err(format!(
+                    "matrix stride {stride} cannot hold {width} elements"
+                ));
             }
             let padded = stride / scalar.size();
             RustTy::Array(
@@ -154,7 +156,9 @@ fn rust_ty(ty: &Ty, nested: &mut Vec<HostStruct>) -> Result<RustTy, String> {
                 Ty::Struct(s) => named(s, *stride, nested)?,
                 Ty::Scalar(s) | Ty::Vector(s, _) if *stride > element.size() => {
                     if stride % s.size() != 0 {
-                        return Err(format!("array stride {stride} is not a multiple of its element"));
+                        return Err(format!(
+                            "array stride {stride} is not a multiple of its element"
+                        ));
                     }
                     RustTy::Array(Box::new(RustTy::Scalar(*s)), stride / s.size())
                 }
@@ -211,8 +215,15 @@ mod tests {
             ],
         };
         let host = host_struct("Push", &block, 0, &mut Vec::new()).unwrap();
-        let names: Vec<_> = host.fields.iter().map(|f| (f.name.as_str(), f.offset, f.rust.size())).collect();
-        assert_eq!(names, [("alpha", 0, 4), ("_pad0", 4, 12), ("color", 16, 16)]);
+        let names: Vec<_> = host
+            .fields
+            .iter()
+            .map(|f| (f.name.as_str(), f.offset, f.rust.size()))
+            .collect();
+        assert_eq!(
+            names,
+            [("alpha", 0, 4), ("_pad0", 4, 12), ("color", 16, 16)]
+        );
         assert_eq!(host.size, 32);
     }
 

@@ -9,12 +9,10 @@
 //! From a build script:
 //!
 //! ```no_run
-//! // build.rs
-//! fn main() {
-//!     vkcompose_codegen::Builder::new("shaders", "pipelines.ron")
-//!         .runtime_path("::vkcompose::pipelines")
-//!         .build_script();
-//! }
+//! // in build.rs's `fn main`
+//! vkcompose_codegen::Builder::new("shaders", "pipelines.ron")
+//!     .runtime_path("::vkcompose::pipelines")
+//!     .build_script();
 //! ```
 //!
 //! and in the crate: `include!(concat!(env!("OUT_DIR"), "/pipelines.rs"));`.
@@ -282,7 +280,9 @@ const SPIRV_DIR: &str = "spirv";
 
 impl<'a> Run<'a> {
     fn new(builder: &'a Builder) -> Run<'a> {
-        let cache_dir = builder.cache.then(|| builder.resolved_out_dir().join("vkcompose-cache"));
+        let cache_dir = builder
+            .cache
+            .then(|| builder.resolved_out_dir().join("vkcompose-cache"));
         Run {
             builder,
             diagnostics: Vec::new(),
@@ -307,7 +307,10 @@ impl<'a> Run<'a> {
 
         // Units the manifest asks for, then every other file once, so that every shader in
         // the directory is checked even when no pipeline uses it (yet).
-        let global = manifest.as_ref().map(|m| m.manifest.defines.clone()).unwrap_or_default();
+        let global = manifest
+            .as_ref()
+            .map(|m| m.manifest.defines.clone())
+            .unwrap_or_default();
         let mut referenced = BTreeSet::new();
         if let Some(m) = &manifest {
             for (name, p) in &m.manifest.pipelines {
@@ -329,7 +332,8 @@ impl<'a> Run<'a> {
                         "shader is not used by any pipeline in the manifest",
                     ));
                 }
-                self.units.insert(unit_of(&ShaderRef::File(file.clone()), &global), None);
+                self.units
+                    .insert(unit_of(&ShaderRef::File(file.clone()), &global), None);
             }
         }
         self.compile_units(&include_dir);
@@ -347,16 +351,22 @@ impl<'a> Run<'a> {
                 self.diagnostics.push(Diagnostic::error(
                     &manifest_path,
                     Position::START,
-                    format!("runtime path `{}` is not a Rust path: {e}", self.builder.runtime_path),
+                    format!(
+                        "runtime path `{}` is not a Rust path: {e}",
+                        self.builder.runtime_path
+                    ),
                 ));
                 return None;
             }
         };
-        let name = manifest_path.file_name().map_or("the manifest".into(), |n| n.to_string_lossy().into_owned());
+        let name = manifest_path
+            .file_name()
+            .map_or("the manifest".into(), |n| n.to_string_lossy().into_owned());
         match generate::generate(&plan, &runtime, &name) {
             Ok(code) => Some(code),
             Err(message) => {
-                self.diagnostics.push(Diagnostic::error(&manifest_path, Position::START, message));
+                self.diagnostics
+                    .push(Diagnostic::error(&manifest_path, Position::START, message));
                 None
             }
         }
@@ -367,7 +377,11 @@ impl<'a> Run<'a> {
         let text = match std::fs::read_to_string(path) {
             Ok(text) => text,
             Err(e) => {
-                self.diagnostics.push(Diagnostic::error(&shown, Position::START, format!("cannot read the manifest: {e}")));
+                self.diagnostics.push(Diagnostic::error(
+                    &shown,
+                    Position::START,
+                    format!("cannot read the manifest: {e}"),
+                ));
                 return None;
             }
         };
@@ -387,7 +401,11 @@ impl<'a> Run<'a> {
             Ok(found) => found
                 .into_iter()
                 .filter_map(|path| {
-                    let relative = path.strip_prefix(dir).ok()?.to_string_lossy().replace('\\', "/");
+                    let relative = path
+                        .strip_prefix(dir)
+                        .ok()?
+                        .to_string_lossy()
+                        .replace('\\', "/");
                     self.inputs.insert(path);
                     Some(relative)
                 })
@@ -404,27 +422,55 @@ impl<'a> Run<'a> {
     }
 
     /// The referenced file exists and can be the stage it is used as.
-    fn check_reference(&mut self, m: &Loaded, pipeline: &str, stage: Stage, r: &ShaderRef, files: &[String]) -> bool {
+    fn check_reference(
+        &mut self,
+        m: &Loaded,
+        pipeline: &str,
+        stage: Stage,
+        r: &ShaderRef,
+        files: &[String],
+    ) -> bool {
         let needle = format!("\"{}\"", r.file());
         if !files.iter().any(|f| f == r.file()) {
-            let mut message = format!("pipeline `{pipeline}`: {} shader `{}` not found in `{}`", stage.name(), r.file(), display_path(&self.builder.shader_dir).display());
-            if let Some(close) = files.iter().find(|f| f.ends_with(r.file()) || r.file().ends_with(f.as_str())) {
+            let mut message = format!(
+                "pipeline `{pipeline}`: {} shader `{}` not found in `{}`",
+                stage.name(),
+                r.file(),
+                display_path(&self.builder.shader_dir).display()
+            );
+            if let Some(close) = files
+                .iter()
+                .find(|f| f.ends_with(r.file()) || r.file().ends_with(f.as_str()))
+            {
                 message.push_str(&format!(" (did you mean `{close}`?)"));
             }
-            self.diagnostics.push(m.error_at(pipeline, &needle, message));
+            self.diagnostics
+                .push(m.error_at(pipeline, &needle, message));
             return false;
         }
         match Language::of(Path::new(r.file())) {
             Some(Language::Glsl(s)) if s != stage => {
-                self.diagnostics.push(m.error_at(pipeline, &needle, format!(
-                    "pipeline `{pipeline}`: `{}` is a {} shader, used here as the {} stage", r.file(), s.name(), stage.name()
-                )));
+                self.diagnostics.push(m.error_at(
+                    pipeline,
+                    &needle,
+                    format!(
+                        "pipeline `{pipeline}`: `{}` is a {} shader, used here as the {} stage",
+                        r.file(),
+                        s.name(),
+                        stage.name()
+                    ),
+                ));
                 false
             }
             Some(Language::Wgsl) if r.defines().is_some_and(|d| !d.is_empty()) => {
-                self.diagnostics.push(m.error_at(pipeline, &needle, format!(
-                    "pipeline `{pipeline}`: `defines` apply to GLSL only, but `{}` is WGSL", r.file()
-                )));
+                self.diagnostics.push(m.error_at(
+                    pipeline,
+                    &needle,
+                    format!(
+                        "pipeline `{pipeline}`: `defines` apply to GLSL only, but `{}` is WGSL",
+                        r.file()
+                    ),
+                ));
                 false
             }
             _ => true,
@@ -450,12 +496,18 @@ impl<'a> Run<'a> {
         let source = match std::fs::read_to_string(&path) {
             Ok(s) => s,
             Err(e) => {
-                self.diagnostics.push(Diagnostic::error(display_path(&path), Position::START, format!("cannot read: {e}")));
+                self.diagnostics.push(Diagnostic::error(
+                    display_path(&path),
+                    Position::START,
+                    format!("cannot read: {e}"),
+                ));
                 return None;
             }
         };
         let result = match Language::of(&path) {
-            Some(Language::Glsl(stage)) => glsl::compile(&path, &source, stage, include_dir, &unit.defines),
+            Some(Language::Glsl(stage)) => {
+                glsl::compile(&path, &source, stage, include_dir, &unit.defines)
+            }
             _ => wgsl::compile(&path, &source),
         };
         self.compiled += 1;
@@ -476,7 +528,11 @@ impl<'a> Run<'a> {
     /// Reflects each pipeline's two stages. Pipelines with a stage that failed to compile
     /// are left out (their errors are already reported), so the others are still checked
     /// and every error shows in one build.
-    fn pipeline_stages(&mut self, m: &Loaded, global: &BTreeMap<String, String>) -> BTreeMap<String, (StagePlan, StagePlan)> {
+    fn pipeline_stages(
+        &mut self,
+        m: &Loaded,
+        global: &BTreeMap<String, String>,
+    ) -> BTreeMap<String, (StagePlan, StagePlan)> {
         let mut stages = BTreeMap::new();
         for (name, p) in &m.manifest.pipelines {
             let vertex = self.stage_plan(m, name, Stage::Vertex, &p.vertex, global);
@@ -488,7 +544,14 @@ impl<'a> Run<'a> {
         stages
     }
 
-    fn stage_plan(&mut self, m: &Loaded, pipeline: &str, stage: Stage, r: &ShaderRef, global: &BTreeMap<String, String>) -> Option<StagePlan> {
+    fn stage_plan(
+        &mut self,
+        m: &Loaded,
+        pipeline: &str,
+        stage: Stage,
+        r: &ShaderRef,
+        global: &BTreeMap<String, String>,
+    ) -> Option<StagePlan> {
         let unit = unit_of(r, global);
         let compiled = self.units.get(&unit)?.as_ref()?;
         let needle = format!("\"{}\"", r.file());
@@ -497,11 +560,23 @@ impl<'a> Run<'a> {
             (None, Some(Language::Glsl(_))) => "main".to_string(),
             (None, _) => {
                 let found = reflect::entry_points(&compiled.words).unwrap_or_default();
-                let of_stage: Vec<&String> = found.iter().filter(|(s, _)| *s == stage).map(|(_, n)| n).collect();
+                let of_stage: Vec<&String> = found
+                    .iter()
+                    .filter(|(s, _)| *s == stage)
+                    .map(|(_, n)| n)
+                    .collect();
                 match of_stage.as_slice() {
                     [one] => one.to_string(),
                     [] => {
-                        self.diagnostics.push(m.error_at(pipeline, &needle, format!("pipeline `{pipeline}`: `{}` has no {} entry point", r.file(), stage.name())));
+                        self.diagnostics.push(m.error_at(
+                            pipeline,
+                            &needle,
+                            format!(
+                                "pipeline `{pipeline}`: `{}` has no {} entry point",
+                                r.file(),
+                                stage.name()
+                            ),
+                        ));
                         return None;
                     }
                     many => {
@@ -523,7 +598,8 @@ impl<'a> Run<'a> {
             }),
             Err(message) => {
                 let shown = display_path(&self.builder.shader_dir.join(r.file()));
-                self.diagnostics.push(Diagnostic::error(shown, Position::START, message));
+                self.diagnostics
+                    .push(Diagnostic::error(shown, Position::START, message));
                 None
             }
         }
@@ -533,19 +609,35 @@ impl<'a> Run<'a> {
         let dir = self.builder.resolved_out_dir();
         for p in &plan.pipelines {
             for stage in [&p.vertex, &p.fragment] {
-                let unit = self.units.iter().find(|(u, _)| format!("{SPIRV_DIR}/{}", u.spirv_name()) == stage.spirv);
-                let Some((_, Some(compiled))) = unit else { continue };
-                let bytes: Vec<u8> = compiled.words.iter().flat_map(|w| w.to_le_bytes()).collect();
+                let unit = self
+                    .units
+                    .iter()
+                    .find(|(u, _)| format!("{SPIRV_DIR}/{}", u.spirv_name()) == stage.spirv);
+                let Some((_, Some(compiled))) = unit else {
+                    continue;
+                };
+                let bytes: Vec<u8> = compiled
+                    .words
+                    .iter()
+                    .flat_map(|w| w.to_le_bytes())
+                    .collect();
                 let path = dir.join(&stage.spirv);
-                let written = path.parent().map_or(Ok(()), std::fs::create_dir_all).and_then(|()| {
-                    if std::fs::read(&path).ok().as_deref() == Some(&bytes[..]) {
-                        Ok(())
-                    } else {
-                        std::fs::write(&path, &bytes)
-                    }
-                });
+                let written = path
+                    .parent()
+                    .map_or(Ok(()), std::fs::create_dir_all)
+                    .and_then(|()| {
+                        if std::fs::read(&path).ok().as_deref() == Some(&bytes[..]) {
+                            Ok(())
+                        } else {
+                            std::fs::write(&path, &bytes)
+                        }
+                    });
                 if let Err(e) = written {
-                    self.diagnostics.push(Diagnostic::error(&path, Position::START, format!("cannot write SPIR-V: {e}")));
+                    self.diagnostics.push(Diagnostic::error(
+                        &path,
+                        Position::START,
+                        format!("cannot write SPIR-V: {e}"),
+                    ));
                     return None;
                 }
             }
@@ -563,5 +655,8 @@ fn unit_of(r: &ShaderRef, global: &BTreeMap<String, String>) -> Unit {
     if Language::of(Path::new(r.file())) == Some(Language::Wgsl) {
         defines.clear();
     }
-    Unit { file: r.file().to_string(), defines }
+    Unit {
+        file: r.file().to_string(),
+        defines,
+    }
 }

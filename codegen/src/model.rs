@@ -150,9 +150,10 @@ impl Ty {
         match (self, other) {
             (Ty::Struct(a), Ty::Struct(b)) => {
                 a.members.len() == b.members.len()
-                    && a.members.iter().zip(&b.members).all(|(x, y)| {
-                        x.offset == y.offset && x.ty.same_layout(&y.ty)
-                    })
+                    && a.members
+                        .iter()
+                        .zip(&b.members)
+                        .all(|(x, y)| x.offset == y.offset && x.ty.same_layout(&y.ty))
             }
             (
                 Ty::Array {

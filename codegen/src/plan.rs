@@ -4,8 +4,11 @@
 use std::collections::BTreeMap;
 
 use crate::diag::Diagnostic;
-use crate::manifest::{Blend, ColorFormat, Loaded, LoadOp, SpecValue, StoreOp, Topology};
-use crate::model::{Binding, Count, DescriptorKind, Interface, InterfaceVar, Member, Scalar, SpecConstant, Stage, StructTy, Ty};
+use crate::manifest::{Blend, ColorFormat, LoadOp, Loaded, SpecValue, StoreOp, Topology};
+use crate::model::{
+    Binding, Count, DescriptorKind, Interface, InterfaceVar, Member, Scalar, SpecConstant, Stage,
+    StructTy, Ty,
+};
 
 #[derive(Clone, Debug)]
 pub struct Plan {
@@ -112,9 +115,17 @@ pub fn plan(
         .collect::<Vec<_>>();
     for (name, pass) in &manifest.manifest.render_passes {
         check_ident(manifest, name, name, diagnostics);
-        let used = manifest.manifest.pipelines.values().any(|p| &p.pass == name);
+        let used = manifest
+            .manifest
+            .pipelines
+            .values()
+            .any(|p| &p.pass == name);
         if !used {
-            diagnostics.push(manifest.warning_at(name, "", format!("render pass `{name}` is not used by any pipeline")));
+            diagnostics.push(manifest.warning_at(
+                name,
+                "",
+                format!("render pass `{name}` is not used by any pipeline"),
+            ));
         }
         let _ = pass;
     }
@@ -131,11 +142,16 @@ pub fn plan(
                 format!("pipeline `{name}` uses render pass `{}`, which `render_passes` does not declare", spec.pass),
             ));
         }
-        let mut errors = Errors { manifest, pipeline: &name, out: diagnostics };
+        let mut errors = Errors {
+            manifest,
+            pipeline: &name,
+            out: diagnostics,
+        };
         check_stage_interface(&vertex, &fragment, &mut errors);
         check_fragment_outputs(&fragment, &mut errors);
         let push = merge_push_constants(&vertex, &fragment, &mut errors);
-        let (vertex_inputs, instance_inputs) = split_inputs(&vertex, &spec.instance_inputs, &mut errors);
+        let (vertex_inputs, instance_inputs) =
+            split_inputs(&vertex, &spec.instance_inputs, &mut errors);
         let pipeline_sets = resolve_sets(&vertex, &fragment, &spec.sets, &mut sets, &mut errors);
         let spec_constants = merge_spec_constants(&vertex, &fragment, &mut errors);
         let variants = resolve_variants(&spec.variants, &spec_constants, &mut errors);
@@ -175,12 +191,14 @@ struct Errors<'a> {
 impl Errors<'_> {
     fn error(&mut self, needle: &str, message: String) {
         let message = format!("pipeline `{}`: {message}", self.pipeline);
-        self.out.push(self.manifest.error_at(self.pipeline, needle, message));
+        self.out
+            .push(self.manifest.error_at(self.pipeline, needle, message));
     }
 
     fn warning(&mut self, needle: &str, message: String) {
         let message = format!("pipeline `{}`: {message}", self.pipeline);
-        self.out.push(self.manifest.warning_at(self.pipeline, needle, message));
+        self.out
+            .push(self.manifest.warning_at(self.pipeline, needle, message));
     }
 }
 
@@ -189,7 +207,11 @@ fn check_ident(manifest: &Loaded, key: &str, name: &str, out: &mut Vec<Diagnosti
         && !name.starts_with(|c: char| c.is_ascii_digit())
         && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
     if !valid {
-        out.push(manifest.error_at(key, "", format!("`{name}` is not usable as a Rust identifier (use letters, digits and `_`)")));
+        out.push(manifest.error_at(
+            key,
+            "",
+            format!("`{name}` is not usable as a Rust identifier (use letters, digits and `_`)"),
+        ));
     }
 }
 
@@ -197,7 +219,12 @@ fn check_ident(manifest: &Loaded, key: &str, name: &str, out: &mut Vec<Diagnosti
 /// the same type.
 fn check_stage_interface(vertex: &StagePlan, fragment: &StagePlan, errors: &mut Errors) {
     for input in &fragment.interface.inputs {
-        match vertex.interface.outputs.iter().find(|o| o.location == input.location) {
+        match vertex
+            .interface
+            .outputs
+            .iter()
+            .find(|o| o.location == input.location)
+        {
             None => errors.error(
                 &fragment.file,
                 format!(
@@ -209,7 +236,13 @@ fn check_stage_interface(vertex: &StagePlan, fragment: &StagePlan, errors: &mut 
                 &fragment.file,
                 format!(
                     "location {}: {} writes `{} {}` but {} reads `{} {}`",
-                    input.location, vertex.file, output.ty, output.name, fragment.file, input.ty, input.name
+                    input.location,
+                    vertex.file,
+                    output.ty,
+                    output.name,
+                    fragment.file,
+                    input.ty,
+                    input.name
                 ),
             ),
             Some(_) => {}
@@ -231,7 +264,11 @@ fn check_fragment_outputs(fragment: &StagePlan, errors: &mut Errors) {
     }
 }
 
-fn merge_push_constants(vertex: &StagePlan, fragment: &StagePlan, errors: &mut Errors) -> Option<PushPlan> {
+fn merge_push_constants(
+    vertex: &StagePlan,
+    fragment: &StagePlan,
+    errors: &mut Errors,
+) -> Option<PushPlan> {
     let blocks: Vec<(Stage, &StagePlan, &StructTy)> = [vertex, fragment]
         .into_iter()
         .filter_map(|s| Some((s.interface.stage, s, s.interface.push_constants.as_ref()?)))
@@ -246,19 +283,31 @@ fn merge_push_constants(vertex: &StagePlan, fragment: &StagePlan, errors: &mut E
             merge_member(&mut members, member, &plan.file, errors);
         }
         let start = block.members.iter().map(|m| m.offset).min().unwrap_or(0);
-        ranges.push(PushRange { stages: vec![*stage], offset: start, size: block.size() - start });
+        ranges.push(PushRange {
+            stages: vec![*stage],
+            offset: start,
+            size: block.size() - start,
+        });
     }
     members.sort_by_key(|(m, _)| m.offset);
     let name = blocks[0].2.name.clone();
     let updates = disjoint_updates(&ranges);
     Some(PushPlan {
-        block: StructTy { name, members: members.into_iter().map(|(m, _)| m).collect() },
+        block: StructTy {
+            name,
+            members: members.into_iter().map(|(m, _)| m).collect(),
+        },
         ranges,
         updates,
     })
 }
 
-fn merge_member<'a>(members: &mut Vec<(Member, &'a str)>, member: &Member, file: &'a str, errors: &mut Errors) {
+fn merge_member<'a>(
+    members: &mut Vec<(Member, &'a str)>,
+    member: &Member,
+    file: &'a str,
+    errors: &mut Errors,
+) {
     let end = member.offset + member.ty.size();
     for (existing, other_file) in members.iter() {
         let existing_end = existing.offset + existing.ty.size();
@@ -280,10 +329,13 @@ fn merge_member<'a>(members: &mut Vec<(Member, &'a str)>, member: &Member, file:
             return;
         }
         if existing.name == member.name {
-            errors.error(file, format!(
-                "push constant `{}` is at offset {} in {other_file} but at offset {} in {file}",
-                member.name, existing.offset, member.offset
-            ));
+            errors.error(
+                file,
+                format!(
+                    "push constant `{}` is at offset {} in {other_file} but at offset {} in {file}",
+                    member.name, existing.offset, member.offset
+                ),
+            );
             return;
         }
     }
@@ -293,7 +345,10 @@ fn merge_member<'a>(members: &mut Vec<(Member, &'a str)>, member: &Member, file:
 /// Splits the stage ranges at every boundary so each piece names exactly the stages whose
 /// range covers it, which is what `vkCmdPushConstants` requires.
 fn disjoint_updates(ranges: &[PushRange]) -> Vec<PushRange> {
-    let mut cuts: Vec<u32> = ranges.iter().flat_map(|r| [r.offset, r.offset + r.size]).collect();
+    let mut cuts: Vec<u32> = ranges
+        .iter()
+        .flat_map(|r| [r.offset, r.offset + r.size])
+        .collect();
     cuts.sort_unstable();
     cuts.dedup();
     let mut updates: Vec<PushRange> = Vec::new();
@@ -310,8 +365,14 @@ fn disjoint_updates(ranges: &[PushRange]) -> Vec<PushRange> {
             continue;
         }
         match updates.last_mut() {
-            Some(last) if last.stages == stages && last.offset + last.size == start => last.size += end - start,
-            _ => updates.push(PushRange { stages, offset: start, size: end - start }),
+            Some(last) if last.stages == stages && last.offset + last.size == start => {
+                last.size += end - start
+            }
+            _ => updates.push(PushRange {
+                stages,
+                offset: start,
+                size: end - start,
+            }),
         }
     }
     updates
@@ -324,10 +385,19 @@ fn split_inputs(
 ) -> (Vec<InterfaceVar>, Vec<InterfaceVar>) {
     for name in instance_names {
         if !vertex.interface.inputs.iter().any(|i| &i.name == name) {
-            let known: Vec<&str> = vertex.interface.inputs.iter().map(|i| i.name.as_str()).collect();
+            let known: Vec<&str> = vertex
+                .interface
+                .inputs
+                .iter()
+                .map(|i| i.name.as_str())
+                .collect();
             errors.error(
                 &format!("\"{name}\""),
-                format!("`instance_inputs` names `{name}`, which {} does not declare (its inputs: {})", vertex.file, list(&known)),
+                format!(
+                    "`instance_inputs` names `{name}`, which {} does not declare (its inputs: {})",
+                    vertex.file,
+                    list(&known)
+                ),
             );
         }
     }
@@ -336,7 +406,10 @@ fn split_inputs(
         if !supported {
             errors.error(
                 &vertex.file,
-                format!("{}: input `{}` has type `{}`; vertex inputs must be 32-bit scalars or vectors", vertex.file, input.name, input.ty),
+                format!(
+                    "{}: input `{}` has type `{}`; vertex inputs must be 32-bit scalars or vectors",
+                    vertex.file, input.name, input.ty
+                ),
             );
         }
     }
@@ -365,17 +438,28 @@ fn resolve_sets(
     }
     for (set, name) in declared {
         if !used.contains_key(set) {
-            errors.warning("sets", format!("set {set} (`{name}`) is declared but no stage uses it"));
+            errors.warning(
+                "sets",
+                format!("set {set} (`{name}`) is declared but no stage uses it"),
+            );
         }
-        if !name.starts_with(|c: char| c.is_ascii_uppercase()) || !name.chars().all(|c| c.is_ascii_alphanumeric()) {
-            errors.error(&format!("\"{name}\""), format!("set type name `{name}` must be CamelCase letters and digits"));
+        if !name.starts_with(|c: char| c.is_ascii_uppercase())
+            || !name.chars().all(|c| c.is_ascii_alphanumeric())
+        {
+            errors.error(
+                &format!("\"{name}\""),
+                format!("set type name `{name}` must be CamelCase letters and digits"),
+            );
         }
     }
     let mut result = Vec::new();
     for (set, mut bindings) in used {
         bindings.sort_by_key(|b| b.binding);
         let Some(name) = declared.get(&set) else {
-            let described: Vec<String> = bindings.iter().map(|b| format!("binding {} `{}` ({})", b.binding, b.name, b.kind.describe())).collect();
+            let described: Vec<String> = bindings
+                .iter()
+                .map(|b| format!("binding {} `{}` ({})", b.binding, b.name, b.kind.describe()))
+                .collect();
             errors.error(
                 "sets",
                 format!("descriptor set {set} ({}) is used by the shaders but not declared; add `sets: {{ {set}: \"SomeName\" }}`", described.join(", ")),
@@ -393,7 +477,14 @@ fn resolve_sets(
                 }
             }
             None => {
-                sets.insert(name.clone(), SetPlan { name: name.clone(), alias_of: None, bindings });
+                sets.insert(
+                    name.clone(),
+                    SetPlan {
+                        name: name.clone(),
+                        alias_of: None,
+                        bindings,
+                    },
+                );
             }
         }
         result.push((set, name.clone()));
@@ -412,23 +503,41 @@ fn check_binding_supported(binding: &Binding, stage: &StagePlan, errors: &mut Er
             | DescriptorKind::StorageBuffer
     );
     if !supported {
-        errors.error(&stage.file, format!(
-            "{}: binding `{}` is a {}, which generated pipelines do not support yet",
-            stage.file, binding.name, binding.kind.describe()
-        ));
+        errors.error(
+            &stage.file,
+            format!(
+                "{}: binding `{}` is a {}, which generated pipelines do not support yet",
+                stage.file,
+                binding.name,
+                binding.kind.describe()
+            ),
+        );
     }
 }
 
-fn merge_binding(bindings: &mut Vec<SetBinding>, binding: &Binding, stage: &StagePlan, errors: &mut Errors) {
+fn merge_binding(
+    bindings: &mut Vec<SetBinding>,
+    binding: &Binding,
+    stage: &StagePlan,
+    errors: &mut Errors,
+) {
     let stage_kind = stage.interface.stage;
     match bindings.iter_mut().find(|b| b.binding == binding.binding) {
-        Some(existing) if existing.kind != binding.kind || existing.count != binding.count => errors.error(
-            &stage.file,
-            format!(
-                "set {} binding {} is a {} `{}` in one stage but a {} `{}` in {}",
-                binding.set, binding.binding, existing.kind.describe(), existing.name, binding.kind.describe(), binding.name, stage.file
-            ),
-        ),
+        Some(existing) if existing.kind != binding.kind || existing.count != binding.count => {
+            errors.error(
+                &stage.file,
+                format!(
+                    "set {} binding {} is a {} `{}` in one stage but a {} `{}` in {}",
+                    binding.set,
+                    binding.binding,
+                    existing.kind.describe(),
+                    existing.name,
+                    binding.kind.describe(),
+                    binding.name,
+                    stage.file
+                ),
+            )
+        }
         Some(existing) => union_stages(&mut existing.stages, &[stage_kind]),
         None => bindings.push(SetBinding {
             binding: binding.binding,
@@ -448,16 +557,29 @@ fn union_stages(into: &mut Vec<Stage>, from: &[Stage]) {
 
 fn same_bindings(a: &[SetBinding], b: &[SetBinding]) -> bool {
     a.len() == b.len()
-        && a.iter().zip(b).all(|(x, y)| x.binding == y.binding && x.name == y.name && x.kind == y.kind && x.count == y.count)
+        && a.iter().zip(b).all(|(x, y)| {
+            x.binding == y.binding && x.name == y.name && x.kind == y.kind && x.count == y.count
+        })
 }
 
 /// Later sets with the same bindings as an earlier one become aliases of it.
 fn share_identical_sets(mut sets: Vec<SetPlan>) -> Vec<SetPlan> {
     for i in 0..sets.len() {
-        let earlier = sets[..i].iter().find(|s| s.alias_of.is_none() && same_bindings(&s.bindings, &sets[i].bindings)).map(|s| s.name.clone());
+        let earlier = sets[..i]
+            .iter()
+            .find(|s| s.alias_of.is_none() && same_bindings(&s.bindings, &sets[i].bindings))
+            .map(|s| s.name.clone());
         if let Some(original) = earlier {
-            let stages: Vec<(usize, Vec<Stage>)> = sets[i].bindings.iter().map(|b| b.stages.clone()).enumerate().collect();
-            let target = sets.iter_mut().find(|s| s.name == original).expect("found above");
+            let stages: Vec<(usize, Vec<Stage>)> = sets[i]
+                .bindings
+                .iter()
+                .map(|b| b.stages.clone())
+                .enumerate()
+                .collect();
+            let target = sets
+                .iter_mut()
+                .find(|s| s.name == original)
+                .expect("found above");
             for (index, s) in stages {
                 union_stages(&mut target.bindings[index].stages, &s);
             }
@@ -467,7 +589,11 @@ fn share_identical_sets(mut sets: Vec<SetPlan>) -> Vec<SetPlan> {
     sets
 }
 
-fn merge_spec_constants(vertex: &StagePlan, fragment: &StagePlan, errors: &mut Errors) -> Vec<SpecConstant> {
+fn merge_spec_constants(
+    vertex: &StagePlan,
+    fragment: &StagePlan,
+    errors: &mut Errors,
+) -> Vec<SpecConstant> {
     let mut merged: Vec<SpecConstant> = Vec::new();
     for stage in [vertex, fragment] {
         for constant in &stage.interface.spec_constants {
@@ -493,7 +619,10 @@ fn resolve_variants(
     let mut variants = Vec::new();
     for (name, values) in declared {
         if !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') || name.is_empty() {
-            errors.error(&format!("\"{name}\""), format!("variant name `{name}` must be letters, digits and `_`"));
+            errors.error(
+                &format!("\"{name}\""),
+                format!("variant name `{name}` must be letters, digits and `_`"),
+            );
         }
         let mut resolved = Vec::new();
         for (constant_name, value) in values {
@@ -515,7 +644,10 @@ fn resolve_variants(
             resolved.push((constant.clone(), *value));
         }
         resolved.sort_by_key(|(c, _)| c.id);
-        variants.push(VariantPlan { name: name.clone(), values: resolved });
+        variants.push(VariantPlan {
+            name: name.clone(),
+            values: resolved,
+        });
     }
     variants
 }
@@ -534,6 +666,10 @@ fn list(items: &[&str]) -> String {
     if items.is_empty() {
         "none".into()
     } else {
-        items.iter().map(|i| format!("`{i}`")).collect::<Vec<_>>().join(", ")
+        items
+            .iter()
+            .map(|i| format!("`{i}`"))
+            .collect::<Vec<_>>()
+            .join(", ")
     }
 }

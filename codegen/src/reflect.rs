@@ -70,7 +70,9 @@ fn stage_of(model: ExecutionModel) -> Option<Stage> {
 fn add_variable(interface: &mut Interface, var: &Variable) -> Result<(), String> {
     match var {
         Variable::Input { name, location, ty } => {
-            let name = name.clone().unwrap_or_else(|| format!("in{}", location.loc()));
+            let name = name
+                .clone()
+                .unwrap_or_else(|| format!("in{}", location.loc()));
             let ty = convert(ty).map_err(|e| format!("input `{name}`: {e}"))?;
             interface.inputs.push(InterfaceVar {
                 location: location.loc(),
@@ -79,7 +81,9 @@ fn add_variable(interface: &mut Interface, var: &Variable) -> Result<(), String>
             });
         }
         Variable::Output { name, location, ty } => {
-            let name = name.clone().unwrap_or_else(|| format!("out{}", location.loc()));
+            let name = name
+                .clone()
+                .unwrap_or_else(|| format!("out{}", location.loc()));
             let ty = convert(ty).map_err(|e| format!("output `{name}`: {e}"))?;
             interface.outputs.push(InterfaceVar {
                 location: location.loc(),
@@ -212,21 +216,20 @@ fn convert(ty: &Type) -> Result<Ty, String> {
 
 fn convert_struct(s: &StructType, fallback_name: &str) -> Result<StructTy, String> {
     let name = s.name().unwrap_or(fallback_name).to_string();
-    let members = s
-        .members
-        .iter()
-        .enumerate()
-        .map(|(i, m)| {
-            let member_name = m.name.clone().unwrap_or_else(|| format!("member{i}"));
-            Ok(Member {
-                offset: m
-                    .offset
-                    .ok_or_else(|| format!("member `{member_name}` of `{name}` has no offset"))?
-                    as u32,
-                ty: convert(&m.ty).map_err(|e| format!("member `{member_name}`: {e}"))?,
-                name: member_name,
+    let members =
+        s.members
+            .iter()
+            .enumerate()
+            .map(|(i, m)| {
+                let member_name = m.name.clone().unwrap_or_else(|| format!("member{i}"));
+                Ok(Member {
+                    offset: m.offset.ok_or_else(|| {
+                        format!("member `{member_name}` of `{name}` has no offset")
+                    })? as u32,
+                    ty: convert(&m.ty).map_err(|e| format!("member `{member_name}`: {e}"))?,
+                    name: member_name,
+                })
             })
-        })
-        .collect::<Result<_, String>>()?;
+            .collect::<Result<_, String>>()?;
     Ok(StructTy { name, members })
 }

@@ -20,7 +20,7 @@ pub fn compile(path: &Path, source: &str) -> Result<Compiled, Vec<Diagnostic>> {
     };
 
     let module = naga::front::wgsl::parse_str(source).map_err(|e| {
-        let offset = e.labels().next().map(|(span, _)| span.to_range()).flatten();
+        let offset = e.labels().next().and_then(|(span, _)| span.to_range());
         vec![error_at(offset.map(|r| r.start), describe_parse_error(&e))]
     })?;
 

@@ -10,13 +10,18 @@ fn root() -> PathBuf {
 #[test]
 fn shipped_manifest_generates_the_snapshot() {
     let out = tempfile_dir("shipped");
-    let output = vkcompose_codegen::Builder::new(root().join("shaders"), root().join("pipelines.ron"))
-        .runtime_path("crate::pipelines")
-        .out_dir(&out)
-        .cache(false)
-        .generate()
-        .unwrap_or_else(|failure| panic!("shipped shaders must build:\n{failure}"));
-    assert!(output.warnings.is_empty(), "warnings: {:?}", output.warnings);
+    let output =
+        vkcompose_codegen::Builder::new(root().join("shaders"), root().join("pipelines.ron"))
+            .runtime_path("crate::pipelines")
+            .out_dir(&out)
+            .cache(false)
+            .generate()
+            .unwrap_or_else(|failure| panic!("shipped shaders must build:\n{failure}"));
+    assert!(
+        output.warnings.is_empty(),
+        "warnings: {:?}",
+        output.warnings
+    );
     let snapshot = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/snapshots/pipelines.rs");
     if std::env::var_os("UPDATE_SNAPSHOTS").is_some() {
         std::fs::write(&snapshot, &output.code).unwrap();
@@ -28,7 +33,12 @@ fn shipped_manifest_generates_the_snapshot() {
         snapshot.display()
     );
     // Every stage's SPIR-V is written beside the code it is included from.
-    for name in ["quad.vert.spv", "texture.frag.spv", "solid.vert.spv", "solid.wgsl.spv"] {
+    for name in [
+        "quad.vert.spv",
+        "texture.frag.spv",
+        "solid.vert.spv",
+        "solid.wgsl.spv",
+    ] {
         let spv = std::fs::read(out.join("spirv").join(name)).unwrap();
         assert_eq!(&spv[..4], &0x0723_0203u32.to_le_bytes(), "{name} is SPIR-V");
     }

@@ -63,5 +63,8 @@ pub fn assert_pixel(pixels: &[u8], width: u32, x: u32, y: u32, expected: [u8; 4]
         .iter()
         .zip(expected)
         .all(|(&a, e)| a.abs_diff(e) <= 1);
-    assert!(close, "{what}: pixel ({x}, {y}) is {actual:?}, expected {expected:?}");
+    assert!(
+        close,
+        "{what}: pixel ({x}, {y}) is {actual:?}, expected {expected:?}"
+    );
 }

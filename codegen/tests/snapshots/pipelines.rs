@@ -57,7 +57,7 @@ pub mod solid {
         pub target_size: [f32; 2],
     }
     const _: [(); 8] = [(); core::mem::size_of::<Push>()];
-    const _: [(); 8] = [(); 0 + core::mem::size_of::<[f32; 2]>()];
+    const _: [(); 8] = [(); core::mem::size_of::<[f32; 2]>()];
     const _: [(); 0] = [(); core::mem::offset_of!(Push, target_size)];
     /// SAFETY: every field is a plain integer, float, byte array or another such struct, and the constant assertions above prove there is no implicit padding, so every bit pattern is valid and all bytes are initialized.
     unsafe impl rt::bytemuck::Zeroable for Push {}
@@ -78,7 +78,7 @@ pub mod solid {
         pub color: [f32; 4],
     }
     const _: [(); 32] = [(); core::mem::size_of::<Instance>()];
-    const _: [(); 32] = [(); 0 + core::mem::size_of::<[f32; 4]>()
+    const _: [(); 32] = [(); core::mem::size_of::<[f32; 4]>()
         + core::mem::size_of::<[f32; 4]>()];
     const _: [(); 0] = [(); core::mem::offset_of!(Instance, dst)];
     const _: [(); 16] = [(); core::mem::offset_of!(Instance, color)];
@@ -189,7 +189,7 @@ pub mod texture {
         pub target_size: [f32; 2],
     }
     const _: [(); 8] = [(); core::mem::size_of::<Push>()];
-    const _: [(); 8] = [(); 0 + core::mem::size_of::<[f32; 2]>()];
+    const _: [(); 8] = [(); core::mem::size_of::<[f32; 2]>()];
     const _: [(); 0] = [(); core::mem::offset_of!(Push, target_size)];
     /// SAFETY: every field is a plain integer, float, byte array or another such struct, and the constant assertions above prove there is no implicit padding, so every bit pattern is valid and all bytes are initialized.
     unsafe impl rt::bytemuck::Zeroable for Push {}
@@ -214,7 +214,7 @@ pub mod texture {
         pub alpha: f32,
     }
     const _: [(); 44] = [(); core::mem::size_of::<Instance>()];
-    const _: [(); 44] = [(); 0 + core::mem::size_of::<[f32; 4]>()
+    const _: [(); 44] = [(); core::mem::size_of::<[f32; 4]>()
         + core::mem::size_of::<[f32; 2]>() + core::mem::size_of::<[f32; 4]>()
         + core::mem::size_of::<f32>()];
     const _: [(); 0] = [(); core::mem::offset_of!(Instance, dst)];
@@ -371,7 +371,7 @@ pub mod texture_opaque {
         pub target_size: [f32; 2],
     }
     const _: [(); 8] = [(); core::mem::size_of::<Push>()];
-    const _: [(); 8] = [(); 0 + core::mem::size_of::<[f32; 2]>()];
+    const _: [(); 8] = [(); core::mem::size_of::<[f32; 2]>()];
     const _: [(); 0] = [(); core::mem::offset_of!(Push, target_size)];
     /// SAFETY: every field is a plain integer, float, byte array or another such struct, and the constant assertions above prove there is no implicit padding, so every bit pattern is valid and all bytes are initialized.
     unsafe impl rt::bytemuck::Zeroable for Push {}
@@ -396,7 +396,7 @@ pub mod texture_opaque {
         pub alpha: f32,
     }
     const _: [(); 44] = [(); core::mem::size_of::<Instance>()];
-    const _: [(); 44] = [(); 0 + core::mem::size_of::<[f32; 4]>()
+    const _: [(); 44] = [(); core::mem::size_of::<[f32; 4]>()
         + core::mem::size_of::<[f32; 2]>() + core::mem::size_of::<[f32; 4]>()
         + core::mem::size_of::<f32>()];
     const _: [(); 0] = [(); core::mem::offset_of!(Instance, dst)];
