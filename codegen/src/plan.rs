@@ -113,13 +113,9 @@ pub fn plan(
             store: p.store,
         })
         .collect::<Vec<_>>();
-    for (name, pass) in &manifest.manifest.render_passes {
+    for name in manifest.manifest.render_passes.keys() {
         check_ident(manifest, name, name, diagnostics);
-        let used = manifest
-            .manifest
-            .pipelines
-            .values()
-            .any(|p| &p.pass == name);
+        let used = manifest.manifest.pipelines.values().any(|p| &p.pass == name);
         if !used {
             diagnostics.push(manifest.warning_at(
                 name,
@@ -127,7 +123,6 @@ pub fn plan(
                 format!("render pass `{name}` is not used by any pipeline"),
             ));
         }
-        let _ = pass;
     }
 
     let mut sets: BTreeMap<String, SetPlan> = BTreeMap::new();
@@ -282,11 +277,13 @@ fn merge_push_constants(
         for member in &block.members {
             merge_member(&mut members, member, &plan.file, errors);
         }
-        let start = block.members.iter().map(|m| m.offset).min().unwrap_or(0);
+        // Vulkan wants push-constant ranges in whole 4-byte words.
+        let start = block.members.iter().map(|m| m.offset).min().unwrap_or(0) / 4 * 4;
+        let end = block.size().div_ceil(4) * 4;
         ranges.push(PushRange {
             stages: vec![*stage],
             offset: start,
-            size: block.size() - start,
+            size: end - start,
         });
     }
     members.sort_by_key(|(m, _)| m.offset);
