@@ -683,32 +683,11 @@ impl<P: RenderPassKind> PassRecorder<'_, P> {
 }
 
 fn update_set(device: &Device, set: vk::DescriptorSet, writer: &SetWriter<'_>) {
-    let images: Vec<Vec<vk::DescriptorImageInfo>> = writer
+    let (images, buffers): (Vec<_>, Vec<_>) = writer
         .entries
         .iter()
-        .map(|(_, _, infos)| {
-            infos
-                .iter()
-                .filter_map(|i| match i {
-                    DescriptorInfo::Image(image) => Some(*image),
-                    DescriptorInfo::Buffer(_) => None,
-                })
-                .collect()
-        })
-        .collect();
-    let buffers: Vec<Vec<vk::DescriptorBufferInfo>> = writer
-        .entries
-        .iter()
-        .map(|(_, _, infos)| {
-            infos
-                .iter()
-                .filter_map(|i| match i {
-                    DescriptorInfo::Buffer(buffer) => Some(*buffer),
-                    DescriptorInfo::Image(_) => None,
-                })
-                .collect()
-        })
-        .collect();
+        .map(|(_, _, infos)| split_infos(infos))
+        .unzip();
     let writes: Vec<vk::WriteDescriptorSet> = writer
         .entries
         .iter()
@@ -729,4 +708,19 @@ fn update_set(device: &Device, set: vk::DescriptorSet, writer: &SetWriter<'_>) {
     // SAFETY: the set was just allocated with the layout these bindings come from, and the
     // resources are borrowed by the caller for the recorder's lifetime.
     unsafe { device.raw().update_descriptor_sets(&writes, &[]) };
+}
+
+/// The image and the buffer descriptors of one binding, as `VkWriteDescriptorSet` takes them.
+fn split_infos(
+    infos: &[DescriptorInfo],
+) -> (Vec<vk::DescriptorImageInfo>, Vec<vk::DescriptorBufferInfo>) {
+    let mut images = Vec::new();
+    let mut buffers = Vec::new();
+    for info in infos {
+        match info {
+            DescriptorInfo::Image(image) => images.push(*image),
+            DescriptorInfo::Buffer(buffer) => buffers.push(*buffer),
+        }
+    }
+    (images, buffers)
 }

@@ -106,15 +106,13 @@ impl Recorder {
 
     /// Copies tightly packed texels into the whole texture and leaves it ready to sample.
     pub fn upload(&mut self, texture: &Texture, data: &[u8]) -> Result<()> {
-        let size = texel_size(texture.format()).ok_or_else(|| {
-            Error::InvalidArgument(format!("cannot upload {:?} texels", texture.format()))
-        })?;
-        let expected = u64::from(texture.width()) * u64::from(texture.height()) * u64::from(size);
+        let expected = whole_image_bytes(texture, "upload")?;
         if data.len() as u64 != expected {
             return Err(Error::InvalidArgument(format!(
-                "{}x{} texels of {size} bytes are {expected} bytes, got {}",
+                "a {}x{} {:?} texture takes {expected} bytes of tightly packed texels, got {}",
                 texture.width(),
                 texture.height(),
+                texture.format(),
                 data.len()
             )));
         }
@@ -159,11 +157,8 @@ impl Recorder {
 
     /// Copies the whole texture into a host buffer, readable from [`Finished::bytes`].
     pub fn read_back(&mut self, texture: &Texture) -> Result<ReadbackId> {
-        let size = texel_size(texture.format()).ok_or_else(|| {
-            Error::InvalidArgument(format!("cannot read back {:?} texels", texture.format()))
-        })?;
+        let bytes = whole_image_bytes(texture, "read back")?;
         require_usage(texture, vk::ImageUsageFlags::TRANSFER_SRC)?;
-        let bytes = u64::from(texture.width()) * u64::from(texture.height()) * u64::from(size);
         let buffer = Buffer::new(&self.device, bytes, vk::BufferUsageFlags::TRANSFER_DST)?;
         self.transition(texture, vk::ImageLayout::TRANSFER_SRC_OPTIMAL);
         // SAFETY: the buffer is large enough for the whole image and kept until completion.
@@ -418,6 +413,15 @@ fn require_usage(texture: &Texture, usage: vk::ImageUsageFlags) -> Result<()> {
             texture.usage()
         )))
     }
+}
+
+/// Bytes of the whole texture, tightly packed; an error for formats the recorder cannot
+/// copy (`what` says which operation, for the message).
+fn whole_image_bytes(texture: &Texture, what: &str) -> Result<u64> {
+    let size = texel_size(texture.format()).ok_or_else(|| {
+        Error::InvalidArgument(format!("cannot {what} {:?} texels", texture.format()))
+    })?;
+    Ok(u64::from(texture.width()) * u64::from(texture.height()) * u64::from(size))
 }
 
 fn whole_image_copy(texture: &Texture) -> vk::BufferImageCopy {

@@ -233,3 +233,17 @@ fn a_render_pass_rejects_a_target_of_another_format() {
     recorder.finish().unwrap();
     assert_validation_clean(&instance);
 }
+
+#[test]
+fn uploading_the_wrong_number_of_bytes_is_an_error() {
+    let (instance, device) = gpu();
+    let texture = rgba_texture(&device, 2, 2, true);
+    let mut recorder = Recorder::new(&device).unwrap();
+    let result = recorder.upload(&texture, &[0u8; 15]);
+    assert!(
+        matches!(&result, Err(Error::InvalidArgument(m)) if m.contains("16 bytes")),
+        "{result:?}"
+    );
+    recorder.finish().unwrap();
+    assert_validation_clean(&instance);
+}
