@@ -246,7 +246,12 @@ fn pipeline(p: &PipelinePlan, runtime: &syn::Path) -> Result<TokenStream, String
         Some(push) => {
             let mut nested = Vec::new();
             // At least as long as the last range, so every pushed byte exists in it.
-            let end = push.ranges.iter().map(|r| r.offset + r.size).max().unwrap_or(0);
+            let end = push
+                .ranges
+                .iter()
+                .map(|r| r.offset + r.size)
+                .max()
+                .unwrap_or(0);
             let host = host_struct("Push", &push.block, end, &mut nested)
                 .map_err(|e| format!("pipeline `{}`: push constants: {e}", p.name))?;
             let stages_doc = push

@@ -142,7 +142,7 @@ impl Builder {
     /// `cargo:warning` per warning, and on errors prints each as `path:line:col: message`
     /// and exits with status 1 (no panic, no backtrace).
     pub fn build_script(self) {
-        match self.generate() {
+        match self.generate_without_panicking() {
             Ok(output) => {
                 for input in &output.inputs {
                     println!("cargo:rerun-if-changed={}", input.display());
@@ -170,6 +170,30 @@ impl Builder {
                 std::process::exit(1);
             }
         }
+    }
+
+    /// `generate`, with a panic in a dependency (a compiler bug on odd input, say) turned
+    /// into one error line instead of a backtrace.
+    fn generate_without_panicking(&self) -> Result<Output, Failure> {
+        let previous_hook = std::panic::take_hook();
+        std::panic::set_hook(Box::new(|_| {}));
+        let result = std::panic::catch_unwind(|| self.generate());
+        std::panic::set_hook(previous_hook);
+        result.unwrap_or_else(|payload| {
+            let message = payload
+                .downcast_ref::<String>()
+                .cloned()
+                .or_else(|| payload.downcast_ref::<&str>().map(|s| s.to_string()))
+                .unwrap_or_else(|| "unknown panic".into());
+            Err(Failure {
+                diagnostics: Diagnostics(vec![Diagnostic::error(
+                    display_path(&self.manifest),
+                    Position::START,
+                    format!("internal error in vkcompose-codegen (please report it): {message}"),
+                )]),
+                inputs: vec![self.manifest.clone(), self.shader_dir.clone()],
+            })
+        })
     }
 
     /// Runs everything and writes the output; returns every diagnostic on failure.

@@ -115,7 +115,11 @@ pub fn plan(
         .collect::<Vec<_>>();
     for name in manifest.manifest.render_passes.keys() {
         check_ident(manifest, name, name, diagnostics);
-        let used = manifest.manifest.pipelines.values().any(|p| &p.pass == name);
+        let used = manifest
+            .manifest
+            .pipelines
+            .values()
+            .any(|p| &p.pass == name);
         if !used {
             diagnostics.push(manifest.warning_at(
                 name,
