@@ -283,3 +283,32 @@ fn an_unused_shader_is_a_warning_not_an_error() {
     assert_eq!(warning.severity, Severity::Warning);
     assert!(warning.message.contains("not used"), "{warning}");
 }
+
+#[test]
+fn manifest_defines_reach_glsl_and_their_absence_is_reported() {
+    let frag = "#version 450\n#ifndef TINT\n#error TINT must be defined\n#endif\nlayout(location = 0) in vec2 uv;\nlayout(location = 0) out vec4 color;\nvoid main() { color = vec4(uv, TINT, 1.0); }\n";
+    let with_define = manifest("a.vert", "b.frag", "").replace(
+        "fragment: \"b.frag\"",
+        "fragment: (file: \"b.frag\", defines: { \"TINT\": \"0.5\" })",
+    );
+    let p = Project::new(
+        "defines",
+        &[("a.vert", QUAD_VERT), ("b.frag", frag)],
+        &with_define,
+    );
+    let output = p.generate();
+    assert!(
+        output.code.contains("spirv/b.frag-"),
+        "a defined variant gets its own SPIR-V file:\n{}",
+        output.code
+    );
+
+    let without = Project::new(
+        "no-defines",
+        &[("a.vert", QUAD_VERT), ("b.frag", frag)],
+        &manifest("a.vert", "b.frag", ""),
+    );
+    let errors = without.errors();
+    let e = find(&errors, "TINT must be defined");
+    assert_eq!((file_name(e), e.position.line), ("b.frag", 3), "{e}");
+}
