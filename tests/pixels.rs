@@ -247,3 +247,53 @@ fn uploading_the_wrong_number_of_bytes_is_an_error() {
     recorder.finish().unwrap();
     assert_validation_clean(&instance);
 }
+
+#[test]
+fn the_opaque_pipeline_replaces_instead_of_blending() {
+    let (instance, device) = gpu();
+    let pass = RenderPass::<passes::Output>::new(&device, vk::Format::R8G8B8A8_UNORM).unwrap();
+    let pipelines = Pipelines::new(&device, &pass, vk::PipelineCache::null()).unwrap();
+    let sampler = Sampler::new(&device, Filter::Nearest).unwrap();
+    let source = rgba_texture(&device, 2, 2, true);
+    let target = rgba_texture(&device, 2, 2, true);
+    let mut recorder = Recorder::new(&device).unwrap();
+    recorder.upload(&source, &TEXELS.concat()).unwrap();
+    recorder.clear(&target, to_float(BACKGROUND)).unwrap();
+    {
+        let mut frame = recorder.begin_pass(&pass, &target, [0.0; 4]).unwrap();
+        let set = sets::Textured {
+            tex: vkcompose::pipelines::SampledTexture {
+                texture: &source,
+                sampler: &sampler,
+            },
+        };
+        // The same instance type as `texture`: both pipelines come from the same shaders.
+        let quad = texture::Instance {
+            dst: [0.0, 0.0, 2.0, 2.0],
+            uv_offset: [0.0; 2],
+            uv_axes: [1.0, 0.0, 0.0, 1.0],
+            alpha: 1.0,
+        };
+        let push = texture::Push {
+            target_size: [2.0, 2.0],
+        };
+        frame
+            .draw(&pipelines.texture_opaque, &push, set, &[quad])
+            .unwrap();
+    }
+    let readback = recorder.read_back(&target).unwrap();
+    let finished = recorder.finish().unwrap();
+    for (i, texel) in TEXELS.iter().enumerate() {
+        // Replaced, not blended: even the transparent texel overwrites the background.
+        assert_pixel(
+            finished.bytes(readback),
+            2,
+            i as u32 % 2,
+            i as u32 / 2,
+            *texel,
+            "opaque pipeline",
+        );
+    }
+    drop(finished);
+    assert_validation_clean(&instance);
+}

@@ -96,7 +96,10 @@ pub fn assert_at(diagnostic: &Diagnostic, line: u32, column: u32) {
 
 /// Asserts a diagnostic's line, with a column anywhere in `columns`.
 pub fn assert_on_line(diagnostic: &Diagnostic, line: u32, columns: std::ops::RangeInclusive<u32>) {
-    assert_eq!(diagnostic.position.line, line, "wrong line for: {diagnostic}");
+    assert_eq!(
+        diagnostic.position.line, line,
+        "wrong line for: {diagnostic}"
+    );
     assert!(
         columns.contains(&diagnostic.position.column),
         "column {} not in {columns:?} for: {diagnostic}",

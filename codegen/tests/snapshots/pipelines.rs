@@ -363,55 +363,8 @@ pub mod texture {
 /// Pipeline `texture_opaque`: `quad.vert` then `texture.frag`, Replace blending, drawn in render pass `output`. Specialization constants: `bool HAS_ALPHA` (id 0).
 pub mod texture_opaque {
     use crate::pipelines as rt;
-    /// Push constants of every stage, at their offsets (vertex bytes 0..8).
-    #[repr(C)]
-    #[derive(Clone, Copy, Debug, PartialEq)]
-    pub struct Push {
-        /// `vec2 target_size`, offset 0.
-        pub target_size: [f32; 2],
-    }
-    const _: [(); 8] = [(); core::mem::size_of::<Push>()];
-    const _: [(); 8] = [(); core::mem::size_of::<[f32; 2]>()];
-    const _: [(); 0] = [(); core::mem::offset_of!(Push, target_size)];
-    /// SAFETY: every field is a plain integer, float, byte array or another such struct, and the constant assertions above prove there is no implicit padding, so every bit pattern is valid and all bytes are initialized.
-    unsafe impl rt::bytemuck::Zeroable for Push {}
-    /// SAFETY: every field is a plain integer, float, byte array or another such struct, and the constant assertions above prove there is no implicit padding, so every bit pattern is valid and all bytes are initialized.
-    unsafe impl rt::bytemuck::Pod for Push {}
-    impl Default for Push {
-        fn default() -> Self {
-            rt::bytemuck::Zeroable::zeroed()
-        }
-    }
-    /// The per-instance vertex-shader inputs, packed in location order.
-    #[repr(C)]
-    #[derive(Clone, Copy, Debug, PartialEq)]
-    pub struct Instance {
-        /// `location 0: vec4 dst`, offset 0.
-        pub dst: [f32; 4],
-        /// `location 1: vec2 uv_offset`, offset 16.
-        pub uv_offset: [f32; 2],
-        /// `location 2: vec4 uv_axes`, offset 24.
-        pub uv_axes: [f32; 4],
-        /// `location 3: float alpha`, offset 40.
-        pub alpha: f32,
-    }
-    const _: [(); 44] = [(); core::mem::size_of::<Instance>()];
-    const _: [(); 44] = [(); core::mem::size_of::<[f32; 4]>()
-        + core::mem::size_of::<[f32; 2]>() + core::mem::size_of::<[f32; 4]>()
-        + core::mem::size_of::<f32>()];
-    const _: [(); 0] = [(); core::mem::offset_of!(Instance, dst)];
-    const _: [(); 16] = [(); core::mem::offset_of!(Instance, uv_offset)];
-    const _: [(); 24] = [(); core::mem::offset_of!(Instance, uv_axes)];
-    const _: [(); 40] = [(); core::mem::offset_of!(Instance, alpha)];
-    /// SAFETY: every field is a plain integer, float, byte array or another such struct, and the constant assertions above prove there is no implicit padding, so every bit pattern is valid and all bytes are initialized.
-    unsafe impl rt::bytemuck::Zeroable for Instance {}
-    /// SAFETY: every field is a plain integer, float, byte array or another such struct, and the constant assertions above prove there is no implicit padding, so every bit pattern is valid and all bytes are initialized.
-    unsafe impl rt::bytemuck::Pod for Instance {}
-    impl Default for Instance {
-        fn default() -> Self {
-            rt::bytemuck::Zeroable::zeroed()
-        }
-    }
+    /// Built from the same shaders as [`super::texture`], so the same types.
+    pub use super::texture::{Push, Instance};
     /// The descriptor sets a draw binds, in set order.
     pub type Sets<'a> = super::sets::Textured<'a>;
     /// The variants the manifest declares, each a set of specialization-constant values.
