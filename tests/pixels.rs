@@ -59,13 +59,38 @@ impl TexturedQuad {
     }
 }
 
+/// A device with the shipped pipelines for RGBA8 targets and a sampler.
+struct Shipped {
+    instance: vkcompose::Instance,
+    device: vkcompose::Device,
+    pass: RenderPass<passes::Output>,
+    pipelines: Pipelines,
+    sampler: Sampler,
+}
+
+fn shipped(filter: Filter) -> Shipped {
+    let (instance, device) = gpu();
+    let pass = RenderPass::<passes::Output>::new(&device, vk::Format::R8G8B8A8_UNORM).unwrap();
+    let pipelines = Pipelines::new(&device, &pass, vk::PipelineCache::null()).unwrap();
+    let sampler = Sampler::new(&device, filter).unwrap();
+    Shipped {
+        instance,
+        device,
+        pass,
+        pipelines,
+        sampler,
+    }
+}
+
 #[test]
 fn textured_and_solid_quads_match_computed_pixels() {
-    let (instance, device) = gpu();
-    let format = vk::Format::R8G8B8A8_UNORM;
-    let pass = RenderPass::<passes::Output>::new(&device, format).unwrap();
-    let pipelines = Pipelines::new(&device, &pass, vk::PipelineCache::null()).unwrap();
-    let sampler = Sampler::new(&device, Filter::Nearest).unwrap();
+    let Shipped {
+        instance,
+        device,
+        pass,
+        pipelines,
+        sampler,
+    } = shipped(Filter::Nearest);
     let source = rgba_texture(&device, 2, 2, true);
     let target = rgba_texture(&device, SIZE, SIZE, true);
 
@@ -184,10 +209,13 @@ fn textured_and_solid_quads_match_computed_pixels() {
 
 #[test]
 fn drawing_a_texture_that_was_never_uploaded_is_an_error_not_invalid_usage() {
-    let (instance, device) = gpu();
-    let pass = RenderPass::<passes::Output>::new(&device, vk::Format::R8G8B8A8_UNORM).unwrap();
-    let pipelines = Pipelines::new(&device, &pass, vk::PipelineCache::null()).unwrap();
-    let sampler = Sampler::new(&device, Filter::Linear).unwrap();
+    let Shipped {
+        instance,
+        device,
+        pass,
+        pipelines,
+        sampler,
+    } = shipped(Filter::Linear);
     let never_uploaded = rgba_texture(&device, 4, 4, true);
     let target = rgba_texture(&device, 8, 8, true);
     let mut recorder = Recorder::new(&device).unwrap();
@@ -250,10 +278,13 @@ fn uploading_the_wrong_number_of_bytes_is_an_error() {
 
 #[test]
 fn the_opaque_pipeline_replaces_instead_of_blending() {
-    let (instance, device) = gpu();
-    let pass = RenderPass::<passes::Output>::new(&device, vk::Format::R8G8B8A8_UNORM).unwrap();
-    let pipelines = Pipelines::new(&device, &pass, vk::PipelineCache::null()).unwrap();
-    let sampler = Sampler::new(&device, Filter::Nearest).unwrap();
+    let Shipped {
+        instance,
+        device,
+        pass,
+        pipelines,
+        sampler,
+    } = shipped(Filter::Nearest);
     let source = rgba_texture(&device, 2, 2, true);
     let target = rgba_texture(&device, 2, 2, true);
     let mut recorder = Recorder::new(&device).unwrap();
