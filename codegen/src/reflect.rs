@@ -116,16 +116,26 @@ fn add_variable(interface: &mut Interface, var: &Variable) -> Result<(), String>
             });
         }
         Variable::PushConstant { name, ty } => {
-            let block = match ty {
-                Type::Struct(s) => convert_struct(s, name.as_deref().unwrap_or("Push"))?,
-                other => StructTy {
+            let single_value = |ty: &Type| -> Result<StructTy, String> {
+                Ok(StructTy {
                     name: "Push".into(),
                     members: vec![Member {
                         name: name.clone().unwrap_or_else(|| "value".into()),
                         offset: 0,
-                        ty: convert(other)?,
+                        ty: convert(ty)?,
                     }],
-                },
+                })
+            };
+            let block = match unwrap_block(ty) {
+                // naga's wrapper around a non-struct `var<immediate> x: T`: name the
+                // member after the variable.
+                Type::Struct(s)
+                    if s.name.is_none() && s.members.len() == 1 && s.members[0].name.is_none() =>
+                {
+                    single_value(&s.members[0].ty)?
+                }
+                Type::Struct(s) => convert_struct(s, name.as_deref().unwrap_or("Push"))?,
+                other => single_value(other)?,
             };
             interface.push_constants = Some(block);
         }
@@ -143,6 +153,23 @@ fn add_variable(interface: &mut Interface, var: &Variable) -> Result<(), String>
         }
     }
     Ok(())
+}
+
+/// naga wraps a `var<immediate>` of struct type in an unnamed block struct whose single,
+/// unnamed member at offset 0 is the declared struct; the declared struct is the block.
+fn unwrap_block(ty: &Type) -> &Type {
+    match ty {
+        Type::Struct(s)
+            if s.name.is_none()
+                && s.members.len() == 1
+                && s.members[0].name.is_none()
+                && s.members[0].offset == Some(0)
+                && matches!(s.members[0].ty, Type::Struct(_)) =>
+        {
+            &s.members[0].ty
+        }
+        other => other,
+    }
 }
 
 fn descriptor_kind(ty: &DescriptorType) -> Option<DescriptorKind> {

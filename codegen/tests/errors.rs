@@ -90,11 +90,11 @@ fn main() -> @location(0) vec4<f32> {
         &manifest("a.vert", "a.wgsl"),
     );
     let errors = errors(&dir);
-    let error = find(&errors, "a.wgsl", "expected");
-    let (line, column) = position_of(wgsl, "+ ;");
-    assert_eq!(line, 3);
+    let error = find(&errors, "a.wgsl", "expected expression");
     // naga points at the token where an expression was expected: the `;`.
-    assert_on_line(error, line, column..=column + 2);
+    let (line, column) = position_of(wgsl, ";");
+    assert_eq!(line, 3);
+    assert_at(error, line, column);
 }
 
 #[test]
@@ -130,8 +130,8 @@ fn wgsl_type_mismatch_is_reported_at_the_offending_expression() {
     let wgsl = "\
 // Tint helper.
 fn tint() -> vec4<f32> {
-    let v = vec2<f32>(1.0, 2.0);
-    return v;
+    let half = 0.5;
+    return vec2<f32>(half, 1.0);
 }
 
 @fragment
@@ -146,10 +146,10 @@ fn main() -> @location(0) vec4<f32> {
     );
     let errors = errors(&dir);
     let error = find(&errors, "a.wgsl", "return");
-    // Today: 2:1, the start of `fn tint`.
-    let (line, column) = position_of(wgsl, "return v;");
+    // Today: 2:1, the start of `fn tint`. naga's innermost span is the returned value.
+    let (line, column) = position_of(wgsl, "return vec2");
     assert_eq!(line, 4);
-    assert_on_line(error, line, column..=column + "return v".len() as u32);
+    assert_on_line(error, line, column..=column + "return ".len() as u32);
 }
 
 #[test]
@@ -200,10 +200,10 @@ fn manifest_syntax_error_is_reported_at_the_ron_position() {
     let error = &errors[0];
     assert!(error.path.ends_with("pipelines.ron"), "{error}");
     assert!(error.message.to_lowercase().contains("comma"), "{error}");
-    // Between the end of `"output"` and the `vertex` that should follow a comma.
-    let (line, column) = position_of(ron, " vertex:");
+    // At the `vertex` that should have followed a comma.
+    let (line, column) = position_of(ron, "vertex:");
     assert_eq!(line, 4);
-    assert_on_line(error, line, column - 1..=column + 1);
+    assert_at(error, line, column);
 }
 
 /// A manifest of one pipeline `main` with extra fields, over `a.vert` and `a.frag`.
@@ -424,6 +424,20 @@ fn manifest_using_a_fragment_shader_as_the_vertex_stage_is_reported_at_the_file_
     assert_at(error, line, column);
 }
 
+#[test]
+#[ignore = "codegen bug: Run::pipeline_stages reflects a stage that check_reference already \
+            rejected, adding a misleading `no vertex entry point named main` error at the shader"]
+fn a_fragment_shader_used_as_the_vertex_stage_is_reported_only_in_the_manifest() {
+    let dir = project(
+        "ron-wrong-stage-once",
+        &[("a.frag", PLAIN_FRAG)],
+        &manifest("a.frag", "a.frag"),
+    );
+    let errors = errors(&dir);
+    assert_eq!(errors.len(), 1, "{}", list(&errors));
+    assert!(errors[0].path.ends_with("pipelines.ron"), "{}", errors[0]);
+}
+
 // ---------------------------------------------------------------------------------------
 // Reflection: the stages against each other
 
@@ -611,4 +625,30 @@ fn an_unused_shader_is_a_warning_and_generation_succeeds() {
     assert_eq!(warning.severity, Severity::Warning);
     assert_eq!(output.warnings.len(), 1, "{}", list(&output.warnings));
     assert!(output.path.is_file());
+}
+
+#[test]
+fn manifest_defines_reach_glsl_and_a_missing_one_is_reported_at_its_error_directive() {
+    let frag = "#version 450\n#ifndef TINT\n#error TINT must be defined\n#endif\nlayout(location = 0) out vec4 out_color;\nvoid main() { out_color = vec4(TINT); }\n";
+    let with_define = manifest("a.vert", "a.frag").replace(
+        "fragment: \"a.frag\"",
+        "fragment: (file: \"a.frag\", defines: { \"TINT\": \"0.5\" })",
+    );
+    let dir = project(
+        "defines",
+        &[("a.vert", PLAIN_VERT), ("a.frag", frag)],
+        &with_define,
+    );
+    let output = generate(&dir);
+    // A shader compiled with its own macros gets its own SPIR-V file.
+    assert_contains(&output.code, "spirv/a.frag-");
+
+    let dir = project(
+        "defines-missing",
+        &[("a.vert", PLAIN_VERT), ("a.frag", frag)],
+        &manifest("a.vert", "a.frag"),
+    );
+    let errors = errors(&dir);
+    let error = find(&errors, "a.frag", "TINT must be defined");
+    assert_eq!(error.position.line, 3, "{error}");
 }

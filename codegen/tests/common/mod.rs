@@ -137,8 +137,8 @@ pub fn assert_contains(code: &str, expected: &str) {
     }
 }
 
-/// The text of `pub struct <name> { ... }` in `module`'s part of the generated code, with
-/// the `const _` assertions that follow it.
+/// The text of `pub struct <name> { ... }` in `module`'s part of the generated code: its
+/// doc line, attributes, fields and the `const _` assertions that follow it.
 pub fn struct_block(code: &str, module: &str, name: &str) -> String {
     let module_start = code
         .find(&format!("pub mod {module} {{"))
@@ -147,16 +147,20 @@ pub fn struct_block(code: &str, module: &str, name: &str) -> String {
     let start = code
         .find(&format!("pub struct {name} {{"))
         .unwrap_or_else(|| panic!("no struct `{name}` in module `{module}` of:\n{code}"));
-    // The struct's doc and derive lines precede it; start at its `#[repr(C)]`.
-    let start = code[..start].rfind("#[repr(C)]").unwrap_or(start);
+    // The struct's doc line and attributes precede it: start at the doc line before its
+    // `#[repr(C)]`.
+    let repr = code[..start].rfind("#[repr(C)]").unwrap_or(start);
+    let start = code[..repr]
+        .trim_end()
+        .rfind('\n')
+        .map_or(repr, |newline| newline + 1);
     let rest = &code[start..];
     let end = rest
         .find("unsafe impl")
         .unwrap_or_else(|| panic!("struct `{name}` is not followed by its impls:\n{rest}"));
     // Drop the SAFETY doc line that precedes the first impl.
-    let block = &rest[..end];
-    let block = &block[..block.rfind('\n').unwrap_or(block.len())];
-    block.to_string()
+    let block = rest[..end].trim_end();
+    block[..block.rfind('\n').unwrap_or(block.len())].to_string()
 }
 
 /// A vertex shader with no inputs, outputs or push constants.
@@ -187,4 +191,19 @@ pub fn manifest(vertex: &str, fragment: &str) -> String {
 )
 "#
     )
+}
+
+/// `code` with every run of whitespace made one space, to compare items that the formatter
+/// may spread over several lines.
+pub fn flat(code: &str) -> String {
+    code.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// Asserts that the generated code contains `expected`, ignoring how whitespace is laid out.
+#[track_caller]
+pub fn assert_contains_flat(code: &str, expected: &str) {
+    if !flat(code).contains(&flat(expected)) {
+        eprintln!("generated code:\n{code}");
+        panic!("the generated code does not contain `{expected}` (printed above)");
+    }
 }

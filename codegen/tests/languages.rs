@@ -1,0 +1,89 @@
+//! GLSL and WGSL are two front ends to one model: the same push-constant block written in
+//! either language must generate the same Rust struct.
+
+mod common;
+
+use common::*;
+
+const GLSL_VERT: &str = "\
+#version 450
+layout(push_constant) uniform Push {
+    vec4 color;
+    vec2 offset;
+    float scale;
+} push;
+void main() {
+    gl_Position = push.color + vec4(push.offset * push.scale, 0.0, 0.0);
+}
+";
+
+const WGSL_VERT: &str = "\
+struct Push {
+    color: vec4<f32>,
+    offset: vec2<f32>,
+    scale: f32,
+}
+
+var<immediate> push: Push;
+
+@vertex
+fn main() -> @builtin(position) vec4<f32> {
+    return push.color + vec4<f32>(push.offset * push.scale, 0.0, 0.0);
+}
+";
+
+/// The code generated for a pipeline `main` of `vertex` (named `file`) and a trivial
+/// fragment stage.
+fn generated(name: &str, file: &str, vertex: &str) -> String {
+    let dir = project(
+        name,
+        &[(file, vertex), ("a.frag", PLAIN_FRAG)],
+        &manifest(file, "a.frag"),
+    );
+    generate(&dir).code
+}
+
+#[test]
+fn glsl_push_constants_generate_one_push_struct_with_the_members() {
+    let code = generated("lang-glsl-push", "a.vert", GLSL_VERT);
+    assert_eq!(code.matches("pub struct Push {").count(), 1, "{code}");
+    let block = struct_block(&code, "main", "Push");
+    assert_contains(&block, "pub color: [f32; 4],");
+    assert_contains(&block, "pub offset: [f32; 2],");
+    assert_contains(&block, "pub scale: f32,");
+}
+
+#[test]
+fn wgsl_push_constant_members_keep_their_names_and_offsets() {
+    let code = generated("lang-wgsl-members", "a.wgsl", WGSL_VERT);
+    assert_contains(&code, "pub color: [f32; 4],");
+    assert_contains(&code, "pub offset: [f32; 2],");
+    assert_contains(&code, "pub scale: f32,");
+    assert_contains(
+        &code,
+        "const _: [(); 16] = [(); core::mem::offset_of!(Push, offset)];",
+    );
+    assert_contains(
+        &code,
+        "const _: [(); 24] = [(); core::mem::offset_of!(Push, scale)];",
+    );
+}
+
+#[test]
+fn glsl_and_wgsl_push_constants_generate_the_same_struct() {
+    let glsl = generated("lang-same-glsl", "a.vert", GLSL_VERT);
+    let wgsl = generated("lang-same-wgsl", "a.wgsl", WGSL_VERT);
+    for code in [&glsl, &wgsl] {
+        assert_eq!(
+            code.matches("pub struct Push {").count(),
+            1,
+            "one Push struct in:\n{code}"
+        );
+    }
+    let from_glsl = struct_block(&glsl, "main", "Push");
+    let from_wgsl = struct_block(&wgsl, "main", "Push");
+    assert_eq!(
+        from_glsl, from_wgsl,
+        "GLSL generated:\n{from_glsl}\nWGSL generated:\n{from_wgsl}"
+    );
+}
