@@ -197,32 +197,116 @@ impl Loaded {
         }
     }
 
-    /// An error pointing at `needle` inside the entry `"key"` (a pipeline or render pass),
-    /// or at the entry itself when the needle is not found.
+    /// An error pointing at `needle` inside pipeline `key`'s entry, or at the entry itself
+    /// when the needle is not in it.
     pub fn error_at(&self, key: &str, needle: &str, message: impl Into<String>) -> Diagnostic {
-        Diagnostic::error(&self.path, self.locate(key, needle), message)
+        let position = self.locate(Section::Pipelines, key, needle);
+        Diagnostic::error(&self.path, position, message)
     }
 
     pub fn warning_at(&self, key: &str, needle: &str, message: impl Into<String>) -> Diagnostic {
-        Diagnostic::warning(&self.path, self.locate(key, needle), message)
+        let position = self.locate(Section::Pipelines, key, needle);
+        Diagnostic::warning(&self.path, position, message)
     }
 
-    /// RON gives no spans for values, so positions are found in the text: the quoted key,
-    /// then the first occurrence of the needle after it.
-    fn locate(&self, key: &str, needle: &str) -> Position {
-        let quoted = format!("\"{key}\"");
-        let Some(start) = self.text.find(&quoted) else {
+    /// Like [`Loaded::error_at`], for an entry of `section`.
+    pub fn diagnostic_in(
+        &self,
+        section: Section,
+        key: &str,
+        error: bool,
+        message: impl Into<String>,
+    ) -> Diagnostic {
+        let position = self.locate(section, key, "");
+        if error {
+            Diagnostic::error(&self.path, position, message)
+        } else {
+            Diagnostic::warning(&self.path, position, message)
+        }
+    }
+
+    /// RON gives no spans for values, so positions are found in the text: the entry
+    /// `"key": (...)` after the section's name, then the needle inside that entry's
+    /// parentheses.
+    fn locate(&self, section: Section, key: &str, needle: &str) -> Position {
+        let text = &self.text;
+        let section_start = text.find(section.field()).unwrap_or(0);
+        let Some(entry) = find_entry(text, section_start, key) else {
             return Position::START;
         };
-        let offset = if needle.is_empty() {
-            start
-        } else {
-            self.text[start..]
+        let end = matching_paren(text, entry).unwrap_or(text.len());
+        let offset = match needle {
+            "" => entry,
+            needle => text[entry..end]
                 .find(needle)
-                .map_or(start, |found| start + found)
+                .map_or(entry, |found| entry + found),
         };
-        Position::of_offset(&self.text, offset)
+        Position::of_offset(text, offset)
     }
+}
+
+/// The top-level manifest fields that hold named entries.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Section {
+    Pipelines,
+    RenderPasses,
+}
+
+impl Section {
+    fn field(self) -> &'static str {
+        match self {
+            Section::Pipelines => "pipelines:",
+            Section::RenderPasses => "render_passes:",
+        }
+    }
+}
+
+/// The offset of `"key"` used as a map key (followed by `:`) at or after `from`.
+fn find_entry(text: &str, from: usize, key: &str) -> Option<usize> {
+    let quoted = format!("\"{key}\"");
+    let mut at = from;
+    while let Some(found) = text[at..].find(&quoted) {
+        let start = at + found;
+        let after = &text[start + quoted.len()..];
+        if after.trim_start().starts_with(':') {
+            return Some(start);
+        }
+        at = start + quoted.len();
+    }
+    None
+}
+
+/// The end of the parenthesised value that follows `from`, skipping strings and comments.
+fn matching_paren(text: &str, from: usize) -> Option<usize> {
+    let bytes = text.as_bytes();
+    let open = from + text[from..].find('(')?;
+    let mut depth = 0usize;
+    let mut i = open;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'"' => {
+                i += 1;
+                while i < bytes.len() && bytes[i] != b'"' {
+                    i += if bytes[i] == b'\\' { 2 } else { 1 };
+                }
+            }
+            b'/' if bytes.get(i + 1) == Some(&b'/') => {
+                while i < bytes.len() && bytes[i] != b'\n' {
+                    i += 1;
+                }
+            }
+            b'(' => depth += 1,
+            b')' => {
+                depth -= 1;
+                if depth == 0 {
+                    return Some(i + 1);
+                }
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    None
 }
 
 #[cfg(test)]

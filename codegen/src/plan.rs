@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use crate::diag::Diagnostic;
-use crate::manifest::{Blend, ColorFormat, LoadOp, Loaded, SpecValue, StoreOp, Topology};
+use crate::manifest::{Blend, ColorFormat, LoadOp, Loaded, Section, SpecValue, StoreOp, Topology};
 use crate::model::{
     Binding, Count, DescriptorKind, Interface, InterfaceVar, Member, Scalar, SpecConstant, Stage,
     StructTy, Ty,
@@ -114,16 +114,17 @@ pub fn plan(
         })
         .collect::<Vec<_>>();
     for name in manifest.manifest.render_passes.keys() {
-        check_ident(manifest, name, name, diagnostics);
+        check_ident(manifest, Section::RenderPasses, name, diagnostics);
         let used = manifest
             .manifest
             .pipelines
             .values()
             .any(|p| &p.pass == name);
         if !used {
-            diagnostics.push(manifest.warning_at(
+            diagnostics.push(manifest.diagnostic_in(
+                Section::RenderPasses,
                 name,
-                "",
+                false,
                 format!("render pass `{name}` is not used by any pipeline"),
             ));
         }
@@ -133,7 +134,7 @@ pub fn plan(
     let mut pipelines = Vec::new();
     for (name, (vertex, fragment)) in stages {
         let spec = &manifest.manifest.pipelines[&name];
-        check_ident(manifest, &name, &name, diagnostics);
+        check_ident(manifest, Section::Pipelines, &name, diagnostics);
         if !manifest.manifest.render_passes.contains_key(&spec.pass) {
             diagnostics.push(manifest.error_at(
                 &name,
@@ -201,14 +202,15 @@ impl Errors<'_> {
     }
 }
 
-fn check_ident(manifest: &Loaded, key: &str, name: &str, out: &mut Vec<Diagnostic>) {
+fn check_ident(manifest: &Loaded, section: Section, name: &str, out: &mut Vec<Diagnostic>) {
     let valid = !name.is_empty()
         && !name.starts_with(|c: char| c.is_ascii_digit())
         && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
     if !valid {
-        out.push(manifest.error_at(
-            key,
-            "",
+        out.push(manifest.diagnostic_in(
+            section,
+            name,
+            true,
             format!("`{name}` is not usable as a Rust identifier (use letters, digits and `_`)"),
         ));
     }

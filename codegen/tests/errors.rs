@@ -339,8 +339,6 @@ fn manifest_declaring_the_wrong_descriptor_set_is_reported_at_its_sets_field() {
 }
 
 #[test]
-#[ignore = "codegen bug: Loaded::locate searches past the end of the pipeline's entry, so an \
-            error about a pipeline without `sets` points at the next pipeline's `sets`"]
 fn manifest_missing_descriptor_set_is_not_reported_inside_another_pipeline() {
     let ron = r#"(
     render_passes: { "output": (color: Target) },
