@@ -295,6 +295,8 @@ struct Run<'a> {
     diagnostics: Vec<Diagnostic>,
     inputs: BTreeSet<PathBuf>,
     units: BTreeMap<Unit, Option<Compiled>>,
+    /// (pipeline, stage) references already reported as unusable; not reflected.
+    rejected: BTreeSet<(String, Stage)>,
     cache: Cache,
     compiled: usize,
     cached: usize,
@@ -312,6 +314,7 @@ impl<'a> Run<'a> {
             diagnostics: Vec::new(),
             inputs: BTreeSet::new(),
             units: BTreeMap::new(),
+            rejected: BTreeSet::new(),
             cache: Cache::new(cache_dir),
             compiled: 0,
             cached: 0,
@@ -342,6 +345,8 @@ impl<'a> Run<'a> {
                     if self.check_reference(m, name, stage, r, &files) {
                         referenced.insert(r.file().to_string());
                         self.units.insert(unit_of(r, &global), None);
+                    } else {
+                        self.rejected.insert((name.clone(), stage));
                     }
                 }
             }
@@ -576,6 +581,9 @@ impl<'a> Run<'a> {
         r: &ShaderRef,
         global: &BTreeMap<String, String>,
     ) -> Option<StagePlan> {
+        if self.rejected.contains(&(pipeline.to_string(), stage)) {
+            return None;
+        }
         let unit = unit_of(r, global);
         let compiled = self.units.get(&unit)?.as_ref()?;
         let needle = format!("\"{}\"", r.file());

@@ -47,7 +47,8 @@ pub fn compile(path: &Path, source: &str) -> Result<Compiled, Vec<Diagnostic>> {
     let info = Validator::new(ValidationFlags::all(), Capabilities::IMMEDIATES)
         .validate(&module)
         .map_err(|e| {
-            let offset = e.spans().next().and_then(|(span, _)| span.to_range());
+            // The last span is the innermost: the offending expression, not its function.
+            let offset = e.spans().last().and_then(|(span, _)| span.to_range());
             let mut message = e.as_inner().to_string();
             let mut source_error = std::error::Error::source(e.as_inner());
             while let Some(inner) = source_error {

@@ -123,8 +123,6 @@ fn main() -> @location(0) vec4<f32> {
 }
 
 #[test]
-#[ignore = "codegen bug: wgsl::compile takes naga's first validation span, which is the \
-            enclosing function's, not the offending expression's (the last span)"]
 fn wgsl_type_mismatch_is_reported_at_the_offending_expression() {
     // Parses, but returns a vec2 from a function declared to return a vec4.
     let wgsl = "\
@@ -423,8 +421,6 @@ fn manifest_using_a_fragment_shader_as_the_vertex_stage_is_reported_at_the_file_
 }
 
 #[test]
-#[ignore = "codegen bug: Run::pipeline_stages reflects a stage that check_reference already \
-            rejected, adding a misleading `no vertex entry point named main` error at the shader"]
 fn a_fragment_shader_used_as_the_vertex_stage_is_reported_only_in_the_manifest() {
     let dir = project(
         "ron-wrong-stage-once",
