@@ -5,10 +5,11 @@
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
+use crate::diag::{Diagnostic, Position};
 use crate::source::{Compiled, Fnv};
 
 /// Bump when anything that shapes the SPIR-V changes (compiler options, naga settings).
-const CACHE_VERSION: &str = "vkcompose-codegen cache 1";
+const CACHE_VERSION: &str = "vkcompose-codegen cache 2";
 
 pub struct Cache {
     dir: Option<PathBuf>,
@@ -50,10 +51,15 @@ impl Cache {
             .chunks_exact(4)
             .map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]]))
             .collect();
+        let warnings = std::fs::read_to_string(dir.join(format!("{key:016x}.warnings")))
+            .ok()?
+            .lines()
+            .map(parse_warning)
+            .collect::<Option<_>>()?;
         Some(Compiled {
             words,
             includes,
-            warnings: Vec::new(),
+            warnings,
         })
     }
 
@@ -73,6 +79,8 @@ impl Cache {
             .flat_map(|w| w.to_le_bytes())
             .collect();
         let _ = std::fs::write(dir.join(format!("{key:016x}.spv")), bytes);
+        let warnings: String = compiled.warnings.iter().map(format_warning).collect();
+        let _ = std::fs::write(dir.join(format!("{key:016x}.warnings")), warnings);
         let _ = std::fs::write(dir.join(format!("{key:016x}.deps")), deps);
     }
 }
@@ -80,4 +88,26 @@ impl Cache {
 fn hash_file(path: &Path) -> Option<u64> {
     let bytes = std::fs::read(path).ok()?;
     Some(Fnv::default().write(&bytes).finish())
+}
+
+/// A compiler warning as one cache line: `line\tcolumn\tpath\tmessage`, so that a shader
+/// taken from the cache warns again, as it did when compiled.
+fn format_warning(warning: &Diagnostic) -> String {
+    let message = warning.message.replace(['\n', '\t'], " ");
+    format!(
+        "{}\t{}\t{}\t{message}\n",
+        warning.position.line,
+        warning.position.column,
+        warning.path.display()
+    )
+}
+
+fn parse_warning(line: &str) -> Option<Diagnostic> {
+    let mut fields = line.splitn(4, '\t');
+    let position = Position {
+        line: fields.next()?.parse().ok()?,
+        column: fields.next()?.parse().ok()?,
+    };
+    let path = fields.next()?;
+    Some(Diagnostic::warning(path, position, fields.next()?))
 }

@@ -520,6 +520,7 @@ impl<'a> Run<'a> {
         if let Some(hit) = self.cache.load(key) {
             self.cached += 1;
             self.inputs.extend(hit.includes.iter().cloned());
+            self.diagnostics.extend(hit.warnings.iter().cloned());
             return Some(hit);
         }
         let source = match std::fs::read_to_string(&path) {

@@ -172,8 +172,6 @@ fn edited_shader_output_is_used_not_the_stale_cache() {
 }
 
 #[test]
-#[ignore = "codegen bug: the cache stores only SPIR-V and dependencies, so Cache::load returns a \
-            Compiled with no warnings and a cached shader's compiler warnings vanish on rerun"]
 fn compiler_warnings_are_reported_again_when_the_shader_comes_from_the_cache() {
     let frag = "\
 #version 450
