@@ -2,6 +2,8 @@
 //! struct whose fields sit at exactly the reflected offsets, with the gaps as explicit
 //! `[u8; N]` padding fields (so the struct is `Pod` and every byte is accounted for).
 
+use std::collections::BTreeMap;
+
 use crate::model::{Scalar, StructTy, Ty};
 
 /// A Rust field of a generated struct.
@@ -60,6 +62,39 @@ pub fn host_struct(
     min_size: u32,
     nested: &mut Vec<HostStruct>,
 ) -> Result<HostStruct, String> {
+    let mut strides = BTreeMap::new();
+    array_strides(ty, &mut strides);
+    layout_struct(name, ty, min_size, &strides, nested)
+}
+
+/// The widest array stride each nested struct is used with. A struct used both alone and
+/// as an array element is one Rust type, padded to that stride everywhere.
+fn array_strides(ty: &StructTy, strides: &mut BTreeMap<String, u32>) {
+    for member in &ty.members {
+        let mut inner = &member.ty;
+        while let Ty::Array {
+            element, stride, ..
+        } = inner
+        {
+            if let Ty::Struct(s) = element.as_ref() {
+                let widest = strides.entry(crate::names::type_name(&s.name)).or_insert(0);
+                *widest = (*widest).max(*stride);
+            }
+            inner = element;
+        }
+        if let Ty::Struct(s) = inner {
+            array_strides(s, strides);
+        }
+    }
+}
+
+fn layout_struct(
+    name: &str,
+    ty: &StructTy,
+    min_size: u32,
+    strides: &BTreeMap<String, u32>,
+    nested: &mut Vec<HostStruct>,
+) -> Result<HostStruct, String> {
     let mut fields = Vec::new();
     let mut cursor = 0;
     let mut members: Vec<_> = ty.members.iter().collect();
@@ -72,7 +107,7 @@ pub fn host_struct(
             ));
         }
         pad(&mut fields, &mut cursor, member.offset);
-        let rust = rust_ty(&member.ty, nested)?;
+        let rust = rust_ty(&member.ty, strides, nested)?;
         if member.offset % rust.align() != 0 {
             return Err(format!(
                 "member `{}` at offset {} is not aligned to {} bytes as its Rust type needs",
@@ -120,7 +155,11 @@ fn round_up(value: u32, align: u32) -> u32 {
 /// The Rust type for a member. Vectors and matrices are arrays; a column (or row) with a
 /// stride wider than its elements gets the padding elements too (a `mat3` with 16-byte
 /// columns is `[[f32; 4]; 3]`, the fourth element of each column unused).
-fn rust_ty(ty: &Ty, nested: &mut Vec<HostStruct>) -> Result<RustTy, String> {
+fn rust_ty(
+    ty: &Ty,
+    strides: &BTreeMap<String, u32>,
+    nested: &mut Vec<HostStruct>,
+) -> Result<RustTy, String> {
     Ok(match ty {
         Ty::Scalar(s) => RustTy::Scalar(*s),
         Ty::Vector(s, n) => RustTy::Array(Box::new(RustTy::Scalar(*s)), *n),
@@ -153,7 +192,7 @@ fn rust_ty(ty: &Ty, nested: &mut Vec<HostStruct>) -> Result<RustTy, String> {
             stride,
         } => {
             let element = match element.as_ref() {
-                Ty::Struct(s) => named(s, *stride, nested)?,
+                Ty::Struct(s) => named(s, *stride, strides, nested)?,
                 Ty::Scalar(s) | Ty::Vector(s, _) if *stride > element.size() => {
                     if stride % s.size() != 0 {
                         return Err(format!(
@@ -162,7 +201,7 @@ fn rust_ty(ty: &Ty, nested: &mut Vec<HostStruct>) -> Result<RustTy, String> {
                     }
                     RustTy::Array(Box::new(RustTy::Scalar(*s)), stride / s.size())
                 }
-                other => rust_ty(other, nested)?,
+                other => rust_ty(other, strides, nested)?,
             };
             if element.size() != *stride {
                 return Err(format!(
@@ -172,13 +211,19 @@ fn rust_ty(ty: &Ty, nested: &mut Vec<HostStruct>) -> Result<RustTy, String> {
             }
             RustTy::Array(Box::new(element), *len)
         }
-        Ty::Struct(s) => named(s, 0, nested)?,
+        Ty::Struct(s) => named(s, 0, strides, nested)?,
     })
 }
 
-fn named(s: &StructTy, min_size: u32, nested: &mut Vec<HostStruct>) -> Result<RustTy, String> {
+fn named(
+    s: &StructTy,
+    min_size: u32,
+    strides: &BTreeMap<String, u32>,
+    nested: &mut Vec<HostStruct>,
+) -> Result<RustTy, String> {
     let name = crate::names::type_name(&s.name);
-    let host = host_struct(&name, s, min_size, nested)?;
+    let min_size = min_size.max(strides.get(&name).copied().unwrap_or(0));
+    let host = layout_struct(&name, s, min_size, strides, nested)?;
     match nested.iter().find(|h| h.name == name) {
         Some(existing) if existing != &host => {
             return Err(format!(
@@ -236,7 +281,7 @@ mod tests {
             stride: 16,
             row_major: false,
         };
-        let rust = rust_ty(&mat3, &mut Vec::new()).unwrap();
+        let rust = rust_ty(&mat3, &BTreeMap::new(), &mut Vec::new()).unwrap();
         assert_eq!(rust.size(), 48);
     }
 }

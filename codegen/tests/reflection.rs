@@ -240,9 +240,6 @@ fn push_constant_fields_are_declared_in_offset_order_with_padding_between() {
 }
 
 #[test]
-#[ignore = "codegen bug: layout::named sizes a struct used directly to its members (12 bytes) \
-            but the same struct as an array element to the array stride (16), then rejects the \
-            valid shader because the two `Light` layouts differ"]
 fn push_constant_struct_used_alone_and_in_an_array_is_one_struct() {
     let vert = "\
 #version 450
