@@ -73,12 +73,7 @@ impl Cache {
             let Some(hash) = hash_file(path) else { return };
             let _ = writeln!(deps, "{hash:016x}\t{}", path.display());
         }
-        let bytes: Vec<u8> = compiled
-            .words
-            .iter()
-            .flat_map(|w| w.to_le_bytes())
-            .collect();
-        let _ = std::fs::write(dir.join(format!("{key:016x}.spv")), bytes);
+        let _ = std::fs::write(dir.join(format!("{key:016x}.spv")), compiled.spirv_bytes());
         let warnings: String = compiled.warnings.iter().map(format_warning).collect();
         let _ = std::fs::write(dir.join(format!("{key:016x}.warnings")), warnings);
         let _ = std::fs::write(dir.join(format!("{key:016x}.deps")), deps);

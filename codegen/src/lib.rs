@@ -213,7 +213,7 @@ impl Builder {
         match result {
             Some(code) if !diagnostics.has_errors() => {
                 let path = self.resolved_out_dir().join(&self.output_name);
-                if let Err(e) = write_if_changed(&path, &code) {
+                if let Err(e) = write_if_changed(&path, code.as_bytes()) {
                     return Err(Failure {
                         diagnostics: Diagnostics(vec![Diagnostic::error(
                             &path,
@@ -255,8 +255,8 @@ impl Builder {
 }
 
 /// Writing an unchanged file would make cargo rebuild the crate for nothing.
-fn write_if_changed(path: &Path, contents: &str) -> std::io::Result<()> {
-    if std::fs::read_to_string(path).ok().as_deref() == Some(contents) {
+fn write_if_changed(path: &Path, contents: &[u8]) -> std::io::Result<()> {
+    if std::fs::read(path).ok().as_deref() == Some(contents) {
         return Ok(());
     }
     if let Some(parent) = path.parent() {
@@ -638,41 +638,27 @@ impl<'a> Run<'a> {
         }
     }
 
+    /// Writes the SPIR-V of every unit a pipeline uses, once each, beside the code.
     fn write_spirv(&mut self, plan: &plan::Plan) -> Option<()> {
         let dir = self.builder.resolved_out_dir();
-        for p in &plan.pipelines {
-            for stage in [&p.vertex, &p.fragment] {
-                let unit = self
-                    .units
-                    .iter()
-                    .find(|(u, _)| format!("{SPIRV_DIR}/{}", u.spirv_name()) == stage.spirv);
-                let Some((_, Some(compiled))) = unit else {
-                    continue;
-                };
-                let bytes: Vec<u8> = compiled
-                    .words
-                    .iter()
-                    .flat_map(|w| w.to_le_bytes())
-                    .collect();
-                let path = dir.join(&stage.spirv);
-                let written = path
-                    .parent()
-                    .map_or(Ok(()), std::fs::create_dir_all)
-                    .and_then(|()| {
-                        if std::fs::read(&path).ok().as_deref() == Some(&bytes[..]) {
-                            Ok(())
-                        } else {
-                            std::fs::write(&path, &bytes)
-                        }
-                    });
-                if let Err(e) = written {
-                    self.diagnostics.push(Diagnostic::error(
-                        &path,
-                        Position::START,
-                        format!("cannot write SPIR-V: {e}"),
-                    ));
-                    return None;
-                }
+        let used: BTreeSet<&str> = plan
+            .pipelines
+            .iter()
+            .flat_map(|p| [p.vertex.spirv.as_str(), p.fragment.spirv.as_str()])
+            .collect();
+        for (unit, compiled) in &self.units {
+            let name = format!("{SPIRV_DIR}/{}", unit.spirv_name());
+            let Some(compiled) = compiled.as_ref().filter(|_| used.contains(name.as_str())) else {
+                continue;
+            };
+            let path = dir.join(&name);
+            if let Err(e) = write_if_changed(&path, &compiled.spirv_bytes()) {
+                self.diagnostics.push(Diagnostic::error(
+                    &path,
+                    Position::START,
+                    format!("cannot write SPIR-V: {e}"),
+                ));
+                return None;
             }
         }
         Some(())

@@ -35,6 +35,13 @@ pub struct Compiled {
     pub warnings: Vec<Diagnostic>,
 }
 
+impl Compiled {
+    /// The SPIR-V as little-endian bytes, as written to disk.
+    pub fn spirv_bytes(&self) -> Vec<u8> {
+        self.words.iter().flat_map(|w| w.to_le_bytes()).collect()
+    }
+}
+
 /// Every shader file under `dir`, sorted, except those in `include_dir`.
 pub fn discover(dir: &Path, include_dir: &Path) -> std::io::Result<Vec<PathBuf>> {
     let mut found = Vec::new();
