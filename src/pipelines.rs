@@ -284,17 +284,6 @@ pub struct UniformBuffer<'a>(pub &'a Buffer);
 #[derive(Clone, Copy)]
 pub struct StorageBuffer<'a>(pub &'a Buffer);
 
-fn require_usage(texture: &Texture, usage: vk::ImageUsageFlags, what: &str) -> Result<()> {
-    if texture.usage().contains(usage) {
-        Ok(())
-    } else {
-        Err(Error::InvalidArgument(format!(
-            "a texture bound as {what} needs {usage:?} usage, it has {:?}",
-            texture.usage()
-        )))
-    }
-}
-
 fn require_layout(texture: &Texture, layout: vk::ImageLayout) -> Result<()> {
     if texture.layout() == layout {
         Ok(())
@@ -309,11 +298,8 @@ fn require_layout(texture: &Texture, layout: vk::ImageLayout) -> Result<()> {
 impl Descriptor for SampledTexture<'_> {
     const KIND: vk::DescriptorType = vk::DescriptorType::COMBINED_IMAGE_SAMPLER;
     fn validate(&self) -> Result<()> {
-        require_usage(
-            self.texture,
-            vk::ImageUsageFlags::SAMPLED,
-            "a sampled texture",
-        )?;
+        self.texture
+            .require_usage(vk::ImageUsageFlags::SAMPLED, "a sampled texture")?;
         require_layout(self.texture, vk::ImageLayout::SHADER_READ_ONLY_OPTIMAL)
     }
     fn info(&self) -> DescriptorInfo {
@@ -328,7 +314,7 @@ impl Descriptor for SampledTexture<'_> {
 impl Descriptor for &Texture {
     const KIND: vk::DescriptorType = vk::DescriptorType::SAMPLED_IMAGE;
     fn validate(&self) -> Result<()> {
-        require_usage(self, vk::ImageUsageFlags::SAMPLED, "a sampled image")?;
+        self.require_usage(vk::ImageUsageFlags::SAMPLED, "a sampled image")?;
         require_layout(self, vk::ImageLayout::SHADER_READ_ONLY_OPTIMAL)
     }
     fn info(&self) -> DescriptorInfo {
@@ -357,7 +343,8 @@ impl Descriptor for &Sampler {
 impl Descriptor for StorageImage<'_> {
     const KIND: vk::DescriptorType = vk::DescriptorType::STORAGE_IMAGE;
     fn validate(&self) -> Result<()> {
-        require_usage(self.0, vk::ImageUsageFlags::STORAGE, "a storage image")?;
+        self.0
+            .require_usage(vk::ImageUsageFlags::STORAGE, "a storage image")?;
         require_layout(self.0, vk::ImageLayout::GENERAL)
     }
     fn info(&self) -> DescriptorInfo {

@@ -116,7 +116,7 @@ impl Recorder {
                 data.len()
             )));
         }
-        require_usage(texture, vk::ImageUsageFlags::TRANSFER_DST)?;
+        texture.require_usage(vk::ImageUsageFlags::TRANSFER_DST, "an upload target")?;
         let staging = Buffer::with_data(&self.device, data, vk::BufferUsageFlags::TRANSFER_SRC)?;
         self.transition(texture, vk::ImageLayout::TRANSFER_DST_OPTIMAL);
         let region = whole_image_copy(texture);
@@ -140,7 +140,7 @@ impl Recorder {
 
     /// Fills the whole texture with `color` (in the format's own encoding).
     pub fn clear(&mut self, texture: &Texture, color: [f32; 4]) -> Result<()> {
-        require_usage(texture, vk::ImageUsageFlags::TRANSFER_DST)?;
+        texture.require_usage(vk::ImageUsageFlags::TRANSFER_DST, "a clear target")?;
         self.transition(texture, vk::ImageLayout::TRANSFER_DST_OPTIMAL);
         // SAFETY: the image is in TRANSFER_DST_OPTIMAL after the barrier above.
         unsafe {
@@ -158,7 +158,7 @@ impl Recorder {
     /// Copies the whole texture into a host buffer, readable from [`Finished::bytes`].
     pub fn read_back(&mut self, texture: &Texture) -> Result<ReadbackId> {
         let bytes = whole_image_bytes(texture, "read back")?;
-        require_usage(texture, vk::ImageUsageFlags::TRANSFER_SRC)?;
+        texture.require_usage(vk::ImageUsageFlags::TRANSFER_SRC, "a readback source")?;
         let buffer = Buffer::new(&self.device, bytes, vk::BufferUsageFlags::TRANSFER_DST)?;
         self.transition(texture, vk::ImageLayout::TRANSFER_SRC_OPTIMAL);
         // SAFETY: the buffer is large enough for the whole image and kept until completion.
@@ -190,7 +190,7 @@ impl Recorder {
                 target.format()
             )));
         }
-        require_usage(target, vk::ImageUsageFlags::COLOR_ATTACHMENT)?;
+        target.require_usage(vk::ImageUsageFlags::COLOR_ATTACHMENT, "a render target")?;
         self.transition(target, vk::ImageLayout::COLOR_ATTACHMENT_OPTIMAL);
         let framebuffer = self.framebuffer(pass.raw(), target)?;
         let extent = vk::Extent2D {
@@ -401,17 +401,6 @@ impl Drop for Recorder {
             }
             raw.destroy_command_pool(self.pool, None);
         }
-    }
-}
-
-fn require_usage(texture: &Texture, usage: vk::ImageUsageFlags) -> Result<()> {
-    if texture.usage().contains(usage) {
-        Ok(())
-    } else {
-        Err(Error::InvalidArgument(format!(
-            "this needs a texture with {usage:?} usage; it has {:?}",
-            texture.usage()
-        )))
     }
 }
 

@@ -100,6 +100,19 @@ impl Texture {
         self.desc.usage
     }
 
+    /// An error unless the texture was created with `usage`; `what` names the use, for the
+    /// message ("a sampled texture", "an upload target").
+    pub(crate) fn require_usage(&self, usage: vk::ImageUsageFlags, what: &str) -> Result<()> {
+        if self.desc.usage.contains(usage) {
+            Ok(())
+        } else {
+            Err(Error::InvalidArgument(format!(
+                "a texture used as {what} needs {usage:?} usage, it has {:?}",
+                self.desc.usage
+            )))
+        }
+    }
+
     /// The raw image, for interop.
     pub fn image(&self) -> vk::Image {
         self.image
