@@ -340,7 +340,22 @@ fn pipeline(
     let (variant_enum, variant_descs) = variants(p);
     let vertex = stage_desc(&p.vertex);
     let fragment = stage_desc(&p.fragment);
-    let (vertex_spirv, fragment_spirv) = (&p.vertex.spirv, &p.fragment.spirv);
+    // Pipelines of the same shaders embed the SPIR-V once and share it.
+    let spirv = match shares_types_with {
+        Some(original) => {
+            let original = ident(original);
+            quote!(use super::#original::{FRAGMENT_SPIRV, VERTEX_SPIRV};)
+        }
+        None => {
+            let (vertex_spirv, fragment_spirv) = (&p.vertex.spirv, &p.fragment.spirv);
+            quote! {
+                pub(super) static VERTEX_SPIRV: &rt::Spirv =
+                    &rt::SpirvBytes(*include_bytes!(#vertex_spirv));
+                pub(super) static FRAGMENT_SPIRV: &rt::Spirv =
+                    &rt::SpirvBytes(*include_bytes!(#fragment_spirv));
+            }
+        }
+    };
     let blend = format_ident!(
         "{}",
         match p.blend {
@@ -411,8 +426,7 @@ fn pipeline(
             /// The descriptor sets a draw binds, in set order.
             pub type Sets<'a> = #sets_ty;
             #variant_enum
-            static VERTEX_SPIRV: &rt::Spirv = &rt::SpirvBytes(*include_bytes!(#vertex_spirv));
-            static FRAGMENT_SPIRV: &rt::Spirv = &rt::SpirvBytes(*include_bytes!(#fragment_spirv));
+            #spirv
             /// Everything needed to build the pipeline, as reflected and checked at build time.
             pub static DESC: rt::PipelineDesc = rt::PipelineDesc {
                 name: #name,

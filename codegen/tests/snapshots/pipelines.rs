@@ -93,10 +93,10 @@ pub mod solid {
     }
     /// The descriptor sets a draw binds, in set order.
     pub type Sets<'a> = ();
-    static VERTEX_SPIRV: &rt::Spirv = &rt::SpirvBytes(
+    pub(super) static VERTEX_SPIRV: &rt::Spirv = &rt::SpirvBytes(
         *include_bytes!("spirv/solid.vert.spv"),
     );
-    static FRAGMENT_SPIRV: &rt::Spirv = &rt::SpirvBytes(
+    pub(super) static FRAGMENT_SPIRV: &rt::Spirv = &rt::SpirvBytes(
         *include_bytes!("spirv/solid.wgsl.spv"),
     );
     /// Everything needed to build the pipeline, as reflected and checked at build time.
@@ -240,10 +240,10 @@ pub mod texture {
         /// Variant `opaque`: `HAS_ALPHA` = false.
         Opaque,
     }
-    static VERTEX_SPIRV: &rt::Spirv = &rt::SpirvBytes(
+    pub(super) static VERTEX_SPIRV: &rt::Spirv = &rt::SpirvBytes(
         *include_bytes!("spirv/quad.vert.spv"),
     );
-    static FRAGMENT_SPIRV: &rt::Spirv = &rt::SpirvBytes(
+    pub(super) static FRAGMENT_SPIRV: &rt::Spirv = &rt::SpirvBytes(
         *include_bytes!("spirv/texture.frag.spv"),
     );
     /// Everything needed to build the pipeline, as reflected and checked at build time.
@@ -375,12 +375,7 @@ pub mod texture_opaque {
         /// Variant `opaque`: `HAS_ALPHA` = false.
         Opaque,
     }
-    static VERTEX_SPIRV: &rt::Spirv = &rt::SpirvBytes(
-        *include_bytes!("spirv/quad.vert.spv"),
-    );
-    static FRAGMENT_SPIRV: &rt::Spirv = &rt::SpirvBytes(
-        *include_bytes!("spirv/texture.frag.spv"),
-    );
+    use super::texture::{FRAGMENT_SPIRV, VERTEX_SPIRV};
     /// Everything needed to build the pipeline, as reflected and checked at build time.
     pub static DESC: rt::PipelineDesc = rt::PipelineDesc {
         name: "texture_opaque",
