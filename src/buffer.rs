@@ -4,14 +4,14 @@ use ash::vk;
 
 use crate::device::Device;
 use crate::error::{Result, VkResultExt};
-use crate::memory::Memory;
+use crate::memory::{Allocation, MemoryUse};
 
 /// A mapped buffer. Writes through [`Buffer::bytes_mut`] are visible to the GPU without
 /// flushing (the memory is host-coherent).
 pub struct Buffer {
     device: Device,
     pub(crate) raw: vk::Buffer,
-    memory: Memory,
+    memory: Allocation,
     size: u64,
 }
 
@@ -26,17 +26,19 @@ impl Buffer {
         let raw = unsafe { raw_device.create_buffer(&info, None) }.or_vk("vkCreateBuffer")?;
         // SAFETY: `raw` is a buffer of this device.
         let requirements = unsafe { raw_device.get_buffer_memory_requirements(raw) };
-        let memory = Memory::allocate(
-            device,
-            requirements,
-            vk::MemoryPropertyFlags::HOST_VISIBLE | vk::MemoryPropertyFlags::HOST_COHERENT,
-        )
-        .inspect_err(|_| {
-            // SAFETY: the buffer was never bound or used.
-            unsafe { raw_device.destroy_buffer(raw, None) }
-        })?;
-        // SAFETY: fresh memory of a type the buffer allows, bound once at offset 0.
-        if let Err(e) = unsafe { raw_device.bind_buffer_memory(raw, memory.raw, 0) } {
+        // Buffers the GPU writes are read back by the CPU; cached memory makes that fast.
+        let memory_use = if usage.contains(vk::BufferUsageFlags::TRANSFER_DST) {
+            MemoryUse::Readback
+        } else {
+            MemoryUse::Upload
+        };
+        let memory = Allocation::new(device, "buffer", requirements, memory_use, true)
+            .inspect_err(|_| {
+                // SAFETY: the buffer was never bound or used.
+                unsafe { raw_device.destroy_buffer(raw, None) }
+            })?;
+        // SAFETY: a fresh mapped sub-allocation meeting the buffer's requirements, bound once.
+        if let Err(e) = unsafe { raw_device.bind_buffer_memory(raw, memory.memory(), memory.offset()) } {
             // SAFETY: the buffer was never used.
             unsafe { raw_device.destroy_buffer(raw, None) };
             return Err(e).or_vk("vkBindBufferMemory");

@@ -29,6 +29,18 @@ pub enum Error {
     },
     #[error("invalid argument: {0}")]
     InvalidArgument(String),
+    #[error("{device} lacks {what}")]
+    Unsupported { device: String, what: String },
+    #[error("bad device selector {text:?}: {why}")]
+    BadSelector { text: String, why: String },
+    #[error(transparent)]
+    Drm(#[from] crate::drm::DrmError),
+    #[error(transparent)]
+    NoMatchingDevice(#[from] crate::drm::NoMatch),
+    #[error("memory allocation failed: {0}")]
+    Allocation(String),
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -17,6 +17,19 @@ const VALIDATION_LAYER: &CStr = c"VK_LAYER_KHRONOS_validation";
 pub struct InstanceOptions {
     /// Enable the Khronos validation layer. Also turned on by `VKCOMPOSE_VALIDATION=1`.
     pub validation: bool,
+    /// Also enable the layer's synchronization validation (hazards between submissions and
+    /// commands; slow). Implies `validation`. Also turned on by `VKCOMPOSE_VALIDATION=sync`.
+    pub synchronization_validation: bool,
+}
+
+/// What the environment adds to the options.
+fn from_env(options: &InstanceOptions) -> InstanceOptions {
+    let value = std::env::var("VKCOMPOSE_VALIDATION").unwrap_or_default();
+    let sync = options.synchronization_validation || value == "sync";
+    InstanceOptions {
+        validation: options.validation || sync || (!value.is_empty() && value != "0"),
+        synchronization_validation: sync,
+    }
 }
 
 /// Validation messages seen so far.
@@ -63,6 +76,8 @@ pub(crate) struct InstanceShared {
     debug: Option<(ext::debug_utils::Instance, vk::DebugUtilsMessengerEXT)>,
     /// Owned here because the messenger callback holds a raw pointer to it.
     log: Arc<MessageLog>,
+    /// False when the caller created the instance and will destroy it.
+    owned: bool,
 }
 
 impl Instance {
@@ -71,26 +86,29 @@ impl Instance {
         // documented way to use a system Vulkan and has no further preconditions.
         let entry = unsafe { ash::Entry::load()? };
         let api_version = instance_version(&entry)?;
-        let validation = options.validation || env_flag("VKCOMPOSE_VALIDATION");
-        let available_layers = enumerate_layers(&entry)?;
-        if validation
-            && !available_layers
-                .iter()
-                .any(|l| l.as_c_str() == VALIDATION_LAYER)
-        {
+        let options = from_env(options);
+        if options.validation && !has_layer(&entry, VALIDATION_LAYER)? {
             return Err(crate::Error::ValidationLayerMissing);
         }
-        let has_debug_utils = enumerate_extensions(&entry)?
-            .iter()
-            .any(|e| e.as_c_str() == ext::debug_utils::NAME);
+        let has_debug_utils = has_extension(&entry, None, ext::debug_utils::NAME)?;
+        // Synchronization validation is switched on through an extension the layer itself
+        // provides.
+        let sync_validation = options.synchronization_validation
+            && has_extension(&entry, Some(VALIDATION_LAYER), ext::validation_features::NAME)?;
+        if options.synchronization_validation && !sync_validation {
+            tracing::warn!("synchronization validation unavailable: the validation layer lacks VK_EXT_validation_features");
+        }
 
         let mut layers = Vec::new();
-        if validation {
+        if options.validation {
             layers.push(VALIDATION_LAYER.as_ptr());
         }
         let mut extensions = Vec::new();
         if has_debug_utils {
             extensions.push(ext::debug_utils::NAME.as_ptr());
+        }
+        if sync_validation {
+            extensions.push(ext::validation_features::NAME.as_ptr());
         }
         let app = vk::ApplicationInfo::default()
             .application_name(c"vkcompose")
@@ -98,6 +116,9 @@ impl Instance {
             .api_version(api_version);
         let log = Arc::new(MessageLog::default());
         let mut messenger_info = messenger_info(&log);
+        let enabled_features = [vk::ValidationFeatureEnableEXT::SYNCHRONIZATION_VALIDATION];
+        let mut validation_features =
+            vk::ValidationFeaturesEXT::default().enabled_validation_features(&enabled_features);
         let mut info = vk::InstanceCreateInfo::default()
             .application_info(&app)
             .enabled_layer_names(&layers)
@@ -106,28 +127,23 @@ impl Instance {
             // Chained so that messages from vkCreateInstance itself are reported too.
             info = info.push_next(&mut messenger_info);
         }
+        if sync_validation {
+            info = info.push_next(&mut validation_features);
+        }
         // SAFETY: every pointer in `info` refers to locals that outlive the call.
         let raw = unsafe { entry.create_instance(&info, None) }.or_vk("vkCreateInstance")?;
-        let debug = if has_debug_utils {
-            let loader = ext::debug_utils::Instance::new(&entry, &raw);
-            let messenger_info = self::messenger_info(&log);
-            // SAFETY: the callback's user data points into `log`, which the instance owns and
-            // drops only after destroying the messenger.
-            match unsafe { loader.create_debug_utils_messenger(&messenger_info, None) } {
-                Ok(messenger) => Some((loader, messenger)),
-                Err(e) => {
-                    tracing::warn!("debug messenger unavailable: {e}");
-                    None
-                }
-            }
-        } else {
-            None
-        };
+        let debug = has_debug_utils
+            .then(|| create_messenger(&entry, &raw, &log))
+            .flatten();
         tracing::debug!(
             "Vulkan instance {}.{}, validation {}",
             vk::api_version_major(api_version),
             vk::api_version_minor(api_version),
-            if validation { "on" } else { "off" }
+            match (options.validation, sync_validation) {
+                (true, true) => "on, with synchronization",
+                (true, false) => "on",
+                _ => "off",
+            }
         );
         Ok(Instance {
             shared: Arc::new(InstanceShared {
@@ -136,6 +152,42 @@ impl Instance {
                 api_version,
                 debug,
                 log,
+                owned: true,
+            }),
+        })
+    }
+
+    /// Wraps an instance the caller created; see [`Device::adopt`](crate::Device::adopt)
+    /// for the contract. Validation messages are counted only when `extensions` includes
+    /// `VK_EXT_debug_utils`.
+    ///
+    /// # Safety
+    /// `raw` was created by `entry` with `api_version` and `extensions`, stays alive until
+    /// the returned value and every clone are dropped, and is destroyed by the caller.
+    pub(crate) unsafe fn adopt(
+        entry: ash::Entry,
+        raw: vk::Instance,
+        api_version: u32,
+        extensions: &[&CStr],
+    ) -> Result<Instance> {
+        if api_version < vk::API_VERSION_1_2 {
+            return Err(version_too_old(api_version));
+        }
+        // SAFETY: the caller guarantees `raw` was created by `entry`.
+        let raw = unsafe { ash::Instance::load(entry.static_fn(), raw) };
+        let log = Arc::new(MessageLog::default());
+        let debug = extensions
+            .contains(&ext::debug_utils::NAME)
+            .then(|| create_messenger(&entry, &raw, &log))
+            .flatten();
+        Ok(Instance {
+            shared: Arc::new(InstanceShared {
+                _entry: entry,
+                raw,
+                api_version,
+                debug,
+                log,
+                owned: false,
             }),
         })
     }
@@ -163,13 +215,39 @@ impl Drop for InstanceShared {
             if let Some((loader, messenger)) = self.debug.take() {
                 loader.destroy_debug_utils_messenger(messenger, None);
             }
-            self.raw.destroy_instance(None);
+            if self.owned {
+                self.raw.destroy_instance(None);
+            }
         }
     }
 }
 
-fn env_flag(name: &str) -> bool {
-    std::env::var(name).is_ok_and(|v| !v.is_empty() && v != "0")
+fn create_messenger(
+    entry: &ash::Entry,
+    instance: &ash::Instance,
+    log: &Arc<MessageLog>,
+) -> Option<(ext::debug_utils::Instance, vk::DebugUtilsMessengerEXT)> {
+    let loader = ext::debug_utils::Instance::new(entry, instance);
+    let info = messenger_info(log);
+    // SAFETY: the callback's user data points into `log`, which the instance owns and drops
+    // only after destroying the messenger.
+    match unsafe { loader.create_debug_utils_messenger(&info, None) } {
+        Ok(messenger) => Some((loader, messenger)),
+        Err(e) => {
+            tracing::warn!("debug messenger unavailable: {e}");
+            None
+        }
+    }
+}
+
+fn version_too_old(version: u32) -> crate::Error {
+    crate::Error::VersionTooOld {
+        found: format!(
+            "{}.{}",
+            vk::api_version_major(version),
+            vk::api_version_minor(version)
+        ),
+    }
 }
 
 fn instance_version(entry: &ash::Entry) -> Result<u32> {
@@ -178,35 +256,28 @@ fn instance_version(entry: &ash::Entry) -> Result<u32> {
         .or_vk("vkEnumerateInstanceVersion")?
         .unwrap_or(vk::API_VERSION_1_0);
     if version < vk::API_VERSION_1_2 {
-        return Err(crate::Error::VersionTooOld {
-            found: format!(
-                "{}.{}",
-                vk::api_version_major(version),
-                vk::api_version_minor(version)
-            ),
-        });
+        return Err(version_too_old(version));
     }
     Ok(version.min(vk::API_VERSION_1_3))
 }
 
-fn enumerate_layers(entry: &ash::Entry) -> Result<Vec<std::ffi::CString>> {
+fn has_layer(entry: &ash::Entry, name: &CStr) -> Result<bool> {
     // SAFETY: a plain query; the returned structs are copied out.
     let layers = unsafe { entry.enumerate_instance_layer_properties() }
         .or_vk("vkEnumerateInstanceLayerProperties")?;
     Ok(layers
         .iter()
-        .filter_map(|l| l.layer_name_as_c_str().ok().map(CStr::to_owned))
-        .collect())
+        .any(|l| l.layer_name_as_c_str() == Ok(name)))
 }
 
-fn enumerate_extensions(entry: &ash::Entry) -> Result<Vec<std::ffi::CString>> {
+/// Whether the loader (or `layer`) offers instance extension `name`.
+fn has_extension(entry: &ash::Entry, layer: Option<&CStr>, name: &CStr) -> Result<bool> {
     // SAFETY: a plain query; the returned structs are copied out.
-    let extensions = unsafe { entry.enumerate_instance_extension_properties(None) }
+    let extensions = unsafe { entry.enumerate_instance_extension_properties(layer) }
         .or_vk("vkEnumerateInstanceExtensionProperties")?;
     Ok(extensions
         .iter()
-        .filter_map(|e| e.extension_name_as_c_str().ok().map(CStr::to_owned))
-        .collect())
+        .any(|e| e.extension_name_as_c_str() == Ok(name)))
 }
 
 fn messenger_info(log: &Arc<MessageLog>) -> vk::DebugUtilsMessengerCreateInfoEXT<'static> {

@@ -16,22 +16,39 @@
 //! ```
 
 mod buffer;
+mod capabilities;
 mod device;
+pub mod drm;
 mod error;
 mod instance;
 mod memory;
+mod physical;
 mod pipeline_build;
 pub mod pipelines;
+mod queue;
 mod recorder;
 mod render_pass;
 mod sampler;
+mod select;
+pub mod sync;
 mod texture;
 
+pub use ash;
 pub use ash::vk;
 pub use buffer::Buffer;
-pub use device::Device;
+pub use capabilities::{Capabilities, DmabufImport, DrmMatching, PathReport, ShmUpload};
+pub use device::{AdoptedDevice, Device, DeviceBuilder};
 pub use error::{Error, Result};
 pub use instance::{Instance, InstanceOptions, MessageLog};
+pub use memory::{
+    Allocation, AllocatorStats, DedicatedMemory, DedicatedTo, HeapBudget, MemoryUse,
+};
+pub use physical::{
+    DeviceType, Driver, ExternalSupport, Features, GraphicsFamily, HandleSupport, Limits,
+    MemoryHeap, PhysicalDevice, PhysicalDeviceInfo, QueueFamily, Version,
+};
+pub use queue::{Queue, SemaphorePoint, Submission};
+pub use select::{select_device, uuid_text, DeviceSelector, DEVICE_ENV};
 pub use recorder::{texel_size, Finished, PassRecorder, ReadbackId, Recorder};
 pub use render_pass::RenderPass;
 pub use sampler::{Filter, Sampler};

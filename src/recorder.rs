@@ -3,6 +3,7 @@
 //! this; here it is what tests and the demo use to drive generated pipelines.
 
 use std::marker::PhantomData;
+use std::time::Duration;
 
 use ash::vk;
 
@@ -10,7 +11,9 @@ use crate::buffer::Buffer;
 use crate::device::Device;
 use crate::error::{Error, Result, VkResultExt};
 use crate::pipelines::RenderPassKind;
+use crate::queue::Submission;
 use crate::render_pass::RenderPass;
+use crate::sync::Fence;
 use crate::texture::{color_range, Texture};
 
 /// Bytes per texel of the formats the recorder can upload and read back.
@@ -238,30 +241,13 @@ impl Recorder {
         // SAFETY: the command buffer is recording and no render pass is open (passes end
         // when their recorder drops, which the borrow checker forces before this).
         unsafe { raw.end_command_buffer(self.cmd) }.or_vk("vkEndCommandBuffer")?;
-        // SAFETY: a plain fence creation.
-        let fence = unsafe { raw.create_fence(&vk::FenceCreateInfo::default(), None) }
-            .or_vk("vkCreateFence")?;
-        let buffers = [self.cmd];
-        let submit = vk::SubmitInfo::default().command_buffers(&buffers);
-        let result = {
-            let queue = self
-                .device
-                .shared
-                .queue
-                .lock()
-                .map_err(|_| Error::DeviceLost)?;
-            // SAFETY: the queue is externally synchronised by the mutex; the command buffer
-            // is executable.
-            unsafe { raw.queue_submit(*queue, &[submit], fence) }.or_vk("vkQueueSubmit")
-        }
-        // SAFETY: the fence was just submitted (or the submit failed and it is unsignalled
-        // but unused, in which case we never wait).
-        .and_then(|()| {
-            unsafe { raw.wait_for_fences(&[fence], true, u64::MAX) }.or_vk("vkWaitForFences")
-        });
-        // SAFETY: the fence is no longer in use: waited on, or never submitted.
-        unsafe { raw.destroy_fence(fence, None) };
-        result?;
+        let fence = Fence::new(&self.device, false)?;
+        self.device.graphics_queue().submit(&Submission {
+            command_buffers: &[self.cmd],
+            fence: Some(&fence),
+            ..Default::default()
+        })?;
+        fence.wait(Duration::MAX)?;
         Ok(Finished {
             readbacks: std::mem::take(&mut self.readbacks),
         })

@@ -7,7 +7,7 @@ use ash::vk;
 
 use crate::device::Device;
 use crate::error::{Error, Result, VkResultExt};
-use crate::memory::Memory;
+use crate::memory::{Allocation, MemoryUse};
 
 /// What a texture is created for.
 #[derive(Clone, Copy, Debug)]
@@ -26,7 +26,7 @@ pub struct Texture {
     device: Device,
     image: vk::Image,
     view: vk::ImageView,
-    _memory: Memory,
+    _memory: Allocation,
     desc: TextureDesc,
     layout: AtomicI32,
 }
@@ -63,10 +63,10 @@ impl Texture {
         };
         // SAFETY: `image` belongs to this device.
         let requirements = unsafe { raw.get_image_memory_requirements(image) };
-        let memory = Memory::allocate(device, requirements, vk::MemoryPropertyFlags::DEVICE_LOCAL)
+        let memory = Allocation::new(device, "texture", requirements, MemoryUse::GpuOnly, false)
             .inspect_err(|_| destroy_image())?;
-        // SAFETY: fresh memory of an allowed type, bound once at offset 0.
-        unsafe { raw.bind_image_memory(image, memory.raw, 0) }
+        // SAFETY: a fresh sub-allocation meeting the image's requirements, bound once.
+        unsafe { raw.bind_image_memory(image, memory.memory(), memory.offset()) }
             .or_vk("vkBindImageMemory")
             .inspect_err(|_| destroy_image())?;
         let view = create_view(device, image, &desc).inspect_err(|_| destroy_image())?;

@@ -7,7 +7,10 @@ use vkcompose::{vk, Device, Instance, InstanceOptions, Texture, TextureDesc};
 /// An instance with validation and its best device. Tests fail outright when the layer is
 /// missing: a run without validation would hide the errors they exist to catch.
 pub fn gpu() -> (Instance, Device) {
-    let instance = Instance::new(&InstanceOptions { validation: true })
+    let instance = Instance::new(&InstanceOptions {
+        validation: true,
+        ..Default::default()
+    })
         .expect("a Vulkan instance with the validation layer (install vulkan-validationlayers)");
     let device = Device::new(&instance).expect("a Vulkan device");
     (instance, device)

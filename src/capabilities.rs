@@ -1,0 +1,398 @@
+//! Capabilities: for every path the renderer has, whether the device takes the fast path or
+//! the fallback. Computed once per device from what it reported; every later decision
+//! consults this value instead of re-checking extensions, and device creation enables
+//! exactly the extensions and features it names.
+
+use std::ffi::CStr;
+use std::fmt;
+
+use ash::{ext, khr, vk};
+
+use crate::error::{Error, Result};
+use crate::physical::{Features, HandleSupport, PhysicalDeviceInfo, Version};
+
+/// What the renderer will do on one device.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Capabilities {
+    pub api_version: Version,
+    pub dmabuf_import: DmabufImport,
+    /// `VK_EXT_image_drm_format_modifier`: explicit modifiers; without it only LINEAR
+    /// buffers can be shared.
+    pub drm_modifiers: bool,
+    /// Device memory exported and imported as opaque fds (`VK_KHR_external_memory_fd`).
+    pub opaque_fd_memory: HandleSupport,
+    pub shm_upload: ShmUpload,
+    /// Binary semaphores exported to and imported from sync_files.
+    pub sync_file: HandleSupport,
+    /// Semaphores (binary and timeline) shared as opaque fds.
+    pub opaque_fd_semaphore: HandleSupport,
+    /// `vkCmdPipelineBarrier2` and friends; otherwise Vulkan 1.0 barriers.
+    pub synchronization2: bool,
+    /// Sampling multi-planar (YUV) formats through `VkSamplerYcbcrConversion`.
+    pub ycbcr_conversion: bool,
+    /// `VK_QUEUE_FAMILY_FOREIGN_EXT` for buffers from other drivers; otherwise
+    /// `VK_QUEUE_FAMILY_EXTERNAL`.
+    pub queue_family_foreign: bool,
+    /// The extension through which a high-priority queue can be requested.
+    pub global_priority: Option<&'static CStr>,
+    /// `VK_EXT_memory_budget`: live usage and budget per heap.
+    pub memory_budget: bool,
+    /// All textures of a frame in one descriptor array (one draw per frame).
+    pub descriptor_indexing: bool,
+    pub drm_matching: DrmMatching,
+}
+
+/// How dmabufs become textures.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DmabufImport {
+    /// `VK_EXT_external_memory_dma_buf`: the buffer's memory is imported, no copy.
+    Native,
+    /// Linear dmabufs are mapped and copied into a texture.
+    MmapCopy,
+}
+
+/// How shm buffers reach the GPU.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ShmUpload {
+    /// `VK_EXT_external_memory_host`: the shm pool is imported and copied on the GPU.
+    HostPointer { alignment: u64 },
+    /// Damaged rectangles are copied into a staging ring first.
+    StagingCopy,
+}
+
+/// How a DRM node finds its Vulkan device.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DrmMatching {
+    /// `VK_EXT_physical_device_drm` reports the node numbers (PCI address as a backup).
+    DrmProperties,
+    /// Only `VK_EXT_pci_bus_info`: the node's PCI address from sysfs.
+    PciBus,
+    /// Neither: a node cannot be matched; choose by index, UUID or type instead.
+    Unavailable,
+}
+
+/// One line of the capability report: an area, the path taken and why.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PathReport {
+    pub area: &'static str,
+    pub fast: bool,
+    pub path: String,
+}
+
+impl Capabilities {
+    /// The capabilities of a device, or an error naming the device and what it lacks when
+    /// it is below vkcompose's baseline (Vulkan 1.2 with timeline semaphores).
+    pub fn detect(info: &PhysicalDeviceInfo) -> Result<Capabilities> {
+        require_baseline(&info.name, info.api_version, &info.features)?;
+        let has = |name: &CStr| info.has_extension(name);
+        let external = &info.external;
+        let features = &info.features;
+        let semaphore_fd = has(khr::external_semaphore_fd::NAME);
+        let memory_fd = has(khr::external_memory_fd::NAME);
+        Ok(Capabilities {
+            api_version: info.api_version,
+            dmabuf_import: if memory_fd && has(ext::external_memory_dma_buf::NAME) {
+                DmabufImport::Native
+            } else {
+                DmabufImport::MmapCopy
+            },
+            drm_modifiers: has(ext::image_drm_format_modifier::NAME),
+            opaque_fd_memory: if memory_fd {
+                external.opaque_fd_memory
+            } else {
+                HandleSupport::default()
+            },
+            shm_upload: match info.limits.min_imported_host_pointer_alignment {
+                Some(alignment) if has(ext::external_memory_host::NAME) => {
+                    ShmUpload::HostPointer { alignment }
+                }
+                _ => ShmUpload::StagingCopy,
+            },
+            sync_file: only_if(semaphore_fd, external.sync_fd_semaphore),
+            opaque_fd_semaphore: only_if(semaphore_fd, external.opaque_fd_semaphore),
+            synchronization2: features.synchronization2
+                && (info.api_version.0 >= vk::API_VERSION_1_3 || has(khr::synchronization2::NAME)),
+            ycbcr_conversion: features.sampler_ycbcr_conversion,
+            queue_family_foreign: has(ext::queue_family_foreign::NAME),
+            global_priority: [khr::global_priority::NAME, ext::global_priority::NAME]
+                .into_iter()
+                .find(|&name| has(name)),
+            memory_budget: has(ext::memory_budget::NAME),
+            descriptor_indexing: features.descriptor_indexing,
+            drm_matching: if has(ext::physical_device_drm::NAME) {
+                DrmMatching::DrmProperties
+            } else if has(ext::pci_bus_info::NAME) {
+                DrmMatching::PciBus
+            } else {
+                DrmMatching::Unavailable
+            },
+        })
+    }
+
+    /// The capabilities of a device the caller created with `extensions` and `features`
+    /// enabled: only what the device supports *and* the caller enabled. Errors when the
+    /// caller left out the baseline.
+    pub fn of_adopted(
+        info: &PhysicalDeviceInfo,
+        extensions: &[&CStr],
+        features: &Features,
+    ) -> Result<Capabilities> {
+        let mut enabled = info.clone();
+        enabled
+            .extensions
+            .retain(|e| extensions.iter().any(|x| x.to_str() == Ok(e.as_str())));
+        // Property-only extensions need no enabling; keep them for DRM matching.
+        for name in [ext::physical_device_drm::NAME, ext::pci_bus_info::NAME] {
+            if info.has_extension(name) {
+                enabled
+                    .extensions
+                    .insert(name.to_string_lossy().into_owned());
+            }
+        }
+        enabled.features = Features {
+            timeline_semaphore: info.features.timeline_semaphore && features.timeline_semaphore,
+            synchronization2: info.features.synchronization2 && features.synchronization2,
+            sampler_ycbcr_conversion: info.features.sampler_ycbcr_conversion
+                && features.sampler_ycbcr_conversion,
+            descriptor_indexing: info.features.descriptor_indexing && features.descriptor_indexing,
+        };
+        if !enabled.features.timeline_semaphore && info.features.timeline_semaphore {
+            return Err(Error::Unsupported {
+                device: info.name.clone(),
+                what: "the timelineSemaphore feature, which the adopted device was created without; enable it in VkPhysicalDeviceVulkan12Features".into(),
+            });
+        }
+        Capabilities::detect(&enabled)
+    }
+
+    /// The device extensions these capabilities use: exactly what device creation enables.
+    pub fn device_extensions(&self) -> Vec<&'static CStr> {
+        let mut names = Vec::new();
+        let mut add = |on: bool, name: &'static CStr| {
+            if on && !names.contains(&name) {
+                names.push(name);
+            }
+        };
+        let any = |h: HandleSupport| h.export || h.import;
+        let dmabuf = self.dmabuf_import == DmabufImport::Native;
+        add(dmabuf || any(self.opaque_fd_memory), khr::external_memory_fd::NAME);
+        add(dmabuf, ext::external_memory_dma_buf::NAME);
+        add(self.drm_modifiers, ext::image_drm_format_modifier::NAME);
+        add(
+            matches!(self.shm_upload, ShmUpload::HostPointer { .. }),
+            ext::external_memory_host::NAME,
+        );
+        add(
+            any(self.sync_file) || any(self.opaque_fd_semaphore),
+            khr::external_semaphore_fd::NAME,
+        );
+        add(
+            self.synchronization2 && self.api_version.0 < vk::API_VERSION_1_3,
+            khr::synchronization2::NAME,
+        );
+        add(self.queue_family_foreign, ext::queue_family_foreign::NAME);
+        if let Some(name) = self.global_priority {
+            add(true, name);
+        }
+        add(self.memory_budget, ext::memory_budget::NAME);
+        names
+    }
+
+    /// The features device creation turns on (timeline semaphores always).
+    pub fn features(&self) -> Features {
+        Features {
+            timeline_semaphore: true,
+            synchronization2: self.synchronization2,
+            sampler_ycbcr_conversion: self.ycbcr_conversion,
+            descriptor_indexing: self.descriptor_indexing,
+        }
+    }
+
+    /// The queue family that stands for "another driver or API" in ownership transfers.
+    pub fn foreign_queue_family(&self) -> u32 {
+        if self.queue_family_foreign {
+            vk::QUEUE_FAMILY_FOREIGN_EXT
+        } else {
+            vk::QUEUE_FAMILY_EXTERNAL
+        }
+    }
+
+    /// Every path and what this device does for it, for logs and `examples/info`.
+    pub fn paths(&self) -> Vec<PathReport> {
+        let report = |area, fast, path: String| PathReport { area, fast, path };
+        let handles = |h: HandleSupport, what: &str| match (h.export, h.import) {
+            (true, true) => format!("{what} export and import"),
+            (true, false) => format!("{what} export only"),
+            (false, true) => format!("{what} import only"),
+            (false, false) => "unavailable".to_string(),
+        };
+        vec![
+            report(
+                "dmabuf import",
+                self.dmabuf_import == DmabufImport::Native,
+                match self.dmabuf_import {
+                    DmabufImport::Native => "imported (VK_EXT_external_memory_dma_buf)".into(),
+                    DmabufImport::MmapCopy => {
+                        "linear buffers mapped and copied (no VK_EXT_external_memory_dma_buf)"
+                            .into()
+                    }
+                },
+            ),
+            report(
+                "DRM format modifiers",
+                self.drm_modifiers,
+                if self.drm_modifiers {
+                    "explicit modifiers (VK_EXT_image_drm_format_modifier)".into()
+                } else {
+                    "LINEAR only (no VK_EXT_image_drm_format_modifier)".into()
+                },
+            ),
+            report(
+                "opaque-fd memory",
+                self.opaque_fd_memory.both(),
+                handles(self.opaque_fd_memory, "VK_KHR_external_memory_fd"),
+            ),
+            report(
+                "shm upload",
+                matches!(self.shm_upload, ShmUpload::HostPointer { .. }),
+                match self.shm_upload {
+                    ShmUpload::HostPointer { alignment } => format!(
+                        "pool imported as host memory, copied on the GPU (VK_EXT_external_memory_host, {alignment}-byte alignment)"
+                    ),
+                    ShmUpload::StagingCopy => {
+                        "damage copied through a staging ring (no VK_EXT_external_memory_host)"
+                            .into()
+                    }
+                },
+            ),
+            report(
+                "sync_file",
+                self.sync_file.both(),
+                match (self.sync_file.export, self.sync_file.import) {
+                    (false, false) => {
+                        "unavailable: completion is waited for on the CPU".into()
+                    }
+                    _ => handles(self.sync_file, "semaphore"),
+                },
+            ),
+            report(
+                "opaque-fd semaphores",
+                self.opaque_fd_semaphore.both(),
+                handles(self.opaque_fd_semaphore, "VK_KHR_external_semaphore_fd"),
+            ),
+            report(
+                "timeline semaphores",
+                true,
+                "one timeline per renderer (Vulkan 1.2 core)".into(),
+            ),
+            report(
+                "synchronization2",
+                self.synchronization2,
+                if self.synchronization2 {
+                    "vkCmdPipelineBarrier2".into()
+                } else {
+                    "Vulkan 1.0 barriers".into()
+                },
+            ),
+            report(
+                "YCbCr conversion",
+                self.ycbcr_conversion,
+                if self.ycbcr_conversion {
+                    "multi-planar formats sampled through VkSamplerYcbcrConversion".into()
+                } else {
+                    "multi-planar formats unsupported".into()
+                },
+            ),
+            report(
+                "foreign queue family",
+                self.queue_family_foreign,
+                if self.queue_family_foreign {
+                    "VK_QUEUE_FAMILY_FOREIGN_EXT".into()
+                } else {
+                    "VK_QUEUE_FAMILY_EXTERNAL (no VK_EXT_queue_family_foreign)".into()
+                },
+            ),
+            report(
+                "queue priority",
+                self.global_priority.is_some(),
+                match self.global_priority {
+                    Some(name) => format!("high priority requested ({})", name.to_string_lossy()),
+                    None => "default priority (no global priority extension)".into(),
+                },
+            ),
+            report(
+                "memory budget",
+                self.memory_budget,
+                if self.memory_budget {
+                    "live usage and budget (VK_EXT_memory_budget)".into()
+                } else {
+                    "heap sizes only (no VK_EXT_memory_budget)".into()
+                },
+            ),
+            report(
+                "texture binding",
+                self.descriptor_indexing,
+                if self.descriptor_indexing {
+                    "one descriptor array per frame (descriptor indexing)".into()
+                } else {
+                    "one descriptor set per texture".into()
+                },
+            ),
+            report(
+                "DRM node matching",
+                self.drm_matching == DrmMatching::DrmProperties,
+                match self.drm_matching {
+                    DrmMatching::DrmProperties => "node numbers (VK_EXT_physical_device_drm)".into(),
+                    DrmMatching::PciBus => "PCI bus address (VK_EXT_pci_bus_info)".into(),
+                    DrmMatching::Unavailable => {
+                        "impossible: select by index, UUID or type".into()
+                    }
+                },
+            ),
+        ]
+    }
+
+    /// Logs every fallback once, at device creation.
+    pub(crate) fn log(&self, device: &str) {
+        for path in self.paths() {
+            if path.fast {
+                tracing::debug!("{device}: {}: {}", path.area, path.path);
+            } else {
+                tracing::info!("{device}: {}: fallback: {}", path.area, path.path);
+            }
+        }
+    }
+}
+
+impl fmt::Display for PathReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let kind = if self.fast { "fast    " } else { "fallback" };
+        write!(f, "{kind}  {:<22} {}", self.area, self.path)
+    }
+}
+
+fn only_if(extension: bool, support: HandleSupport) -> HandleSupport {
+    if extension {
+        support
+    } else {
+        HandleSupport::default()
+    }
+}
+
+/// Vulkan 1.2 makes timeline semaphores mandatory, so there is no fence-only fallback to
+/// allow: a device without them is below the baseline.
+fn require_baseline(device: &str, version: Version, features: &Features) -> Result<()> {
+    if version.0 < vk::API_VERSION_1_2 {
+        return Err(Error::Unsupported {
+            device: device.to_string(),
+            what: format!("Vulkan 1.2 (it offers {version})"),
+        });
+    }
+    if !features.timeline_semaphore {
+        return Err(Error::Unsupported {
+            device: device.to_string(),
+            what: "the timelineSemaphore feature (Vulkan 1.2)".into(),
+        });
+    }
+    Ok(())
+}
