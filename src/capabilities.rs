@@ -396,3 +396,163 @@ fn require_baseline(device: &str, version: Version, features: &Features) -> Resu
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::physical::{DeviceType, Driver, ExternalSupport, Limits};
+
+    /// A device offering `extensions`, with every feature, on Vulkan 1.3.
+    fn device(extensions: &[&CStr]) -> PhysicalDeviceInfo {
+        let both = HandleSupport {
+            export: true,
+            import: true,
+        };
+        PhysicalDeviceInfo {
+            index: 0,
+            name: "Test GPU".into(),
+            device_type: DeviceType::Discrete,
+            vendor_id: 0,
+            device_id: 0,
+            api_version: Version(vk::API_VERSION_1_3),
+            driver: Driver {
+                id: vk::DriverId::MESA_RADV,
+                name: String::new(),
+                info: String::new(),
+                version: 0,
+            },
+            device_uuid: [0; 16],
+            driver_uuid: [0; 16],
+            pci: None,
+            drm: None,
+            extensions: extensions
+                .iter()
+                .map(|e| e.to_string_lossy().into_owned())
+                .collect(),
+            limits: Limits {
+                max_image_dimension_2d: 16384,
+                max_push_constants_size: 128,
+                max_sampler_anisotropy: 16.0,
+                non_coherent_atom_size: 64,
+                optimal_buffer_copy_row_pitch_alignment: 1,
+                timestamp_period_ns: 1.0,
+                min_imported_host_pointer_alignment: Some(4096),
+            },
+            memory_heaps: Vec::new(),
+            queue_families: Vec::new(),
+            features: Features {
+                timeline_semaphore: true,
+                synchronization2: true,
+                sampler_ycbcr_conversion: true,
+                descriptor_indexing: true,
+            },
+            external: ExternalSupport {
+                opaque_fd_memory: both,
+                opaque_fd_semaphore: both,
+                sync_fd_semaphore: both,
+            },
+        }
+    }
+
+    #[test]
+    fn a_bare_device_takes_every_fallback_and_enables_nothing() {
+        let caps = Capabilities::detect(&device(&[])).unwrap();
+        assert_eq!(caps.dmabuf_import, DmabufImport::MmapCopy);
+        assert_eq!(caps.shm_upload, ShmUpload::StagingCopy);
+        assert_eq!(caps.sync_file, HandleSupport::default());
+        assert_eq!(caps.drm_matching, DrmMatching::Unavailable);
+        assert_eq!(caps.foreign_queue_family(), vk::QUEUE_FAMILY_EXTERNAL);
+        assert!(caps.device_extensions().is_empty());
+        // Core 1.3 features still apply.
+        assert!(caps.synchronization2 && caps.descriptor_indexing);
+    }
+
+    #[test]
+    fn dmabuf_import_needs_both_fd_extensions() {
+        let only_dmabuf = device(&[ext::external_memory_dma_buf::NAME]);
+        assert_eq!(
+            Capabilities::detect(&only_dmabuf).unwrap().dmabuf_import,
+            DmabufImport::MmapCopy
+        );
+        let both = device(&[
+            ext::external_memory_dma_buf::NAME,
+            khr::external_memory_fd::NAME,
+        ]);
+        let caps = Capabilities::detect(&both).unwrap();
+        assert_eq!(caps.dmabuf_import, DmabufImport::Native);
+        let enabled = caps.device_extensions();
+        assert!(enabled.contains(&ext::external_memory_dma_buf::NAME));
+        assert!(enabled.contains(&khr::external_memory_fd::NAME));
+    }
+
+    #[test]
+    fn drm_matching_prefers_node_numbers_then_pci() {
+        let pci = device(&[ext::pci_bus_info::NAME]);
+        assert_eq!(
+            Capabilities::detect(&pci).unwrap().drm_matching,
+            DrmMatching::PciBus
+        );
+        let both = device(&[ext::pci_bus_info::NAME, ext::physical_device_drm::NAME]);
+        let caps = Capabilities::detect(&both).unwrap();
+        assert_eq!(caps.drm_matching, DrmMatching::DrmProperties);
+        // Property-only extensions are never enabled.
+        assert!(caps.device_extensions().is_empty());
+    }
+
+    #[test]
+    fn synchronization2_before_1_3_needs_the_khr_extension() {
+        let mut old = device(&[]);
+        old.api_version = Version(vk::API_VERSION_1_2);
+        assert!(!Capabilities::detect(&old).unwrap().synchronization2);
+        old.extensions
+            .insert(khr::synchronization2::NAME.to_string_lossy().into_owned());
+        let caps = Capabilities::detect(&old).unwrap();
+        assert!(caps.synchronization2);
+        assert!(caps.device_extensions().contains(&khr::synchronization2::NAME));
+    }
+
+    #[test]
+    fn below_the_baseline_is_an_error_naming_device_and_requirement() {
+        let mut old = device(&[]);
+        old.api_version = Version(vk::API_VERSION_1_1);
+        let err = Capabilities::detect(&old).unwrap_err().to_string();
+        assert!(err.contains("Test GPU") && err.contains("Vulkan 1.2"), "{err}");
+        let mut no_timeline = device(&[]);
+        no_timeline.features.timeline_semaphore = false;
+        let err = Capabilities::detect(&no_timeline).unwrap_err().to_string();
+        assert!(err.contains("Test GPU") && err.contains("timelineSemaphore"), "{err}");
+    }
+
+    #[test]
+    fn an_adopted_device_gets_only_what_its_creator_enabled() {
+        let info = device(&[
+            ext::external_memory_host::NAME,
+            khr::external_semaphore_fd::NAME,
+            ext::physical_device_drm::NAME,
+        ]);
+        let enabled = Features {
+            timeline_semaphore: true,
+            ..Features::default()
+        };
+        let caps =
+            Capabilities::of_adopted(&info, &[ext::external_memory_host::NAME], &enabled).unwrap();
+        assert_eq!(caps.shm_upload, ShmUpload::HostPointer { alignment: 4096 });
+        assert_eq!(caps.sync_file, HandleSupport::default());
+        assert!(!caps.synchronization2 && !caps.descriptor_indexing);
+        assert_eq!(caps.drm_matching, DrmMatching::DrmProperties);
+        let err = Capabilities::of_adopted(&info, &[], &Features::default())
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("Test GPU") && err.contains("timelineSemaphore"), "{err}");
+    }
+
+    #[test]
+    fn the_report_has_one_line_per_area_and_says_fallback() {
+        let caps = Capabilities::detect(&device(&[])).unwrap();
+        let paths = caps.paths();
+        assert_eq!(paths.len(), 14);
+        let dmabuf = paths.iter().find(|p| p.area == "dmabuf import").unwrap();
+        assert!(!dmabuf.fast);
+        assert!(dmabuf.to_string().starts_with("fallback"), "{dmabuf}");
+    }
+}

@@ -76,6 +76,7 @@ pub(crate) struct InstanceShared {
     debug: Option<(ext::debug_utils::Instance, vk::DebugUtilsMessengerEXT)>,
     /// Owned here because the messenger callback holds a raw pointer to it.
     log: Arc<MessageLog>,
+    validation: bool,
     /// False when the caller created the instance and will destroy it.
     owned: bool,
 }
@@ -152,6 +153,7 @@ impl Instance {
                 api_version,
                 debug,
                 log,
+                validation: options.validation,
                 owned: true,
             }),
         })
@@ -187,6 +189,7 @@ impl Instance {
                 api_version,
                 debug,
                 log,
+                validation: false,
                 owned: false,
             }),
         })
@@ -195,6 +198,12 @@ impl Instance {
     /// The validation messages this instance has received.
     pub fn messages(&self) -> &MessageLog {
         &self.shared.log
+    }
+
+    /// Whether vkcompose enabled the validation layer (an adopted instance reports false
+    /// even when its creator enabled it).
+    pub fn validation_enabled(&self) -> bool {
+        self.shared.validation
     }
 
     /// The negotiated API version (`VK_MAKE_API_VERSION` encoding).

@@ -15,6 +15,7 @@
 //! # Ok(()) }
 //! ```
 
+mod barrier;
 mod buffer;
 mod capabilities;
 mod device;
@@ -35,6 +36,7 @@ mod texture;
 
 pub use ash;
 pub use ash::vk;
+pub use barrier::{layout_use, record_image_barriers, ImageBarrier};
 pub use buffer::Buffer;
 pub use capabilities::{Capabilities, DmabufImport, DrmMatching, PathReport, ShmUpload};
 pub use device::{AdoptedDevice, Device, DeviceBuilder};

@@ -42,6 +42,9 @@ pub struct DedicatedMemory {
     /// Host address when the memory is host-visible (then it is mapped for its whole life).
     mapped: Option<std::ptr::NonNull<u8>>,
     size: u64,
+    /// The handle types it was allocated exportable as; exporting anything else would be
+    /// invalid usage.
+    exportable: vk::ExternalMemoryHandleTypeFlags,
 }
 
 /// The resource a dedicated allocation belongs to.
@@ -221,7 +224,9 @@ impl DedicatedMemory {
         }
         // SAFETY: a valid allocate info; the dedicated resource belongs to this device.
         let raw = unsafe { device.raw().allocate_memory(&info, None) }.or_vk("vkAllocateMemory")?;
-        DedicatedMemory::wrap(device, raw, requirements.size, properties)
+        let mut memory = DedicatedMemory::wrap(device, raw, requirements.size, properties)?;
+        memory.exportable = export.unwrap_or_default();
+        Ok(memory)
     }
 
     /// Imports memory another device or process exported as an opaque fd, dedicated to
@@ -269,11 +274,13 @@ impl DedicatedMemory {
         size: u64,
         properties: vk::MemoryPropertyFlags,
     ) -> Result<DedicatedMemory> {
+        // Wrapped first so that a failing map below still frees the memory.
         let mut memory = DedicatedMemory {
             device: device.clone(),
             raw,
             mapped: None,
             size,
+            exportable: vk::ExternalMemoryHandleTypeFlags::empty(),
         };
         if properties.contains(vk::MemoryPropertyFlags::HOST_VISIBLE) {
             // SAFETY: host-visible memory, not mapped yet.
@@ -292,12 +299,23 @@ impl DedicatedMemory {
     /// and this object are gone).
     pub fn export_opaque_fd(&self) -> Result<OwnedFd> {
         require_opaque_fd(self.device(), "export")?;
+        if !self
+            .exportable
+            .contains(vk::ExternalMemoryHandleTypeFlags::OPAQUE_FD)
+        {
+            return Err(Error::InvalidArgument(
+                "this memory was not allocated exportable as an opaque fd".into(),
+            ));
+        }
         let loader = self.device.memory_fd()?;
         let info = vk::MemoryGetFdInfoKHR::default()
             .memory(self.raw)
             .handle_type(vk::ExternalMemoryHandleTypeFlags::OPAQUE_FD);
-        // SAFETY: when this memory was not allocated exportable the driver returns an error.
+        // SAFETY: the memory was allocated exportable as an opaque fd (checked above).
         let fd = unsafe { loader.get_memory_fd(&info) }.or_vk("vkGetMemoryFdKHR")?;
+        if fd < 0 {
+            return Err(Error::InvalidArgument("the driver exported no fd".into()));
+        }
         // SAFETY: a successful export returns a new fd that we own.
         Ok(unsafe { OwnedFd::from_raw_fd(fd) })
     }

@@ -131,6 +131,15 @@ impl HandleSupport {
     }
 }
 
+impl fmt::Debug for PhysicalDevice {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PhysicalDevice")
+            .field("index", &self.info.index)
+            .field("name", &self.info.name)
+            .finish_non_exhaustive()
+    }
+}
+
 impl PhysicalDevice {
     /// Every physical device of the instance, in the driver's order.
     pub fn enumerate(instance: &Instance) -> Result<Vec<PhysicalDevice>> {

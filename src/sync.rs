@@ -22,12 +22,15 @@ pub struct Fence {
 pub struct Semaphore {
     device: Device,
     raw: vk::Semaphore,
+    /// The handle type it can be exported as; exporting another is invalid usage.
+    export: Option<SemaphoreHandle>,
 }
 
 /// A timeline semaphore: a 64-bit counter that submissions and the CPU advance and wait on.
 pub struct TimelineSemaphore {
     device: Device,
     raw: vk::Semaphore,
+    exportable: bool,
 }
 
 /// A Linux sync_file: a fence another process, driver or the kernel can wait on.
@@ -163,20 +166,33 @@ impl Semaphore {
         Ok(Semaphore {
             device: device.clone(),
             raw,
+            export,
         })
     }
 
     /// Exports the semaphore's payload as a sync_file. The semaphore must have a signal
     /// submitted (or have signalled); like a wait, this unsignals it.
     pub fn export_sync_file(&self) -> Result<SyncFile> {
+        self.require_exportable(SemaphoreHandle::SyncFd)?;
         let fd = export_fd(&self.device, self.raw, SemaphoreHandle::SyncFd)?;
         Ok(SyncFile(fd))
     }
 
     /// Exports an opaque fd that shares this semaphore (the same object, not a snapshot).
     pub fn export_opaque_fd(&self) -> Result<OwnedFd> {
+        self.require_exportable(SemaphoreHandle::OpaqueFd)?;
         export_fd(&self.device, self.raw, SemaphoreHandle::OpaqueFd)?
             .ok_or_else(|| Error::InvalidArgument("the driver exported no fd".into()))
+    }
+
+    fn require_exportable(&self, handle: SemaphoreHandle) -> Result<()> {
+        if self.export == Some(handle) {
+            return Ok(());
+        }
+        Err(Error::InvalidArgument(format!(
+            "this semaphore was not created exportable as {}; use Semaphore::exportable",
+            handle.name()
+        )))
     }
 
     /// Makes the next wait on this semaphore wait for `file` (a temporary import: after
@@ -239,6 +255,7 @@ impl TimelineSemaphore {
         Ok(TimelineSemaphore {
             device: device.clone(),
             raw,
+            exportable: export,
         })
     }
 
@@ -279,6 +296,12 @@ impl TimelineSemaphore {
     }
 
     pub fn export_opaque_fd(&self) -> Result<OwnedFd> {
+        if !self.exportable {
+            return Err(Error::InvalidArgument(
+                "this timeline was not created exportable; use TimelineSemaphore::exportable"
+                    .into(),
+            ));
+        }
         export_fd(&self.device, self.raw, SemaphoreHandle::OpaqueFd)?
             .ok_or_else(|| Error::InvalidArgument("the driver exported no fd".into()))
     }

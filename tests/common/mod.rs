@@ -71,3 +71,59 @@ pub fn assert_pixel(pixels: &[u8], width: u32, x: u32, y: u32, expected: [u8; 4]
         "{what}: pixel ({x}, {y}) is {actual:?}, expected {expected:?}"
     );
 }
+
+/// Records commands with `record` into a fresh command buffer, submits them on the graphics
+/// queue with `waits` and `signals`, and returns without waiting: the caller decides how to
+/// observe completion. The pool lives until the device's queue is idle.
+pub fn submit_commands(
+    device: &Device,
+    waits: &[(vkcompose::SemaphorePoint<'_>, vk::PipelineStageFlags)],
+    signals: &[vkcompose::SemaphorePoint<'_>],
+    fence: Option<&vkcompose::sync::Fence>,
+    record: impl FnOnce(vk::CommandBuffer),
+) -> CommandPool {
+    let raw = device.raw();
+    let pool_info = vk::CommandPoolCreateInfo::default().queue_family_index(device.queue_family());
+    // SAFETY: test code; a valid create info.
+    let pool = unsafe { raw.create_command_pool(&pool_info, None) }.expect("command pool");
+    let alloc = vk::CommandBufferAllocateInfo::default()
+        .command_pool(pool)
+        .level(vk::CommandBufferLevel::PRIMARY)
+        .command_buffer_count(1);
+    // SAFETY: test code; the pool is live.
+    let cmd = unsafe { raw.allocate_command_buffers(&alloc) }.expect("command buffer")[0];
+    let begin = vk::CommandBufferBeginInfo::default()
+        .flags(vk::CommandBufferUsageFlags::ONE_TIME_SUBMIT);
+    // SAFETY: test code; a fresh command buffer.
+    unsafe { raw.begin_command_buffer(cmd, &begin) }.expect("begin");
+    record(cmd);
+    // SAFETY: test code; recording.
+    unsafe { raw.end_command_buffer(cmd) }.expect("end");
+    device
+        .graphics_queue()
+        .submit(&vkcompose::Submission {
+            command_buffers: &[cmd],
+            waits,
+            signals,
+            fence,
+        })
+        .expect("submit");
+    CommandPool {
+        device: device.clone(),
+        pool,
+    }
+}
+
+/// A command pool destroyed once the queue is idle.
+pub struct CommandPool {
+    device: Device,
+    pool: vk::CommandPool,
+}
+
+impl Drop for CommandPool {
+    fn drop(&mut self) {
+        self.device.graphics_queue().wait_idle().expect("idle");
+        // SAFETY: test code; the queue is idle so no command buffer of the pool is pending.
+        unsafe { self.device.raw().destroy_command_pool(self.pool, None) };
+    }
+}
