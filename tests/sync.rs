@@ -112,11 +112,14 @@ fn a_timeline_exported_as_an_opaque_fd_is_shared_with_a_second_device() {
         .build()
         .unwrap();
     let exported = TimelineSemaphore::exportable(&device, 0).unwrap();
+    // Signalled before the import: the importer sees the shared payload's value. (A CPU
+    // signal after the import trips a false positive in validation layer 1.3.239, which
+    // tracks the imported handle as having a pending signal of value 0.)
+    exported.signal(4).unwrap();
     let imported =
         TimelineSemaphore::import_opaque_fd(&other, exported.export_opaque_fd().unwrap()).unwrap();
-    exported.signal(4).unwrap();
-    assert!(imported.wait(4, LONG).unwrap());
     assert_eq!(imported.value().unwrap(), 4);
+    assert!(imported.wait(4, LONG).unwrap());
     // And back: the importer's GPU signals, the exporter sees it.
     let _pool = submit_commands(
         &other,
