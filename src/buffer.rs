@@ -38,7 +38,9 @@ impl Buffer {
                 unsafe { raw_device.destroy_buffer(raw, None) }
             })?;
         // SAFETY: a fresh mapped sub-allocation meeting the buffer's requirements, bound once.
-        if let Err(e) = unsafe { raw_device.bind_buffer_memory(raw, memory.memory(), memory.offset()) } {
+        if let Err(e) =
+            unsafe { raw_device.bind_buffer_memory(raw, memory.memory(), memory.offset()) }
+        {
             // SAFETY: the buffer was never used.
             unsafe { raw_device.destroy_buffer(raw, None) };
             return Err(e).or_vk("vkBindBufferMemory");

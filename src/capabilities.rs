@@ -175,7 +175,10 @@ impl Capabilities {
         };
         let any = |h: HandleSupport| h.export || h.import;
         let dmabuf = self.dmabuf_import == DmabufImport::Native;
-        add(dmabuf || any(self.opaque_fd_memory), khr::external_memory_fd::NAME);
+        add(
+            dmabuf || any(self.opaque_fd_memory),
+            khr::external_memory_fd::NAME,
+        );
         add(dmabuf, ext::external_memory_dma_buf::NAME);
         add(self.drm_modifiers, ext::image_drm_format_modifier::NAME);
         add(
@@ -508,7 +511,9 @@ mod tests {
             .insert(khr::synchronization2::NAME.to_string_lossy().into_owned());
         let caps = Capabilities::detect(&old).unwrap();
         assert!(caps.synchronization2);
-        assert!(caps.device_extensions().contains(&khr::synchronization2::NAME));
+        assert!(caps
+            .device_extensions()
+            .contains(&khr::synchronization2::NAME));
     }
 
     #[test]
@@ -516,11 +521,17 @@ mod tests {
         let mut old = device(&[]);
         old.api_version = Version(vk::API_VERSION_1_1);
         let err = Capabilities::detect(&old).unwrap_err().to_string();
-        assert!(err.contains("Test GPU") && err.contains("Vulkan 1.2"), "{err}");
+        assert!(
+            err.contains("Test GPU") && err.contains("Vulkan 1.2"),
+            "{err}"
+        );
         let mut no_timeline = device(&[]);
         no_timeline.features.timeline_semaphore = false;
         let err = Capabilities::detect(&no_timeline).unwrap_err().to_string();
-        assert!(err.contains("Test GPU") && err.contains("timelineSemaphore"), "{err}");
+        assert!(
+            err.contains("Test GPU") && err.contains("timelineSemaphore"),
+            "{err}"
+        );
     }
 
     #[test]
@@ -543,7 +554,10 @@ mod tests {
         let err = Capabilities::of_adopted(&info, &[], &Features::default())
             .unwrap_err()
             .to_string();
-        assert!(err.contains("Test GPU") && err.contains("timelineSemaphore"), "{err}");
+        assert!(
+            err.contains("Test GPU") && err.contains("timelineSemaphore"),
+            "{err}"
+        );
     }
 
     #[test]

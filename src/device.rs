@@ -223,6 +223,17 @@ impl Device {
         &self.shared.capabilities
     }
 
+    /// Waits until every queue of the device has finished its work. Unlike
+    /// `vkDeviceWaitIdle` this takes each queue's lock, so it is safe while other threads
+    /// submit.
+    pub fn wait_idle(&self) -> Result<()> {
+        self.shared.graphics.wait_idle()?;
+        match &self.shared.transfer {
+            Some(transfer) => transfer.wait_idle(),
+            None => Ok(()),
+        }
+    }
+
     /// The global priority the queues got, when one was requested and granted.
     pub fn queue_priority(&self) -> Option<vk::QueueGlobalPriorityKHR> {
         self.shared.priority
@@ -398,7 +409,9 @@ impl DeviceBuilder {
         let dedicated = families.iter().find(|f| {
             f.count > 0
                 && f.flags.contains(vk::QueueFlags::TRANSFER)
-                && !f.flags.intersects(vk::QueueFlags::GRAPHICS | vk::QueueFlags::COMPUTE)
+                && !f
+                    .flags
+                    .intersects(vk::QueueFlags::GRAPHICS | vk::QueueFlags::COMPUTE)
         });
         if let Some(family) = dedicated {
             return Some(TransferPlace::Family(family.index));
@@ -442,7 +455,11 @@ impl DeviceBuilder {
                 }
             })
             .collect();
-        let extensions: Vec<_> = caps.device_extensions().iter().map(|e| e.as_ptr()).collect();
+        let extensions: Vec<_> = caps
+            .device_extensions()
+            .iter()
+            .map(|e| e.as_ptr())
+            .collect();
         let wanted = caps.features();
         let mut vulkan11 = vk::PhysicalDeviceVulkan11Features::default()
             .sampler_ycbcr_conversion(wanted.sampler_ycbcr_conversion);

@@ -77,6 +77,7 @@ pub(crate) struct InstanceShared {
     /// Owned here because the messenger callback holds a raw pointer to it.
     log: Arc<MessageLog>,
     validation: bool,
+    synchronization_validation: bool,
     /// False when the caller created the instance and will destroy it.
     owned: bool,
 }
@@ -95,7 +96,11 @@ impl Instance {
         // Synchronization validation is switched on through an extension the layer itself
         // provides.
         let sync_validation = options.synchronization_validation
-            && has_extension(&entry, Some(VALIDATION_LAYER), ext::validation_features::NAME)?;
+            && has_extension(
+                &entry,
+                Some(VALIDATION_LAYER),
+                ext::validation_features::NAME,
+            )?;
         if options.synchronization_validation && !sync_validation {
             tracing::warn!("synchronization validation unavailable: the validation layer lacks VK_EXT_validation_features");
         }
@@ -154,6 +159,7 @@ impl Instance {
                 debug,
                 log,
                 validation: options.validation,
+                synchronization_validation: sync_validation,
                 owned: true,
             }),
         })
@@ -190,6 +196,7 @@ impl Instance {
                 debug,
                 log,
                 validation: false,
+                synchronization_validation: false,
                 owned: false,
             }),
         })
@@ -204,6 +211,11 @@ impl Instance {
     /// even when its creator enabled it).
     pub fn validation_enabled(&self) -> bool {
         self.shared.validation
+    }
+
+    /// Whether the layer's synchronization validation is on.
+    pub fn synchronization_validation_enabled(&self) -> bool {
+        self.shared.synchronization_validation
     }
 
     /// The negotiated API version (`VK_MAKE_API_VERSION` encoding).
@@ -274,9 +286,7 @@ fn has_layer(entry: &ash::Entry, name: &CStr) -> Result<bool> {
     // SAFETY: a plain query; the returned structs are copied out.
     let layers = unsafe { entry.enumerate_instance_layer_properties() }
         .or_vk("vkEnumerateInstanceLayerProperties")?;
-    Ok(layers
-        .iter()
-        .any(|l| l.layer_name_as_c_str() == Ok(name)))
+    Ok(layers.iter().any(|l| l.layer_name_as_c_str() == Ok(name)))
 }
 
 /// Whether the loader (or `layer`) offers instance extension `name`.

@@ -42,18 +42,16 @@ pub use capabilities::{Capabilities, DmabufImport, DrmMatching, PathReport, ShmU
 pub use device::{AdoptedDevice, Device, DeviceBuilder};
 pub use error::{Error, Result};
 pub use instance::{Instance, InstanceOptions, MessageLog};
-pub use memory::{
-    Allocation, AllocatorStats, DedicatedMemory, DedicatedTo, HeapBudget, MemoryUse,
-};
+pub use memory::{Allocation, AllocatorStats, DedicatedMemory, DedicatedTo, HeapBudget, MemoryUse};
 pub use physical::{
     DeviceType, Driver, ExternalSupport, Features, GraphicsFamily, HandleSupport, Limits,
     MemoryHeap, PhysicalDevice, PhysicalDeviceInfo, QueueFamily, Version,
 };
 pub use queue::{Queue, SemaphorePoint, Submission};
-pub use select::{select_device, uuid_text, DeviceSelector, DEVICE_ENV};
 pub use recorder::{texel_size, Finished, PassRecorder, ReadbackId, Recorder};
 pub use render_pass::RenderPass;
 pub use sampler::{Filter, Sampler};
+pub use select::{select_device, uuid_text, DeviceSelector, DEVICE_ENV};
 pub use texture::{Texture, TextureDesc};
 
 /// vkcompose's own pipelines, generated at build time from `shaders/` and

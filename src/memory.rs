@@ -193,9 +193,8 @@ impl Drop for Allocation {
     fn drop(&mut self) {
         if let Some(inner) = self.inner.take() {
             // Owners drop allocations only after the GPU finished with them.
-            match self.device.allocator().with(|a| a.free(inner)) {
-                Ok(Err(e)) => tracing::warn!("freeing a sub-allocation failed: {e}"),
-                Ok(Ok(())) | Err(_) => {}
+            if let Ok(Err(e)) = self.device.allocator().with(|a| a.free(inner)) {
+                tracing::warn!("freeing a sub-allocation failed: {e}");
             }
         }
     }
@@ -212,8 +211,8 @@ impl DedicatedMemory {
     ) -> Result<DedicatedMemory> {
         let type_index = memory_type(device, requirements.memory_type_bits, properties)?;
         let mut dedicated = dedicated_info(to);
-        let mut export_info = vk::ExportMemoryAllocateInfo::default()
-            .handle_types(export.unwrap_or_default());
+        let mut export_info =
+            vk::ExportMemoryAllocateInfo::default().handle_types(export.unwrap_or_default());
         let mut info = vk::MemoryAllocateInfo::default()
             .allocation_size(requirements.size)
             .memory_type_index(type_index)
@@ -375,10 +374,11 @@ pub(crate) fn heap_budgets(device: &Device) -> Vec<HeapBudget> {
         properties = properties.push_next(&mut budget);
     }
     // SAFETY: the budget struct is chained only when the extension is enabled.
-    unsafe {
-        instance.get_physical_device_memory_properties2(device.physical(), &mut properties)
-    };
-    let heaps = properties.memory_properties.memory_heaps_as_slice().to_vec();
+    unsafe { instance.get_physical_device_memory_properties2(device.physical(), &mut properties) };
+    let heaps = properties
+        .memory_properties
+        .memory_heaps_as_slice()
+        .to_vec();
     heaps
         .iter()
         .enumerate()
@@ -426,7 +426,10 @@ fn require_opaque_fd(device: &Device, verb: &str) -> Result<()> {
     } else {
         Err(Error::Unsupported {
             device: device.name().to_string(),
-            what: format!("{verb} of opaque-fd memory ({})", khr::external_memory_fd::NAME.to_string_lossy()),
+            what: format!(
+                "{verb} of opaque-fd memory ({})",
+                khr::external_memory_fd::NAME.to_string_lossy()
+            ),
         })
     }
 }

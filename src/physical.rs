@@ -505,10 +505,10 @@ fn buffer_memory_support(instance: &ash::Instance, raw: vk::PhysicalDevice) -> H
         .handle_type(vk::ExternalMemoryHandleTypeFlags::OPAQUE_FD);
     let mut properties = vk::ExternalBufferProperties::default();
     // SAFETY: core 1.1 query with valid structs.
-    unsafe {
-        instance.get_physical_device_external_buffer_properties(raw, &info, &mut properties)
-    };
-    let features = properties.external_memory_properties.external_memory_features;
+    unsafe { instance.get_physical_device_external_buffer_properties(raw, &info, &mut properties) };
+    let features = properties
+        .external_memory_properties
+        .external_memory_features;
     HandleSupport {
         export: features.contains(vk::ExternalMemoryFeatureFlags::EXPORTABLE),
         import: features.contains(vk::ExternalMemoryFeatureFlags::IMPORTABLE),

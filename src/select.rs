@@ -84,7 +84,9 @@ impl DeviceSelector {
                 devices.get(index)
             }
         };
-        found.cloned().ok_or_else(|| Error::NoDevice(format!("{self} matches none of: {}", list(devices))))
+        found
+            .cloned()
+            .ok_or_else(|| Error::NoDevice(format!("{self} matches none of: {}", list(devices))))
     }
 }
 
@@ -172,7 +174,12 @@ fn list(devices: &[PhysicalDevice]) -> String {
         .iter()
         .map(|d| {
             let info = d.info();
-            format!("[{}] {} (UUID {})", info.index, info.name, uuid_text(&info.device_uuid))
+            format!(
+                "[{}] {} (UUID {})",
+                info.index,
+                info.name,
+                uuid_text(&info.device_uuid)
+            )
         })
         .collect::<Vec<_>>()
         .join(", ")
@@ -185,7 +192,10 @@ mod tests {
     #[test]
     fn parses_every_selector_form() {
         assert_eq!(DeviceSelector::parse("best").unwrap(), DeviceSelector::Best);
-        assert_eq!(DeviceSelector::parse(" 2 ").unwrap(), DeviceSelector::Index(2));
+        assert_eq!(
+            DeviceSelector::parse(" 2 ").unwrap(),
+            DeviceSelector::Index(2)
+        );
         assert_eq!(
             DeviceSelector::parse("name:NVIDIA").unwrap(),
             DeviceSelector::Name("NVIDIA".into())
@@ -198,10 +208,7 @@ mod tests {
                 0xee, 0xff
             ])
         );
-        assert_eq!(
-            uuid_text(&[0xab; 16]),
-            "abababababababababababababababab"
-        );
+        assert_eq!(uuid_text(&[0xab; 16]), "abababababababababababababababab");
     }
 
     #[test]
@@ -211,7 +218,9 @@ mod tests {
         let err = DeviceSelector::parse("uuid:12zz").unwrap_err().to_string();
         assert!(err.contains("12zz"), "{err}");
         // A path that is no DRM node is an error about that path, not a silent fallback.
-        let err = DeviceSelector::parse("/no/such/node").unwrap_err().to_string();
+        let err = DeviceSelector::parse("/no/such/node")
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("/no/such/node"), "{err}");
     }
 }

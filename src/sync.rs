@@ -221,9 +221,10 @@ impl Semaphore {
 impl Drop for Semaphore {
     fn drop(&mut self) {
         // Submissions that still use the semaphore must finish before it is destroyed, and
-        // a binary semaphore does not say when that is: wait for the queue.
-        let _ = self.device.graphics_queue().wait_idle();
-        // SAFETY: the queue is idle, so no pending operation refers to it.
+        // a binary semaphore does not say when that is: wait for the queues. The renderer
+        // drops its semaphores once their timeline point passed, where this costs nothing.
+        let _ = self.device.wait_idle();
+        // SAFETY: the queues are idle, so no pending operation refers to it.
         unsafe { self.device.raw().destroy_semaphore(self.raw, None) };
     }
 }
@@ -329,8 +330,8 @@ impl TimelineSemaphore {
 impl Drop for TimelineSemaphore {
     fn drop(&mut self) {
         // As for binary semaphores: pending submissions may still refer to it.
-        let _ = self.device.graphics_queue().wait_idle();
-        // SAFETY: the queue is idle, so no pending operation refers to it.
+        let _ = self.device.wait_idle();
+        // SAFETY: the queues are idle, so no pending operation refers to it.
         unsafe { self.device.raw().destroy_semaphore(self.raw, None) };
     }
 }

@@ -26,6 +26,7 @@ fn the_instance_negotiates_at_least_vulkan_1_2_and_counts_no_errors() {
     let instance = instance();
     assert!(instance.api_version() >= vk::API_VERSION_1_2);
     assert!(instance.validation_enabled());
+    assert!(!instance.synchronization_validation_enabled());
     assert_eq!(instance.messages().error_count(), 0);
 }
 
@@ -36,11 +37,44 @@ fn synchronization_validation_can_be_switched_on() {
         ..Default::default()
     })
     .unwrap();
-    assert!(instance.validation_enabled(), "sync validation implies validation");
+    assert!(
+        instance.validation_enabled(),
+        "sync validation implies validation"
+    );
+    assert!(instance.synchronization_validation_enabled());
     let device = Device::new(&instance).unwrap();
     let texture = common::rgba_texture(&device, 8, 8, true);
-    drop(texture);
-    assert_validation_clean(&instance);
+    // Two clears of one image with no barrier between them: a write-after-write hazard
+    // that only synchronization validation reports.
+    let image = texture.image();
+    let pool = common::submit_commands(&device, &[], &[], None, |cmd| {
+        let to_dst = vkcompose::ImageBarrier::transition(
+            image,
+            vk::ImageLayout::UNDEFINED,
+            vk::ImageLayout::TRANSFER_DST_OPTIMAL,
+        );
+        let range = to_dst.to_vk().subresource_range;
+        let color = vk::ClearColorValue::default();
+        // SAFETY: test code; valid commands whose only fault is the missing barrier.
+        unsafe {
+            vkcompose::record_image_barriers(&device, cmd, &[to_dst]);
+            for _ in 0..2 {
+                device.raw().cmd_clear_color_image(
+                    cmd,
+                    image,
+                    vk::ImageLayout::TRANSFER_DST_OPTIMAL,
+                    &color,
+                    &[range],
+                );
+            }
+        }
+    });
+    drop((pool, texture));
+    let errors = instance.messages().errors();
+    assert!(
+        errors.iter().any(|e| e.contains("SYNC-HAZARD-WRITE")),
+        "expected a write-after-write hazard, got {errors:?}"
+    );
 }
 
 #[test]
@@ -53,7 +87,10 @@ fn enumeration_reports_what_the_driver_says() {
         assert_eq!(info.index, i);
         assert!(!info.name.is_empty());
         assert!(info.api_version.0 >= vk::API_VERSION_1_2, "{}", info.name);
-        assert!(info.api_version.0 <= instance.api_version(), "capped at the instance's");
+        assert!(
+            info.api_version.0 <= instance.api_version(),
+            "capped at the instance's"
+        );
         assert_ne!(info.device_uuid, [0; 16], "{}: a device UUID", info.name);
         assert!(!info.memory_heaps.is_empty() && info.memory_heaps.iter().all(|h| h.size > 0));
         assert!(info.has_extension(ash::khr::swapchain::NAME) || !info.extensions.is_empty());
@@ -87,7 +124,10 @@ fn capabilities_match_what_the_driver_is_known_to_offer() {
                 assert!(!caps.sync_file.export);
                 assert_eq!(caps.drm_matching, DrmMatching::Unavailable);
                 assert!(caps.synchronization2);
-                assert!(!caps.descriptor_indexing, "lavapipe 22.3 lacks update-after-bind");
+                assert!(
+                    !caps.descriptor_indexing,
+                    "lavapipe 22.3 lacks update-after-bind"
+                );
             }
             vk::DriverId::NVIDIA_PROPRIETARY => {
                 assert_eq!(info.device_type, DeviceType::Discrete);
@@ -133,7 +173,10 @@ fn selectors_find_devices_by_index_uuid_and_name_and_explain_misses() {
     let top = devices.iter().map(|d| d.info().device_type).max().unwrap();
     assert_eq!(best.info().device_type, top);
 
-    let err = DeviceSelector::Index(99).pick(&devices, &sysfs).unwrap_err().to_string();
+    let err = DeviceSelector::Index(99)
+        .pick(&devices, &sysfs)
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("99") && err.contains(first.name()), "{err}");
     // A DRM node no device reports (there is no such GPU here) names every device.
     let node = DrmNode::from_dev_id(DevId {
@@ -141,10 +184,15 @@ fn selectors_find_devices_by_index_uuid_and_name_and_explain_misses() {
         minor: 128,
     })
     .unwrap();
-    let err = DeviceSelector::Drm(node).pick(&devices, &sysfs).unwrap_err();
+    let err = DeviceSelector::Drm(node)
+        .pick(&devices, &sysfs)
+        .unwrap_err();
     assert!(matches!(err, Error::NoMatchingDevice(_)), "{err}");
     let text = err.to_string();
-    assert!(text.contains("226:128") && text.contains(first.name()), "{text}");
+    assert!(
+        text.contains("226:128") && text.contains(first.name()),
+        "{text}"
+    );
 }
 
 #[test]
@@ -164,7 +212,9 @@ fn the_builder_always_has_a_graphics_queue_and_enables_what_capabilities_chose()
     assert_eq!(device.capabilities(), &expected);
     if let Some(transfer) = device.transfer_queue() {
         let flags = physical.info().queue_families[transfer.family() as usize].flags;
-        assert!(flags.contains(vk::QueueFlags::TRANSFER) || flags.contains(vk::QueueFlags::GRAPHICS));
+        assert!(
+            flags.contains(vk::QueueFlags::TRANSFER) || flags.contains(vk::QueueFlags::GRAPHICS)
+        );
         transfer.wait_idle().unwrap();
     }
     if expected.global_priority.is_none() {
@@ -254,7 +304,9 @@ fn an_adopted_device_works_and_is_left_to_its_creator() {
             None,
             |_| {},
         );
-        assert!(timeline.wait(1, std::time::Duration::from_secs(10)).unwrap());
+        assert!(timeline
+            .wait(1, std::time::Duration::from_secs(10))
+            .unwrap());
         let texture = common::rgba_texture(&device, 16, 16, false);
         drop((texture, _pool, timeline));
         let adopted_instance = device.instance().clone();

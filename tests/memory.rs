@@ -4,15 +4,15 @@
 mod common;
 
 use common::{assert_validation_clean, gpu, rgba_texture};
-use vkcompose::{
-    vk, Buffer, DedicatedMemory, DedicatedTo, Device, DeviceBuilder, Error,
-};
+use vkcompose::{vk, Buffer, DedicatedMemory, DedicatedTo, Device, DeviceBuilder, Error};
 
 #[test]
 fn textures_and_buffers_share_blocks_and_return_their_space() {
     let (instance, device) = gpu();
     let before = device.allocator_stats();
-    let textures: Vec<_> = (0..16).map(|_| rgba_texture(&device, 64, 64, true)).collect();
+    let textures: Vec<_> = (0..16)
+        .map(|_| rgba_texture(&device, 64, 64, true))
+        .collect();
     let buffers: Vec<_> = (0..16)
         .map(|_| Buffer::new(&device, 4096, vk::BufferUsageFlags::TRANSFER_SRC).unwrap())
         .collect();
@@ -149,7 +149,10 @@ fn exporting_memory_that_was_not_made_exportable_is_an_error() {
     )
     .unwrap();
     let err = memory.export_opaque_fd().unwrap_err();
-    assert!(err.to_string().contains("not allocated exportable"), "{err}");
+    assert!(
+        err.to_string().contains("not allocated exportable"),
+        "{err}"
+    );
     drop(memory);
     // SAFETY: test code; never bound.
     unsafe { device.raw().destroy_buffer(buffer, None) };

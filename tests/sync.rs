@@ -7,9 +7,7 @@ use std::time::Duration;
 
 use common::{assert_validation_clean, gpu, rgba_texture, submit_commands};
 use vkcompose::sync::{Fence, Semaphore, SemaphoreHandle, SyncFile, TimelineSemaphore};
-use vkcompose::{
-    record_image_barriers, vk, DeviceBuilder, Error, ImageBarrier, SemaphorePoint,
-};
+use vkcompose::{record_image_barriers, vk, DeviceBuilder, Error, ImageBarrier, SemaphorePoint};
 
 const SHORT: Duration = Duration::from_millis(20);
 const LONG: Duration = Duration::from_secs(10);
@@ -103,8 +101,14 @@ fn a_timeline_exported_as_an_opaque_fd_is_shared_with_a_second_device() {
             .err()
             .expect("export must fail where unsupported")
             .to_string();
-        assert!(err.contains(device.name()) && err.contains("opaque-fd"), "{err}");
-        eprintln!("{}: opaque-fd semaphores unsupported; checked the error", device.name());
+        assert!(
+            err.contains(device.name()) && err.contains("opaque-fd"),
+            "{err}"
+        );
+        eprintln!(
+            "{}: opaque-fd semaphores unsupported; checked the error",
+            device.name()
+        );
         return;
     }
     let other = DeviceBuilder::new(device.physical_device())
@@ -141,8 +145,14 @@ fn a_sync_file_carries_a_gpu_signal_out_and_back_in() {
             .err()
             .expect("export must fail where unsupported")
             .to_string();
-        assert!(err.contains(device.name()) && err.contains("sync_file"), "{err}");
-        eprintln!("{}: sync_file export unsupported; checked the error", device.name());
+        assert!(
+            err.contains(device.name()) && err.contains("sync_file"),
+            "{err}"
+        );
+        eprintln!(
+            "{}: sync_file export unsupported; checked the error",
+            device.name()
+        );
         return;
     }
     let out = Semaphore::exportable(&device, SemaphoreHandle::SyncFd).unwrap();

@@ -11,7 +11,7 @@ pub fn gpu() -> (Instance, Device) {
         validation: true,
         ..Default::default()
     })
-        .expect("a Vulkan instance with the validation layer (install vulkan-validationlayers)");
+    .expect("a Vulkan instance with the validation layer (install vulkan-validationlayers)");
     let device = Device::new(&instance).expect("a Vulkan device");
     (instance, device)
 }
@@ -92,8 +92,8 @@ pub fn submit_commands(
         .command_buffer_count(1);
     // SAFETY: test code; the pool is live.
     let cmd = unsafe { raw.allocate_command_buffers(&alloc) }.expect("command buffer")[0];
-    let begin = vk::CommandBufferBeginInfo::default()
-        .flags(vk::CommandBufferUsageFlags::ONE_TIME_SUBMIT);
+    let begin =
+        vk::CommandBufferBeginInfo::default().flags(vk::CommandBufferUsageFlags::ONE_TIME_SUBMIT);
     // SAFETY: test code; a fresh command buffer.
     unsafe { raw.begin_command_buffer(cmd, &begin) }.expect("begin");
     record(cmd);
