@@ -222,136 +222,111 @@ impl Capabilities {
 
     /// Every path and what this device does for it, for logs and `examples/info`.
     pub fn paths(&self) -> Vec<PathReport> {
-        let report = |area, fast, path: String| PathReport { area, fast, path };
-        let handles = |h: HandleSupport, what: &str| match (h.export, h.import) {
-            (true, true) => format!("{what} export and import"),
-            (true, false) => format!("{what} export only"),
-            (false, true) => format!("{what} import only"),
-            (false, false) => "unavailable".to_string(),
+        let pick = |area, fast: bool, fast_path: &str, fallback: &str| PathReport {
+            area,
+            fast,
+            path: if fast { fast_path } else { fallback }.to_string(),
+        };
+        let shared = |area, h: HandleSupport, what: &str| PathReport {
+            area,
+            fast: h.both(),
+            path: match (h.export, h.import) {
+                (true, true) => format!("{what} export and import"),
+                (true, false) => format!("{what} export only"),
+                (false, true) => format!("{what} import only"),
+                (false, false) => "unavailable".to_string(),
+            },
+        };
+        let priority = self.global_priority.map(CStr::to_string_lossy);
+        let host_pointer = match self.shm_upload {
+            ShmUpload::HostPointer { alignment } => Some(alignment),
+            ShmUpload::StagingCopy => None,
         };
         vec![
-            report(
+            pick(
                 "dmabuf import",
                 self.dmabuf_import == DmabufImport::Native,
-                match self.dmabuf_import {
-                    DmabufImport::Native => "imported (VK_EXT_external_memory_dma_buf)".into(),
-                    DmabufImport::MmapCopy => {
-                        "linear buffers mapped and copied (no VK_EXT_external_memory_dma_buf)"
-                            .into()
-                    }
-                },
+                "imported (VK_EXT_external_memory_dma_buf)",
+                "linear buffers mapped and copied (no VK_EXT_external_memory_dma_buf)",
             ),
-            report(
+            pick(
                 "DRM format modifiers",
                 self.drm_modifiers,
-                if self.drm_modifiers {
-                    "explicit modifiers (VK_EXT_image_drm_format_modifier)".into()
-                } else {
-                    "LINEAR only (no VK_EXT_image_drm_format_modifier)".into()
-                },
+                "explicit modifiers (VK_EXT_image_drm_format_modifier)",
+                "LINEAR only (no VK_EXT_image_drm_format_modifier)",
             ),
-            report(
-                "opaque-fd memory",
-                self.opaque_fd_memory.both(),
-                handles(self.opaque_fd_memory, "VK_KHR_external_memory_fd"),
-            ),
-            report(
+            shared("opaque-fd memory", self.opaque_fd_memory, "VK_KHR_external_memory_fd"),
+            pick(
                 "shm upload",
-                matches!(self.shm_upload, ShmUpload::HostPointer { .. }),
-                match self.shm_upload {
-                    ShmUpload::HostPointer { alignment } => format!(
-                        "pool imported as host memory, copied on the GPU (VK_EXT_external_memory_host, {alignment}-byte alignment)"
-                    ),
-                    ShmUpload::StagingCopy => {
-                        "damage copied through a staging ring (no VK_EXT_external_memory_host)"
-                            .into()
-                    }
-                },
+                host_pointer.is_some(),
+                &format!(
+                    "pool imported as host memory, copied on the GPU (VK_EXT_external_memory_host, {}-byte alignment)",
+                    host_pointer.unwrap_or_default()
+                ),
+                "damage copied through a staging ring (no VK_EXT_external_memory_host)",
             ),
-            report(
-                "sync_file",
-                self.sync_file.both(),
-                match (self.sync_file.export, self.sync_file.import) {
-                    (false, false) => {
-                        "unavailable: completion is waited for on the CPU".into()
-                    }
-                    _ => handles(self.sync_file, "semaphore"),
-                },
-            ),
-            report(
+            if self.sync_file == HandleSupport::default() {
+                pick("sync_file", false, "", "unavailable: completion is waited for on the CPU")
+            } else {
+                shared("sync_file", self.sync_file, "semaphore")
+            },
+            shared(
                 "opaque-fd semaphores",
-                self.opaque_fd_semaphore.both(),
-                handles(self.opaque_fd_semaphore, "VK_KHR_external_semaphore_fd"),
+                self.opaque_fd_semaphore,
+                "VK_KHR_external_semaphore_fd",
             ),
-            report(
+            pick(
                 "timeline semaphores",
                 true,
-                "one timeline per renderer (Vulkan 1.2 core)".into(),
+                "one timeline per renderer (Vulkan 1.2 core)",
+                "",
             ),
-            report(
+            pick(
                 "synchronization2",
                 self.synchronization2,
-                if self.synchronization2 {
-                    "vkCmdPipelineBarrier2".into()
-                } else {
-                    "Vulkan 1.0 barriers".into()
-                },
+                "vkCmdPipelineBarrier2",
+                "Vulkan 1.0 barriers",
             ),
-            report(
+            pick(
                 "YCbCr conversion",
                 self.ycbcr_conversion,
-                if self.ycbcr_conversion {
-                    "multi-planar formats sampled through VkSamplerYcbcrConversion".into()
-                } else {
-                    "multi-planar formats unsupported".into()
-                },
+                "multi-planar formats sampled through VkSamplerYcbcrConversion",
+                "multi-planar formats unsupported",
             ),
-            report(
+            pick(
                 "foreign queue family",
                 self.queue_family_foreign,
-                if self.queue_family_foreign {
-                    "VK_QUEUE_FAMILY_FOREIGN_EXT".into()
-                } else {
-                    "VK_QUEUE_FAMILY_EXTERNAL (no VK_EXT_queue_family_foreign)".into()
-                },
+                "VK_QUEUE_FAMILY_FOREIGN_EXT",
+                "VK_QUEUE_FAMILY_EXTERNAL (no VK_EXT_queue_family_foreign)",
             ),
-            report(
+            pick(
                 "queue priority",
-                self.global_priority.is_some(),
-                match self.global_priority {
-                    Some(name) => format!("high priority requested ({})", name.to_string_lossy()),
-                    None => "default priority (no global priority extension)".into(),
-                },
+                priority.is_some(),
+                &format!("high priority requested ({})", priority.unwrap_or_default()),
+                "default priority (no global priority extension)",
             ),
-            report(
+            pick(
                 "memory budget",
                 self.memory_budget,
-                if self.memory_budget {
-                    "live usage and budget (VK_EXT_memory_budget)".into()
-                } else {
-                    "heap sizes only (no VK_EXT_memory_budget)".into()
-                },
+                "live usage and budget (VK_EXT_memory_budget)",
+                "heap sizes only (no VK_EXT_memory_budget)",
             ),
-            report(
+            pick(
                 "texture binding",
                 self.descriptor_indexing,
-                if self.descriptor_indexing {
-                    "one descriptor array per frame (descriptor indexing)".into()
-                } else {
-                    "one descriptor set per texture".into()
-                },
+                "one descriptor array per frame (descriptor indexing)",
+                "one descriptor set per texture",
             ),
-            report(
-                "DRM node matching",
-                self.drm_matching == DrmMatching::DrmProperties,
-                match self.drm_matching {
-                    DrmMatching::DrmProperties => "node numbers (VK_EXT_physical_device_drm)".into(),
-                    DrmMatching::PciBus => "PCI bus address (VK_EXT_pci_bus_info)".into(),
-                    DrmMatching::Unavailable => {
-                        "impossible: select by index, UUID or type".into()
-                    }
-                },
-            ),
+            PathReport {
+                area: "DRM node matching",
+                fast: self.drm_matching == DrmMatching::DrmProperties,
+                path: match self.drm_matching {
+                    DrmMatching::DrmProperties => "node numbers (VK_EXT_physical_device_drm)",
+                    DrmMatching::PciBus => "PCI bus address (VK_EXT_pci_bus_info)",
+                    DrmMatching::Unavailable => "impossible: select by index, UUID or type",
+                }
+                .to_string(),
+            },
         ]
     }
 

@@ -22,6 +22,15 @@ pub struct InstanceOptions {
     pub synchronization_validation: bool,
 }
 
+/// Who destroys the instance, and what vkcompose enabled on one it created.
+enum Ownership {
+    Owned {
+        validation: bool,
+        synchronization_validation: bool,
+    },
+    Adopted,
+}
+
 /// What the environment adds to the options.
 fn from_env(options: &InstanceOptions) -> InstanceOptions {
     let value = std::env::var("VKCOMPOSE_VALIDATION").unwrap_or_default();
@@ -138,9 +147,6 @@ impl Instance {
         }
         // SAFETY: every pointer in `info` refers to locals that outlive the call.
         let raw = unsafe { entry.create_instance(&info, None) }.or_vk("vkCreateInstance")?;
-        let debug = has_debug_utils
-            .then(|| create_messenger(&entry, &raw, &log))
-            .flatten();
         tracing::debug!(
             "Vulkan instance {}.{}, validation {}",
             vk::api_version_major(api_version),
@@ -151,18 +157,17 @@ impl Instance {
                 _ => "off",
             }
         );
-        Ok(Instance {
-            shared: Arc::new(InstanceShared {
-                _entry: entry,
-                raw,
-                api_version,
-                debug,
-                log,
+        Ok(Instance::assemble(
+            entry,
+            raw,
+            api_version,
+            log,
+            has_debug_utils,
+            Ownership::Owned {
                 validation: options.validation,
                 synchronization_validation: sync_validation,
-                owned: true,
-            }),
-        })
+            },
+        ))
     }
 
     /// Wraps an instance the caller created; see [`Device::adopt`](crate::Device::adopt)
@@ -183,23 +188,48 @@ impl Instance {
         }
         // SAFETY: the caller guarantees `raw` was created by `entry`.
         let raw = unsafe { ash::Instance::load(entry.static_fn(), raw) };
-        let log = Arc::new(MessageLog::default());
-        let debug = extensions
-            .contains(&ext::debug_utils::NAME)
+        Ok(Instance::assemble(
+            entry,
+            raw,
+            api_version,
+            Arc::new(MessageLog::default()),
+            extensions.contains(&ext::debug_utils::NAME),
+            Ownership::Adopted,
+        ))
+    }
+
+    /// Wraps a created or adopted instance, with a debug messenger feeding `log` when
+    /// `debug_utils` is enabled on it.
+    fn assemble(
+        entry: ash::Entry,
+        raw: ash::Instance,
+        api_version: u32,
+        log: Arc<MessageLog>,
+        debug_utils: bool,
+        ownership: Ownership,
+    ) -> Instance {
+        let debug = debug_utils
             .then(|| create_messenger(&entry, &raw, &log))
             .flatten();
-        Ok(Instance {
+        let (validation, synchronization_validation, owned) = match ownership {
+            Ownership::Owned {
+                validation,
+                synchronization_validation,
+            } => (validation, synchronization_validation, true),
+            Ownership::Adopted => (false, false, false),
+        };
+        Instance {
             shared: Arc::new(InstanceShared {
                 _entry: entry,
                 raw,
                 api_version,
                 debug,
                 log,
-                validation: false,
-                synchronization_validation: false,
-                owned: false,
+                validation,
+                synchronization_validation,
+                owned,
             }),
-        })
+        }
     }
 
     /// The validation messages this instance has received.

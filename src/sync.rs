@@ -220,13 +220,17 @@ impl Semaphore {
 
 impl Drop for Semaphore {
     fn drop(&mut self) {
-        // Submissions that still use the semaphore must finish before it is destroyed, and
-        // a binary semaphore does not say when that is: wait for the queues. The renderer
-        // drops its semaphores once their timeline point passed, where this costs nothing.
-        let _ = self.device.wait_idle();
-        // SAFETY: the queues are idle, so no pending operation refers to it.
-        unsafe { self.device.raw().destroy_semaphore(self.raw, None) };
+        destroy_when_idle(&self.device, self.raw);
     }
+}
+
+/// Submissions that still use a semaphore must finish before it is destroyed, and the
+/// semaphore does not say when that is: wait for the queues. The renderer drops its
+/// semaphores once their timeline point has passed, where this wait costs nothing.
+fn destroy_when_idle(device: &Device, semaphore: vk::Semaphore) {
+    let _ = device.wait_idle();
+    // SAFETY: the queues are idle, so no pending operation refers to the semaphore.
+    unsafe { device.raw().destroy_semaphore(semaphore, None) };
 }
 
 impl TimelineSemaphore {
@@ -329,10 +333,7 @@ impl TimelineSemaphore {
 
 impl Drop for TimelineSemaphore {
     fn drop(&mut self) {
-        // As for binary semaphores: pending submissions may still refer to it.
-        let _ = self.device.wait_idle();
-        // SAFETY: the queues are idle, so no pending operation refers to it.
-        unsafe { self.device.raw().destroy_semaphore(self.raw, None) };
+        destroy_when_idle(&self.device, self.raw);
     }
 }
 
