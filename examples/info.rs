@@ -80,13 +80,12 @@ fn run(options: &Options) -> Result<(), Box<dyn std::error::Error>> {
         validation: options.validation,
         ..Default::default()
     })?;
-    let validation = validation_state(options.validation);
-    print_instance(&instance, validation.as_deref());
+    print_instance(&instance);
     let devices = PhysicalDevice::enumerate(&instance)?;
     print_physical_devices(&devices);
     print_drm_nodes(&devices);
     print_chosen_device(&instance, &options.selector)?;
-    if validation.is_some() {
+    if instance.validation_enabled() {
         let errors = instance.messages().error_count();
         field(
             "validation",
@@ -102,23 +101,18 @@ fn field(label: &str, value: impl std::fmt::Display, indent: usize) {
     println!("{:indent$}{label:<LABEL_WIDTH$} {value}", "");
 }
 
-/// Why validation is on, or `None` when it is off. The instance does not say whether it
-/// enabled the layer, so this repeats its rule: the option, or `VKCOMPOSE_VALIDATION` set
-/// to anything but empty or `0`.
-fn validation_state(requested: bool) -> Option<String> {
-    let env = std::env::var("VKCOMPOSE_VALIDATION").unwrap_or_default();
-    match env.as_str() {
-        "sync" => Some("on, with synchronization validation (VKCOMPOSE_VALIDATION=sync)".into()),
-        "" | "0" if requested => Some("on (--validation)".into()),
-        "" | "0" => None,
-        value => Some(format!("on (VKCOMPOSE_VALIDATION={value})")),
-    }
-}
-
-fn print_instance(instance: &Instance, validation: Option<&str>) {
+fn print_instance(instance: &Instance) {
     println!("Instance");
     field("Vulkan", Version(instance.api_version()), 2);
-    field("validation", validation.unwrap_or("off"), 2);
+    let validation = match (
+        instance.validation_enabled(),
+        instance.synchronization_validation_enabled(),
+    ) {
+        (true, true) => "on, with synchronization validation",
+        (true, false) => "on",
+        _ => "off",
+    };
+    field("validation", validation, 2);
 }
 
 fn print_physical_devices(devices: &[PhysicalDevice]) {
