@@ -87,6 +87,7 @@ fn window_texture(
             format: vk::Format::R8G8B8A8_UNORM,
             usage: vk::ImageUsageFlags::SAMPLED | vk::ImageUsageFlags::TRANSFER_DST,
             has_alpha: true,
+            ..Default::default()
         },
     )?;
     recorder.upload(&texture, &window_pixels(size.0, size.1, tint, opacity))?;
@@ -138,6 +139,7 @@ fn run(options: &Options) -> Result<(), Box<dyn std::error::Error>> {
                 | vk::ImageUsageFlags::TRANSFER_SRC
                 | vk::ImageUsageFlags::TRANSFER_DST,
             has_alpha: true,
+            ..Default::default()
         },
     )?;
     let recording = Instant::now();

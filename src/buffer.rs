@@ -24,6 +24,7 @@ impl Buffer {
         let raw_device = device.raw();
         // SAFETY: a valid create info for this device.
         let raw = unsafe { raw_device.create_buffer(&info, None) }.or_vk("vkCreateBuffer")?;
+        device.count_created();
         // SAFETY: `raw` is a buffer of this device.
         let requirements = unsafe { raw_device.get_buffer_memory_requirements(raw) };
         // Buffers the GPU writes are read back by the CPU; cached memory makes that fast.

@@ -3,6 +3,7 @@
 //! queues, the sub-allocator and the extension loaders. Cheap to clone.
 
 use std::ffi::CStr;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use ash::{khr, vk};
@@ -35,6 +36,8 @@ pub(crate) struct DeviceShared {
     priority: Option<vk::QueueGlobalPriorityKHR>,
     /// False for adopted devices: the caller destroys them.
     owned: bool,
+    /// Vulkan objects created through vkcompose's wrappers, for steady-state checks.
+    created: AtomicU64,
 }
 
 /// Describes the device to create. It holds a graphics queue family from the moment it
@@ -180,6 +183,7 @@ impl Device {
                 capabilities: parts.capabilities,
                 priority: parts.priority,
                 owned: parts.owned,
+                created: AtomicU64::new(0),
             }),
         })
     }
@@ -256,6 +260,17 @@ impl Device {
     /// What the sub-allocator holds now.
     pub fn allocator_stats(&self) -> AllocatorStats {
         self.shared.allocator.stats()
+    }
+
+    /// How many Vulkan objects (images, views, buffers, memory, pipelines, framebuffers,
+    /// pools, semaphores, fences, samplers, ...) vkcompose has created on this device. A
+    /// renderer in its steady state creates none per frame; tests check this.
+    pub fn objects_created(&self) -> u64 {
+        self.shared.created.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn count_created(&self) {
+        self.shared.created.fetch_add(1, Ordering::Relaxed);
     }
 
     pub(crate) fn allocator(&self) -> &Allocator {

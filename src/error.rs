@@ -41,6 +41,18 @@ pub enum Error {
     Allocation(String),
     #[error(transparent)]
     Io(#[from] std::io::Error),
+    #[error("{device} cannot use {fourcc} as a {what}")]
+    UnsupportedFormat {
+        device: String,
+        fourcc: String,
+        what: &'static str,
+    },
+    #[error("bad buffer: {0}")]
+    BadBuffer(String),
+    #[error("the texture belongs to another renderer (or none); textures are used by the renderer that made them")]
+    ForeignTexture,
+    #[error("{0}")]
+    OutsideFrame(&'static str),
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;

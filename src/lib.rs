@@ -21,16 +21,24 @@ mod capabilities;
 mod device;
 pub mod drm;
 mod error;
+pub mod format;
+mod frame;
+pub mod geometry;
+mod graveyard;
 mod instance;
 mod memory;
 mod physical;
 mod pipeline_build;
 pub mod pipelines;
 mod queue;
+mod readback;
 mod recorder;
 mod render_pass;
+mod renderer;
 mod sampler;
 mod select;
+mod shm;
+mod staging;
 pub mod sync;
 mod texture;
 
@@ -41,6 +49,7 @@ pub use buffer::Buffer;
 pub use capabilities::{Capabilities, DmabufImport, DrmMatching, PathReport, ShmUpload};
 pub use device::{AdoptedDevice, Device, DeviceBuilder};
 pub use error::{Error, Result};
+pub use frame::{Frame, SyncPoint, TextureDraw};
 pub use instance::{Instance, InstanceOptions, MessageLog};
 pub use memory::{Allocation, AllocatorStats, DedicatedMemory, DedicatedTo, HeapBudget, MemoryUse};
 pub use physical::{
@@ -48,10 +57,13 @@ pub use physical::{
     MemoryHeap, PhysicalDevice, PhysicalDeviceInfo, QueueFamily, Version,
 };
 pub use queue::{Queue, SemaphorePoint, Submission};
+pub use readback::Readback;
 pub use recorder::{texel_size, Finished, PassRecorder, ReadbackId, Recorder};
 pub use render_pass::RenderPass;
+pub use renderer::{Renderer, RendererOptions};
 pub use sampler::{Filter, Sampler};
 pub use select::{select_device, uuid_text, DeviceSelector, DEVICE_ENV};
+pub use shm::{ShmLayout, ShmPool};
 pub use texture::{Texture, TextureDesc};
 
 /// vkcompose's own pipelines, generated at build time from `shaders/` and

@@ -223,6 +223,7 @@ impl DedicatedMemory {
         }
         // SAFETY: a valid allocate info; the dedicated resource belongs to this device.
         let raw = unsafe { device.raw().allocate_memory(&info, None) }.or_vk("vkAllocateMemory")?;
+        device.count_created();
         let mut memory = DedicatedMemory::wrap(device, raw, requirements.size, properties)?;
         memory.exportable = export.unwrap_or_default();
         Ok(memory)
@@ -257,7 +258,10 @@ impl DedicatedMemory {
             .push_next(&mut dedicated);
         // SAFETY: the caller vouches for the fd (see above); on success the driver owns it.
         let raw = match unsafe { device.raw().allocate_memory(&info, None) } {
-            Ok(raw) => raw,
+            Ok(raw) => {
+                device.count_created();
+                raw
+            }
             Err(e) => {
                 // SAFETY: the import failed, so the fd is still ours.
                 drop(unsafe { OwnedFd::from_raw_fd(raw_fd) });

@@ -46,7 +46,10 @@ pub(crate) fn set_layouts(
         let info = vk::DescriptorSetLayoutCreateInfo::default().bindings(&bindings);
         // SAFETY: a valid create info for this device.
         match unsafe { device.raw().create_descriptor_set_layout(&info, None) } {
-            Ok(layout) => layouts.push(layout),
+            Ok(layout) => {
+                device.count_created();
+                layouts.push(layout);
+            }
             Err(e) => {
                 destroy_set_layouts(device, &layouts);
                 return Err(e).or_vk("vkCreateDescriptorSetLayout");
@@ -81,7 +84,10 @@ pub(crate) fn pipeline_layout(
         .set_layouts(set_layouts)
         .push_constant_ranges(&ranges);
     // SAFETY: a valid create info whose set layouts belong to this device.
-    unsafe { device.raw().create_pipeline_layout(&info, None) }.or_vk("vkCreatePipelineLayout")
+    let layout = unsafe { device.raw().create_pipeline_layout(&info, None) }
+        .or_vk("vkCreatePipelineLayout")?;
+    device.count_created();
+    Ok(layout)
 }
 
 /// A shader module that lives only while a pipeline is created.
@@ -96,6 +102,7 @@ impl<'d> Module<'d> {
         // SAFETY: the SPIR-V was validated by the build (shaderc or naga).
         let raw = unsafe { device.raw().create_shader_module(&info, None) }
             .or_vk("vkCreateShaderModule")?;
+        device.count_created();
         Ok(Module { device, raw })
     }
 }
@@ -192,7 +199,10 @@ pub(crate) fn graphics_pipeline(
     // render pass belong to this device.
     let created = unsafe { device.raw().create_graphics_pipelines(cache, &[info], None) };
     match created {
-        Ok(pipelines) => Ok(pipelines[0]),
+        Ok(pipelines) => {
+            device.count_created();
+            Ok(pipelines[0])
+        }
         Err((_, e)) => Err(e).or_vk("vkCreateGraphicsPipelines"),
     }
 }

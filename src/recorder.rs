@@ -48,8 +48,12 @@ pub struct Recorder {
     readbacks: Vec<Buffer>,
     framebuffers: Vec<vk::Framebuffer>,
     descriptor_pools: Vec<vk::DescriptorPool>,
-    /// Per-draw vertex and instance data.
-    arena: Option<(Buffer, u64)>,
+    /// The pool sets are allocated from now.
+    pool_at: usize,
+    /// Per-draw vertex and instance data: chunks filled in order, kept across resets.
+    arenas: Vec<Buffer>,
+    /// The chunk being filled and how much of it is used.
+    arena_at: (usize, u64),
 }
 
 /// The finished work's readbacks.
@@ -74,6 +78,7 @@ impl Recorder {
             .flags(vk::CommandPoolCreateFlags::TRANSIENT);
         // SAFETY: a valid create info for this device.
         let pool = unsafe { raw.create_command_pool(&info, None) }.or_vk("vkCreateCommandPool")?;
+        device.count_created();
         let mut recorder = Recorder {
             device: device.clone(),
             pool,
@@ -82,7 +87,9 @@ impl Recorder {
             readbacks: Vec::new(),
             framebuffers: Vec::new(),
             descriptor_pools: Vec::new(),
-            arena: None,
+            pool_at: 0,
+            arenas: Vec::new(),
+            arena_at: (0, 0),
         };
         let allocate = vk::CommandBufferAllocateInfo::default()
             .command_pool(pool)
@@ -91,11 +98,65 @@ impl Recorder {
         // SAFETY: the pool belongs to this device; `recorder` frees it on error.
         recorder.cmd = unsafe { raw.allocate_command_buffers(&allocate) }
             .or_vk("vkAllocateCommandBuffers")?[0];
+        recorder.begin()?;
+        Ok(recorder)
+    }
+
+    fn begin(&mut self) -> Result<()> {
         let begin = vk::CommandBufferBeginInfo::default()
             .flags(vk::CommandBufferUsageFlags::ONE_TIME_SUBMIT);
-        // SAFETY: a fresh command buffer in the initial state.
-        unsafe { raw.begin_command_buffer(recorder.cmd, &begin) }.or_vk("vkBeginCommandBuffer")?;
-        Ok(recorder)
+        // SAFETY: the command buffer is in the initial state (fresh or reset).
+        unsafe { self.device.raw().begin_command_buffer(self.cmd, &begin) }
+            .or_vk("vkBeginCommandBuffer")
+    }
+
+    /// Makes a recorder whose submitted work has completed record again, keeping its
+    /// command pool, descriptor pools and vertex arena: nothing is created.
+    pub(crate) fn reset(&mut self) -> Result<()> {
+        let raw = self.device.raw();
+        // SAFETY: the caller waited for the submitted work, so nothing allocated from the
+        // pools is in use.
+        unsafe {
+            raw.reset_command_pool(self.pool, vk::CommandPoolResetFlags::empty())
+                .or_vk("vkResetCommandPool")?;
+            for &pool in &self.descriptor_pools {
+                raw.reset_descriptor_pool(pool, vk::DescriptorPoolResetFlags::empty())
+                    .or_vk("vkResetDescriptorPool")?;
+            }
+        }
+        self.arena_at = (0, 0);
+        self.pool_at = 0;
+        self.staging.clear();
+        self.readbacks.clear();
+        self.begin()
+    }
+
+    /// Ends recording and submits, signalling `timeline` at `point`, without waiting.
+    pub(crate) fn submit(
+        &mut self,
+        before: Option<vk::CommandBuffer>,
+        timeline: &crate::sync::TimelineSemaphore,
+        point: u64,
+        signal: Option<&crate::sync::Semaphore>,
+    ) -> Result<()> {
+        self.end()?;
+        let mut buffers = Vec::with_capacity(2);
+        buffers.extend(before);
+        buffers.push(self.cmd);
+        let mut signals = vec![crate::queue::SemaphorePoint::Timeline(timeline, point)];
+        signals.extend(signal.map(crate::queue::SemaphorePoint::Binary));
+        self.device.graphics_queue().submit(&Submission {
+            command_buffers: &buffers,
+            signals: &signals,
+            ..Default::default()
+        })
+    }
+
+    /// Ends recording (for a recorder whose commands another submission carries).
+    pub(crate) fn end(&mut self) -> Result<()> {
+        // SAFETY: the command buffer is recording and no render pass is open (passes end
+        // when their recorder drops, which the borrow checker forces before this).
+        unsafe { self.device.raw().end_command_buffer(self.cmd) }.or_vk("vkEndCommandBuffer")
     }
 
     pub fn device(&self) -> &Device {
@@ -194,8 +255,20 @@ impl Recorder {
             )));
         }
         target.require_usage(vk::ImageUsageFlags::COLOR_ATTACHMENT, "a render target")?;
-        self.transition(target, vk::ImageLayout::COLOR_ATTACHMENT_OPTIMAL);
         let framebuffer = self.framebuffer(pass.raw(), target)?;
+        self.begin_pass_with(pass, target, framebuffer, clear)
+    }
+
+    /// Begins `pass` on `target` through a framebuffer the caller keeps (the renderer's
+    /// cache); the target's format and usage were checked by the caller.
+    pub(crate) fn begin_pass_with<'r, P: RenderPassKind>(
+        &'r mut self,
+        pass: &RenderPass<P>,
+        target: &'r Texture,
+        framebuffer: vk::Framebuffer,
+        clear: [f32; 4],
+    ) -> Result<PassRecorder<'r, P>> {
+        self.transition(target, vk::ImageLayout::COLOR_ATTACHMENT_OPTIMAL);
         let extent = vk::Extent2D {
             width: target.width(),
             height: target.height(),
@@ -237,10 +310,7 @@ impl Recorder {
 
     /// Submits everything recorded and waits for it.
     pub fn finish(mut self) -> Result<Finished> {
-        let raw = self.device.raw();
-        // SAFETY: the command buffer is recording and no render pass is open (passes end
-        // when their recorder drops, which the borrow checker forces before this).
-        unsafe { raw.end_command_buffer(self.cmd) }.or_vk("vkEndCommandBuffer")?;
+        self.end()?;
         let fence = Fence::new(&self.device, false)?;
         self.device.graphics_queue().submit(&Submission {
             command_buffers: &[self.cmd],
@@ -255,7 +325,7 @@ impl Recorder {
 
     /// Moves `texture` to `layout` with a full barrier. Coarse but always correct; the
     /// renderer's frames use precise stages.
-    fn transition(&mut self, texture: &Texture, layout: vk::ImageLayout) {
+    pub(crate) fn transition(&mut self, texture: &Texture, layout: vk::ImageLayout) {
         let barrier = vk::ImageMemoryBarrier::default()
             .old_layout(texture.layout())
             .new_layout(layout)
@@ -291,30 +361,37 @@ impl Recorder {
         // SAFETY: the view and pass belong to this device and match in format.
         let framebuffer = unsafe { self.device.raw().create_framebuffer(&info, None) }
             .or_vk("vkCreateFramebuffer")?;
+        self.device.count_created();
         self.framebuffers.push(framebuffer);
         Ok(framebuffer)
     }
 
-    /// Space for `data` in a host-visible vertex buffer: (buffer, offset).
+    /// Space for `data` in a host-visible vertex buffer: (buffer, offset). Chunks are
+    /// kept across resets, so a steady stream of frames allocates nothing.
     pub(crate) fn vertex_data(&mut self, data: &[u8]) -> Result<(vk::Buffer, u64)> {
         let len = data.len() as u64;
-        let fits = matches!(&self.arena, Some((b, used)) if used + len <= b.size());
-        if !fits {
+        let (mut index, mut used) = self.arena_at;
+        while self
+            .arenas
+            .get(index)
+            .is_some_and(|b| used + len > b.size())
+        {
+            index += 1;
+            used = 0;
+        }
+        if index == self.arenas.len() {
             let buffer = Buffer::new(
                 &self.device,
                 len.max(ARENA_CHUNK),
                 vk::BufferUsageFlags::VERTEX_BUFFER,
             )?;
-            if let Some((old, _)) = self.arena.replace((buffer, 0)) {
-                self.staging.push(old);
-            }
+            self.arenas.push(buffer);
         }
-        let (buffer, used) = self.arena.as_mut().expect("allocated above");
-        let offset = *used;
-        buffer.bytes_mut()[offset as usize..(offset + len) as usize].copy_from_slice(data);
+        let buffer = &mut self.arenas[index];
+        buffer.bytes_mut()[used as usize..(used + len) as usize].copy_from_slice(data);
         // Keep every offset 16-aligned, comfortably above any attribute's alignment.
-        *used = (offset + len).div_ceil(16) * 16;
-        Ok((buffer.raw(), offset))
+        self.arena_at = (index, (used + len).div_ceil(16) * 16);
+        Ok((buffer.raw(), used))
     }
 
     /// A descriptor set of `layout`, from the recorder's pools.
@@ -322,9 +399,12 @@ impl Recorder {
         &mut self,
         layout: vk::DescriptorSetLayout,
     ) -> Result<vk::DescriptorSet> {
-        if let Some(&pool) = self.descriptor_pools.last() {
+        // Pools are kept across resets: fill them in order, create one only past the last.
+        while let Some(&pool) = self.descriptor_pools.get(self.pool_at) {
             match self.allocate_set(pool, layout) {
-                Err(vk::Result::ERROR_OUT_OF_POOL_MEMORY | vk::Result::ERROR_FRAGMENTED_POOL) => {}
+                Err(vk::Result::ERROR_OUT_OF_POOL_MEMORY | vk::Result::ERROR_FRAGMENTED_POOL) => {
+                    self.pool_at += 1;
+                }
                 other => return other.or_vk("vkAllocateDescriptorSets"),
             }
         }
@@ -368,6 +448,7 @@ impl Recorder {
         // SAFETY: a valid create info for this device.
         let pool = unsafe { self.device.raw().create_descriptor_pool(&info, None) }
             .or_vk("vkCreateDescriptorPool")?;
+        self.device.count_created();
         self.descriptor_pools.push(pool);
         Ok(pool)
     }
@@ -429,6 +510,24 @@ pub struct PassRecorder<'r, P: RenderPassKind> {
 }
 
 impl<P: RenderPassKind> PassRecorder<'_, P> {
+    /// `vkCmdClearAttachments` inside the pass.
+    pub(crate) fn clear_attachments(
+        &mut self,
+        attachments: &[vk::ClearAttachment],
+        rects: &[vk::ClearRect],
+    ) {
+        if rects.is_empty() {
+            return;
+        }
+        // SAFETY: inside the pass; the caller clipped the rects to the target.
+        unsafe {
+            self.recorder
+                .device
+                .raw()
+                .cmd_clear_attachments(self.recorder.cmd, attachments, rects)
+        };
+    }
+
     /// The target's size in pixels.
     pub fn extent(&self) -> vk::Extent2D {
         self.extent

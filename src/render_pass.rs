@@ -76,6 +76,7 @@ impl<P: RenderPassKind> RenderPass<P> {
         // SAFETY: a valid create info whose arrays are locals alive for the call.
         let raw =
             unsafe { device.raw().create_render_pass(&info, None) }.or_vk("vkCreateRenderPass")?;
+        device.count_created();
         Ok(RenderPass {
             device: device.clone(),
             raw,

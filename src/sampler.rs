@@ -35,6 +35,7 @@ impl Sampler {
             .max_lod(0.0);
         // SAFETY: a valid create info for this device.
         let raw = unsafe { device.raw().create_sampler(&info, None) }.or_vk("vkCreateSampler")?;
+        device.count_created();
         Ok(Sampler {
             device: device.clone(),
             raw,

@@ -73,6 +73,7 @@ impl Fence {
         let info = vk::FenceCreateInfo::default().flags(flags);
         // SAFETY: a valid create info.
         let raw = unsafe { device.raw().create_fence(&info, None) }.or_vk("vkCreateFence")?;
+        device.count_created();
         Ok(Fence {
             device: device.clone(),
             raw,
@@ -163,6 +164,7 @@ impl Semaphore {
         // SAFETY: a valid create info; the export handle type was checked as supported.
         let raw =
             unsafe { device.raw().create_semaphore(&info, None) }.or_vk("vkCreateSemaphore")?;
+        device.count_created();
         Ok(Semaphore {
             device: device.clone(),
             raw,
@@ -257,6 +259,7 @@ impl TimelineSemaphore {
         // SAFETY: timeline semaphores are enabled on every device (baseline).
         let raw =
             unsafe { device.raw().create_semaphore(&info, None) }.or_vk("vkCreateSemaphore")?;
+        device.count_created();
         Ok(TimelineSemaphore {
             device: device.clone(),
             raw,

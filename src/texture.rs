@@ -1,16 +1,18 @@
 //! Textures: a 2D image, its view and its memory, with the image layout tracked so that
 //! recording code can insert the right barriers.
 
-use std::sync::atomic::{AtomicI32, Ordering};
+use std::sync::atomic::{AtomicI32, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, Weak};
 
 use ash::vk;
 
 use crate::device::Device;
 use crate::error::{Error, Result, VkResultExt};
+use crate::graveyard::Graveyard;
 use crate::memory::{Allocation, MemoryUse};
 
 /// What a texture is created for.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, Default)]
 pub struct TextureDesc {
     pub width: u32,
     pub height: u32,
@@ -19,6 +21,11 @@ pub struct TextureDesc {
     /// Whether the alpha channel holds alpha. When not (XRGB-style formats), the view
     /// swizzles alpha to one so shaders never read the undefined byte.
     pub has_alpha: bool,
+    /// The sampling view's swizzle, for formats whose memory order differs from every
+    /// Vulkan format's (RGBA8888 and friends). Identity by default.
+    pub swizzle: vk::ComponentMapping,
+    /// The DRM format the texture holds, when it came from a client buffer.
+    pub fourcc: Option<drm_fourcc::DrmFourcc>,
 }
 
 /// A 2D texture in device-local memory.
@@ -26,9 +33,17 @@ pub struct Texture {
     device: Device,
     image: vk::Image,
     view: vk::ImageView,
-    _memory: Allocation,
+    /// `None` for images the caller owns ([`Texture::from_raw`]).
+    memory: Option<Allocation>,
     desc: TextureDesc,
     layout: AtomicI32,
+    /// The renderer that made it (0: none), so frames can refuse another renderer's.
+    owner: AtomicU64,
+    /// Dropped with the texture; caches holding its view watch it to free what they keep.
+    alive: Arc<()>,
+    /// The last timeline point of submitted work that uses the texture: drop waits for it,
+    /// so dropping a texture a frame still reads is safe.
+    last_use: Mutex<Option<(Arc<Graveyard>, u64)>>,
 }
 
 impl Texture {
@@ -57,6 +72,7 @@ impl Texture {
             .initial_layout(vk::ImageLayout::UNDEFINED);
         // SAFETY: a valid create info for this device.
         let image = unsafe { raw.create_image(&info, None) }.or_vk("vkCreateImage")?;
+        device.count_created();
         let destroy_image = || {
             // SAFETY: the image was never used.
             unsafe { raw.destroy_image(image, None) }
@@ -74,9 +90,46 @@ impl Texture {
             device: device.clone(),
             image,
             view,
-            _memory: memory,
+            memory: Some(memory),
             desc,
             layout: AtomicI32::new(vk::ImageLayout::UNDEFINED.as_raw()),
+            owner: AtomicU64::new(0),
+            alive: Arc::new(()),
+            last_use: Mutex::new(None),
+        })
+    }
+
+    /// Wraps an image the caller created and keeps alive (a swapchain image, an image
+    /// imported elsewhere), with a view made here. vkcompose destroys the view, never the
+    /// image.
+    ///
+    /// # Safety
+    /// `image` is a 2D, single-level, single-layer color image of `device` created with
+    /// `desc`'s format, size and usage; it is in `layout` now; it outlives the returned
+    /// texture and all work recorded with it.
+    pub unsafe fn from_raw(
+        device: &Device,
+        image: vk::Image,
+        desc: TextureDesc,
+        layout: vk::ImageLayout,
+    ) -> Result<Texture> {
+        if desc.width == 0 || desc.height == 0 {
+            return Err(Error::InvalidArgument(format!(
+                "a texture of {}x{} has no pixels",
+                desc.width, desc.height
+            )));
+        }
+        let view = create_view(device, image, &desc)?;
+        Ok(Texture {
+            device: device.clone(),
+            image,
+            view,
+            memory: None,
+            desc,
+            layout: AtomicI32::new(layout.as_raw()),
+            owner: AtomicU64::new(0),
+            alive: Arc::new(()),
+            last_use: Mutex::new(None),
         })
     }
 
@@ -138,6 +191,30 @@ impl Texture {
         self.layout.store(layout.as_raw(), Ordering::Release);
     }
 
+    /// The DRM format, for textures made from client buffers.
+    pub fn fourcc(&self) -> Option<drm_fourcc::DrmFourcc> {
+        self.desc.fourcc
+    }
+
+    pub(crate) fn owner(&self) -> u64 {
+        self.owner.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn set_owner(&self, renderer: u64) {
+        self.owner.store(renderer, Ordering::Relaxed);
+    }
+
+    /// Gone once the texture is dropped.
+    pub(crate) fn liveness(&self) -> Weak<()> {
+        Arc::downgrade(&self.alive)
+    }
+
+    /// Records that the renderer's work at `point` uses the texture.
+    pub(crate) fn mark_used(&self, graveyard: &Arc<Graveyard>, point: u64) {
+        let mut last = self.last_use.lock().unwrap_or_else(|p| p.into_inner());
+        *last = Some((graveyard.clone(), point));
+    }
+
     pub(crate) fn record_layout(&self, layout: vk::ImageLayout) {
         self.layout.store(layout.as_raw(), Ordering::Release);
     }
@@ -145,17 +222,37 @@ impl Texture {
 
 impl Drop for Texture {
     fn drop(&mut self) {
-        // SAFETY: textures are dropped only after the GPU work using them completed.
-        unsafe {
-            self.device.raw().destroy_image_view(self.view, None);
-            self.device.raw().destroy_image(self.image, None);
+        let (device, view, image, memory) = (
+            self.device.clone(),
+            self.view,
+            self.image,
+            self.memory.take(),
+        );
+        let destroy = move || {
+            // SAFETY: runs once the work using the texture has completed (the graveyard
+            // waits for its point; work recorded by hand with a `Recorder` is waited for by
+            // `finish`, which borrows the texture).
+            unsafe {
+                device.raw().destroy_image_view(view, None);
+                // Only images with memory from here are ours; the caller owns the others.
+                if memory.is_some() {
+                    device.raw().destroy_image(image, None);
+                }
+            }
+            drop(memory);
+        };
+        let last = self.last_use.get_mut().unwrap_or_else(|p| p.into_inner());
+        match last.take() {
+            // Later frames keep running; the objects go when this texture's point passes.
+            Some((graveyard, point)) => graveyard.bury(point, Box::new(destroy)),
+            None => destroy(),
         }
     }
 }
 
 fn create_view(device: &Device, image: vk::Image, desc: &TextureDesc) -> Result<vk::ImageView> {
     let alpha = if desc.has_alpha {
-        vk::ComponentSwizzle::IDENTITY
+        desc.swizzle.a
     } else {
         vk::ComponentSwizzle::ONE
     };
@@ -164,14 +261,14 @@ fn create_view(device: &Device, image: vk::Image, desc: &TextureDesc) -> Result<
         .view_type(vk::ImageViewType::TYPE_2D)
         .format(desc.format)
         .components(vk::ComponentMapping {
-            r: vk::ComponentSwizzle::IDENTITY,
-            g: vk::ComponentSwizzle::IDENTITY,
-            b: vk::ComponentSwizzle::IDENTITY,
             a: alpha,
+            ..desc.swizzle
         })
         .subresource_range(color_range());
     // SAFETY: `image` is a live image of this device created with `desc.format`.
-    unsafe { device.raw().create_image_view(&info, None) }.or_vk("vkCreateImageView")
+    let view = unsafe { device.raw().create_image_view(&info, None) }.or_vk("vkCreateImageView")?;
+    device.count_created();
+    Ok(view)
 }
 
 /// The one mip level and layer of a color texture.

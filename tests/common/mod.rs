@@ -40,6 +40,7 @@ pub fn rgba_texture(device: &Device, width: u32, height: u32, has_alpha: bool) -
                 | vk::ImageUsageFlags::TRANSFER_SRC
                 | vk::ImageUsageFlags::COLOR_ATTACHMENT,
             has_alpha,
+            ..Default::default()
         },
     )
     .expect("texture")

@@ -1,0 +1,635 @@
+//! Frames: what is drawn into one target between [`Renderer::render`] and
+//! [`Frame::finish`]. Draw calls are collected, then recorded at `finish` so that
+//! consecutive draws of one texture merge into one instanced draw and opaque, unblended
+//! copies can leave the render pass for `vkCmdCopyImage`.
+//!
+//! Coordinates: every rectangle a frame takes (destinations, damage, opaque regions, clear
+//! rectangles) is in output pixels, y down; the output is the target turned by the frame's
+//! transform (so a 90-degree output on a 1080x1920 target is 1920x1080).
+
+use std::time::Duration;
+
+use ash::vk;
+
+use crate::error::{Error, Result};
+use crate::geometry::{self, Rect, RectF, Transform};
+use crate::pipelines::{Pipeline, SampledTexture};
+use crate::recorder::{PassRecorder, Recorder};
+use crate::renderer::Renderer;
+use crate::sampler::Filter;
+use crate::shaders::{passes, sets, solid, texture, texture_opaque};
+use crate::sync::{Semaphore, SemaphoreHandle, SyncFile, TimelineSemaphore};
+use crate::texture::Texture;
+
+/// One frame being drawn into a target.
+pub struct Frame<'r> {
+    renderer: &'r mut Renderer,
+    target: &'r Texture,
+    transform: Transform,
+    ops: Vec<Op<'r>>,
+}
+
+/// A texture draw: where it comes from, where it goes, and how.
+#[derive(Clone, Copy, Debug)]
+pub struct TextureDraw<'a> {
+    /// The source rectangle in buffer pixels (fractional allowed, as from wp_viewporter).
+    pub src: RectF,
+    /// The destination in output pixels.
+    pub dst: Rect,
+    /// What to redraw, in output pixels; parts of `dst` outside it keep the target's
+    /// contents.
+    pub damage: &'a [Rect],
+    /// Parts of the destination the client promises are opaque (output pixels): drawn
+    /// without blending when `alpha` is 1.
+    pub opaque: &'a [Rect],
+    /// The buffer transform (how the buffer content is turned before it is shown).
+    pub transform: Transform,
+    pub alpha: f32,
+    pub filter: Filter,
+}
+
+enum Op<'f> {
+    Clear {
+        color: [f32; 4],
+        rects: Vec<Rect>,
+    },
+    Solid(Vec<solid::Instance>),
+    Texture {
+        texture: &'f Texture,
+        filter: Filter,
+        blend: bool,
+        instances: Vec<texture::Instance>,
+    },
+    Copy {
+        texture: &'f Texture,
+        regions: Vec<vk::ImageCopy>,
+    },
+    Custom(CustomDraw<'f>),
+}
+
+type CustomDraw<'f> = Box<dyn FnOnce(&mut PassRecorder<'_, passes::Output>) -> Result<()> + 'f>;
+
+/// A submitted frame: a point on the renderer's timeline.
+#[derive(Clone)]
+pub struct SyncPoint {
+    timeline: std::sync::Arc<TimelineSemaphore>,
+    point: u64,
+}
+
+impl Renderer {
+    /// Begins a frame on `target` (a target this renderer made or adopted) whose output is
+    /// turned by `transform`.
+    pub fn render<'r>(
+        &'r mut self,
+        target: &'r Texture,
+        transform: Transform,
+    ) -> Result<Frame<'r>> {
+        self.require_own(target)?;
+        target.require_usage(vk::ImageUsageFlags::COLOR_ATTACHMENT, "a render target")?;
+        Ok(Frame {
+            renderer: self,
+            target,
+            transform,
+            ops: Vec::new(),
+        })
+    }
+}
+
+impl<'r> Frame<'r> {
+    /// The output's size in pixels (the target's, swapped for 90 and 270 degrees).
+    pub fn output_size(&self) -> (i32, i32) {
+        let (w, h) = (self.target.width() as i32, self.target.height() as i32);
+        if self.transform.swaps_axes() {
+            (h, w)
+        } else {
+            (w, h)
+        }
+    }
+
+    /// Sets `rects` to `color` (premultiplied), replacing what was there.
+    pub fn clear(&mut self, color: [f32; 4], rects: &[Rect]) -> Result<()> {
+        let rects: Vec<Rect> = self.to_target_rects(rects);
+        if !rects.is_empty() {
+            self.ops.push(Op::Clear { color, rects });
+        }
+        Ok(())
+    }
+
+    /// Blends a solid rectangle of `color` (premultiplied) over `dst`, within `damage`.
+    pub fn draw_solid(&mut self, dst: Rect, damage: &[Rect], color: [f32; 4]) -> Result<()> {
+        let visible = self.to_target_rects(&clip_all(damage, dst));
+        let instances: Vec<_> = visible
+            .iter()
+            .map(|r| solid::Instance {
+                dst: [r.x as f32, r.y as f32, r.w as f32, r.h as f32],
+                color,
+            })
+            .collect();
+        if let Some(Op::Solid(previous)) = self.ops.last_mut() {
+            previous.extend(instances);
+        } else if !instances.is_empty() {
+            self.ops.push(Op::Solid(instances));
+        }
+        Ok(())
+    }
+
+    /// Draws the `src` part of `texture` into `dst`, within `damage`.
+    pub fn render_texture_from_to(
+        &mut self,
+        texture: &'r Texture,
+        draw: &TextureDraw<'_>,
+    ) -> Result<()> {
+        self.renderer.require_own(texture)?;
+        texture.require_usage(vk::ImageUsageFlags::SAMPLED, "a sampled texture")?;
+        check_source(texture, &draw.src)?;
+        if !(0.0..=1.0).contains(&draw.alpha) {
+            return Err(Error::InvalidArgument(format!(
+                "alpha {} is outside 0..=1",
+                draw.alpha
+            )));
+        }
+        let visible = clip_all(draw.damage, draw.dst);
+        if visible.is_empty() || draw.alpha == 0.0 {
+            return Ok(());
+        }
+        let full = self.target_instance(texture, draw);
+        let fully_opaque = draw.alpha == 1.0 && !texture.has_alpha();
+        let (opaque, blended) = if draw.alpha < 1.0 {
+            (Vec::new(), visible)
+        } else if fully_opaque {
+            (visible, Vec::new())
+        } else {
+            let opaque = intersect_all(&visible, draw.opaque);
+            let blended = geometry::subtract(&visible, &opaque);
+            (opaque, blended)
+        };
+        let opaque = self.to_target_rects(&opaque);
+        let blended = self.to_target_rects(&blended);
+        let opaque = self.try_copy(texture, draw, opaque);
+        self.push_texture(
+            texture,
+            draw.filter,
+            false,
+            geometry::texture_instances(&full, &opaque),
+        );
+        self.push_texture(
+            texture,
+            draw.filter,
+            true,
+            geometry::texture_instances(&full, &blended),
+        );
+        Ok(())
+    }
+
+    /// Draws with any pipeline built for the output render pass, with its own typed push
+    /// constants, descriptor sets and instances, in order with the frame's other draws.
+    pub fn draw<Pl>(
+        &mut self,
+        pipeline: &'r Pl,
+        push: Pl::Push,
+        sets: Pl::Sets<'r>,
+        instances: &[Pl::Instance],
+    ) -> Result<()>
+    where
+        Pl: Pipeline<Pass = passes::Output, Vertex = ()>,
+        Pl::Sets<'r>: 'r,
+    {
+        let instances = instances.to_vec();
+        self.ops.push(Op::Custom(Box::new(move |pass| {
+            pass.draw(pipeline, &push, sets, &instances)
+        })));
+        Ok(())
+    }
+
+    /// Records and submits the frame; returns its point on the renderer's timeline.
+    pub fn finish(self) -> Result<SyncPoint> {
+        self.finish_inner(None)
+    }
+
+    /// Like [`Frame::finish`], and also returns a sync_file that signals when the frame is
+    /// done (for KMS or a client). An error on devices that cannot export sync_files.
+    pub fn finish_with_sync_file(self) -> Result<(SyncPoint, SyncFile)> {
+        let semaphore = Semaphore::exportable(&self.renderer.device, SemaphoreHandle::SyncFd)?;
+        let point = self.finish_inner(Some(&semaphore))?;
+        let file = semaphore.export_sync_file()?;
+        Ok((point, file))
+    }
+
+    fn finish_inner(self, signal: Option<&Semaphore>) -> Result<SyncPoint> {
+        let Frame {
+            renderer,
+            target,
+            ops,
+            ..
+        } = self;
+        let mut recorder = renderer.take_recorder()?;
+        let point = renderer.submitted + 1;
+        record_ops(renderer, &mut recorder, target, ops, point)?;
+        let point = renderer.submit_with(recorder, signal)?;
+        target.mark_used(&renderer.graveyard, point);
+        Ok(SyncPoint {
+            timeline: renderer.timeline.clone(),
+            point,
+        })
+    }
+
+    /// The instance drawing the whole of `draw.dst`, in target pixels.
+    fn target_instance(&self, texture: &Texture, draw: &TextureDraw<'_>) -> texture::Instance {
+        let size = (texture.width(), texture.height());
+        let logical =
+            geometry::texture_instance(draw.src, size, draw.dst, draw.transform, draw.alpha);
+        if self.transform == Transform::Normal {
+            return logical;
+        }
+        // The uv is affine in position: evaluate the output-space quad at the target
+        // rectangle's corners, mapped back into output space.
+        let target_dst = self.to_target_rect(draw.dst);
+        let uv_at = |x: f64, y: f64| {
+            let [ox, oy] = self.to_output_point([x, y]);
+            uv_of(&logical, ox, oy)
+        };
+        let (x, y, w, h) = (
+            f64::from(target_dst.x),
+            f64::from(target_dst.y),
+            f64::from(target_dst.w),
+            f64::from(target_dst.h),
+        );
+        let origin = uv_at(x, y);
+        let right = uv_at(x + w, y);
+        let down = uv_at(x, y + h);
+        texture::Instance {
+            dst: [x as f32, y as f32, w as f32, h as f32],
+            uv_offset: [origin[0] as f32, origin[1] as f32],
+            uv_axes: [
+                (right[0] - origin[0]) as f32,
+                (right[1] - origin[1]) as f32,
+                (down[0] - origin[0]) as f32,
+                (down[1] - origin[1]) as f32,
+            ],
+            alpha: draw.alpha,
+        }
+    }
+
+    /// Copies what can be copied of the opaque `rects` (target pixels) with
+    /// `vkCmdCopyImage`, returning the rectangles left to draw.
+    fn try_copy(
+        &mut self,
+        texture: &'r Texture,
+        draw: &TextureDraw<'_>,
+        rects: Vec<Rect>,
+    ) -> Vec<Rect> {
+        let same_layout = texture.format() == self.target.format()
+            && texture.fourcc().is_some()
+            && texture.fourcc() == self.target.fourcc()
+            && texture.has_alpha() == self.target.has_alpha();
+        let unscaled = draw.src.w == f64::from(draw.dst.w)
+            && draw.src.h == f64::from(draw.dst.h)
+            && draw.src.x.fract() == 0.0
+            && draw.src.y.fract() == 0.0;
+        let plain = draw.transform == Transform::Normal
+            && self.transform == Transform::Normal
+            && draw.alpha == 1.0
+            && texture.usage().contains(vk::ImageUsageFlags::TRANSFER_SRC)
+            && self
+                .target
+                .usage()
+                .contains(vk::ImageUsageFlags::TRANSFER_DST);
+        if rects.is_empty() || !(same_layout && unscaled && plain) {
+            return rects;
+        }
+        let regions = rects.iter().map(|r| image_copy(draw, r)).collect();
+        self.ops.push(Op::Copy { texture, regions });
+        Vec::new()
+    }
+
+    fn push_texture(
+        &mut self,
+        texture: &'r Texture,
+        filter: Filter,
+        blend: bool,
+        instances: Vec<texture::Instance>,
+    ) {
+        if instances.is_empty() {
+            return;
+        }
+        // Consecutive draws of one texture with one pipeline become one instanced draw.
+        if let Some(Op::Texture {
+            texture: t,
+            filter: f,
+            blend: b,
+            instances: previous,
+        }) = self.ops.last_mut()
+        {
+            if std::ptr::eq(*t, texture) && *f == filter && *b == blend {
+                previous.extend(instances);
+                return;
+            }
+        }
+        self.ops.push(Op::Texture {
+            texture,
+            filter,
+            blend,
+            instances,
+        });
+    }
+
+    fn to_target_rects(&self, rects: &[Rect]) -> Vec<Rect> {
+        let bounds = Rect::new(0, 0, self.output_size().0, self.output_size().1);
+        rects
+            .iter()
+            .filter_map(|r| r.intersect(&bounds))
+            .map(|r| self.to_target_rect(r))
+            .collect()
+    }
+
+    /// An output rectangle in target pixels.
+    fn to_target_rect(&self, rect: Rect) -> Rect {
+        if self.transform == Transform::Normal {
+            return rect;
+        }
+        let forward = self.transform.invert();
+        let (ow, oh) = self.output_size();
+        let (tw, th) = (
+            f64::from(self.target.width()),
+            f64::from(self.target.height()),
+        );
+        let corner = |x: i32, y: i32| {
+            let [u, v] =
+                forward.source_point([f64::from(x) / f64::from(ow), f64::from(y) / f64::from(oh)]);
+            ((u * tw).round() as i32, (v * th).round() as i32)
+        };
+        let (ax, ay) = corner(rect.x, rect.y);
+        let (bx, by) = corner(rect.right(), rect.bottom());
+        Rect::new(ax.min(bx), ay.min(by), (ax - bx).abs(), (ay - by).abs())
+    }
+
+    /// A target point in output pixels.
+    fn to_output_point(&self, target: [f64; 2]) -> [f64; 2] {
+        let (ow, oh) = self.output_size();
+        let [u, v] = self.transform.source_point([
+            target[0] / f64::from(self.target.width()),
+            target[1] / f64::from(self.target.height()),
+        ]);
+        [u * f64::from(ow), v * f64::from(oh)]
+    }
+}
+
+impl SyncPoint {
+    /// The timeline value the frame signals.
+    pub fn value(&self) -> u64 {
+        self.point
+    }
+
+    /// Whether the GPU has finished the frame (does not block).
+    pub fn is_reached(&self) -> Result<bool> {
+        Ok(self.timeline.value()? >= self.point)
+    }
+
+    /// Waits for the frame, up to `timeout`; `Ok(false)` on timeout.
+    pub fn wait(&self, timeout: Duration) -> Result<bool> {
+        self.timeline.wait(self.point, timeout)
+    }
+}
+
+/// The texture coordinate the instance gives output point (x, y).
+fn uv_of(instance: &texture::Instance, x: f64, y: f64) -> [f64; 2] {
+    let [dx, dy, dw, dh] = instance.dst.map(f64::from);
+    let [ox, oy] = instance.uv_offset.map(f64::from);
+    let [ax, ay, bx, by] = instance.uv_axes.map(f64::from);
+    let (s, t) = ((x - dx) / dw, (y - dy) / dh);
+    [ox + s * ax + t * bx, oy + s * ay + t * by]
+}
+
+fn clip_all(rects: &[Rect], to: Rect) -> Vec<Rect> {
+    geometry::disjoint(
+        &rects
+            .iter()
+            .filter_map(|r| r.intersect(&to))
+            .collect::<Vec<_>>(),
+    )
+}
+
+fn intersect_all(rects: &[Rect], with: &[Rect]) -> Vec<Rect> {
+    let pieces: Vec<Rect> = rects
+        .iter()
+        .flat_map(|r| with.iter().filter_map(move |w| r.intersect(w)))
+        .collect();
+    geometry::disjoint(&pieces)
+}
+
+fn check_source(texture: &Texture, src: &RectF) -> Result<()> {
+    let (w, h) = (f64::from(texture.width()), f64::from(texture.height()));
+    let inside = src.x >= 0.0
+        && src.y >= 0.0
+        && src.w > 0.0
+        && src.h > 0.0
+        && src.x + src.w <= w
+        && src.y + src.h <= h;
+    if inside {
+        Ok(())
+    } else {
+        Err(Error::InvalidArgument(format!(
+            "source rectangle {src:?} is not inside the {w}x{h} buffer"
+        )))
+    }
+}
+
+/// The copy of target rectangle `r` (within `draw.dst`) from the matching texels.
+fn image_copy(draw: &TextureDraw<'_>, r: &Rect) -> vk::ImageCopy {
+    let layers = vk::ImageSubresourceLayers {
+        aspect_mask: vk::ImageAspectFlags::COLOR,
+        mip_level: 0,
+        base_array_layer: 0,
+        layer_count: 1,
+    };
+    vk::ImageCopy {
+        src_subresource: layers,
+        src_offset: vk::Offset3D {
+            x: draw.src.x as i32 + (r.x - draw.dst.x),
+            y: draw.src.y as i32 + (r.y - draw.dst.y),
+            z: 0,
+        },
+        dst_subresource: layers,
+        dst_offset: vk::Offset3D {
+            x: r.x,
+            y: r.y,
+            z: 0,
+        },
+        extent: vk::Extent3D {
+            width: r.w as u32,
+            height: r.h as u32,
+            depth: 1,
+        },
+    }
+}
+
+/// Records the frame's operations in order: draws inside the output render pass, copies
+/// between passes.
+fn record_ops(
+    renderer: &mut Renderer,
+    recorder: &mut Recorder,
+    target: &Texture,
+    ops: Vec<Op<'_>>,
+    point: u64,
+) -> Result<()> {
+    let format = target.format();
+    let pass = renderer.output(format)?.pass.raw();
+    let framebuffer = renderer.framebuffer(pass, target)?;
+    prepare_sources(renderer, recorder, target, &ops, point);
+    let renderer = &*renderer;
+    let output = renderer.built_output(format);
+    let push = texture::Push {
+        target_size: [target.width() as f32, target.height() as f32],
+    };
+    let solid_push = solid::Push {
+        target_size: push.target_size,
+    };
+    let mut ops = ops.into_iter().peekable();
+    while ops.peek().is_some() {
+        // Copies happen outside the pass.
+        while let Some(Op::Copy { texture, regions }) =
+            ops.next_if(|op| matches!(op, Op::Copy { .. }))
+        {
+            record_copy(recorder, texture, target, &regions);
+        }
+        if ops.peek().is_none() {
+            break;
+        }
+        let mut pass = recorder.begin_pass_with(&output.pass, target, framebuffer, [0.0; 4])?;
+        while let Some(op) = ops.next_if(|op| !matches!(op, Op::Copy { .. })) {
+            match op {
+                Op::Clear { color, rects } => clear_rects(&mut pass, color, &rects),
+                Op::Solid(instances) => {
+                    pass.draw(&output.pipelines.solid, &solid_push, (), &instances)?
+                }
+                Op::Texture {
+                    texture,
+                    filter,
+                    blend,
+                    instances,
+                } => {
+                    let tex = SampledTexture {
+                        texture,
+                        sampler: renderer.sampler(filter),
+                    };
+                    draw_texture(&mut pass, &output.pipelines, tex, blend, &push, &instances)?;
+                }
+                Op::Custom(draw) => draw(&mut pass)?,
+                Op::Copy { .. } => unreachable!("copies are taken before the pass"),
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Marks every texture the frame reads as used until `point`, and moves those not ready to
+/// sample (a target drawn earlier, now a source) into the sampling layout before the pass.
+fn prepare_sources(
+    renderer: &Renderer,
+    recorder: &mut Recorder,
+    target: &Texture,
+    ops: &[Op<'_>],
+    point: u64,
+) {
+    for op in ops {
+        let (texture, layout) = match op {
+            Op::Texture { texture, .. } => (*texture, vk::ImageLayout::SHADER_READ_ONLY_OPTIMAL),
+            Op::Copy { texture, .. } => (*texture, vk::ImageLayout::TRANSFER_SRC_OPTIMAL),
+            _ => continue,
+        };
+        texture.mark_used(&renderer.graveyard, point);
+        let sampled_ready =
+            layout == vk::ImageLayout::SHADER_READ_ONLY_OPTIMAL && texture.layout() == layout;
+        if !std::ptr::eq(texture, target)
+            && !sampled_ready
+            && layout == vk::ImageLayout::SHADER_READ_ONLY_OPTIMAL
+        {
+            recorder.transition(texture, layout);
+        }
+    }
+}
+
+fn draw_texture(
+    pass: &mut PassRecorder<'_, passes::Output>,
+    pipelines: &crate::shaders::Pipelines,
+    tex: SampledTexture<'_>,
+    blend: bool,
+    push: &texture::Push,
+    instances: &[texture::Instance],
+) -> Result<()> {
+    let set = sets::Textured { tex };
+    let has_alpha = tex.texture.has_alpha();
+    if blend {
+        let variant = if has_alpha {
+            texture::Variant::Alpha
+        } else {
+            texture::Variant::Opaque
+        };
+        pass.draw(&pipelines.texture.variant(variant), push, set, instances)
+    } else {
+        let variant = if has_alpha {
+            texture_opaque::Variant::Alpha
+        } else {
+            texture_opaque::Variant::Opaque
+        };
+        pass.draw(
+            &pipelines.texture_opaque.variant(variant),
+            push,
+            set,
+            instances,
+        )
+    }
+}
+
+/// `vkCmdClearAttachments` over `rects` (target pixels).
+fn clear_rects(pass: &mut PassRecorder<'_, passes::Output>, color: [f32; 4], rects: &[Rect]) {
+    let attachment = vk::ClearAttachment {
+        aspect_mask: vk::ImageAspectFlags::COLOR,
+        color_attachment: 0,
+        clear_value: vk::ClearValue {
+            color: vk::ClearColorValue { float32: color },
+        },
+    };
+    let rects: Vec<vk::ClearRect> = rects
+        .iter()
+        .map(|r| vk::ClearRect {
+            rect: vk::Rect2D {
+                offset: vk::Offset2D { x: r.x, y: r.y },
+                extent: vk::Extent2D {
+                    width: r.w as u32,
+                    height: r.h as u32,
+                },
+            },
+            base_array_layer: 0,
+            layer_count: 1,
+        })
+        .collect();
+    pass.clear_attachments(&[attachment], &rects);
+}
+
+/// Copies `regions` from `texture` into `target` outside any render pass.
+fn record_copy(
+    recorder: &mut Recorder,
+    texture: &Texture,
+    target: &Texture,
+    regions: &[vk::ImageCopy],
+) {
+    let source_layout = texture.layout();
+    recorder.transition(texture, vk::ImageLayout::TRANSFER_SRC_OPTIMAL);
+    recorder.transition(target, vk::ImageLayout::TRANSFER_DST_OPTIMAL);
+    // SAFETY: both images are in the transfer layouts recorded just above; the regions lie
+    // inside both (clipped to the destination, which lies within the source rectangle).
+    unsafe {
+        recorder.device().raw().cmd_copy_image(
+            recorder.command_buffer(),
+            texture.image(),
+            vk::ImageLayout::TRANSFER_SRC_OPTIMAL,
+            target.image(),
+            vk::ImageLayout::TRANSFER_DST_OPTIMAL,
+            regions,
+        )
+    };
+    if source_layout == vk::ImageLayout::SHADER_READ_ONLY_OPTIMAL {
+        recorder.transition(texture, source_layout);
+    }
+}

@@ -1,0 +1,456 @@
+//! The renderer: owns the timeline every submission advances, the staging ring, the
+//! recyclable command recorders, and the caches (render passes and pipelines per target
+//! format, framebuffers per target, samplers, the pipeline cache). A steady stream of
+//! frames creates no Vulkan objects.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Weak};
+use std::time::Duration;
+
+use ash::vk;
+
+use crate::device::Device;
+use crate::error::{Error, Result, VkResultExt};
+use crate::format::{DrmFourcc, FormatInfo, FormatTable};
+use crate::graveyard::Graveyard;
+use crate::recorder::Recorder;
+use crate::render_pass::RenderPass;
+use crate::sampler::{Filter, Sampler};
+use crate::shaders::{passes, Pipelines};
+use crate::staging::{StagingRing, Timeline};
+use crate::sync::TimelineSemaphore;
+use crate::texture::{Texture, TextureDesc};
+
+/// How to create a renderer.
+#[derive(Clone, Debug)]
+pub struct RendererOptions {
+    /// Bytes of the staging ring shm damage goes through (grown when an update is larger).
+    pub staging_size: u64,
+    /// A pipeline cache saved by [`Renderer::pipeline_cache_data`] on an earlier run.
+    pub pipeline_cache: Option<Vec<u8>>,
+}
+
+impl Default for RendererOptions {
+    fn default() -> Self {
+        RendererOptions {
+            staging_size: 16 << 20,
+            pipeline_cache: None,
+        }
+    }
+}
+
+/// The render pass and pipelines for one target format.
+pub(crate) struct Output {
+    pub pass: RenderPass<passes::Output>,
+    pub pipelines: Pipelines,
+}
+
+/// A framebuffer for one target, freed after the target is dropped and the last frame
+/// using it completed.
+struct CachedFramebuffer {
+    raw: vk::Framebuffer,
+    target: Weak<()>,
+    last_use: u64,
+}
+
+/// Renders frames of textured and solid quads into targets.
+pub struct Renderer {
+    pub(crate) device: Device,
+    pub(crate) id: u64,
+    formats: FormatTable,
+    pub(crate) timeline: Arc<TimelineSemaphore>,
+    /// Objects dropped while the GPU may still use them.
+    pub(crate) graveyard: Arc<Graveyard>,
+    /// The last point given to a submission.
+    pub(crate) submitted: u64,
+    staging: StagingRing,
+    /// Upload commands for the next submission.
+    uploads: Option<Recorder>,
+    /// Recorders whose work was submitted at the point beside them.
+    spare: Vec<(Recorder, u64)>,
+    outputs: HashMap<vk::Format, Output>,
+    framebuffers: HashMap<(vk::ImageView, vk::RenderPass), CachedFramebuffer>,
+    nearest: Sampler,
+    linear: Sampler,
+    pipeline_cache: vk::PipelineCache,
+}
+
+static NEXT_RENDERER_ID: AtomicU64 = AtomicU64::new(1);
+
+impl Renderer {
+    pub fn new(device: &Device, options: &RendererOptions) -> Result<Renderer> {
+        let pipeline_cache = create_pipeline_cache(device, options.pipeline_cache.as_deref())?;
+        let timeline = Arc::new(TimelineSemaphore::new(device, 0)?);
+        Ok(Renderer {
+            device: device.clone(),
+            id: NEXT_RENDERER_ID.fetch_add(1, Ordering::Relaxed),
+            formats: FormatTable::probe(device),
+            graveyard: Graveyard::new(timeline.clone()),
+            timeline,
+            submitted: 0,
+            staging: StagingRing::new(device, options.staging_size)?,
+            uploads: None,
+            spare: Vec::new(),
+            outputs: HashMap::new(),
+            framebuffers: HashMap::new(),
+            nearest: Sampler::new(device, Filter::Nearest)?,
+            linear: Sampler::new(device, Filter::Linear)?,
+            pipeline_cache,
+        })
+    }
+
+    pub fn device(&self) -> &Device {
+        &self.device
+    }
+
+    /// Every table format and what the device can do with it.
+    pub fn formats(&self) -> &FormatTable {
+        &self.formats
+    }
+
+    /// The formats to advertise for wl_shm.
+    pub fn shm_formats(&self) -> Vec<DrmFourcc> {
+        self.formats.shm_formats()
+    }
+
+    /// The last point whose work has completed.
+    pub fn completed_point(&self) -> Result<u64> {
+        self.timeline.value()
+    }
+
+    /// The pipeline cache's contents, to save and pass back in [`RendererOptions`].
+    pub fn pipeline_cache_data(&self) -> Result<Vec<u8>> {
+        // SAFETY: the cache belongs to this device.
+        unsafe {
+            self.device
+                .raw()
+                .get_pipeline_cache_data(self.pipeline_cache)
+        }
+        .or_vk("vkGetPipelineCacheData")
+    }
+
+    /// An offscreen target the renderer allocates: renderable, readable back, sampleable.
+    pub fn create_target(&mut self, width: u32, height: u32, fourcc: DrmFourcc) -> Result<Texture> {
+        let info = self.target_format(fourcc)?;
+        self.check_size(width, height)?;
+        let texture = Texture::new(
+            &self.device,
+            TextureDesc {
+                width,
+                height,
+                format: info.vk,
+                usage: vk::ImageUsageFlags::COLOR_ATTACHMENT
+                    | vk::ImageUsageFlags::TRANSFER_SRC
+                    | vk::ImageUsageFlags::TRANSFER_DST
+                    | vk::ImageUsageFlags::SAMPLED,
+                // Attachment views need the identity swizzle, so an X target's view shows
+                // its alpha channel as stored (rendering writes it).
+                has_alpha: true,
+                swizzle: vk::ComponentMapping::default(),
+                fourcc: Some(fourcc),
+            },
+        )?;
+        texture.set_owner(self.id);
+        Ok(texture)
+    }
+
+    /// Makes a texture the caller built around its own image ([`Texture::from_raw`]) usable
+    /// as this renderer's target or source.
+    pub fn adopt_texture(&self, texture: &Texture) -> Result<()> {
+        if texture.owner() != 0 && texture.owner() != self.id {
+            return Err(Error::InvalidArgument(
+                "the texture belongs to another renderer".into(),
+            ));
+        }
+        texture.set_owner(self.id);
+        Ok(())
+    }
+
+    /// An error unless the texture was made by (or adopted into) this renderer.
+    pub(crate) fn require_own(&self, texture: &Texture) -> Result<()> {
+        if texture.owner() == self.id {
+            Ok(())
+        } else {
+            Err(Error::ForeignTexture)
+        }
+    }
+
+    pub(crate) fn check_size(&self, width: u32, height: u32) -> Result<()> {
+        let max = self
+            .device
+            .physical_device()
+            .info()
+            .limits
+            .max_image_dimension_2d;
+        if width == 0 || height == 0 || width > max || height > max {
+            return Err(Error::BadBuffer(format!(
+                "a {width}x{height} buffer is outside 1x1 to {max}x{max}"
+            )));
+        }
+        Ok(())
+    }
+
+    fn target_format(&self, fourcc: DrmFourcc) -> Result<&'static FormatInfo> {
+        let supported = self.formats.support(fourcc).is_some_and(|s| s.target());
+        match crate::format::format_info(fourcc) {
+            Some(info) if supported => Ok(info),
+            _ => Err(Error::UnsupportedFormat {
+                device: self.device.name().to_string(),
+                fourcc: format!("{fourcc:?}"),
+                what: "render target",
+            }),
+        }
+    }
+
+    pub(crate) fn shm_format(&self, fourcc: DrmFourcc) -> Result<&'static FormatInfo> {
+        let supported = self.formats.support(fourcc).is_some_and(|s| s.shm());
+        match crate::format::format_info(fourcc) {
+            Some(info) if supported => Ok(info),
+            _ => Err(Error::UnsupportedFormat {
+                device: self.device.name().to_string(),
+                fourcc: format!("{fourcc:?}"),
+                what: "shm texture",
+            }),
+        }
+    }
+
+    pub(crate) fn sampler(&self, filter: Filter) -> &Sampler {
+        match filter {
+            Filter::Nearest => &self.nearest,
+            Filter::Linear => &self.linear,
+        }
+    }
+
+    /// The render pass and pipelines for `format`, built on first use.
+    pub(crate) fn output(&mut self, format: vk::Format) -> Result<&Output> {
+        if !self.outputs.contains_key(&format) {
+            let pass = RenderPass::<passes::Output>::new(&self.device, format)?;
+            let pipelines = Pipelines::new(&self.device, &pass, self.pipeline_cache)?;
+            self.outputs.insert(format, Output { pass, pipelines });
+        }
+        Ok(&self.outputs[&format])
+    }
+
+    /// The output of `format`; [`Renderer::output`] built it.
+    pub(crate) fn built_output(&self, format: vk::Format) -> &Output {
+        &self.outputs[&format]
+    }
+
+    /// The cached framebuffer of `target` for `pass`, created on first use.
+    pub(crate) fn framebuffer(
+        &mut self,
+        pass: vk::RenderPass,
+        target: &Texture,
+    ) -> Result<vk::Framebuffer> {
+        let point = self.submitted + 1;
+        let key = (target.image_view(), pass);
+        if let Some(cached) = self.framebuffers.get_mut(&key) {
+            if cached.target.strong_count() > 0 {
+                cached.last_use = point;
+                return Ok(cached.raw);
+            }
+        }
+        let views = [target.image_view()];
+        let info = vk::FramebufferCreateInfo::default()
+            .render_pass(pass)
+            .attachments(&views)
+            .width(target.width())
+            .height(target.height())
+            .layers(1);
+        // SAFETY: the view and pass belong to this device and match in format.
+        let raw = unsafe { self.device.raw().create_framebuffer(&info, None) }
+            .or_vk("vkCreateFramebuffer")?;
+        self.device.count_created();
+        // A dead entry with the same view handle (the driver reused it) is replaced; its
+        // framebuffer is destroyed once its last frame completes.
+        if let Some(old) = self.framebuffers.insert(
+            key,
+            CachedFramebuffer {
+                raw,
+                target: target.liveness(),
+                last_use: point,
+            },
+        ) {
+            self.retire_framebuffer(old);
+        }
+        Ok(raw)
+    }
+
+    fn retire_framebuffer(&mut self, old: CachedFramebuffer) {
+        if self.timeline.wait(old.last_use, Duration::MAX).is_ok() {
+            // SAFETY: the last frame using it has completed.
+            unsafe { self.device.raw().destroy_framebuffer(old.raw, None) };
+        }
+    }
+
+    /// Frees framebuffers of dropped targets whose frames have completed.
+    fn prune_framebuffers(&mut self, completed: u64) {
+        let device = self.device.clone();
+        self.framebuffers.retain(|_, cached| {
+            let dead = cached.target.strong_count() == 0 && cached.last_use <= completed;
+            if dead {
+                // SAFETY: the target is gone and its last frame has completed.
+                unsafe { device.raw().destroy_framebuffer(cached.raw, None) };
+            }
+            !dead
+        });
+    }
+
+    /// A recorder ready to record: a spare one whose work completed, else a new one.
+    pub(crate) fn take_recorder(&mut self) -> Result<Recorder> {
+        let completed = self.timeline.value()?;
+        self.staging.reclaim(completed);
+        self.prune_framebuffers(completed);
+        self.graveyard.collect()?;
+        if let Some(i) = self.spare.iter().position(|(_, point)| *point <= completed) {
+            let (mut recorder, _) = self.spare.swap_remove(i);
+            recorder.reset()?;
+            return Ok(recorder);
+        }
+        // Keep a few frames in flight before waiting instead of creating more.
+        if self.spare.len() >= MAX_IN_FLIGHT {
+            let oldest = self.spare.iter().map(|(_, p)| *p).min().unwrap_or(0);
+            self.timeline.wait(oldest, Duration::MAX)?;
+            return self.take_recorder();
+        }
+        Recorder::new(&self.device)
+    }
+
+    /// Submits `recorder` (after any pending uploads) as the next point, also signalling
+    /// `signal` when given.
+    pub(crate) fn submit_with(
+        &mut self,
+        mut recorder: Recorder,
+        signal: Option<&crate::sync::Semaphore>,
+    ) -> Result<u64> {
+        let point = self.submitted + 1;
+        let mut uploads = self.uploads.take();
+        let before = match uploads.as_mut() {
+            Some(u) => {
+                u.end()?;
+                Some(u.command_buffer())
+            }
+            None => None,
+        };
+        let result = recorder.submit(before, &self.timeline, point, signal);
+        self.submitted = point;
+        self.spare.push((recorder, point));
+        if let Some(u) = uploads {
+            self.spare.push((u, point));
+        }
+        result.map(|()| point)
+    }
+
+    /// The recorder collecting upload commands for the next submission.
+    pub(crate) fn uploads(&mut self) -> Result<&mut Recorder> {
+        if self.uploads.is_none() {
+            let recorder = self.take_recorder()?;
+            self.uploads = Some(recorder);
+        }
+        Ok(self.uploads.as_mut().expect("set above"))
+    }
+
+    /// Submits pending uploads on their own.
+    pub fn flush(&mut self) -> Result<u64> {
+        match self.uploads.take() {
+            Some(mut uploads) => {
+                let point = self.submitted + 1;
+                let result = uploads.submit(None, &self.timeline, point, None);
+                self.submitted = point;
+                self.spare.push((uploads, point));
+                result.map(|()| point)
+            }
+            None => Ok(self.submitted),
+        }
+    }
+
+    /// Waits until everything submitted so far has completed.
+    pub fn wait_idle(&mut self) -> Result<()> {
+        self.flush()?;
+        self.timeline
+            .wait(self.submitted, Duration::MAX)
+            .map(|_| ())
+    }
+
+    pub(crate) fn staging_parts(&mut self) -> (&mut StagingRing, RendererTimeline<'_>) {
+        let Renderer {
+            staging,
+            timeline,
+            submitted,
+            uploads,
+            spare,
+            ..
+        } = self;
+        (
+            staging,
+            RendererTimeline {
+                timeline,
+                submitted,
+                uploads,
+                spare,
+            },
+        )
+    }
+}
+
+/// Frames allowed in flight before the next one waits for the oldest.
+const MAX_IN_FLIGHT: usize = 4;
+
+/// The renderer's timeline as the staging ring sees it.
+pub(crate) struct RendererTimeline<'a> {
+    timeline: &'a Arc<TimelineSemaphore>,
+    submitted: &'a mut u64,
+    uploads: &'a mut Option<Recorder>,
+    spare: &'a mut Vec<(Recorder, u64)>,
+}
+
+impl Timeline for RendererTimeline<'_> {
+    fn completed(&self) -> Result<u64> {
+        self.timeline.value()
+    }
+
+    fn wait(&self, point: u64) -> Result<()> {
+        self.timeline.wait(point, Duration::MAX).map(|_| ())
+    }
+
+    fn pending_point(&self) -> u64 {
+        *self.submitted + 1
+    }
+
+    fn flush(&mut self) -> Result<()> {
+        if let Some(mut uploads) = self.uploads.take() {
+            let point = *self.submitted + 1;
+            let result = uploads.submit(None, self.timeline, point, None);
+            *self.submitted = point;
+            self.spare.push((uploads, point));
+            result?;
+        }
+        Ok(())
+    }
+}
+
+impl Drop for Renderer {
+    fn drop(&mut self) {
+        let _ = self.wait_idle();
+        let _ = self.graveyard.collect();
+        let device = self.device.raw();
+        // SAFETY: every submission has completed (waited above), so nothing uses the cached
+        // objects.
+        unsafe {
+            for cached in self.framebuffers.values() {
+                device.destroy_framebuffer(cached.raw, None);
+            }
+            device.destroy_pipeline_cache(self.pipeline_cache, None);
+        }
+    }
+}
+
+fn create_pipeline_cache(device: &Device, data: Option<&[u8]>) -> Result<vk::PipelineCache> {
+    let info = vk::PipelineCacheCreateInfo::default().initial_data(data.unwrap_or(&[]));
+    // SAFETY: drivers validate the header of initial data and ignore a mismatching cache.
+    let cache = unsafe { device.raw().create_pipeline_cache(&info, None) }
+        .or_vk("vkCreatePipelineCache")?;
+    device.count_created();
+    Ok(cache)
+}
