@@ -224,7 +224,10 @@ impl<'r> Frame<'r> {
         } = self;
         let mut recorder = renderer.take_recorder()?;
         let point = renderer.submitted + 1;
-        record_ops(renderer, &mut recorder, target, ops, point)?;
+        if let Err(e) = record_ops(renderer, &mut recorder, target, ops, point) {
+            renderer.return_unsubmitted(recorder);
+            return Err(e);
+        }
         let point = renderer.submit_with(recorder, signal)?;
         target.mark_used(&renderer.graveyard, point);
         Ok(SyncPoint {

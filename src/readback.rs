@@ -70,7 +70,13 @@ impl Renderer {
             record_copy_to_buffer(&mut recorder, texture, region, &buffer);
             None
         } else {
-            let converted = self.blit_converted(&mut recorder, texture, region, fourcc)?;
+            let converted = match self.blit_converted(&mut recorder, texture, region, fourcc) {
+                Ok(converted) => converted,
+                Err(e) => {
+                    self.return_unsubmitted(recorder);
+                    return Err(e);
+                }
+            };
             let whole = Rect::new(0, 0, region.w, region.h);
             record_copy_to_buffer(&mut recorder, &converted, whole, &buffer);
             Some(converted)

@@ -67,8 +67,11 @@ pub struct Renderer {
     staging: StagingRing,
     /// Upload commands for the next submission.
     uploads: Option<Recorder>,
-    /// Recorders whose work was submitted at the point beside them.
-    spare: Vec<(Recorder, u64)>,
+    /// Frame recorders and upload recorders, each used round-robin, with the point their
+    /// work was submitted at: every recorder takes the same kind of work, so once each
+    /// has been used once nothing more is created.
+    frame_ring: RecorderRing,
+    upload_ring: RecorderRing,
     outputs: HashMap<vk::Format, Output>,
     framebuffers: HashMap<(vk::ImageView, vk::RenderPass), CachedFramebuffer>,
     nearest: Sampler,
@@ -91,7 +94,8 @@ impl Renderer {
             submitted: 0,
             staging: StagingRing::new(device, options.staging_size)?,
             uploads: None,
-            spare: Vec::new(),
+            frame_ring: RecorderRing::default(),
+            upload_ring: RecorderRing::default(),
             outputs: HashMap::new(),
             framebuffers: HashMap::new(),
             nearest: Sampler::new(device, Filter::Nearest)?,
@@ -297,24 +301,24 @@ impl Renderer {
         });
     }
 
-    /// A recorder ready to record: a spare one whose work completed, else a new one.
+    /// A frame recorder ready to record.
     pub(crate) fn take_recorder(&mut self) -> Result<Recorder> {
+        self.collect()?;
+        self.frame_ring.take(&self.device, &self.timeline)
+    }
+
+    /// Gives back a frame recorder that will not be submitted (recording failed); it is
+    /// reset when next taken.
+    pub(crate) fn return_unsubmitted(&mut self, recorder: Recorder) {
+        self.frame_ring.give_back(recorder, 0);
+    }
+
+    /// Frees what completed work no longer needs.
+    fn collect(&mut self) -> Result<()> {
         let completed = self.timeline.value()?;
         self.staging.reclaim(completed);
         self.prune_framebuffers(completed);
-        self.graveyard.collect()?;
-        if let Some(i) = self.spare.iter().position(|(_, point)| *point <= completed) {
-            let (mut recorder, _) = self.spare.swap_remove(i);
-            recorder.reset()?;
-            return Ok(recorder);
-        }
-        // Keep a few frames in flight before waiting instead of creating more.
-        if self.spare.len() >= MAX_IN_FLIGHT {
-            let oldest = self.spare.iter().map(|(_, p)| *p).min().unwrap_or(0);
-            self.timeline.wait(oldest, Duration::MAX)?;
-            return self.take_recorder();
-        }
-        Recorder::new(&self.device)
+        self.graveyard.collect()
     }
 
     /// Submits `recorder` (after any pending uploads) as the next point, also signalling
@@ -335,9 +339,9 @@ impl Renderer {
         };
         let result = recorder.submit(before, &self.timeline, point, signal);
         self.submitted = point;
-        self.spare.push((recorder, point));
+        self.frame_ring.give_back(recorder, point);
         if let Some(u) = uploads {
-            self.spare.push((u, point));
+            self.upload_ring.give_back(u, point);
         }
         result.map(|()| point)
     }
@@ -345,7 +349,8 @@ impl Renderer {
     /// The recorder collecting upload commands for the next submission.
     pub(crate) fn uploads(&mut self) -> Result<&mut Recorder> {
         if self.uploads.is_none() {
-            let recorder = self.take_recorder()?;
+            self.collect()?;
+            let recorder = self.upload_ring.take(&self.device, &self.timeline)?;
             self.uploads = Some(recorder);
         }
         Ok(self.uploads.as_mut().expect("set above"))
@@ -358,7 +363,7 @@ impl Renderer {
                 let point = self.submitted + 1;
                 let result = uploads.submit(None, &self.timeline, point, None);
                 self.submitted = point;
-                self.spare.push((uploads, point));
+                self.upload_ring.give_back(uploads, point);
                 result.map(|()| point)
             }
             None => Ok(self.submitted),
@@ -379,7 +384,7 @@ impl Renderer {
             timeline,
             submitted,
             uploads,
-            spare,
+            upload_ring,
             ..
         } = self;
         (
@@ -388,21 +393,53 @@ impl Renderer {
                 timeline,
                 submitted,
                 uploads,
-                spare,
+                upload_ring,
             },
         )
     }
 }
 
-/// Frames allowed in flight before the next one waits for the oldest.
-const MAX_IN_FLIGHT: usize = 4;
+/// Recorders per ring: frames (or upload batches) in flight before the next waits for the
+/// oldest.
+const IN_FLIGHT: usize = 3;
+
+/// Recorders used in turn.
+#[derive(Default)]
+struct RecorderRing {
+    /// Oldest submission first.
+    idle: std::collections::VecDeque<(Recorder, u64)>,
+    /// How many exist (idle or recording).
+    count: usize,
+}
+
+impl RecorderRing {
+    /// The oldest recorder once its work has completed, or a new one while fewer than
+    /// `IN_FLIGHT` exist.
+    fn take(&mut self, device: &Device, timeline: &TimelineSemaphore) -> Result<Recorder> {
+        if self.count < IN_FLIGHT {
+            self.count += 1;
+            return Recorder::new(device).inspect_err(|_| self.count -= 1);
+        }
+        let (mut recorder, point) = self
+            .idle
+            .pop_front()
+            .ok_or_else(|| Error::InvalidArgument("every recorder is in use".into()))?;
+        timeline.wait(point, Duration::MAX)?;
+        recorder.reset()?;
+        Ok(recorder)
+    }
+
+    fn give_back(&mut self, recorder: Recorder, point: u64) {
+        self.idle.push_back((recorder, point));
+    }
+}
 
 /// The renderer's timeline as the staging ring sees it.
 pub(crate) struct RendererTimeline<'a> {
     timeline: &'a Arc<TimelineSemaphore>,
     submitted: &'a mut u64,
     uploads: &'a mut Option<Recorder>,
-    spare: &'a mut Vec<(Recorder, u64)>,
+    upload_ring: &'a mut RecorderRing,
 }
 
 impl Timeline for RendererTimeline<'_> {
@@ -423,7 +460,7 @@ impl Timeline for RendererTimeline<'_> {
             let point = *self.submitted + 1;
             let result = uploads.submit(None, self.timeline, point, None);
             *self.submitted = point;
-            self.spare.push((uploads, point));
+            self.upload_ring.give_back(uploads, point);
             result?;
         }
         Ok(())
