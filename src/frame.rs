@@ -478,6 +478,9 @@ fn record_ops(
     let format = target.format();
     let pass = renderer.output(format)?.pass.raw();
     let framebuffer = renderer.framebuffer(pass, target)?;
+    if let Some(timer) = &renderer.timer {
+        timer.record_start(recorder.command_buffer(), point);
+    }
     prepare_sources(renderer, recorder, target, &ops, point);
     let renderer = &*renderer;
     let output = renderer.built_output(format);
@@ -521,6 +524,9 @@ fn record_ops(
                 Op::Copy { .. } => unreachable!("copies are taken before the pass"),
             }
         }
+    }
+    if let Some(timer) = &renderer.timer {
+        timer.record_end(recorder.command_buffer(), point);
     }
     Ok(())
 }

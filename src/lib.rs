@@ -41,6 +41,7 @@ mod shm;
 mod staging;
 pub mod sync;
 mod texture;
+mod timing;
 
 pub use ash;
 pub use ash::vk;

@@ -96,6 +96,8 @@ pub struct QueueFamily {
     pub index: u32,
     pub flags: vk::QueueFlags,
     pub count: u32,
+    /// Meaningful bits of timestamps written on this family's queues (0: none).
+    pub timestamp_valid_bits: u32,
 }
 
 /// The optional features vkcompose can use, as the device supports them.
@@ -303,6 +305,7 @@ fn read_info(
                 index,
                 flags: f.queue_flags,
                 count: f.queue_count,
+                timestamp_valid_bits: f.timestamp_valid_bits,
             })
             .collect(),
         features,

@@ -21,6 +21,7 @@ use crate::shaders::{passes, Pipelines};
 use crate::staging::{StagingRing, Timeline};
 use crate::sync::TimelineSemaphore;
 use crate::texture::{Texture, TextureDesc};
+use crate::timing::GpuTimer;
 
 /// How to create a renderer.
 #[derive(Clone, Debug)]
@@ -77,6 +78,7 @@ pub struct Renderer {
     nearest: Sampler,
     linear: Sampler,
     pipeline_cache: vk::PipelineCache,
+    pub(crate) timer: Option<GpuTimer>,
 }
 
 static NEXT_RENDERER_ID: AtomicU64 = AtomicU64::new(1);
@@ -101,7 +103,17 @@ impl Renderer {
             nearest: Sampler::new(device, Filter::Nearest)?,
             linear: Sampler::new(device, Filter::Linear)?,
             pipeline_cache,
+            timer: GpuTimer::new(device)?,
         })
+    }
+
+    /// How long the GPU spent on a frame, once it has completed; `None` before that, for
+    /// frames older than the last 64 submissions, or where the queue has no timestamps.
+    pub fn gpu_time(&self, frame: &crate::frame::SyncPoint) -> Result<Option<Duration>> {
+        match &self.timer {
+            Some(timer) if frame.is_reached()? => timer.elapsed(frame.value()),
+            _ => Ok(None),
+        }
     }
 
     pub fn device(&self) -> &Device {

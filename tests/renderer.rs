@@ -308,7 +308,13 @@ fn clears_and_solid_draws_fill_exactly_their_rectangles() {
         .unwrap();
     let solid = Rect::new(1, 1, 3, 2);
     frame.draw_solid(solid, &[solid], half_green).unwrap();
-    frame.finish().unwrap();
+    let done = frame.finish().unwrap();
+    assert!(done.wait(std::time::Duration::from_secs(10)).unwrap());
+    let timestamps = renderer.device().physical_device().info().queue_families
+        [renderer.device().queue_family() as usize]
+        .timestamp_valid_bits;
+    let gpu_time = renderer.gpu_time(&done).unwrap();
+    assert_eq!(gpu_time.is_some(), timestamps > 0, "{gpu_time:?}");
     let pixels = read(&mut renderer, &target);
     for y in 0..4 {
         for x in 0..6 {
