@@ -439,12 +439,7 @@ fn check_source(texture: &Texture, src: &RectF) -> Result<()> {
 
 /// The copy of target rectangle `r` (within `draw.dst`) from the matching texels.
 fn image_copy(draw: &TextureDraw<'_>, r: &Rect) -> vk::ImageCopy {
-    let layers = vk::ImageSubresourceLayers {
-        aspect_mask: vk::ImageAspectFlags::COLOR,
-        mip_level: 0,
-        base_array_layer: 0,
-        layer_count: 1,
-    };
+    let layers = crate::texture::color_layers();
     vk::ImageCopy {
         src_subresource: layers,
         src_offset: vk::Offset3D {

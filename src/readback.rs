@@ -11,7 +11,7 @@ use crate::format::{format_info, DrmFourcc};
 use crate::geometry::Rect;
 use crate::renderer::Renderer;
 use crate::sync::TimelineSemaphore;
-use crate::texture::{Texture, TextureDesc};
+use crate::texture::{buffer_image_copy, color_layers, Texture, TextureDesc};
 
 /// Pixels on their way back from the GPU.
 pub struct Readback {
@@ -200,15 +200,6 @@ impl Drop for Readback {
     }
 }
 
-fn color_layers() -> vk::ImageSubresourceLayers {
-    vk::ImageSubresourceLayers {
-        aspect_mask: vk::ImageAspectFlags::COLOR,
-        mip_level: 0,
-        base_array_layer: 0,
-        layer_count: 1,
-    }
-}
-
 fn record_copy_to_buffer(
     recorder: &mut crate::recorder::Recorder,
     texture: &Texture,
@@ -217,22 +208,8 @@ fn record_copy_to_buffer(
 ) {
     let previous = texture.layout();
     recorder.transition(texture, vk::ImageLayout::TRANSFER_SRC_OPTIMAL);
-    let copy = vk::BufferImageCopy {
-        buffer_offset: 0,
-        buffer_row_length: 0,
-        buffer_image_height: 0,
-        image_subresource: color_layers(),
-        image_offset: vk::Offset3D {
-            x: region.x,
-            y: region.y,
-            z: 0,
-        },
-        image_extent: vk::Extent3D {
-            width: region.w as u32,
-            height: region.h as u32,
-            depth: 1,
-        },
-    };
+    let texels = (region.x, region.y, region.w as u32, region.h as u32);
+    let copy = buffer_image_copy(0, 0, texels);
     // SAFETY: the region is inside the texture (checked) and the buffer holds it tightly
     // packed; the texture is in TRANSFER_SRC_OPTIMAL after the barrier above.
     unsafe {

@@ -14,7 +14,7 @@ use crate::pipelines::RenderPassKind;
 use crate::queue::Submission;
 use crate::render_pass::RenderPass;
 use crate::sync::Fence;
-use crate::texture::{color_range, Texture};
+use crate::texture::{buffer_image_copy, color_range, create_framebuffer, Texture};
 
 /// Bytes per texel of the formats the recorder can upload and read back.
 pub fn texel_size(format: vk::Format) -> Option<u32> {
@@ -351,17 +351,7 @@ impl Recorder {
     }
 
     fn framebuffer(&mut self, pass: vk::RenderPass, target: &Texture) -> Result<vk::Framebuffer> {
-        let views = [target.image_view()];
-        let info = vk::FramebufferCreateInfo::default()
-            .render_pass(pass)
-            .attachments(&views)
-            .width(target.width())
-            .height(target.height())
-            .layers(1);
-        // SAFETY: the view and pass belong to this device and match in format.
-        let framebuffer = unsafe { self.device.raw().create_framebuffer(&info, None) }
-            .or_vk("vkCreateFramebuffer")?;
-        self.device.count_created();
+        let framebuffer = create_framebuffer(&self.device, pass, target)?;
         self.framebuffers.push(framebuffer);
         Ok(framebuffer)
     }
@@ -481,23 +471,7 @@ fn whole_image_bytes(texture: &Texture, what: &str) -> Result<u64> {
 }
 
 fn whole_image_copy(texture: &Texture) -> vk::BufferImageCopy {
-    vk::BufferImageCopy {
-        buffer_offset: 0,
-        buffer_row_length: 0,
-        buffer_image_height: 0,
-        image_subresource: vk::ImageSubresourceLayers {
-            aspect_mask: vk::ImageAspectFlags::COLOR,
-            mip_level: 0,
-            base_array_layer: 0,
-            layer_count: 1,
-        },
-        image_offset: vk::Offset3D::default(),
-        image_extent: vk::Extent3D {
-            width: texture.width(),
-            height: texture.height(),
-            depth: 1,
-        },
-    }
+    buffer_image_copy(0, 0, (0, 0, texture.width(), texture.height()))
 }
 
 /// Recording inside a render pass of kind `P`: only pipelines built for `P` can draw here

@@ -267,17 +267,7 @@ impl Renderer {
                 return Ok(cached.raw);
             }
         }
-        let views = [target.image_view()];
-        let info = vk::FramebufferCreateInfo::default()
-            .render_pass(pass)
-            .attachments(&views)
-            .width(target.width())
-            .height(target.height())
-            .layers(1);
-        // SAFETY: the view and pass belong to this device and match in format.
-        let raw = unsafe { self.device.raw().create_framebuffer(&info, None) }
-            .or_vk("vkCreateFramebuffer")?;
-        self.device.count_created();
+        let raw = crate::texture::create_framebuffer(&self.device, pass, target)?;
         // A dead entry with the same view handle (the driver reused it) is replaced; its
         // framebuffer is destroyed once its last frame completes.
         if let Some(old) = self.framebuffers.insert(

@@ -250,27 +250,8 @@ fn clipped(texture: &Texture, damage: &[Rect]) -> Vec<Rect> {
 }
 
 fn copy_region(buffer_offset: u64, row_length: u32, rect: &Rect) -> vk::BufferImageCopy {
-    vk::BufferImageCopy {
-        buffer_offset,
-        buffer_row_length: row_length,
-        buffer_image_height: 0,
-        image_subresource: vk::ImageSubresourceLayers {
-            aspect_mask: vk::ImageAspectFlags::COLOR,
-            mip_level: 0,
-            base_array_layer: 0,
-            layer_count: 1,
-        },
-        image_offset: vk::Offset3D {
-            x: rect.x,
-            y: rect.y,
-            z: 0,
-        },
-        image_extent: vk::Extent3D {
-            width: rect.w as u32,
-            height: rect.h as u32,
-            depth: 1,
-        },
-    }
+    let texels = (rect.x, rect.y, rect.w as u32, rect.h as u32);
+    crate::texture::buffer_image_copy(buffer_offset, row_length, texels)
 }
 
 /// Records `regions` from `buffer` into `texture`, which is in TRANSFER_DST_OPTIMAL.

@@ -271,6 +271,57 @@ fn create_view(device: &Device, image: vk::Image, desc: &TextureDesc) -> Result<
     Ok(view)
 }
 
+/// The color aspect of the one mip level and layer, as copies name it.
+pub(crate) fn color_layers() -> vk::ImageSubresourceLayers {
+    vk::ImageSubresourceLayers {
+        aspect_mask: vk::ImageAspectFlags::COLOR,
+        mip_level: 0,
+        base_array_layer: 0,
+        layer_count: 1,
+    }
+}
+
+/// A buffer-image copy of the `w`x`h` texels at (`x`, `y`), the buffer's rows
+/// `row_length` texels apart (0: tightly packed) from `buffer_offset`.
+pub(crate) fn buffer_image_copy(
+    buffer_offset: u64,
+    row_length: u32,
+    (x, y, w, h): (i32, i32, u32, u32),
+) -> vk::BufferImageCopy {
+    vk::BufferImageCopy {
+        buffer_offset,
+        buffer_row_length: row_length,
+        buffer_image_height: 0,
+        image_subresource: color_layers(),
+        image_offset: vk::Offset3D { x, y, z: 0 },
+        image_extent: vk::Extent3D {
+            width: w,
+            height: h,
+            depth: 1,
+        },
+    }
+}
+
+/// Creates a framebuffer with `target` as the only attachment of `pass`.
+pub(crate) fn create_framebuffer(
+    device: &Device,
+    pass: vk::RenderPass,
+    target: &Texture,
+) -> Result<vk::Framebuffer> {
+    let views = [target.image_view()];
+    let info = vk::FramebufferCreateInfo::default()
+        .render_pass(pass)
+        .attachments(&views)
+        .width(target.width())
+        .height(target.height())
+        .layers(1);
+    // SAFETY: the view and pass belong to this device and match in format.
+    let raw =
+        unsafe { device.raw().create_framebuffer(&info, None) }.or_vk("vkCreateFramebuffer")?;
+    device.count_created();
+    Ok(raw)
+}
+
 /// The one mip level and layer of a color texture.
 pub(crate) fn color_range() -> vk::ImageSubresourceRange {
     vk::ImageSubresourceRange {
