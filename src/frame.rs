@@ -60,9 +60,11 @@ enum Op<'f> {
         blend: bool,
         instances: Vec<texture::Instance>,
     },
+    /// Texels moved without the shader: copies, or one scaling blit.
     Copy {
         texture: &'f Texture,
         regions: Vec<vk::ImageCopy>,
+        blit: Option<(vk::ImageBlit, Filter)>,
     },
     Custom(CustomDraw<'f>),
 }
@@ -297,12 +299,46 @@ impl<'r> Frame<'r> {
                 .target
                 .usage()
                 .contains(vk::ImageUsageFlags::TRANSFER_DST);
-        if rects.is_empty() || !(same_layout && unscaled && plain) {
+        if rects.is_empty() || !(same_layout && plain) {
             return rects;
         }
-        let regions = rects.iter().map(|r| image_copy(draw, r)).collect();
-        self.ops.push(Op::Copy { texture, regions });
-        Vec::new()
+        if unscaled {
+            let regions = rects.iter().map(|r| image_copy(draw, r)).collect();
+            self.ops.push(Op::Copy {
+                texture,
+                regions,
+                blit: None,
+            });
+            return Vec::new();
+        }
+        // A scaled blit of part of the quad would sample differently from the shader at
+        // the cut; only a quad shown whole, from whole texels, is blitted.
+        let whole = rects == [draw.dst]
+            && [draw.src.x, draw.src.y, draw.src.w, draw.src.h]
+                .iter()
+                .all(|v| v.fract() == 0.0);
+        if whole && self.can_blit(texture, draw.filter) {
+            self.ops.push(Op::Copy {
+                texture,
+                regions: Vec::new(),
+                blit: Some((image_blit(draw), draw.filter)),
+            });
+            return Vec::new();
+        }
+        rects
+    }
+
+    /// Whether the format can be blitted into the target with `filter`.
+    fn can_blit(&self, texture: &Texture, filter: Filter) -> bool {
+        let Some(support) = texture
+            .fourcc()
+            .and_then(|f| self.renderer.formats().support(f))
+        else {
+            return false;
+        };
+        support.blit_src
+            && support.blit_dst
+            && (filter == Filter::Nearest || support.sample_linear_filter)
     }
 
     fn push_texture(
@@ -461,6 +497,38 @@ fn image_copy(draw: &TextureDraw<'_>, r: &Rect) -> vk::ImageCopy {
     }
 }
 
+/// The blit of the whole source rectangle onto the whole destination.
+fn image_blit(draw: &TextureDraw<'_>) -> vk::ImageBlit {
+    let layers = crate::texture::color_layers();
+    let corner = |x: f64, y: f64| vk::Offset3D {
+        x: x as i32,
+        y: y as i32,
+        z: 0,
+    };
+    let (src, dst) = (draw.src, draw.dst);
+    vk::ImageBlit {
+        src_subresource: layers,
+        src_offsets: [corner(src.x, src.y), {
+            let mut far = corner(src.x + src.w, src.y + src.h);
+            far.z = 1;
+            far
+        }],
+        dst_subresource: layers,
+        dst_offsets: [
+            vk::Offset3D {
+                x: dst.x,
+                y: dst.y,
+                z: 0,
+            },
+            vk::Offset3D {
+                x: dst.right(),
+                y: dst.bottom(),
+                z: 1,
+            },
+        ],
+    }
+}
+
 /// Records the frame's operations in order: draws inside the output render pass, copies
 /// between passes.
 fn record_ops(
@@ -488,10 +556,13 @@ fn record_ops(
     let mut ops = ops.into_iter().peekable();
     while ops.peek().is_some() {
         // Copies happen outside the pass.
-        while let Some(Op::Copy { texture, regions }) =
-            ops.next_if(|op| matches!(op, Op::Copy { .. }))
+        while let Some(Op::Copy {
+            texture,
+            regions,
+            blit,
+        }) = ops.next_if(|op| matches!(op, Op::Copy { .. }))
         {
-            record_copy(recorder, texture, target, &regions);
+            record_copy(recorder, texture, target, &regions, blit);
         }
         if ops.peek().is_none() {
             break;
@@ -611,28 +682,45 @@ fn clear_rects(pass: &mut PassRecorder<'_, passes::Output>, color: [f32; 4], rec
     pass.clear_attachments(&[attachment], &rects);
 }
 
-/// Copies `regions` from `texture` into `target` outside any render pass.
+/// Copies `regions` (or blits) from `texture` into `target` outside any render pass.
 fn record_copy(
     recorder: &mut Recorder,
     texture: &Texture,
     target: &Texture,
     regions: &[vk::ImageCopy],
+    blit: Option<(vk::ImageBlit, Filter)>,
 ) {
     let source_layout = texture.layout();
     recorder.transition(texture, vk::ImageLayout::TRANSFER_SRC_OPTIMAL);
     recorder.transition(target, vk::ImageLayout::TRANSFER_DST_OPTIMAL);
+    let (device, cmd) = (recorder.device().raw(), recorder.command_buffer());
+    let (src, dst) = (
+        vk::ImageLayout::TRANSFER_SRC_OPTIMAL,
+        vk::ImageLayout::TRANSFER_DST_OPTIMAL,
+    );
     // SAFETY: both images are in the transfer layouts recorded just above; the regions lie
-    // inside both (clipped to the destination, which lies within the source rectangle).
+    // inside both (clipped to the destination, which lies within the source rectangle);
+    // blits only happen for formats that support them (`can_blit`).
     unsafe {
-        recorder.device().raw().cmd_copy_image(
-            recorder.command_buffer(),
-            texture.image(),
-            vk::ImageLayout::TRANSFER_SRC_OPTIMAL,
-            target.image(),
-            vk::ImageLayout::TRANSFER_DST_OPTIMAL,
-            regions,
-        )
-    };
+        if !regions.is_empty() {
+            device.cmd_copy_image(cmd, texture.image(), src, target.image(), dst, regions);
+        }
+        if let Some((region, filter)) = blit {
+            let filter = match filter {
+                Filter::Nearest => vk::Filter::NEAREST,
+                Filter::Linear => vk::Filter::LINEAR,
+            };
+            device.cmd_blit_image(
+                cmd,
+                texture.image(),
+                src,
+                target.image(),
+                dst,
+                &[region],
+                filter,
+            );
+        }
+    }
     if source_layout == vk::ImageLayout::SHADER_READ_ONLY_OPTIMAL {
         recorder.transition(texture, source_layout);
     }

@@ -698,3 +698,55 @@ fn bad_input_is_a_typed_error_and_never_reaches_vulkan() {
     drop((foreign, other, own, target, renderer));
     assert_validation_clean(&instance);
 }
+
+#[test]
+fn an_opaque_scaled_draw_blits_the_pixels_the_shader_would_draw() {
+    let (instance, mut renderer) = renderer();
+    let image: Vec<Rgba> = vec![
+        [200, 0, 0, 255],
+        [0, 200, 0, 255],
+        [0, 0, 200, 255],
+        [90, 90, 90, 255],
+    ];
+    let texture = import(&mut renderer, &image, 2);
+    let dst = Rect::new(1, 1, 4, 4);
+    for filter in [Filter::Nearest, Filter::Linear] {
+        let mut results = Vec::new();
+        for opaque in [&[][..], &[dst][..]] {
+            let target = target(&mut renderer, 6, 6);
+            let damage = [dst];
+            let mut frame = renderer.render(&target, Transform::Normal).unwrap();
+            let mut d = draw(RectF::new(0.0, 0.0, 2.0, 2.0), dst, &damage);
+            d.opaque = opaque;
+            d.filter = filter;
+            frame.render_texture_from_to(&texture, &d).unwrap();
+            frame.finish().unwrap();
+            results.push(read(&mut renderer, &target));
+        }
+        assert_image(
+            &results[1],
+            &results[0],
+            6,
+            &format!("{filter:?} blit vs shader"),
+        );
+        if filter == Filter::Nearest {
+            for y in 0..6 {
+                for x in 0..6 {
+                    let inside = (1..5).contains(&x) && (1..5).contains(&y);
+                    let expected = if inside {
+                        image[((y - 1) / 2) * 2 + (x - 1) / 2]
+                    } else {
+                        BACKGROUND
+                    };
+                    assert_close(
+                        results[1][y * 6 + x],
+                        expected,
+                        &format!("nearest ({x}, {y})"),
+                    );
+                }
+            }
+        }
+    }
+    drop((texture, renderer));
+    assert_validation_clean(&instance);
+}
