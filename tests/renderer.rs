@@ -750,3 +750,56 @@ fn an_opaque_scaled_draw_blits_the_pixels_the_shader_would_draw() {
     drop((texture, renderer));
     assert_validation_clean(&instance);
 }
+
+#[test]
+fn one_pixel_and_maximum_width_buffers_import() {
+    let (instance, mut renderer) = renderer();
+    let one = import(&mut renderer, &[[9, 8, 7, 255]], 1);
+    let back = renderer
+        .copy_texture(&one, Rect::new(0, 0, 1, 1), DrmFourcc::Abgr8888)
+        .unwrap();
+    assert_eq!(back.bytes().unwrap(), &[9, 8, 7, 255]);
+    let max = renderer
+        .device()
+        .physical_device()
+        .info()
+        .limits
+        .max_image_dimension_2d;
+    let wide: Vec<Rgba> = (0..max)
+        .map(|x| [(x % 251) as u8, (x / 251) as u8, 1, 255])
+        .collect();
+    let texture = import(&mut renderer, &wide, max);
+    let last = Rect::new(max as i32 - 1, 0, 1, 1);
+    let back = renderer
+        .copy_texture(&texture, last, DrmFourcc::Abgr8888)
+        .unwrap();
+    assert_eq!(back.bytes().unwrap(), &wide[max as usize - 1]);
+    drop((back, one, texture, renderer));
+    assert_validation_clean(&instance);
+}
+
+#[test]
+fn a_saved_pipeline_cache_is_accepted_by_a_new_renderer() {
+    let (instance, renderer) = renderer();
+    let device = renderer.device().clone();
+    let mut first = renderer;
+    let drawn = target(&mut first, 4, 4);
+    let data = first.pipeline_cache_data().unwrap();
+    assert!(!data.is_empty());
+    drop((drawn, first));
+    let options = RendererOptions {
+        pipeline_cache: Some(data),
+        ..Default::default()
+    };
+    let mut second = Renderer::new(&device, &options).unwrap();
+    let drawn = target(&mut second, 4, 4);
+    assert_eq!(read(&mut second, &drawn)[0], BACKGROUND);
+    // Garbage is ignored by the driver rather than failing.
+    let garbage = RendererOptions {
+        pipeline_cache: Some(vec![7; 64]),
+        ..Default::default()
+    };
+    assert!(Renderer::new(&device, &garbage).is_ok());
+    drop((drawn, second));
+    assert_validation_clean(&instance);
+}
