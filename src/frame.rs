@@ -154,6 +154,10 @@ impl<'r> Frame<'r> {
         if visible.is_empty() || draw.alpha == 0.0 {
             return Ok(());
         }
+        let draw = &TextureDraw {
+            filter: self.usable_filter(texture, draw.filter),
+            ..*draw
+        };
         let full = self.target_instance(texture, draw);
         let fully_opaque = draw.alpha == 1.0 && !texture.has_alpha();
         let (opaque, blended) = if draw.alpha < 1.0 {
@@ -326,6 +330,23 @@ impl<'r> Frame<'r> {
             return Vec::new();
         }
         rects
+    }
+
+    /// `filter`, or nearest where the texture's format cannot be filtered linearly
+    /// (sampling it linearly would be invalid usage).
+    fn usable_filter(&self, texture: &Texture, filter: Filter) -> Filter {
+        let linear_ok = texture
+            .fourcc()
+            .and_then(|f| self.renderer.formats().support(f))
+            .is_none_or(|s| s.sample_linear_filter);
+        if filter == Filter::Linear && !linear_ok {
+            tracing::debug!(
+                "{:?} cannot be filtered linearly here; sampling nearest",
+                texture.fourcc()
+            );
+            return Filter::Nearest;
+        }
+        filter
     }
 
     /// Whether the format can be blitted into the target with `filter`.

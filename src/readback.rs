@@ -186,6 +186,11 @@ impl Readback {
         self.timeline.wait(self.point, timeout)
     }
 
+    /// The pixels if the copy has completed, without waiting.
+    pub fn try_bytes(&self) -> Result<Option<&[u8]>> {
+        Ok(self.is_ready()?.then(|| self.buffer.bytes()))
+    }
+
     /// The pixels, rows of `width * bytes_per_pixel` bytes; waits for the copy if needed.
     pub fn bytes(&self) -> Result<&[u8]> {
         self.wait(Duration::MAX)?;

@@ -1,0 +1,565 @@
+//! The renderer's costs, each next to a reference measured in the same run: frames of N
+//! textured quads (CPU to record and submit, GPU from timestamps, against the time the
+//! device needs to copy the same pixels), damage, shm uploads (against memcpy), readback
+//! (against a GPU buffer copy), opaque-fd import and pipeline creation (cold and from a
+//! saved cache). Every case prints median and spread, then one JSON line.
+//!
+//! `cargo bench --bench renderer` (or `-- quick` for fewer sizes). See BENCHMARKS.md.
+
+use std::time::{Duration, Instant};
+
+use vkcompose::format::DrmFourcc;
+use vkcompose::geometry::{Rect, RectF, Transform};
+use vkcompose::shaders::{passes, Pipelines};
+use vkcompose::{
+    vk, Buffer, DedicatedMemory, DedicatedTo, Device, DeviceBuilder, Filter, Instance,
+    InstanceOptions, RenderPass, Renderer, RendererOptions, ShmLayout, Texture, TextureDraw,
+};
+
+/// How long one case may run before it stops taking samples (after at least `MIN_RUNS`).
+const BUDGET: Duration = Duration::from_secs(3);
+const MIN_RUNS: usize = 5;
+const MAX_RUNS: usize = 200;
+
+type Result<T> = std::result::Result<T, Box<dyn std::error::Error>>;
+
+fn main() -> Result<()> {
+    let quick = std::env::args().any(|a| a == "quick");
+    let instance = Instance::new(&InstanceOptions::default())?;
+    let device = Device::new(&instance)?;
+    let mut renderer = Renderer::new(&device, &RendererOptions::default())?;
+    println!(
+        "device: {} ({:?})",
+        device.name(),
+        device.physical_device().info().driver.id
+    );
+    let sizes: &[(u32, u32)] = if quick {
+        &[(1920, 1080)]
+    } else {
+        &[(1920, 1080), (3840, 2160)]
+    };
+    for &(w, h) in sizes {
+        let copy = copy_time(&mut renderer, w, h)?;
+        for quads in [1usize, 100, 1000, 10_000] {
+            frame_bench(&mut renderer, (w, h), quads, copy)?;
+        }
+    }
+    damage_bench(&mut renderer)?;
+    upload_bench(&mut renderer)?;
+    readback_bench(&mut renderer)?;
+    import_bench(&device)?;
+    pipeline_bench(&device)?;
+    Ok(())
+}
+
+/// Sorted samples of one quantity.
+struct Samples(Vec<f64>);
+
+impl Samples {
+    fn new(mut values: Vec<f64>) -> Samples {
+        values.sort_by(f64::total_cmp);
+        Samples(values)
+    }
+    fn median(&self) -> f64 {
+        self.0.get(self.0.len() / 2).copied().unwrap_or(f64::NAN)
+    }
+    fn percentile(&self, p: f64) -> f64 {
+        let i = ((self.0.len() as f64 - 1.0) * p).round() as usize;
+        self.0.get(i).copied().unwrap_or(f64::NAN)
+    }
+    fn spread(&self) -> String {
+        format!(
+            "median {:.3}, p10 {:.3}, p90 {:.3} over {}",
+            self.median(),
+            self.percentile(0.1),
+            self.percentile(0.9),
+            self.0.len()
+        )
+    }
+}
+
+/// Runs `sample` after one warm-up run until the budget is spent; each run returns its
+/// measurements in milliseconds (several quantities per run).
+fn measure<const N: usize>(mut sample: impl FnMut() -> Result<[f64; N]>) -> Result<[Samples; N]> {
+    sample()?;
+    let started = Instant::now();
+    let mut runs: Vec<[f64; N]> = Vec::new();
+    while runs.len() < MIN_RUNS || (started.elapsed() < BUDGET && runs.len() < MAX_RUNS) {
+        runs.push(sample()?);
+    }
+    Ok(std::array::from_fn(|i| {
+        Samples::new(runs.iter().map(|r| r[i]).collect())
+    }))
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1e3
+}
+
+fn rgba_texture(renderer: &mut Renderer, size: u32, seed: u8, alpha: bool) -> Result<Texture> {
+    let a = if alpha { 180 } else { 255 };
+    let bytes: Vec<u8> = (0..size * size)
+        .flat_map(|i| {
+            let v = (i as u8).wrapping_mul(seed);
+            // Premultiplied: colour at most alpha.
+            [v.min(a), seed.min(a), (255 - v).min(a), a]
+        })
+        .collect();
+    let fourcc = if alpha {
+        DrmFourcc::Abgr8888
+    } else {
+        DrmFourcc::Xbgr8888
+    };
+    Ok(renderer.import_memory(
+        &bytes,
+        ShmLayout {
+            fourcc,
+            width: size,
+            height: size,
+            stride: size * 4,
+        },
+    )?)
+}
+
+/// GPU time to copy a whole `w`x`h` target from a texture of the same size and format:
+/// the device's cost of writing every target pixel once from another image.
+fn copy_time(renderer: &mut Renderer, w: u32, h: u32) -> Result<f64> {
+    let target = renderer.create_target(w, h, DrmFourcc::Abgr8888)?;
+    let bytes = vec![200u8; (w * h * 4) as usize];
+    let source = renderer.import_memory(
+        &bytes,
+        ShmLayout {
+            fourcc: DrmFourcc::Abgr8888,
+            width: w,
+            height: h,
+            stride: w * 4,
+        },
+    )?;
+    let all = Rect::new(0, 0, w as i32, h as i32);
+    let [gpu] = measure(|| {
+        let mut frame = renderer.render(&target, Transform::Normal)?;
+        let draw = TextureDraw {
+            src: RectF::new(0.0, 0.0, f64::from(w), f64::from(h)),
+            dst: all,
+            damage: &[all],
+            opaque: &[all],
+            transform: Transform::Normal,
+            alpha: 1.0,
+            filter: Filter::Nearest,
+        };
+        frame.render_texture_from_to(&source, &draw)?;
+        let done = frame.finish()?;
+        done.wait(Duration::MAX)?;
+        Ok([renderer.gpu_time(&done)?.map_or(f64::NAN, ms)])
+    })?;
+    println!(
+        "reference: GPU copy of a {w}x{h} target: {} ms ({:.1} GB/s read+write)",
+        gpu.spread(),
+        2.0 * f64::from(w * h * 4) / (gpu.median() * 1e6)
+    );
+    Ok(gpu.median())
+}
+
+/// N 256x256 quads, mixed alpha, every fourth turned, tiled over the target with overlap.
+fn frame_bench(
+    renderer: &mut Renderer,
+    (w, h): (u32, u32),
+    quads: usize,
+    copy_ms: f64,
+) -> Result<()> {
+    let textures: Vec<Texture> = (0..8)
+        .map(|i| rgba_texture(renderer, 256, 17 + i as u8 * 29, i % 2 == 0))
+        .collect::<Result<_>>()?;
+    let target = renderer.create_target(w, h, DrmFourcc::Xrgb8888)?;
+    let all = Rect::new(0, 0, w as i32, h as i32);
+    let placements: Vec<Rect> = (0..quads)
+        .map(|i| {
+            let step = 97 * i as i64;
+            let x = (step % i64::from(w.saturating_sub(256).max(1))) as i32;
+            let y = ((step / i64::from(w.max(1)) * 61 + i as i64 * 13)
+                % i64::from(h.saturating_sub(256).max(1))) as i32;
+            Rect::new(x, y, 256, 256)
+        })
+        .collect();
+    let device = renderer.device().clone();
+    let objects_before = device.objects_created();
+    let mut steady_objects = 0;
+    let mut first = true;
+    let [cpu, gpu] = measure(|| {
+        let before = device.objects_created();
+        let started = Instant::now();
+        let mut frame = renderer.render(&target, Transform::Normal)?;
+        frame.clear([0.05, 0.05, 0.08, 1.0], &[all])?;
+        for (i, dst) in placements.iter().enumerate() {
+            let draw = TextureDraw {
+                src: RectF::new(0.0, 0.0, 256.0, 256.0),
+                dst: *dst,
+                damage: &[all],
+                opaque: &[],
+                transform: if i % 4 == 3 {
+                    Transform::Rotate90
+                } else {
+                    Transform::Normal
+                },
+                alpha: 1.0,
+                filter: Filter::Linear,
+            };
+            frame.render_texture_from_to(&textures[i % textures.len()], &draw)?;
+        }
+        let done = frame.finish()?;
+        let cpu = started.elapsed();
+        done.wait(Duration::MAX)?;
+        if !first {
+            steady_objects += device.objects_created() - before;
+        }
+        first = false;
+        Ok([ms(cpu), renderer.gpu_time(&done)?.map_or(f64::NAN, ms)])
+    })?;
+    // The pixels the GPU must write at least: the quads' area in target-sized layers,
+    // each at the cost of the reference copy.
+    let layers = (quads as f64 * 256.0 * 256.0) / f64::from(w * h) + 1.0;
+    let bound = copy_ms * layers;
+    println!(
+        "frame {w}x{h}, {quads} quads: cpu {} ms; gpu {} ms; bound {bound:.3} ms (ratio {:.2}); objects created per steady frame: {}",
+        cpu.spread(),
+        gpu.spread(),
+        gpu.median() / bound,
+        steady_objects as f64 / (cpu.0.len().max(1)) as f64,
+    );
+    println!(
+        "{{\"bench\":\"frame\",\"width\":{w},\"height\":{h},\"quads\":{quads},\"cpu_ms\":{:.4},\"gpu_ms\":{:.4},\"bound_ms\":{bound:.4},\"objects_per_frame\":{},\"objects_during_setup\":{}}}",
+        cpu.median(),
+        gpu.median(),
+        steady_objects,
+        device.objects_created() - objects_before - steady_objects,
+    );
+    Ok(())
+}
+
+/// A 4K frame that redraws 1, 16 or 256 64x64 damage rectangles of a full-screen
+/// background and a few windows.
+fn damage_bench(renderer: &mut Renderer) -> Result<()> {
+    let (w, h) = (3840, 2160);
+    let target = renderer.create_target(w, h, DrmFourcc::Xrgb8888)?;
+    let background = rgba_texture(renderer, 512, 3, false)?;
+    let window = rgba_texture(renderer, 256, 91, true)?;
+    let screen = Rect::new(0, 0, w as i32, h as i32);
+    for rects in [1usize, 16, 256] {
+        let damage: Vec<Rect> = (0..rects)
+            .map(|i| Rect::new((i as i32 * 211) % 3700, (i as i32 * 131) % 2000, 64, 64))
+            .collect();
+        let [cpu, gpu] = measure(|| {
+            let started = Instant::now();
+            let mut frame = renderer.render(&target, Transform::Normal)?;
+            let full = TextureDraw {
+                src: RectF::new(0.0, 0.0, 512.0, 512.0),
+                dst: screen,
+                damage: &damage,
+                opaque: &[screen],
+                transform: Transform::Normal,
+                alpha: 1.0,
+                filter: Filter::Linear,
+            };
+            frame.render_texture_from_to(&background, &full)?;
+            for i in 0..8 {
+                let dst = Rect::new(200 + i * 400, 300 + i * 150, 1024, 768);
+                let draw = TextureDraw {
+                    src: RectF::new(0.0, 0.0, 256.0, 256.0),
+                    dst,
+                    ..full
+                };
+                frame.render_texture_from_to(&window, &draw)?;
+            }
+            let done = frame.finish()?;
+            let cpu = started.elapsed();
+            done.wait(Duration::MAX)?;
+            Ok([ms(cpu), renderer.gpu_time(&done)?.map_or(f64::NAN, ms)])
+        })?;
+        println!(
+            "damage 4K, {rects} rects: cpu {} ms; gpu {} ms",
+            cpu.spread(),
+            gpu.spread()
+        );
+        println!(
+            "{{\"bench\":\"damage\",\"rects\":{rects},\"cpu_ms\":{:.4},\"gpu_ms\":{:.4}}}",
+            cpu.median(),
+            gpu.median()
+        );
+    }
+    Ok(())
+}
+
+/// Full 4K uploads through the staging ring and from an imported pool, and cursor-sized
+/// updates, each next to memcpy of the same bytes.
+fn upload_bench(renderer: &mut Renderer) -> Result<()> {
+    let (w, h) = (3840u32, 2160u32);
+    let len = (w * h * 4) as usize;
+    let data: Vec<u8> = (0..len).map(|i| i as u8).collect();
+    let layout = ShmLayout {
+        fourcc: DrmFourcc::Argb8888,
+        width: w,
+        height: h,
+        stride: w * 4,
+    };
+    let texture = renderer.import_memory(&data, layout)?;
+    let all = Rect::new(0, 0, w as i32, h as i32);
+    let mut copy = vec![0u8; len];
+    let [memcpy] = measure(|| {
+        let started = Instant::now();
+        copy.copy_from_slice(std::hint::black_box(&data));
+        std::hint::black_box(&copy);
+        Ok([ms(started.elapsed())])
+    })?;
+    let [staged] = measure(|| {
+        let started = Instant::now();
+        renderer.update_memory(&texture, &data, w * 4, &[all])?;
+        renderer.wait_idle()?;
+        Ok([ms(started.elapsed())])
+    })?;
+    let gbs = |ms: f64| len as f64 / (ms * 1e6);
+    println!(
+        "upload 4K: memcpy {} ms ({:.2} GB/s); staging ring {} ms ({:.2} GB/s, ratio {:.2})",
+        memcpy.spread(),
+        gbs(memcpy.median()),
+        staged.spread(),
+        gbs(staged.median()),
+        memcpy.median() / staged.median()
+    );
+    let pool_ms = host_pointer_upload(renderer, &texture, &data, w * 4)?;
+    let cursor = renderer.import_memory(
+        &data[..64 * 64 * 4],
+        ShmLayout {
+            fourcc: DrmFourcc::Argb8888,
+            width: 64,
+            height: 64,
+            stride: 256,
+        },
+    )?;
+    let [small] = measure(|| {
+        let started = Instant::now();
+        renderer.update_memory(
+            &cursor,
+            &data[..64 * 64 * 4],
+            256,
+            &[Rect::new(0, 0, 64, 64)],
+        )?;
+        renderer.wait_idle()?;
+        Ok([ms(started.elapsed())])
+    })?;
+    println!("upload 64x64 cursor: {} ms to completion", small.spread());
+    println!(
+        "{{\"bench\":\"upload\",\"bytes\":{len},\"memcpy_ms\":{:.4},\"staging_ms\":{:.4},\"host_pointer_ms\":{},\"cursor_ms\":{:.4}}}",
+        memcpy.median(),
+        staged.median(),
+        pool_ms.map_or("null".into(), |v| format!("{v:.4}")),
+        small.median()
+    );
+    Ok(())
+}
+
+/// The host-pointer path: the pool imported once, each update a GPU copy only.
+fn host_pointer_upload(
+    renderer: &mut Renderer,
+    texture: &Texture,
+    data: &[u8],
+    stride: u32,
+) -> Result<Option<f64>> {
+    let vkcompose::ShmUpload::HostPointer { alignment } =
+        renderer.device().capabilities().shm_upload
+    else {
+        println!("upload 4K host pointer: unavailable on this device");
+        return Ok(None);
+    };
+    let pool_len = data.len().div_ceil(alignment as usize) * alignment as usize;
+    let layout = std::alloc::Layout::from_size_align(pool_len, alignment as usize)?;
+    // SAFETY: a non-zero size; freed below after the pool is dropped.
+    let ptr = unsafe { std::alloc::alloc_zeroed(layout) };
+    if ptr.is_null() {
+        return Err("out of memory".into());
+    }
+    // SAFETY: `ptr` holds `pool_len` bytes we own.
+    unsafe { std::slice::from_raw_parts_mut(ptr, data.len()) }.copy_from_slice(data);
+    // SAFETY: the allocation outlives the pool (dropped before the dealloc).
+    let pool = unsafe { renderer.import_shm_pool(ptr, pool_len) }?;
+    let all = Rect::new(0, 0, texture.width() as i32, texture.height() as i32);
+    let [direct] = measure(|| {
+        let started = Instant::now();
+        renderer.update_from_pool(texture, &pool, 0, stride, &[all])?;
+        renderer.wait_idle()?;
+        Ok([ms(started.elapsed())])
+    })?;
+    drop(pool);
+    // SAFETY: allocated above with this layout; the pool is gone.
+    unsafe { std::alloc::dealloc(ptr, layout) };
+    println!(
+        "upload 4K host pointer: {} ms ({:.2} GB/s), no CPU copy",
+        direct.spread(),
+        data.len() as f64 / (direct.median() * 1e6)
+    );
+    Ok(Some(direct.median()))
+}
+
+/// Readback of 1080p and 4K targets to mapped bytes, next to a GPU copy of the same bytes
+/// between buffers.
+fn readback_bench(renderer: &mut Renderer) -> Result<()> {
+    for (w, h) in [(1920u32, 1080u32), (3840, 2160)] {
+        let target = renderer.create_target(w, h, DrmFourcc::Abgr8888)?;
+        let all = Rect::new(0, 0, w as i32, h as i32);
+        let mut frame = renderer.render(&target, Transform::Normal)?;
+        frame.clear([0.2, 0.4, 0.6, 1.0], &[all])?;
+        frame.finish()?.wait(Duration::MAX)?;
+        let [readback] = measure(|| {
+            let started = Instant::now();
+            let pixels = renderer.copy_framebuffer(&target, all, DrmFourcc::Abgr8888)?;
+            std::hint::black_box(pixels.bytes()?.first());
+            Ok([ms(started.elapsed())])
+        })?;
+        let bytes = u64::from(w * h * 4);
+        let gpu_copy = buffer_copy(renderer.device(), bytes)?;
+        println!(
+            "readback {w}x{h}: {} ms; GPU buffer copy of the same bytes {} ms (ratio {:.2})",
+            readback.spread(),
+            gpu_copy.spread(),
+            gpu_copy.median() / readback.median()
+        );
+        println!(
+            "{{\"bench\":\"readback\",\"width\":{w},\"height\":{h},\"readback_ms\":{:.4},\"buffer_copy_ms\":{:.4}}}",
+            readback.median(),
+            gpu_copy.median()
+        );
+    }
+    Ok(())
+}
+
+/// Wall time of one submitted buffer-to-buffer copy of `bytes`, waited for.
+fn buffer_copy(device: &Device, bytes: u64) -> Result<Samples> {
+    let usage = vk::BufferUsageFlags::TRANSFER_SRC | vk::BufferUsageFlags::TRANSFER_DST;
+    let src = Buffer::new(device, bytes, vk::BufferUsageFlags::TRANSFER_SRC)?;
+    let dst = Buffer::new(device, bytes, usage)?;
+    let [copy] = measure(|| {
+        let started = Instant::now();
+        let recorder = vkcompose::Recorder::new(device)?;
+        let region = vk::BufferCopy {
+            src_offset: 0,
+            dst_offset: 0,
+            size: bytes,
+        };
+        // SAFETY: both buffers hold `bytes` bytes and outlive the wait in `finish`.
+        unsafe {
+            device
+                .raw()
+                .cmd_copy_buffer(recorder.command_buffer(), src.raw(), dst.raw(), &[region])
+        };
+        recorder.finish()?;
+        Ok([ms(started.elapsed())])
+    })?;
+    Ok(copy)
+}
+
+/// First import of opaque-fd memory (a 1080p image's worth) into a second device.
+fn import_bench(device: &Device) -> Result<()> {
+    if !device.capabilities().opaque_fd_memory.both() {
+        println!("import: opaque-fd memory unavailable on this device");
+        return Ok(());
+    }
+    let other = DeviceBuilder::new(device.physical_device())?.build()?;
+    let bytes = 1920 * 1080 * 4;
+    let buffer = |d: &Device| -> Result<(vk::Buffer, vk::MemoryRequirements)> {
+        let mut external = vk::ExternalMemoryBufferCreateInfo::default()
+            .handle_types(vk::ExternalMemoryHandleTypeFlags::OPAQUE_FD);
+        let info = vk::BufferCreateInfo::default()
+            .size(bytes)
+            .usage(vk::BufferUsageFlags::TRANSFER_SRC)
+            .push_next(&mut external);
+        // SAFETY: a valid create info; destroyed below.
+        let raw = unsafe { d.raw().create_buffer(&info, None) }?;
+        // SAFETY: a buffer of `d`.
+        Ok((raw, unsafe { d.raw().get_buffer_memory_requirements(raw) }))
+    };
+    let (source, requirements) = buffer(device)?;
+    let exported = DedicatedMemory::allocate(
+        device,
+        requirements,
+        vk::MemoryPropertyFlags::DEVICE_LOCAL,
+        DedicatedTo::Buffer(source),
+        Some(vk::ExternalMemoryHandleTypeFlags::OPAQUE_FD),
+    )?;
+    let [import] = measure(|| {
+        let (target, requirements) = buffer(&other)?;
+        let fd = exported.export_opaque_fd()?;
+        let started = Instant::now();
+        // SAFETY: an opaque-fd export of the same physical device, dedicated to a buffer
+        // created the same way.
+        let memory = unsafe {
+            DedicatedMemory::import_opaque_fd(
+                &other,
+                fd,
+                requirements,
+                vk::MemoryPropertyFlags::DEVICE_LOCAL,
+                DedicatedTo::Buffer(target),
+            )
+        }?;
+        let elapsed = started.elapsed();
+        drop(memory);
+        // SAFETY: never bound or used.
+        unsafe { other.raw().destroy_buffer(target, None) };
+        Ok([ms(elapsed)])
+    })?;
+    drop(exported);
+    // SAFETY: never bound; its memory is freed.
+    unsafe { device.raw().destroy_buffer(source, None) };
+    println!(
+        "import opaque-fd memory (1080p): first import {} ms; cached re-import: n/a until dmabuf import (issue 5)",
+        import.spread()
+    );
+    println!(
+        "{{\"bench\":\"import\",\"opaque_fd_first_ms\":{:.4}}}",
+        import.median()
+    );
+    Ok(())
+}
+
+/// Building every shipped pipeline for one target format: cold, and from a cache saved by
+/// the cold build.
+fn pipeline_bench(device: &Device) -> Result<()> {
+    let pass = RenderPass::<passes::Output>::new(device, vk::Format::B8G8R8A8_UNORM)?;
+    let cache = |data: &[u8]| -> Result<vk::PipelineCache> {
+        let info = vk::PipelineCacheCreateInfo::default().initial_data(data);
+        // SAFETY: a valid create info; destroyed below.
+        Ok(unsafe { device.raw().create_pipeline_cache(&info, None) }?)
+    };
+    let mut saved = Vec::new();
+    let [cold] = measure(|| {
+        let empty = cache(&[])?;
+        let started = Instant::now();
+        let pipelines = Pipelines::new(device, &pass, empty)?;
+        let elapsed = started.elapsed();
+        drop(pipelines);
+        // SAFETY: the cache belongs to this device and no creation is running.
+        saved = unsafe { device.raw().get_pipeline_cache_data(empty) }?;
+        // SAFETY: as above.
+        unsafe { device.raw().destroy_pipeline_cache(empty, None) };
+        Ok([ms(elapsed)])
+    })?;
+    let [warm] = measure(|| {
+        let loaded = cache(&saved)?;
+        let started = Instant::now();
+        let pipelines = Pipelines::new(device, &pass, loaded)?;
+        let elapsed = started.elapsed();
+        drop(pipelines);
+        // SAFETY: the cache belongs to this device and no creation is running.
+        unsafe { device.raw().destroy_pipeline_cache(loaded, None) };
+        Ok([ms(elapsed)])
+    })?;
+    println!(
+        "pipelines (all shipped, one format): cold {} ms; from a saved cache {} ms",
+        cold.spread(),
+        warm.spread()
+    );
+    println!(
+        "{{\"bench\":\"pipelines\",\"cold_ms\":{:.4},\"cached_ms\":{:.4}}}",
+        cold.median(),
+        warm.median()
+    );
+    Ok(())
+}
