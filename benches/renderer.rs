@@ -20,6 +20,8 @@ use vkcompose::{
 const BUDGET: Duration = Duration::from_secs(3);
 const MIN_RUNS: usize = 5;
 const MAX_RUNS: usize = 200;
+/// More than the renderer's recorders per ring, so every one has been used once.
+const WARM_UP: usize = 4;
 
 type Result<T> = std::result::Result<T, Box<dyn std::error::Error>>;
 
@@ -69,7 +71,7 @@ impl Samples {
     }
     fn spread(&self) -> String {
         format!(
-            "median {:.3}, p10 {:.3}, p90 {:.3} over {}",
+            "{:.3} ms (p10 {:.3}, p90 {:.3}, {} runs)",
             self.median(),
             self.percentile(0.1),
             self.percentile(0.9),
@@ -78,10 +80,12 @@ impl Samples {
     }
 }
 
-/// Runs `sample` after one warm-up run until the budget is spent; each run returns its
-/// measurements in milliseconds (several quantities per run).
+/// Runs `sample` after warm-up runs (enough to use each of the renderer's recorders once)
+/// until the budget is spent; each run returns its measurements in milliseconds.
 fn measure<const N: usize>(mut sample: impl FnMut() -> Result<[f64; N]>) -> Result<[Samples; N]> {
-    sample()?;
+    for _ in 0..WARM_UP {
+        sample()?;
+    }
     let started = Instant::now();
     let mut runs: Vec<[f64; N]> = Vec::new();
     while runs.len() < MIN_RUNS || (started.elapsed() < BUDGET && runs.len() < MAX_RUNS) {
@@ -153,7 +157,7 @@ fn copy_time(renderer: &mut Renderer, w: u32, h: u32) -> Result<f64> {
         Ok([renderer.gpu_time(&done)?.map_or(f64::NAN, ms)])
     })?;
     println!(
-        "reference: GPU copy of a {w}x{h} target: {} ms ({:.1} GB/s read+write)",
+        "reference: GPU copy of a {w}x{h} target: {}, {:.1} GB/s read+write",
         gpu.spread(),
         2.0 * f64::from(w * h * 4) / (gpu.median() * 1e6)
     );
@@ -184,7 +188,7 @@ fn frame_bench(
     let device = renderer.device().clone();
     let objects_before = device.objects_created();
     let mut steady_objects = 0;
-    let mut first = true;
+    let mut runs = 0;
     let [cpu, gpu] = measure(|| {
         let before = device.objects_created();
         let started = Instant::now();
@@ -209,10 +213,10 @@ fn frame_bench(
         let done = frame.finish()?;
         let cpu = started.elapsed();
         done.wait(Duration::MAX)?;
-        if !first {
+        runs += 1;
+        if runs > WARM_UP {
             steady_objects += device.objects_created() - before;
         }
-        first = false;
         Ok([ms(cpu), renderer.gpu_time(&done)?.map_or(f64::NAN, ms)])
     })?;
     // The pixels the GPU must write at least: the quads' area in target-sized layers,
@@ -220,14 +224,15 @@ fn frame_bench(
     let layers = (quads as f64 * 256.0 * 256.0) / f64::from(w * h) + 1.0;
     let bound = copy_ms * layers;
     println!(
-        "frame {w}x{h}, {quads} quads: cpu {} ms; gpu {} ms; bound {bound:.3} ms (ratio {:.2}); objects created per steady frame: {}",
+        "frame {w}x{h}, {quads} quads: cpu {}; gpu {}; bound {bound:.3} ms (ratio {:.2}); objects created in {} steady frames: {}",
         cpu.spread(),
         gpu.spread(),
         gpu.median() / bound,
-        steady_objects as f64 / (cpu.0.len().max(1)) as f64,
+        cpu.0.len(),
+        steady_objects,
     );
     println!(
-        "{{\"bench\":\"frame\",\"width\":{w},\"height\":{h},\"quads\":{quads},\"cpu_ms\":{:.4},\"gpu_ms\":{:.4},\"bound_ms\":{bound:.4},\"objects_per_frame\":{},\"objects_during_setup\":{}}}",
+        "{{\"bench\":\"frame\",\"width\":{w},\"height\":{h},\"quads\":{quads},\"cpu_ms\":{:.4},\"gpu_ms\":{:.4},\"bound_ms\":{bound:.4},\"objects_in_steady_frames\":{},\"objects_during_setup\":{}}}",
         cpu.median(),
         gpu.median(),
         steady_objects,
@@ -276,7 +281,7 @@ fn damage_bench(renderer: &mut Renderer) -> Result<()> {
             Ok([ms(cpu), renderer.gpu_time(&done)?.map_or(f64::NAN, ms)])
         })?;
         println!(
-            "damage 4K, {rects} rects: cpu {} ms; gpu {} ms",
+            "damage 4K, {rects} rects: cpu {}; gpu {}",
             cpu.spread(),
             gpu.spread()
         );
@@ -318,7 +323,7 @@ fn upload_bench(renderer: &mut Renderer) -> Result<()> {
     })?;
     let gbs = |ms: f64| len as f64 / (ms * 1e6);
     println!(
-        "upload 4K: memcpy {} ms ({:.2} GB/s); staging ring {} ms ({:.2} GB/s, ratio {:.2})",
+        "upload 4K: memcpy {}, {:.2} GB/s; staging ring {}, {:.2} GB/s, ratio {:.2}",
         memcpy.spread(),
         gbs(memcpy.median()),
         staged.spread(),
@@ -346,7 +351,7 @@ fn upload_bench(renderer: &mut Renderer) -> Result<()> {
         renderer.wait_idle()?;
         Ok([ms(started.elapsed())])
     })?;
-    println!("upload 64x64 cursor: {} ms to completion", small.spread());
+    println!("upload 64x64 cursor: {} to completion", small.spread());
     println!(
         "{{\"bench\":\"upload\",\"bytes\":{len},\"memcpy_ms\":{:.4},\"staging_ms\":{:.4},\"host_pointer_ms\":{},\"cursor_ms\":{:.4}}}",
         memcpy.median(),
@@ -392,7 +397,7 @@ fn host_pointer_upload(
     // SAFETY: allocated above with this layout; the pool is gone.
     unsafe { std::alloc::dealloc(ptr, layout) };
     println!(
-        "upload 4K host pointer: {} ms ({:.2} GB/s), no CPU copy",
+        "upload 4K host pointer: {}, {:.2} GB/s, no CPU copy",
         direct.spread(),
         data.len() as f64 / (direct.median() * 1e6)
     );
@@ -417,7 +422,7 @@ fn readback_bench(renderer: &mut Renderer) -> Result<()> {
         let bytes = u64::from(w * h * 4);
         let gpu_copy = buffer_copy(renderer.device(), bytes)?;
         println!(
-            "readback {w}x{h}: {} ms; GPU buffer copy of the same bytes {} ms (ratio {:.2})",
+            "readback {w}x{h}: {}; GPU buffer copy of the same bytes {} (ratio {:.2})",
             readback.spread(),
             gpu_copy.spread(),
             gpu_copy.median() / readback.median()
@@ -509,7 +514,7 @@ fn import_bench(device: &Device) -> Result<()> {
     // SAFETY: never bound; its memory is freed.
     unsafe { device.raw().destroy_buffer(source, None) };
     println!(
-        "import opaque-fd memory (1080p): first import {} ms; cached re-import: n/a until dmabuf import (issue 5)",
+        "import opaque-fd memory (1080p): first import {}; cached re-import: n/a until dmabuf import (issue 5)",
         import.spread()
     );
     println!(
@@ -552,7 +557,7 @@ fn pipeline_bench(device: &Device) -> Result<()> {
         Ok([ms(elapsed)])
     })?;
     println!(
-        "pipelines (all shipped, one format): cold {} ms; from a saved cache {} ms",
+        "pipelines (all shipped, one format): cold {}; from a saved cache {}",
         cold.spread(),
         warm.spread()
     );

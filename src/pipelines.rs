@@ -659,14 +659,43 @@ impl<P: RenderPassKind> PassRecorder<'_, P> {
             if let Some(error) = writer.error {
                 return Err(error);
             }
-            let set = self
-                .recorder
-                .descriptor_set(raw.set_layouts[slot.set as usize])?;
-            update_set(self.recorder.device(), set, &writer);
+            let layout = raw.set_layouts[slot.set as usize];
+            // The same resources in the same layout already have a set in this recording:
+            // a frame drawing one texture many times writes its set once.
+            let key = set_key(layout, &writer);
+            let set = match self.recorder.cached_set(&key) {
+                Some(set) => set,
+                None => {
+                    let set = self.recorder.descriptor_set(layout)?;
+                    update_set(self.recorder.device(), set, &writer);
+                    self.recorder.cache_set(key, set);
+                    set
+                }
+            };
             written.push(set);
         }
         Ok(written)
     }
+}
+
+/// What identifies a written set: its layout and every handle written into it.
+fn set_key(layout: vk::DescriptorSetLayout, writer: &SetWriter<'_>) -> Vec<u64> {
+    use ash::vk::Handle;
+    let mut key = vec![layout.as_raw()];
+    for (binding, kind, infos) in &writer.entries {
+        key.push(u64::from(*binding) << 32 | kind.as_raw() as u32 as u64);
+        for info in infos {
+            match info {
+                DescriptorInfo::Image(i) => key.extend([
+                    i.image_view.as_raw(),
+                    i.sampler.as_raw(),
+                    i.image_layout.as_raw() as u32 as u64,
+                ]),
+                DescriptorInfo::Buffer(b) => key.extend([b.buffer.as_raw(), b.offset, b.range]),
+            }
+        }
+    }
+    key
 }
 
 fn update_set(device: &Device, set: vk::DescriptorSet, writer: &SetWriter<'_>) {

@@ -50,6 +50,8 @@ pub struct Recorder {
     descriptor_pools: Vec<vk::DescriptorPool>,
     /// The pool sets are allocated from now.
     pool_at: usize,
+    /// Sets written since the last reset, by layout and contents.
+    written_sets: std::collections::HashMap<Vec<u64>, vk::DescriptorSet>,
     /// Per-draw vertex and instance data: chunks filled in order, kept across resets.
     arenas: Vec<Buffer>,
     /// The chunk being filled and how much of it is used.
@@ -88,6 +90,7 @@ impl Recorder {
             framebuffers: Vec::new(),
             descriptor_pools: Vec::new(),
             pool_at: 0,
+            written_sets: std::collections::HashMap::new(),
             arenas: Vec::new(),
             arena_at: (0, 0),
         };
@@ -126,6 +129,7 @@ impl Recorder {
         }
         self.arena_at = (0, 0);
         self.pool_at = 0;
+        self.written_sets.clear();
         self.staging.clear();
         self.readbacks.clear();
         self.begin()
@@ -382,6 +386,15 @@ impl Recorder {
         // Keep every offset 16-aligned, comfortably above any attribute's alignment.
         self.arena_at = (index, (used + len).div_ceil(16) * 16);
         Ok((buffer.raw(), used))
+    }
+
+    /// The set already written with these contents in this recording.
+    pub(crate) fn cached_set(&self, key: &[u64]) -> Option<vk::DescriptorSet> {
+        self.written_sets.get(key).copied()
+    }
+
+    pub(crate) fn cache_set(&mut self, key: Vec<u64>, set: vk::DescriptorSet) {
+        self.written_sets.insert(key, set);
     }
 
     /// A descriptor set of `layout`, from the recorder's pools.

@@ -186,9 +186,17 @@ impl Renderer {
             let device = self.device.clone();
             let (staging, mut timeline) = self.staging_parts();
             let slice = staging.allocate(&device, len, align, &mut timeline)?;
-            for y in 0..rect.h as usize {
-                let src = (rect.y as usize + y) * stride as usize + rect.x as usize * bpp;
-                slice.bytes[y * row..(y + 1) * row].copy_from_slice(&data[src..src + row]);
+            let first = rect.y as usize * stride as usize + rect.x as usize * bpp;
+            if row == stride as usize {
+                // Whole, unpadded rows are contiguous: one copy instead of one per row.
+                slice
+                    .bytes
+                    .copy_from_slice(&data[first..first + len as usize]);
+            } else {
+                for y in 0..rect.h as usize {
+                    let src = first + y * stride as usize;
+                    slice.bytes[y * row..(y + 1) * row].copy_from_slice(&data[src..src + row]);
+                }
             }
             let (buffer, region) = (slice.buffer, copy_region(slice.offset, 0, &rect));
             record_copy(self.uploads()?, texture, buffer, &[region]);
