@@ -599,50 +599,82 @@ impl<P: RenderPassKind> PassRecorder<'_, P> {
         let descriptor_sets = self.descriptor_sets::<Pl>(raw, sets)?;
         let vertex_buffer = match vertex_bytes.is_empty() {
             true => None,
-            false => Some(self.recorder.vertex_data(vertex_bytes)?),
+            false => Some(self.recorder.vertex_data(vertex_bytes, 16)?),
         };
         let instance_bytes: &[u8] = bytemuck::cast_slice(instances);
+        let stride = u64::from(raw.desc.instance_stride.max(1));
+        // Instance data lies at a multiple of its stride, so one binding per arena chunk
+        // serves every draw and each draw starts at its own first instance.
         let instance_buffer = match instance_bytes.is_empty() {
             true => None,
-            false => Some(self.recorder.vertex_data(instance_bytes)?),
+            false => Some(self.recorder.vertex_data(instance_bytes, stride)?),
         };
 
         let device = self.recorder.device().clone();
         let cmd = self.recorder.command_buffer();
         let d = device.raw();
         let push_bytes = bytemuck::bytes_of(push);
+        let pipeline_handle = raw.variants[variant];
+        // State already bound by the previous draw is not bound again: on a frame of many
+        // small draws the driver calls are most of the CPU cost.
+        let bound = &mut self.bound;
         // SAFETY: recording inside the render pass the pipeline was built for (the type
         // system guarantees the kind; `begin_pass` checked the format); sets, buffers and
         // push ranges come from the pipeline's own description.
         unsafe {
-            d.cmd_bind_pipeline(cmd, vk::PipelineBindPoint::GRAPHICS, raw.variants[variant]);
-            for (slot, set) in raw.desc.sets.iter().zip(&descriptor_sets) {
-                d.cmd_bind_descriptor_sets(
-                    cmd,
-                    vk::PipelineBindPoint::GRAPHICS,
-                    raw.layout,
-                    slot.set,
-                    &[*set],
-                    &[],
-                );
+            if bound.pipeline != pipeline_handle {
+                d.cmd_bind_pipeline(cmd, vk::PipelineBindPoint::GRAPHICS, pipeline_handle);
+                bound.pipeline = pipeline_handle;
             }
-            for update in raw.desc.push_updates {
-                let range = update.offset as usize..(update.offset + update.size) as usize;
-                d.cmd_push_constants(
-                    cmd,
-                    raw.layout,
-                    update.stages.0,
-                    update.offset,
-                    &push_bytes[range],
-                );
+            if bound.layout != raw.layout {
+                bound.layout = raw.layout;
+                bound.sets.clear();
+                bound.push.clear();
+            }
+            for (slot, set) in raw.desc.sets.iter().zip(&descriptor_sets) {
+                let index = slot.set as usize;
+                if bound.sets.get(index) != Some(set) {
+                    d.cmd_bind_descriptor_sets(
+                        cmd,
+                        vk::PipelineBindPoint::GRAPHICS,
+                        raw.layout,
+                        slot.set,
+                        &[*set],
+                        &[],
+                    );
+                    if bound.sets.len() <= index {
+                        bound.sets.resize(index + 1, vk::DescriptorSet::null());
+                    }
+                    bound.sets[index] = *set;
+                }
+            }
+            if bound.push != push_bytes {
+                for update in raw.desc.push_updates {
+                    let range = update.offset as usize..(update.offset + update.size) as usize;
+                    d.cmd_push_constants(
+                        cmd,
+                        raw.layout,
+                        update.stages.0,
+                        update.offset,
+                        &push_bytes[range],
+                    );
+                }
+                bound.push.clear();
+                bound.push.extend_from_slice(push_bytes);
             }
             if let Some((buffer, offset)) = vertex_buffer {
                 d.cmd_bind_vertex_buffers(cmd, 0, &[buffer], &[offset]);
             }
+            let mut first_instance = 0;
             if let Some((buffer, offset)) = instance_buffer {
-                d.cmd_bind_vertex_buffers(cmd, 1, &[buffer], &[offset]);
+                if bound.instance_buffer != buffer {
+                    d.cmd_bind_vertex_buffers(cmd, 1, &[buffer], &[0]);
+                    bound.instance_buffer = buffer;
+                }
+                first_instance = u32::try_from(offset / stride)
+                    .map_err(|_| Error::InvalidArgument("instance data too large".into()))?;
             }
-            d.cmd_draw(cmd, vertex_count, instance_count, 0, 0);
+            d.cmd_draw(cmd, vertex_count, instance_count, 0, first_instance);
         }
         Ok(())
     }

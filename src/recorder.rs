@@ -308,6 +308,7 @@ impl Recorder {
             recorder: self,
             target,
             extent,
+            bound: BoundState::default(),
             _kind: PhantomData,
         })
     }
@@ -360,18 +361,20 @@ impl Recorder {
         Ok(framebuffer)
     }
 
-    /// Space for `data` in a host-visible vertex buffer: (buffer, offset). Chunks are
-    /// kept across resets, so a steady stream of frames allocates nothing.
-    pub(crate) fn vertex_data(&mut self, data: &[u8]) -> Result<(vk::Buffer, u64)> {
+    /// Space for `data` in a host-visible vertex buffer, at a multiple of `align`:
+    /// (buffer, offset). Chunks are kept across resets, so a steady stream of frames
+    /// allocates nothing.
+    pub(crate) fn vertex_data(&mut self, data: &[u8], align: u64) -> Result<(vk::Buffer, u64)> {
         let len = data.len() as u64;
-        let (mut index, mut used) = self.arena_at;
+        let (mut index, used) = self.arena_at;
+        let mut start = used.div_ceil(align) * align;
         while self
             .arenas
             .get(index)
-            .is_some_and(|b| used + len > b.size())
+            .is_some_and(|b| start + len > b.size())
         {
             index += 1;
-            used = 0;
+            start = 0;
         }
         if index == self.arenas.len() {
             let buffer = Buffer::new(
@@ -382,10 +385,9 @@ impl Recorder {
             self.arenas.push(buffer);
         }
         let buffer = &mut self.arenas[index];
-        buffer.bytes_mut()[used as usize..(used + len) as usize].copy_from_slice(data);
-        // Keep every offset 16-aligned, comfortably above any attribute's alignment.
-        self.arena_at = (index, (used + len).div_ceil(16) * 16);
-        Ok((buffer.raw(), used))
+        buffer.bytes_mut()[start as usize..(start + len) as usize].copy_from_slice(data);
+        self.arena_at = (index, start + len);
+        Ok((buffer.raw(), start))
     }
 
     /// The set already written with these contents in this recording.
@@ -493,7 +495,19 @@ pub struct PassRecorder<'r, P: RenderPassKind> {
     pub(crate) recorder: &'r mut Recorder,
     target: &'r Texture,
     extent: vk::Extent2D,
+    /// What the last draw left bound.
+    pub(crate) bound: BoundState,
     _kind: PhantomData<fn() -> P>,
+}
+
+/// The pipeline state bound in the command buffer, to skip binding it again.
+#[derive(Default)]
+pub(crate) struct BoundState {
+    pub pipeline: vk::Pipeline,
+    pub layout: vk::PipelineLayout,
+    pub sets: Vec<vk::DescriptorSet>,
+    pub push: Vec<u8>,
+    pub instance_buffer: vk::Buffer,
 }
 
 impl<P: RenderPassKind> PassRecorder<'_, P> {
