@@ -188,9 +188,11 @@ fn frame_bench(
     let device = renderer.device().clone();
     let objects_before = device.objects_created();
     let mut steady_objects = 0;
+    let mut steady_allocations = 0;
     let mut runs = 0;
     let [cpu, gpu] = measure(|| {
         let before = device.objects_created();
+        let allocations_before = device.allocations_made();
         let started = Instant::now();
         let mut frame = renderer.render(&target, Transform::Normal)?;
         frame.clear([0.05, 0.05, 0.08, 1.0], &[all])?;
@@ -216,6 +218,7 @@ fn frame_bench(
         runs += 1;
         if runs > WARM_UP {
             steady_objects += device.objects_created() - before;
+            steady_allocations += device.allocations_made() - allocations_before;
         }
         Ok([ms(cpu), renderer.gpu_time(&done)?.map_or(f64::NAN, ms)])
     })?;
@@ -224,15 +227,16 @@ fn frame_bench(
     let layers = (quads as f64 * 256.0 * 256.0) / f64::from(w * h) + 1.0;
     let bound = copy_ms * layers;
     println!(
-        "frame {w}x{h}, {quads} quads: cpu {}; gpu {}; bound {bound:.3} ms (ratio {:.2}); objects created in {} steady frames: {}",
+        "frame {w}x{h}, {quads} quads: cpu {}; gpu {}; bound {bound:.3} ms (ratio {:.2}); Vulkan objects created / memory allocations made in {} steady frames: {} / {}",
         cpu.spread(),
         gpu.spread(),
         gpu.median() / bound,
         cpu.0.len(),
         steady_objects,
+        steady_allocations,
     );
     println!(
-        "{{\"bench\":\"frame\",\"width\":{w},\"height\":{h},\"quads\":{quads},\"cpu_ms\":{:.4},\"gpu_ms\":{:.4},\"bound_ms\":{bound:.4},\"objects_in_steady_frames\":{},\"objects_during_setup\":{}}}",
+        "{{\"bench\":\"frame\",\"width\":{w},\"height\":{h},\"quads\":{quads},\"cpu_ms\":{:.4},\"gpu_ms\":{:.4},\"bound_ms\":{bound:.4},\"objects_in_steady_frames\":{},\"allocations_in_steady_frames\":{steady_allocations},\"objects_during_setup\":{}}}",
         cpu.median(),
         gpu.median(),
         steady_objects,

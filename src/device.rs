@@ -38,6 +38,8 @@ pub(crate) struct DeviceShared {
     owned: bool,
     /// Vulkan objects created through vkcompose's wrappers, for steady-state checks.
     created: AtomicU64,
+    /// Sub-allocations made, for the same checks.
+    allocations: AtomicU64,
 }
 
 /// Describes the device to create. It holds a graphics queue family from the moment it
@@ -184,6 +186,7 @@ impl Device {
                 priority: parts.priority,
                 owned: parts.owned,
                 created: AtomicU64::new(0),
+                allocations: AtomicU64::new(0),
             }),
         })
     }
@@ -267,6 +270,16 @@ impl Device {
     /// renderer in its steady state creates none per frame; tests check this.
     pub fn objects_created(&self) -> u64 {
         self.shared.created.load(Ordering::Relaxed)
+    }
+
+    /// How many memory sub-allocations vkcompose has made on this device (also none per
+    /// frame in a steady state).
+    pub fn allocations_made(&self) -> u64 {
+        self.shared.allocations.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn count_allocation(&self) {
+        self.shared.allocations.fetch_add(1, Ordering::Relaxed);
     }
 
     pub(crate) fn count_created(&self) {

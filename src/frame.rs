@@ -166,7 +166,12 @@ impl<'r> Frame<'r> {
             (visible, Vec::new())
         } else {
             let opaque = intersect_all(&visible, draw.opaque);
-            let blended = geometry::subtract(&visible, &opaque);
+            // Most draws declare no opaque region: nothing to subtract.
+            let blended = if opaque.is_empty() {
+                visible
+            } else {
+                geometry::subtract(&visible, &opaque)
+            };
             (opaque, blended)
         };
         let opaque = self.to_target_rects(&opaque);
@@ -176,13 +181,13 @@ impl<'r> Frame<'r> {
             texture,
             draw.filter,
             false,
-            geometry::texture_instances(&full, &opaque),
+            instances_within(&full, &opaque),
         );
         self.push_texture(
             texture,
             draw.filter,
             true,
-            geometry::texture_instances(&full, &blended),
+            instances_within(&full, &blended),
         );
         Ok(())
     }
@@ -460,7 +465,20 @@ fn uv_of(instance: &texture::Instance, x: f64, y: f64) -> [f64; 2] {
     [ox + s * ax + t * bx, oy + s * ay + t * by]
 }
 
+/// `full` clipped to each of `rects`, which are already disjoint.
+fn instances_within(full: &texture::Instance, rects: &[Rect]) -> Vec<texture::Instance> {
+    rects
+        .iter()
+        .filter_map(|r| geometry::clip_texture_instance(full, *r))
+        .collect()
+}
+
 fn clip_all(rects: &[Rect], to: Rect) -> Vec<Rect> {
+    // One rectangle (the common case: a whole-output or one-rectangle damage) is disjoint
+    // already.
+    if let [only] = rects {
+        return only.intersect(&to).into_iter().collect();
+    }
     geometry::disjoint(
         &rects
             .iter()
@@ -470,6 +488,9 @@ fn clip_all(rects: &[Rect], to: Rect) -> Vec<Rect> {
 }
 
 fn intersect_all(rects: &[Rect], with: &[Rect]) -> Vec<Rect> {
+    if with.is_empty() {
+        return Vec::new();
+    }
     let pieces: Vec<Rect> = rects
         .iter()
         .flat_map(|r| with.iter().filter_map(move |w| r.intersect(w)))

@@ -150,6 +150,7 @@ impl Allocation {
             .allocator()
             .with(|a| a.allocate(&desc))?
             .map_err(allocation_error)?;
+        device.count_allocation();
         Ok(Allocation {
             device: device.clone(),
             inner: Some(inner),

@@ -1,6 +1,7 @@
 //! Reading pixels back: the copy is submitted at once and a handle returned; its bytes are
 //! available when the GPU is done, so the caller never blocks unless it asks to.
 
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use ash::vk;
@@ -13,9 +14,15 @@ use crate::renderer::Renderer;
 use crate::sync::TimelineSemaphore;
 use crate::texture::{buffer_image_copy, color_layers, Texture, TextureDesc};
 
+/// Readback buffers kept for reuse.
+const MAX_SPARES: usize = 4;
+
 /// Pixels on their way back from the GPU.
 pub struct Readback {
-    buffer: Buffer,
+    /// Always `Some` until drop returns it to the renderer's spares.
+    buffer: Option<Buffer>,
+    len: usize,
+    spares: Arc<Mutex<Vec<Buffer>>>,
     timeline: std::sync::Arc<TimelineSemaphore>,
     point: u64,
     /// Kept until the copy has completed.
@@ -62,7 +69,7 @@ impl Renderer {
         })?;
         let (width, height) = (region.w as u32, region.h as u32);
         let bytes = u64::from(width) * u64::from(height) * u64::from(info.bytes_per_pixel);
-        let buffer = Buffer::new(&self.device, bytes, vk::BufferUsageFlags::TRANSFER_DST)?;
+        let buffer = self.readback_buffer(bytes)?;
         let mut recorder = self.take_recorder()?;
         let same = texture.fourcc() == Some(fourcc)
             || (texture.fourcc().is_none() && texture.format() == info.vk);
@@ -84,7 +91,9 @@ impl Renderer {
         let point = self.submit_with(recorder, None)?;
         texture.mark_used(&self.graveyard, point);
         Ok(Readback {
-            buffer,
+            buffer: Some(buffer),
+            len: bytes as usize,
+            spares: self.readback_spares.clone(),
             timeline: self.timeline.clone(),
             point,
             _converted: converted,
@@ -92,6 +101,25 @@ impl Renderer {
             height,
             fourcc,
         })
+    }
+
+    /// A buffer of at least `bytes` bytes: the smallest spare that fits, else a new one
+    /// (readbacks of one size, as screencopy makes, reuse one buffer).
+    fn readback_buffer(&mut self, bytes: u64) -> Result<Buffer> {
+        let mut spares = self
+            .readback_spares
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        let best = spares
+            .iter()
+            .enumerate()
+            .filter(|(_, b)| b.size() >= bytes)
+            .min_by_key(|(_, b)| b.size())
+            .map(|(i, _)| i);
+        match best {
+            Some(i) => Ok(spares.swap_remove(i)),
+            None => Buffer::new(&self.device, bytes, vk::BufferUsageFlags::TRANSFER_DST),
+        }
     }
 
     /// A `region`-sized image of `fourcc` holding the region, converted by `vkCmdBlitImage`.
@@ -188,20 +216,31 @@ impl Readback {
 
     /// The pixels if the copy has completed, without waiting.
     pub fn try_bytes(&self) -> Result<Option<&[u8]>> {
-        Ok(self.is_ready()?.then(|| self.buffer.bytes()))
+        Ok(self.is_ready()?.then(|| self.pixels()))
+    }
+
+    fn pixels(&self) -> &[u8] {
+        let buffer = self.buffer.as_ref().expect("present until drop");
+        &buffer.bytes()[..self.len]
     }
 
     /// The pixels, rows of `width * bytes_per_pixel` bytes; waits for the copy if needed.
     pub fn bytes(&self) -> Result<&[u8]> {
         self.wait(Duration::MAX)?;
-        Ok(self.buffer.bytes())
+        Ok(self.pixels())
     }
 }
 
 impl Drop for Readback {
     fn drop(&mut self) {
         // The buffer (and converted image) must outlive the copy into them.
-        let _ = self.wait(Duration::MAX);
+        if self.wait(Duration::MAX).is_ok() {
+            let mut spares = self.spares.lock().unwrap_or_else(|p| p.into_inner());
+            // A few sizes are kept; more would only hold memory.
+            if spares.len() < MAX_SPARES {
+                spares.extend(self.buffer.take());
+            }
+        }
     }
 }
 

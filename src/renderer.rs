@@ -79,6 +79,8 @@ pub struct Renderer {
     linear: Sampler,
     pipeline_cache: vk::PipelineCache,
     pub(crate) timer: Option<GpuTimer>,
+    /// Readback buffers returned by dropped readbacks.
+    pub(crate) readback_spares: Arc<std::sync::Mutex<Vec<crate::buffer::Buffer>>>,
 }
 
 static NEXT_RENDERER_ID: AtomicU64 = AtomicU64::new(1);
@@ -104,6 +106,7 @@ impl Renderer {
             linear: Sampler::new(device, Filter::Linear)?,
             pipeline_cache,
             timer: GpuTimer::new(device)?,
+            readback_spares: Arc::default(),
         })
     }
 

@@ -608,7 +608,11 @@ fn a_thousand_frames_create_no_vulkan_objects_after_the_first() {
         frame_at(&mut renderer, i);
     }
     let device = renderer.device().clone();
-    let (objects, blocks) = (device.objects_created(), device.allocator_stats().blocks);
+    let (objects, blocks, allocations) = (
+        device.objects_created(),
+        device.allocator_stats().blocks,
+        device.allocations_made(),
+    );
     let mut last = None;
     for i in 10..1000 {
         last = Some(frame_at(&mut renderer, i));
@@ -626,6 +630,11 @@ fn a_thousand_frames_create_no_vulkan_objects_after_the_first() {
         device.allocator_stats().blocks,
         blocks,
         "memory blocks in steady state"
+    );
+    assert_eq!(
+        device.allocations_made(),
+        allocations,
+        "allocations in steady state"
     );
     drop((texture, target, renderer));
     assert_validation_clean(&instance);
