@@ -268,20 +268,9 @@ impl<'r> Frame<'r> {
             f64::from(target_dst.w),
             f64::from(target_dst.h),
         );
-        let origin = uv_at(x, y);
-        let right = uv_at(x + w, y);
-        let down = uv_at(x, y + h);
-        texture::Instance {
-            dst: [x as f32, y as f32, w as f32, h as f32],
-            uv_offset: [origin[0] as f32, origin[1] as f32],
-            uv_axes: [
-                (right[0] - origin[0]) as f32,
-                (right[1] - origin[1]) as f32,
-                (down[0] - origin[0]) as f32,
-                (down[1] - origin[1]) as f32,
-            ],
-            alpha: draw.alpha,
-        }
+        let corners = [uv_at(x, y), uv_at(x + w, y), uv_at(x, y + h)];
+        let dst = [x as f32, y as f32, w as f32, h as f32];
+        geometry::instance_from_corners(dst, corners, draw.alpha)
     }
 
     /// Copies what can be copied of the opaque `rects` (target pixels) with

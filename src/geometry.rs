@@ -241,11 +241,19 @@ pub fn texture_instance(
         ]
     };
     // The mapping is affine in the display point, so three points determine it.
-    let origin = uv_at([0.0, 0.0]);
-    let across = uv_at([1.0, 0.0]);
-    let down = uv_at([0.0, 1.0]);
+    let corners = [uv_at([0.0, 0.0]), uv_at([1.0, 0.0]), uv_at([0.0, 1.0])];
+    instance_from_corners(dst.to_f32(), corners, alpha)
+}
+
+/// The instance drawing `dst` whose texture coordinates at its top-left, top-right and
+/// bottom-left corners are `corners` (the mapping is affine, so three points fix it).
+pub fn instance_from_corners(
+    dst: [f32; 4],
+    [origin, across, down]: [[f64; 2]; 3],
+    alpha: f32,
+) -> texture::Instance {
     texture::Instance {
-        dst: dst.to_f32(),
+        dst,
         uv_offset: [origin[0] as f32, origin[1] as f32],
         uv_axes: [
             (across[0] - origin[0]) as f32,
