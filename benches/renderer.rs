@@ -46,6 +46,18 @@ fn main() -> Result<()> {
             frame_bench(&mut renderer, (w, h), quads, copy)?;
         }
     }
+    // The same 1000-quad frame with one descriptor set per texture, for comparison where
+    // the device has descriptor indexing (elsewhere it is the only path anyway).
+    if device.capabilities().descriptor_indexing {
+        let options = RendererOptions {
+            texture_array: false,
+            ..Default::default()
+        };
+        let mut classic = Renderer::new(&device, &options)?;
+        println!("one descriptor set per texture:");
+        let copy = copy_time(&mut classic, 1920, 1080)?;
+        frame_bench(&mut classic, (1920, 1080), 1000, copy)?;
+    }
     damage_bench(&mut renderer)?;
     upload_bench(&mut renderer)?;
     readback_bench(&mut renderer)?;

@@ -17,7 +17,7 @@ use crate::pipelines::{Pipeline, SampledTexture};
 use crate::recorder::{PassRecorder, Recorder};
 use crate::renderer::Renderer;
 use crate::sampler::Filter;
-use crate::shaders::{passes, sets, solid, texture, texture_opaque};
+use crate::shaders::{passes, sets, solid, texture, texture_indexed, texture_opaque};
 use crate::sync::{Semaphore, SemaphoreHandle, SyncFile, TimelineSemaphore};
 use crate::texture::Texture;
 
@@ -27,6 +27,8 @@ pub struct Frame<'r> {
     target: &'r Texture,
     transform: Transform,
     ops: Vec<Op<'r>>,
+    /// Whether textured quads go through the texture array (descriptor indexing).
+    indexed: bool,
 }
 
 /// A texture draw: where it comes from, where it goes, and how.
@@ -66,6 +68,11 @@ enum Op<'f> {
         regions: Vec<vk::ImageCopy>,
         blit: Option<(vk::ImageBlit, Filter)>,
     },
+    /// Quads of many textures in one draw through the frame's texture array.
+    Indexed {
+        textures: Vec<(&'f Texture, Filter)>,
+        instances: Vec<texture_indexed::Instance>,
+    },
     Custom(CustomDraw<'f>),
 }
 
@@ -88,11 +95,13 @@ impl Renderer {
     ) -> Result<Frame<'r>> {
         self.require_own(target)?;
         target.require_usage(vk::ImageUsageFlags::COLOR_ATTACHMENT, "a render target")?;
+        let indexed = self.device.capabilities().descriptor_indexing && !self.classic_binding;
         Ok(Frame {
             renderer: self,
             target,
             transform,
             ops: Vec::new(),
+            indexed,
         })
     }
 }
@@ -177,19 +186,68 @@ impl<'r> Frame<'r> {
         let opaque = self.to_target_rects(&opaque);
         let blended = self.to_target_rects(&blended);
         let opaque = self.try_copy(texture, draw, opaque);
-        self.push_texture(
-            texture,
-            draw.filter,
-            false,
-            instances_within(&full, &opaque),
-        );
-        self.push_texture(
-            texture,
-            draw.filter,
-            true,
-            instances_within(&full, &blended),
-        );
+        let opaque = instances_within(&full, &opaque);
+        let blended = instances_within(&full, &blended);
+        if self.indexed {
+            // A texture without alpha reads alpha 1 through its view, so blending it is
+            // exact: it joins the frame's one array draw instead of breaking it.
+            if texture.has_alpha() {
+                self.push_texture(texture, draw.filter, false, opaque);
+            } else {
+                self.push_indexed(texture, draw.filter, opaque);
+            }
+            self.push_indexed(texture, draw.filter, blended);
+        } else {
+            self.push_texture(texture, draw.filter, false, opaque);
+            self.push_texture(texture, draw.filter, true, blended);
+        }
         Ok(())
+    }
+
+    /// Adds instances to the frame's current texture-array draw, starting a new one when the
+    /// last operation was something else or the array is full.
+    fn push_indexed(
+        &mut self,
+        texture: &'r Texture,
+        filter: Filter,
+        instances: Vec<texture::Instance>,
+    ) {
+        if instances.is_empty() {
+            return;
+        }
+        let max = crate::pipeline_build::MAX_RUNTIME_DESCRIPTORS as usize;
+        let fits = matches!(self.ops.last(), Some(Op::Indexed { textures, .. })
+            if textures.len() < max || textures.iter().any(|(t, f)| std::ptr::eq(*t, texture) && *f == filter));
+        if !fits {
+            self.ops.push(Op::Indexed {
+                textures: Vec::new(),
+                instances: Vec::new(),
+            });
+        }
+        let Some(Op::Indexed {
+            textures,
+            instances: all,
+        }) = self.ops.last_mut()
+        else {
+            unreachable!("pushed above");
+        };
+        let index = match textures
+            .iter()
+            .rposition(|(t, f)| std::ptr::eq(*t, texture) && *f == filter)
+        {
+            Some(i) => i,
+            None => {
+                textures.push((texture, filter));
+                textures.len() - 1
+            }
+        } as u32;
+        all.extend(instances.into_iter().map(|i| texture_indexed::Instance {
+            dst: i.dst,
+            uv_offset: i.uv_offset,
+            uv_axes: i.uv_axes,
+            alpha: i.alpha,
+            texture_index: index,
+        }));
     }
 
     /// Draws with any pipeline built for the output render pass, with its own typed push
@@ -617,6 +675,26 @@ fn record_ops(
                     };
                     draw_texture(&mut pass, &output.pipelines, tex, blend, &push, &instances)?;
                 }
+                Op::Indexed {
+                    textures,
+                    instances,
+                } => {
+                    let pipeline = output.pipelines.texture_indexed.as_ref().ok_or_else(|| {
+                        Error::InvalidArgument("the texture-array pipeline was not built".into())
+                    })?;
+                    let list: Vec<SampledTexture<'_>> = textures
+                        .iter()
+                        .map(|&(texture, filter)| SampledTexture {
+                            texture,
+                            sampler: renderer.sampler(filter),
+                        })
+                        .collect();
+                    let set = sets::TextureArray { textures: &list };
+                    let push = texture_indexed::Push {
+                        target_size: push.target_size,
+                    };
+                    pass.draw(pipeline, &push, set, &instances)?;
+                }
                 Op::Custom(draw) => draw(&mut pass)?,
                 Op::Copy { .. } => unreachable!("copies are taken before the pass"),
             }
@@ -638,19 +716,23 @@ fn prepare_sources(
     point: u64,
 ) {
     for op in ops {
-        let (texture, layout) = match op {
-            Op::Texture { texture, .. } => (*texture, vk::ImageLayout::SHADER_READ_ONLY_OPTIMAL),
-            Op::Copy { texture, .. } => (*texture, vk::ImageLayout::TRANSFER_SRC_OPTIMAL),
+        let (textures, layout): (Vec<&Texture>, _) = match op {
+            Op::Texture { texture, .. } => {
+                (vec![*texture], vk::ImageLayout::SHADER_READ_ONLY_OPTIMAL)
+            }
+            Op::Indexed { textures, .. } => (
+                textures.iter().map(|(t, _)| *t).collect(),
+                vk::ImageLayout::SHADER_READ_ONLY_OPTIMAL,
+            ),
+            Op::Copy { texture, .. } => (vec![*texture], vk::ImageLayout::TRANSFER_SRC_OPTIMAL),
             _ => continue,
         };
-        texture.mark_used(&renderer.graveyard, point);
-        let sampled_ready =
-            layout == vk::ImageLayout::SHADER_READ_ONLY_OPTIMAL && texture.layout() == layout;
-        if !std::ptr::eq(texture, target)
-            && !sampled_ready
-            && layout == vk::ImageLayout::SHADER_READ_ONLY_OPTIMAL
-        {
-            recorder.transition(texture, layout);
+        for texture in textures {
+            texture.mark_used(&renderer.graveyard, point);
+            let sampled = layout == vk::ImageLayout::SHADER_READ_ONLY_OPTIMAL;
+            if sampled && !std::ptr::eq(texture, target) && texture.layout() != layout {
+                recorder.transition(texture, layout);
+            }
         }
     }
 }

@@ -6,22 +6,28 @@ use crate::device::Device;
 use crate::error::{Error, Result, VkResultExt};
 use crate::pipelines::{BindingCount, Blend, PipelineDesc, StageDesc, VariantDesc};
 
+/// The most descriptors a runtime-sized array holds; a draw may use fewer.
+pub(crate) const MAX_RUNTIME_DESCRIPTORS: u32 = 1024;
+
 /// One layout per set number up to the highest used; gaps get empty layouts, as Vulkan
 /// requires every set below a used one to have a layout.
 pub(crate) fn set_layouts(
     device: &Device,
     desc: &PipelineDesc,
 ) -> Result<Vec<vk::DescriptorSetLayout>> {
-    if desc
+    let runtime = desc
         .sets
         .iter()
         .flat_map(|s| s.bindings)
-        .any(|b| b.count == BindingCount::Runtime)
-    {
-        return Err(Error::InvalidArgument(format!(
-            "pipeline `{}` has a runtime-sized descriptor array, which needs descriptor indexing (not enabled yet)",
-            desc.name
-        )));
+        .any(|b| b.count == BindingCount::Runtime);
+    if runtime && !device.capabilities().descriptor_indexing {
+        return Err(Error::Unsupported {
+            device: device.name().to_string(),
+            what: format!(
+                "descriptor indexing, which pipeline `{}` needs for its runtime-sized array",
+                desc.name
+            ),
+        });
     }
     let count = desc.sets.iter().map(|s| s.set + 1).max().unwrap_or(0);
     let mut layouts = Vec::new();
@@ -38,12 +44,32 @@ pub(crate) fn set_layouts(
                     .descriptor_count(match b.count {
                         BindingCount::One => 1,
                         BindingCount::Array(n) => n,
-                        BindingCount::Runtime => 0,
+                        BindingCount::Runtime => MAX_RUNTIME_DESCRIPTORS,
                     })
                     .stage_flags(b.stages.0)
             })
             .collect();
-        let info = vk::DescriptorSetLayoutCreateInfo::default().bindings(&bindings);
+        // A runtime-sized array is the set's last binding, allocated with the count a draw
+        // needs, and only partly written.
+        let flags: Vec<vk::DescriptorBindingFlags> = desc
+            .sets
+            .iter()
+            .filter(|s| s.set == number)
+            .flat_map(|s| s.bindings)
+            .map(|b| match b.count {
+                BindingCount::Runtime => {
+                    vk::DescriptorBindingFlags::VARIABLE_DESCRIPTOR_COUNT
+                        | vk::DescriptorBindingFlags::PARTIALLY_BOUND
+                }
+                _ => vk::DescriptorBindingFlags::empty(),
+            })
+            .collect();
+        let mut binding_flags =
+            vk::DescriptorSetLayoutBindingFlagsCreateInfo::default().binding_flags(&flags);
+        let mut info = vk::DescriptorSetLayoutCreateInfo::default().bindings(&bindings);
+        if runtime {
+            info = info.push_next(&mut binding_flags);
+        }
         // SAFETY: a valid create info for this device.
         match unsafe { device.raw().create_descriptor_set_layout(&info, None) } {
             Ok(layout) => {

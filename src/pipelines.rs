@@ -698,7 +698,8 @@ impl<P: RenderPassKind> PassRecorder<'_, P> {
             let set = match self.recorder.cached_set(&key) {
                 Some(set) => set,
                 None => {
-                    let set = self.recorder.descriptor_set(layout)?;
+                    let variable = runtime_count(slot, &writer)?;
+                    let set = self.recorder.descriptor_set(layout, variable)?;
                     update_set(self.recorder.device(), set, &writer);
                     self.recorder.cache_set(key, set);
                     set
@@ -708,6 +709,31 @@ impl<P: RenderPassKind> PassRecorder<'_, P> {
         }
         Ok(written)
     }
+}
+
+/// How many descriptors the set's runtime-sized array gets, if it has one: as many as the
+/// draw writes (at least one, as Vulkan requires a non-empty allocation to be useful).
+fn runtime_count(slot: &SetSlot, writer: &SetWriter<'_>) -> Result<Option<u32>> {
+    let Some(binding) = slot
+        .bindings
+        .iter()
+        .find(|b| b.count == BindingCount::Runtime)
+    else {
+        return Ok(None);
+    };
+    let written = writer
+        .entries
+        .iter()
+        .filter(|(b, _, _)| *b == binding.binding)
+        .map(|(_, _, infos)| infos.len())
+        .sum::<usize>();
+    let max = crate::pipeline_build::MAX_RUNTIME_DESCRIPTORS as usize;
+    if written > max {
+        return Err(Error::InvalidArgument(format!(
+            "{written} descriptors in one runtime-sized array; at most {max}"
+        )));
+    }
+    Ok(Some(written.max(1) as u32))
 }
 
 /// What identifies a written set: its layout and every handle written into it.

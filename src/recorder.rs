@@ -399,14 +399,16 @@ impl Recorder {
         self.written_sets.insert(key, set);
     }
 
-    /// A descriptor set of `layout`, from the recorder's pools.
+    /// A descriptor set of `layout`, from the recorder's pools; `variable` is the count of
+    /// its runtime-sized array, if it has one.
     pub(crate) fn descriptor_set(
         &mut self,
         layout: vk::DescriptorSetLayout,
+        variable: Option<u32>,
     ) -> Result<vk::DescriptorSet> {
         // Pools are kept across resets: fill them in order, create one only past the last.
         while let Some(&pool) = self.descriptor_pools.get(self.pool_at) {
-            match self.allocate_set(pool, layout) {
+            match self.allocate_set(pool, layout, variable) {
                 Err(vk::Result::ERROR_OUT_OF_POOL_MEMORY | vk::Result::ERROR_FRAGMENTED_POOL) => {
                     self.pool_at += 1;
                 }
@@ -414,7 +416,7 @@ impl Recorder {
             }
         }
         let pool = self.new_descriptor_pool()?;
-        self.allocate_set(pool, layout)
+        self.allocate_set(pool, layout, variable)
             .or_vk("vkAllocateDescriptorSets")
     }
 
@@ -422,12 +424,20 @@ impl Recorder {
         &self,
         pool: vk::DescriptorPool,
         layout: vk::DescriptorSetLayout,
+        variable: Option<u32>,
     ) -> std::result::Result<vk::DescriptorSet, vk::Result> {
         let layouts = [layout];
-        let info = vk::DescriptorSetAllocateInfo::default()
+        let counts = [variable.unwrap_or(0)];
+        let mut variable_info = vk::DescriptorSetVariableDescriptorCountAllocateInfo::default()
+            .descriptor_counts(&counts);
+        let mut info = vk::DescriptorSetAllocateInfo::default()
             .descriptor_pool(pool)
             .set_layouts(&layouts);
-        // SAFETY: pool and layout belong to this device.
+        if variable.is_some() {
+            info = info.push_next(&mut variable_info);
+        }
+        // SAFETY: pool and layout belong to this device; a variable count is given only for
+        // layouts whose last binding is variable-sized.
         unsafe { self.device.raw().allocate_descriptor_sets(&info) }.map(|sets| sets[0])
     }
 
@@ -444,7 +454,8 @@ impl Recorder {
             .iter()
             .map(|&ty| vk::DescriptorPoolSize {
                 ty,
-                descriptor_count: 256,
+                // Room for a full runtime-sized array besides ordinary sets.
+                descriptor_count: 256 + crate::pipeline_build::MAX_RUNTIME_DESCRIPTORS,
             })
             .collect();
         let info = vk::DescriptorPoolCreateInfo::default()

@@ -30,6 +30,10 @@ pub struct RendererOptions {
     pub staging_size: u64,
     /// A pipeline cache saved by [`Renderer::pipeline_cache_data`] on an earlier run.
     pub pipeline_cache: Option<Vec<u8>>,
+    /// Draw the textured quads of a frame through one texture array (one draw for many
+    /// textures) where the device has descriptor indexing. On by default; off draws each
+    /// texture with its own descriptor set, as devices without it always do.
+    pub texture_array: bool,
 }
 
 impl Default for RendererOptions {
@@ -37,6 +41,7 @@ impl Default for RendererOptions {
         RendererOptions {
             staging_size: 16 << 20,
             pipeline_cache: None,
+            texture_array: true,
         }
     }
 }
@@ -79,6 +84,8 @@ pub struct Renderer {
     linear: Sampler,
     pipeline_cache: vk::PipelineCache,
     pub(crate) timer: Option<GpuTimer>,
+    /// One descriptor set per texture even where a texture array could be used.
+    pub(crate) classic_binding: bool,
     /// Readback buffers returned by dropped readbacks.
     pub(crate) readback_spares: Arc<std::sync::Mutex<Vec<crate::buffer::Buffer>>>,
 }
@@ -106,6 +113,7 @@ impl Renderer {
             linear: Sampler::new(device, Filter::Linear)?,
             pipeline_cache,
             timer: GpuTimer::new(device)?,
+            classic_binding: !options.texture_array,
             readback_spares: Arc::default(),
         })
     }

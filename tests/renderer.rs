@@ -812,3 +812,86 @@ fn a_saved_pipeline_cache_is_accepted_by_a_new_renderer() {
     drop((drawn, second));
     assert_validation_clean(&instance);
 }
+
+/// Where the device has descriptor indexing, frames draw textured quads through one texture
+/// array; they must give exactly the pixels of one descriptor set per texture. (lavapipe has
+/// no descriptor indexing: both renderers take the per-texture path there.)
+#[test]
+fn the_texture_array_draws_the_pixels_of_one_set_per_texture() {
+    let (instance, device) = gpu();
+    let indexing = device.capabilities().descriptor_indexing;
+    eprintln!("descriptor indexing: {indexing}");
+    let mut frames = Vec::new();
+    for texture_array in [true, false] {
+        let options = RendererOptions {
+            texture_array,
+            ..Default::default()
+        };
+        let mut renderer = Renderer::new(&device, &options).unwrap();
+        let textures: Vec<Texture> = (0..5u8)
+            .map(|i| {
+                let pixels: Vec<Rgba> = (0..64u8)
+                    .map(|p| {
+                        let a = if i % 2 == 0 { 255 } else { 160 };
+                        [
+                            (p * 3).wrapping_add(i * 40).min(a),
+                            (i * 50).min(a),
+                            (255 - p).min(a),
+                            a,
+                        ]
+                    })
+                    .collect();
+                import(&mut renderer, &pixels, 8)
+            })
+            .collect();
+        let xrgb = renderer
+            .import_memory(
+                &[90u8, 60, 30, 0].repeat(16),
+                ShmLayout {
+                    fourcc: DrmFourcc::Xbgr8888,
+                    width: 4,
+                    height: 4,
+                    stride: 16,
+                },
+            )
+            .unwrap();
+        let target = target(&mut renderer, 48, 40);
+        let all = [Rect::new(0, 0, 48, 40)];
+        let mut frame = renderer.render(&target, Transform::Normal).unwrap();
+        for i in 0..12i32 {
+            let mut d = draw(
+                RectF::new(1.0, 0.0, 7.0, 8.0),
+                Rect::new((i * 7) % 36, (i * 5) % 30, 12, 10),
+                &all,
+            );
+            d.transform = Transform::ALL[i as usize % 8];
+            d.alpha = if i % 3 == 0 { 0.5 } else { 1.0 };
+            d.filter = if i % 2 == 0 {
+                Filter::Linear
+            } else {
+                Filter::Nearest
+            };
+            frame
+                .render_texture_from_to(&textures[i as usize % textures.len()], &d)
+                .unwrap();
+            if i == 6 {
+                let quad = Rect::new(10, 10, 8, 8);
+                frame
+                    .render_texture_from_to(
+                        &xrgb,
+                        &draw(RectF::new(0.0, 0.0, 4.0, 4.0), quad, &all),
+                    )
+                    .unwrap();
+            }
+        }
+        frame.finish().unwrap();
+        frames.push(read(&mut renderer, &target));
+    }
+    assert_image(
+        &frames[0],
+        &frames[1],
+        48,
+        "texture array vs one set per texture",
+    );
+    assert_validation_clean(&instance);
+}

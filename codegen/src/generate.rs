@@ -715,10 +715,30 @@ fn pod_struct(host: &HostStruct, doc: &str) -> TokenStream {
     }
 }
 
+/// Whether a pipeline binds a runtime-sized descriptor array, which needs descriptor
+/// indexing on the device.
+fn needs_indexing(plan: &Plan, pipeline: &crate::plan::PipelinePlan) -> bool {
+    pipeline.sets.iter().any(|(_, set)| {
+        plan.sets
+            .iter()
+            .filter(|s| &s.name == set)
+            .flat_map(|s| &s.bindings)
+            .any(|b| b.count == crate::model::Count::Runtime)
+    })
+}
+
 fn all_pipelines(plan: &Plan) -> TokenStream {
     let fields = plan.pipelines.iter().map(|p| {
         let name = ident(&p.name);
-        quote!(pub #name: #name::Pipeline)
+        if needs_indexing(plan, p) {
+            let doc = format!(
+                "`None` where the device lacks descriptor indexing, which `{}` needs.",
+                p.name
+            );
+            quote!(#[doc = #doc] pub #name: Option<#name::Pipeline>)
+        } else {
+            quote!(pub #name: #name::Pipeline)
+        }
     });
     let mut passes: Vec<&str> = plan.pipelines.iter().map(|p| p.pass.as_str()).collect();
     passes.sort_unstable();
@@ -731,7 +751,15 @@ fn all_pipelines(plan: &Plan) -> TokenStream {
     let inits = plan.pipelines.iter().map(|p| {
         let name = ident(&p.name);
         let pass = ident(&field_name(&p.pass));
-        quote!(#name: #name::Pipeline::new(device, #pass, cache)?)
+        if needs_indexing(plan, p) {
+            quote!(#name: if device.capabilities().descriptor_indexing {
+                Some(#name::Pipeline::new(device, #pass, cache)?)
+            } else {
+                None
+            })
+        } else {
+            quote!(#name: #name::Pipeline::new(device, #pass, cache)?)
+        }
     });
     quote! {
         /// Every pipeline of the manifest.
@@ -739,7 +767,8 @@ fn all_pipelines(plan: &Plan) -> TokenStream {
             #(#fields,)*
         }
         impl Pipelines {
-            /// Builds every pipeline, each for the render pass of its kind.
+            /// Builds every pipeline (those needing descriptor indexing only where the
+            /// device has it), each for the render pass of its kind.
             pub fn new(
                 device: &rt::Device,
                 #(#params,)*
