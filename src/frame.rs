@@ -629,7 +629,7 @@ fn record_ops(
 ) -> Result<()> {
     let format = target.format();
     let pass = renderer.output(format)?.pass.raw();
-    let framebuffer = renderer.framebuffer(pass, target)?;
+    let framebuffer = target.framebuffer(pass)?;
     if let Some(timer) = &renderer.timer {
         timer.record_start(recorder.command_buffer(), point);
     }

@@ -14,7 +14,7 @@ use crate::pipelines::RenderPassKind;
 use crate::queue::Submission;
 use crate::render_pass::RenderPass;
 use crate::sync::Fence;
-use crate::texture::{buffer_image_copy, color_range, create_framebuffer, Texture};
+use crate::texture::{buffer_image_copy, color_range, Texture};
 
 /// Bytes per texel of the formats the recorder can upload and read back.
 pub fn texel_size(format: vk::Format) -> Option<u32> {
@@ -46,7 +46,6 @@ pub struct Recorder {
     /// Buffers the recorded commands read or write, kept until the GPU is done.
     staging: Vec<Buffer>,
     readbacks: Vec<Buffer>,
-    framebuffers: Vec<vk::Framebuffer>,
     descriptor_pools: Vec<vk::DescriptorPool>,
     /// The pool sets are allocated from now.
     pool_at: usize,
@@ -87,7 +86,6 @@ impl Recorder {
             cmd: vk::CommandBuffer::null(),
             staging: Vec::new(),
             readbacks: Vec::new(),
-            framebuffers: Vec::new(),
             descriptor_pools: Vec::new(),
             pool_at: 0,
             written_sets: std::collections::HashMap::new(),
@@ -259,7 +257,7 @@ impl Recorder {
             )));
         }
         target.require_usage(vk::ImageUsageFlags::COLOR_ATTACHMENT, "a render target")?;
-        let framebuffer = self.framebuffer(pass.raw(), target)?;
+        let framebuffer = target.framebuffer(pass.raw())?;
         self.begin_pass_with(pass, target, framebuffer, clear)
     }
 
@@ -353,12 +351,6 @@ impl Recorder {
             )
         };
         texture.record_layout(layout);
-    }
-
-    fn framebuffer(&mut self, pass: vk::RenderPass, target: &Texture) -> Result<vk::Framebuffer> {
-        let framebuffer = create_framebuffer(&self.device, pass, target)?;
-        self.framebuffers.push(framebuffer);
-        Ok(framebuffer)
     }
 
     /// Space for `data` in a host-visible vertex buffer, at a multiple of `align`:
@@ -476,9 +468,6 @@ impl Drop for Recorder {
         // SAFETY: `finish` waited for the work, or nothing was submitted; the pool frees its
         // command buffer.
         unsafe {
-            for &framebuffer in &self.framebuffers {
-                raw.destroy_framebuffer(framebuffer, None);
-            }
             for &pool in &self.descriptor_pools {
                 raw.destroy_descriptor_pool(pool, None);
             }

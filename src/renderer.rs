@@ -1,11 +1,11 @@
 //! The renderer: owns the timeline every submission advances, the staging ring, the
 //! recyclable command recorders, and the caches (render passes and pipelines per target
-//! format, framebuffers per target, samplers, the pipeline cache). A steady stream of
+//! format, samplers, the pipeline cache; framebuffers live with their targets). A steady stream of
 //! frames creates no Vulkan objects.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Weak};
+use std::sync::Arc;
 use std::time::Duration;
 
 use ash::vk;
@@ -52,14 +52,6 @@ pub(crate) struct Output {
     pub pipelines: Pipelines,
 }
 
-/// A framebuffer for one target, freed after the target is dropped and the last frame
-/// using it completed.
-struct CachedFramebuffer {
-    raw: vk::Framebuffer,
-    target: Weak<()>,
-    last_use: u64,
-}
-
 /// Renders frames of textured and solid quads into targets.
 pub struct Renderer {
     pub(crate) device: Device,
@@ -79,7 +71,6 @@ pub struct Renderer {
     frame_ring: RecorderRing,
     upload_ring: RecorderRing,
     outputs: HashMap<vk::Format, Output>,
-    framebuffers: HashMap<(vk::ImageView, vk::RenderPass), CachedFramebuffer>,
     nearest: Sampler,
     linear: Sampler,
     pipeline_cache: vk::PipelineCache,
@@ -108,7 +99,6 @@ impl Renderer {
             frame_ring: RecorderRing::default(),
             upload_ring: RecorderRing::default(),
             outputs: HashMap::new(),
-            framebuffers: HashMap::new(),
             nearest: Sampler::new(device, Filter::Nearest)?,
             linear: Sampler::new(device, Filter::Linear)?,
             pipeline_cache,
@@ -264,56 +254,6 @@ impl Renderer {
         &self.outputs[&format]
     }
 
-    /// The cached framebuffer of `target` for `pass`, created on first use.
-    pub(crate) fn framebuffer(
-        &mut self,
-        pass: vk::RenderPass,
-        target: &Texture,
-    ) -> Result<vk::Framebuffer> {
-        let point = self.submitted + 1;
-        let key = (target.image_view(), pass);
-        if let Some(cached) = self.framebuffers.get_mut(&key) {
-            if cached.target.strong_count() > 0 {
-                cached.last_use = point;
-                return Ok(cached.raw);
-            }
-        }
-        let raw = crate::texture::create_framebuffer(&self.device, pass, target)?;
-        // A dead entry with the same view handle (the driver reused it) is replaced; its
-        // framebuffer is destroyed once its last frame completes.
-        if let Some(old) = self.framebuffers.insert(
-            key,
-            CachedFramebuffer {
-                raw,
-                target: target.liveness(),
-                last_use: point,
-            },
-        ) {
-            self.retire_framebuffer(old);
-        }
-        Ok(raw)
-    }
-
-    fn retire_framebuffer(&mut self, old: CachedFramebuffer) {
-        if self.timeline.wait(old.last_use, Duration::MAX).is_ok() {
-            // SAFETY: the last frame using it has completed.
-            unsafe { self.device.raw().destroy_framebuffer(old.raw, None) };
-        }
-    }
-
-    /// Frees framebuffers of dropped targets whose frames have completed.
-    fn prune_framebuffers(&mut self, completed: u64) {
-        let device = self.device.clone();
-        self.framebuffers.retain(|_, cached| {
-            let dead = cached.target.strong_count() == 0 && cached.last_use <= completed;
-            if dead {
-                // SAFETY: the target is gone and its last frame has completed.
-                unsafe { device.raw().destroy_framebuffer(cached.raw, None) };
-            }
-            !dead
-        });
-    }
-
     /// A frame recorder ready to record.
     pub(crate) fn take_recorder(&mut self) -> Result<Recorder> {
         self.collect()?;
@@ -330,7 +270,6 @@ impl Renderer {
     fn collect(&mut self) -> Result<()> {
         let completed = self.timeline.value()?;
         self.staging.reclaim(completed);
-        self.prune_framebuffers(completed);
         self.graveyard.collect()
     }
 
@@ -488,9 +427,6 @@ impl Drop for Renderer {
         // SAFETY: every submission has completed (waited above), so nothing uses the cached
         // objects.
         unsafe {
-            for cached in self.framebuffers.values() {
-                device.destroy_framebuffer(cached.raw, None);
-            }
             device.destroy_pipeline_cache(self.pipeline_cache, None);
         }
     }

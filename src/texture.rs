@@ -2,7 +2,7 @@
 //! recording code can insert the right barriers.
 
 use std::sync::atomic::{AtomicI32, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, Weak};
+use std::sync::{Arc, Mutex};
 
 use ash::vk;
 
@@ -39,11 +39,12 @@ pub struct Texture {
     layout: AtomicI32,
     /// The renderer that made it (0: none), so frames can refuse another renderer's.
     owner: AtomicU64,
-    /// Dropped with the texture; caches holding its view watch it to free what they keep.
-    alive: Arc<()>,
     /// The last timeline point of submitted work that uses the texture: drop waits for it,
     /// so dropping a texture a frame still reads is safe.
     last_use: Mutex<Option<(Arc<Graveyard>, u64)>>,
+    /// Framebuffers with this texture as the target, per render pass; destroyed with it,
+    /// before its view, so that no framebuffer outlives the view it names.
+    framebuffers: Mutex<Vec<(vk::RenderPass, vk::Framebuffer)>>,
 }
 
 impl Texture {
@@ -94,8 +95,8 @@ impl Texture {
             desc,
             layout: AtomicI32::new(vk::ImageLayout::UNDEFINED.as_raw()),
             owner: AtomicU64::new(0),
-            alive: Arc::new(()),
             last_use: Mutex::new(None),
+            framebuffers: Mutex::new(Vec::new()),
         })
     }
 
@@ -128,8 +129,8 @@ impl Texture {
             desc,
             layout: AtomicI32::new(layout.as_raw()),
             owner: AtomicU64::new(0),
-            alive: Arc::new(()),
             last_use: Mutex::new(None),
+            framebuffers: Mutex::new(Vec::new()),
         })
     }
 
@@ -204,15 +205,21 @@ impl Texture {
         self.owner.store(renderer, Ordering::Relaxed);
     }
 
-    /// Gone once the texture is dropped.
-    pub(crate) fn liveness(&self) -> Weak<()> {
-        Arc::downgrade(&self.alive)
-    }
-
     /// Records that the renderer's work at `point` uses the texture.
     pub(crate) fn mark_used(&self, graveyard: &Arc<Graveyard>, point: u64) {
         let mut last = self.last_use.lock().unwrap_or_else(|p| p.into_inner());
         *last = Some((graveyard.clone(), point));
+    }
+
+    /// The framebuffer rendering into this texture with `pass`, created on first use.
+    pub(crate) fn framebuffer(&self, pass: vk::RenderPass) -> Result<vk::Framebuffer> {
+        let mut framebuffers = self.framebuffers.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(&(_, framebuffer)) = framebuffers.iter().find(|(p, _)| *p == pass) {
+            return Ok(framebuffer);
+        }
+        let framebuffer = create_framebuffer(&self.device, pass, self)?;
+        framebuffers.push((pass, framebuffer));
+        Ok(framebuffer)
     }
 
     pub(crate) fn record_layout(&self, layout: vk::ImageLayout) {
@@ -228,11 +235,20 @@ impl Drop for Texture {
             self.image,
             self.memory.take(),
         );
+        let framebuffers = std::mem::take(
+            self.framebuffers
+                .get_mut()
+                .unwrap_or_else(|p| p.into_inner()),
+        );
         let destroy = move || {
             // SAFETY: runs once the work using the texture has completed (the graveyard
             // waits for its point; work recorded by hand with a `Recorder` is waited for by
-            // `finish`, which borrows the texture).
+            // `finish`, which borrows the texture). Framebuffers go before the view they
+            // name.
             unsafe {
+                for (_, framebuffer) in framebuffers {
+                    device.raw().destroy_framebuffer(framebuffer, None);
+                }
                 device.raw().destroy_image_view(view, None);
                 // Only images with memory from here are ours; the caller owns the others.
                 if memory.is_some() {
