@@ -167,6 +167,15 @@ impl<'r> Frame<'r> {
             filter: self.usable_filter(texture, draw.filter),
             ..*draw
         };
+        if let Some(visible) = self.single_quad(texture, draw, &visible) {
+            // The common case (one damage rectangle, no opaque region, a plain output)
+            // goes straight to the texture array: one instance, no rectangle lists.
+            let full = self.target_instance(texture, draw);
+            if let Some(instance) = geometry::clip_texture_instance(&full, visible) {
+                self.push_indexed(texture, draw.filter, [instance]);
+            }
+            return Ok(());
+        }
         let full = self.target_instance(texture, draw);
         let fully_opaque = draw.alpha == 1.0 && !texture.has_alpha();
         let (opaque, blended) = if draw.alpha < 1.0 {
@@ -204,15 +213,36 @@ impl<'r> Frame<'r> {
         Ok(())
     }
 
+    /// The one visible rectangle of a draw that needs no splitting: texture array in use,
+    /// an untransformed output, one visible rectangle, no opaque region, and no copy path
+    /// that could take it instead.
+    fn single_quad(
+        &self,
+        texture: &Texture,
+        draw: &TextureDraw<'_>,
+        visible: &[Rect],
+    ) -> Option<Rect> {
+        let [visible] = visible else { return None };
+        let simple = self.indexed
+            && self.transform == Transform::Normal
+            && draw.opaque.is_empty()
+            && (texture.has_alpha() || draw.alpha < 1.0 || !self.can_copy(texture, draw));
+        let (w, h) = self.output_size();
+        simple
+            .then(|| visible.intersect(&Rect::new(0, 0, w, h)))
+            .flatten()
+    }
+
     /// Adds instances to the frame's current texture-array draw, starting a new one when the
     /// last operation was something else or the array is full.
     fn push_indexed(
         &mut self,
         texture: &'r Texture,
         filter: Filter,
-        instances: Vec<texture::Instance>,
+        instances: impl IntoIterator<Item = texture::Instance>,
     ) {
-        if instances.is_empty() {
+        let mut instances = instances.into_iter().peekable();
+        if instances.peek().is_none() {
             return;
         }
         let max = crate::pipeline_build::MAX_RUNTIME_DESCRIPTORS as usize;
@@ -241,7 +271,7 @@ impl<'r> Frame<'r> {
                 textures.len() - 1
             }
         } as u32;
-        all.extend(instances.into_iter().map(|i| texture_indexed::Instance {
+        all.extend(instances.map(|i| texture_indexed::Instance {
             dst: i.dst,
             uv_offset: i.uv_offset,
             uv_axes: i.uv_axes,
@@ -339,23 +369,11 @@ impl<'r> Frame<'r> {
         draw: &TextureDraw<'_>,
         rects: Vec<Rect>,
     ) -> Vec<Rect> {
-        let same_layout = texture.format() == self.target.format()
-            && texture.fourcc().is_some()
-            && texture.fourcc() == self.target.fourcc()
-            && texture.has_alpha() == self.target.has_alpha();
         let unscaled = draw.src.w == f64::from(draw.dst.w)
             && draw.src.h == f64::from(draw.dst.h)
             && draw.src.x.fract() == 0.0
             && draw.src.y.fract() == 0.0;
-        let plain = draw.transform == Transform::Normal
-            && self.transform == Transform::Normal
-            && draw.alpha == 1.0
-            && texture.usage().contains(vk::ImageUsageFlags::TRANSFER_SRC)
-            && self
-                .target
-                .usage()
-                .contains(vk::ImageUsageFlags::TRANSFER_DST);
-        if rects.is_empty() || !(same_layout && plain) {
+        if rects.is_empty() || !self.can_copy(texture, draw) {
             return rects;
         }
         if unscaled {
@@ -382,6 +400,24 @@ impl<'r> Frame<'r> {
             return Vec::new();
         }
         rects
+    }
+
+    /// Whether texels of `texture` can be moved into the target without the shader: same
+    /// memory layout, no transform, full opacity, and the usages transfers need.
+    fn can_copy(&self, texture: &Texture, draw: &TextureDraw<'_>) -> bool {
+        let same_layout = texture.format() == self.target.format()
+            && texture.fourcc().is_some()
+            && texture.fourcc() == self.target.fourcc()
+            && texture.has_alpha() == self.target.has_alpha();
+        same_layout
+            && draw.transform == Transform::Normal
+            && self.transform == Transform::Normal
+            && draw.alpha == 1.0
+            && texture.usage().contains(vk::ImageUsageFlags::TRANSFER_SRC)
+            && self
+                .target
+                .usage()
+                .contains(vk::ImageUsageFlags::TRANSFER_DST)
     }
 
     /// `filter`, or nearest where the texture's format cannot be filtered linearly
