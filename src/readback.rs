@@ -62,11 +62,8 @@ impl Renderer {
                 texture.height()
             )));
         }
-        let info = format_info(fourcc).ok_or_else(|| Error::UnsupportedFormat {
-            device: self.device.name().to_string(),
-            fourcc: format!("{fourcc:?}"),
-            what: "readback format",
-        })?;
+        let info =
+            format_info(fourcc).ok_or_else(|| self.unsupported(fourcc, "readback format"))?;
         let (width, height) = (region.w as u32, region.h as u32);
         let bytes = u64::from(width) * u64::from(height) * u64::from(info.bytes_per_pixel);
         let buffer = self.readback_buffer(bytes)?;
@@ -138,11 +135,10 @@ impl Renderer {
             .unwrap_or_default();
         let identity = !info.reorders_channels();
         if !(support.blit_dst && source.blit_src && identity) {
-            return Err(Error::UnsupportedFormat {
-                device: self.device.name().to_string(),
-                fourcc: format!("{fourcc:?}"),
-                what: "readback conversion target (the device cannot blit into it)",
-            });
+            return Err(self.unsupported(
+                fourcc,
+                "readback conversion target (the device cannot blit into it)",
+            ));
         }
         let converted = Texture::new(
             &self.device,

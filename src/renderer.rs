@@ -12,7 +12,7 @@ use ash::vk;
 
 use crate::device::Device;
 use crate::error::{Error, Result, VkResultExt};
-use crate::format::{DrmFourcc, FormatInfo, FormatTable};
+use crate::format::{DrmFourcc, FormatInfo, FormatSupport, FormatTable};
 use crate::graveyard::Graveyard;
 use crate::recorder::Recorder;
 use crate::render_pass::RenderPass;
@@ -209,26 +209,33 @@ impl Renderer {
     }
 
     fn target_format(&self, fourcc: DrmFourcc) -> Result<&'static FormatInfo> {
-        let supported = self.formats.support(fourcc).is_some_and(|s| s.target());
-        match crate::format::format_info(fourcc) {
-            Some(info) if supported => Ok(info),
-            _ => Err(Error::UnsupportedFormat {
-                device: self.device.name().to_string(),
-                fourcc: format!("{fourcc:?}"),
-                what: "render target",
-            }),
-        }
+        self.usable_format(fourcc, FormatSupport::target, "render target")
     }
 
     pub(crate) fn shm_format(&self, fourcc: DrmFourcc) -> Result<&'static FormatInfo> {
-        let supported = self.formats.support(fourcc).is_some_and(|s| s.shm());
+        self.usable_format(fourcc, FormatSupport::shm, "shm texture")
+    }
+
+    /// The table entry of `fourcc` if the device supports it for `what` (as `usable` says).
+    fn usable_format(
+        &self,
+        fourcc: DrmFourcc,
+        usable: fn(&FormatSupport) -> bool,
+        what: &'static str,
+    ) -> Result<&'static FormatInfo> {
+        let supported = self.formats.support(fourcc).is_some_and(|s| usable(&s));
         match crate::format::format_info(fourcc) {
             Some(info) if supported => Ok(info),
-            _ => Err(Error::UnsupportedFormat {
-                device: self.device.name().to_string(),
-                fourcc: format!("{fourcc:?}"),
-                what: "shm texture",
-            }),
+            _ => Err(self.unsupported(fourcc, what)),
+        }
+    }
+
+    /// The error for a format this device cannot use as `what`.
+    pub(crate) fn unsupported(&self, fourcc: DrmFourcc, what: &'static str) -> Error {
+        Error::UnsupportedFormat {
+            device: self.device.name().to_string(),
+            fourcc: format!("{fourcc:?}"),
+            what,
         }
     }
 
@@ -310,16 +317,9 @@ impl Renderer {
 
     /// Submits pending uploads on their own.
     pub fn flush(&mut self) -> Result<u64> {
-        match self.uploads.take() {
-            Some(mut uploads) => {
-                let point = self.submitted + 1;
-                let result = uploads.submit(None, &self.timeline, point, None);
-                self.submitted = point;
-                self.upload_ring.give_back(uploads, point);
-                result.map(|()| point)
-            }
-            None => Ok(self.submitted),
-        }
+        let (_, mut timeline) = self.staging_parts();
+        timeline.flush()?;
+        Ok(self.submitted)
     }
 
     /// Waits until everything submitted so far has completed.
