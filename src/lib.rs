@@ -19,6 +19,7 @@ mod barrier;
 mod buffer;
 mod capabilities;
 mod device;
+pub mod dmabuf;
 pub mod drm;
 mod error;
 pub mod format;
