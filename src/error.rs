@@ -47,6 +47,15 @@ pub enum Error {
         fourcc: String,
         what: &'static str,
     },
+    #[error("{device} cannot import {fourcc} buffers with modifier {modifier} as {kind:?}; {supported}")]
+    UnsupportedModifier {
+        device: String,
+        fourcc: String,
+        modifier: crate::dmabuf::Modifier,
+        kind: crate::dmabuf::HandleKind,
+        /// What the device does support for the format (or why none).
+        supported: String,
+    },
     #[error("bad buffer: {0}")]
     BadBuffer(String),
     #[error("the texture belongs to another renderer (or none); textures are used by the renderer that made them")]

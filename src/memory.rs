@@ -47,6 +47,17 @@ pub struct DedicatedMemory {
     exportable: vk::ExternalMemoryHandleTypeFlags,
 }
 
+/// How an fd becomes memory: its handle type, the allocation size and memory type, and
+/// the resource it is dedicated to (none for disjoint planes, which cannot be dedicated).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct MemoryImport {
+    pub handle: vk::ExternalMemoryHandleTypeFlags,
+    pub size: u64,
+    pub type_index: u32,
+    pub properties: vk::MemoryPropertyFlags,
+    pub dedicated: Option<DedicatedTo>,
+}
+
 /// The resource a dedicated allocation belongs to.
 #[derive(Clone, Copy, Debug)]
 pub enum DedicatedTo {
@@ -218,8 +229,10 @@ impl DedicatedMemory {
             .allocation_size(requirements.size)
             .memory_type_index(type_index)
             .push_next(&mut dedicated);
-        if export.is_some() {
-            require_opaque_fd(device, "export")?;
+        if let Some(handles) = export {
+            if handles.contains(vk::ExternalMemoryHandleTypeFlags::OPAQUE_FD) {
+                require_opaque_fd(device, "export")?;
+            }
             info = info.push_next(&mut export_info);
         }
         // SAFETY: a valid allocate info; the dedicated resource belongs to this device.
@@ -247,16 +260,42 @@ impl DedicatedMemory {
     ) -> Result<DedicatedMemory> {
         require_opaque_fd(device, "import")?;
         let type_index = memory_type(device, requirements.memory_type_bits, properties)?;
+        let import = MemoryImport {
+            handle: vk::ExternalMemoryHandleTypeFlags::OPAQUE_FD,
+            size: requirements.size,
+            type_index,
+            properties,
+            dedicated: Some(to),
+        };
+        // SAFETY: forwarded from this function's contract.
+        unsafe { DedicatedMemory::import_fd(device, fd, &import) }
+    }
+
+    /// Imports `fd` as described by `import`. On success Vulkan owns the fd; on failure it
+    /// is closed.
+    ///
+    /// # Safety
+    /// `fd` is a handle of `import.handle`'s type whose memory `device` can import at
+    /// `import.size` bytes into `import.type_index` (for opaque fds: exported by a device
+    /// with the same UUIDs, at exactly that size); a dedicated resource was created for
+    /// external memory of that handle type.
+    pub(crate) unsafe fn import_fd(
+        device: &Device,
+        fd: OwnedFd,
+        import: &MemoryImport,
+    ) -> Result<DedicatedMemory> {
         let raw_fd = fd.into_raw_fd();
-        let mut import = vk::ImportMemoryFdInfoKHR::default()
-            .handle_type(vk::ExternalMemoryHandleTypeFlags::OPAQUE_FD)
+        let mut fd_info = vk::ImportMemoryFdInfoKHR::default()
+            .handle_type(import.handle)
             .fd(raw_fd);
-        let mut dedicated = dedicated_info(to);
-        let info = vk::MemoryAllocateInfo::default()
-            .allocation_size(requirements.size)
-            .memory_type_index(type_index)
-            .push_next(&mut import)
-            .push_next(&mut dedicated);
+        let mut dedicated = import.dedicated.map(dedicated_info);
+        let mut info = vk::MemoryAllocateInfo::default()
+            .allocation_size(import.size)
+            .memory_type_index(import.type_index)
+            .push_next(&mut fd_info);
+        if let Some(dedicated) = dedicated.as_mut() {
+            info = info.push_next(dedicated);
+        }
         // SAFETY: the caller vouches for the fd (see above); on success the driver owns it.
         let raw = match unsafe { device.raw().allocate_memory(&info, None) } {
             Ok(raw) => {
@@ -269,7 +308,7 @@ impl DedicatedMemory {
                 return Err(e).or_vk("vkAllocateMemory");
             }
         };
-        DedicatedMemory::wrap(device, raw, requirements.size, properties)
+        DedicatedMemory::wrap(device, raw, import.size, import.properties)
     }
 
     fn wrap(
@@ -303,19 +342,21 @@ impl DedicatedMemory {
     /// and this object are gone).
     pub fn export_opaque_fd(&self) -> Result<OwnedFd> {
         require_opaque_fd(self.device(), "export")?;
-        if !self
-            .exportable
-            .contains(vk::ExternalMemoryHandleTypeFlags::OPAQUE_FD)
-        {
-            return Err(Error::InvalidArgument(
-                "this memory was not allocated exportable as an opaque fd".into(),
-            ));
+        self.export_fd(vk::ExternalMemoryHandleTypeFlags::OPAQUE_FD)
+    }
+
+    /// A new fd of `handle`'s type for this memory.
+    pub(crate) fn export_fd(&self, handle: vk::ExternalMemoryHandleTypeFlags) -> Result<OwnedFd> {
+        if !self.exportable.contains(handle) {
+            return Err(Error::InvalidArgument(format!(
+                "this memory was not allocated exportable as {handle:?}"
+            )));
         }
         let loader = self.device.memory_fd()?;
         let info = vk::MemoryGetFdInfoKHR::default()
             .memory(self.raw)
-            .handle_type(vk::ExternalMemoryHandleTypeFlags::OPAQUE_FD);
-        // SAFETY: the memory was allocated exportable as an opaque fd (checked above).
+            .handle_type(handle);
+        // SAFETY: the memory was allocated exportable as `handle` (checked above).
         let fd = unsafe { loader.get_memory_fd(&info) }.or_vk("vkGetMemoryFdKHR")?;
         if fd < 0 {
             return Err(Error::InvalidArgument("the driver exported no fd".into()));

@@ -57,6 +57,10 @@ pub struct Renderer {
     pub(crate) device: Device,
     pub(crate) id: u64,
     formats: FormatTable,
+    /// The (format, modifier) pairs of shared buffers.
+    pub(crate) modifiers: crate::dmabuf::ModifierTable,
+    /// Imported dmabufs, so that importing one again returns its texture.
+    pub(crate) dmabufs: crate::dmabuf::cache::DmabufCache,
     pub(crate) timeline: Arc<TimelineSemaphore>,
     /// Objects dropped while the GPU may still use them.
     pub(crate) graveyard: Arc<Graveyard>,
@@ -91,6 +95,8 @@ impl Renderer {
             device: device.clone(),
             id: NEXT_RENDERER_ID.fetch_add(1, Ordering::Relaxed),
             formats: FormatTable::probe(device),
+            modifiers: crate::dmabuf::ModifierTable::probe(device),
+            dmabufs: Default::default(),
             graveyard: Graveyard::new(timeline.clone()),
             timeline,
             submitted: 0,

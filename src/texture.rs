@@ -9,7 +9,7 @@ use ash::vk;
 use crate::device::Device;
 use crate::error::{Error, Result, VkResultExt};
 use crate::graveyard::Graveyard;
-use crate::memory::{Allocation, MemoryUse};
+use crate::memory::{Allocation, DedicatedMemory, MemoryUse};
 
 /// What a texture is created for.
 #[derive(Clone, Copy, Debug, Default)]
@@ -28,13 +28,34 @@ pub struct TextureDesc {
     pub fourcc: Option<drm_fourcc::DrmFourcc>,
 }
 
+/// Where a texture's memory comes from.
+enum Backing {
+    /// A sub-allocation: the image is ours.
+    Allocated(Allocation),
+    /// Dedicated memories (one per disjoint plane), imported or exportable: the image is ours.
+    Dedicated(Vec<DedicatedMemory>),
+    /// The caller's image ([`Texture::from_raw`]): neither image nor memory is ours.
+    Borrowed,
+}
+
+/// How a shared texture is handed over between this queue and its other users.
+#[derive(Clone, Debug)]
+pub(crate) struct External {
+    /// The queue family that stands for the other side of each ownership transfer.
+    pub foreign_family: u32,
+    /// The buffer's fds, for implicit synchronization (dma-bufs only).
+    pub dmabuf_fds: Vec<std::sync::Arc<std::os::fd::OwnedFd>>,
+}
+
 /// A 2D texture in device-local memory.
 pub struct Texture {
     device: Device,
     image: vk::Image,
     view: vk::ImageView,
-    /// `None` for images the caller owns ([`Texture::from_raw`]).
-    memory: Option<Allocation>,
+    memory: Backing,
+    /// Set for images whose memory another driver or process also uses (imported or
+    /// exported buffers): frames acquire them from and release them to that owner.
+    external: Option<External>,
     desc: TextureDesc,
     layout: AtomicI32,
     /// The renderer that made it (0: none), so frames can refuse another renderer's.
@@ -91,7 +112,8 @@ impl Texture {
             device: device.clone(),
             image,
             view,
-            memory: Some(memory),
+            memory: Backing::Allocated(memory),
+            external: None,
             desc,
             layout: AtomicI32::new(vk::ImageLayout::UNDEFINED.as_raw()),
             owner: AtomicU64::new(0),
@@ -125,13 +147,43 @@ impl Texture {
             device: device.clone(),
             image,
             view,
-            memory: None,
+            memory: Backing::Borrowed,
+            external: None,
             desc,
             layout: AtomicI32::new(layout.as_raw()),
             owner: AtomicU64::new(0),
             last_use: Mutex::new(None),
             framebuffers: Mutex::new(Vec::new()),
         })
+    }
+
+    /// Wraps an image created here whose dedicated memories (imported or exportable) are
+    /// already bound; the texture destroys image, view and memories.
+    pub(crate) fn from_dedicated(
+        device: &Device,
+        image: vk::Image,
+        memories: Vec<DedicatedMemory>,
+        desc: TextureDesc,
+        external: External,
+    ) -> Result<Texture> {
+        let view = create_view(device, image, &desc)?;
+        Ok(Texture {
+            device: device.clone(),
+            image,
+            view,
+            memory: Backing::Dedicated(memories),
+            external: Some(external),
+            desc,
+            layout: AtomicI32::new(vk::ImageLayout::UNDEFINED.as_raw()),
+            owner: AtomicU64::new(0),
+            last_use: Mutex::new(None),
+            framebuffers: Mutex::new(Vec::new()),
+        })
+    }
+
+    /// How the texture is shared, when it is.
+    pub(crate) fn external(&self) -> Option<&External> {
+        self.external.as_ref()
     }
 
     pub fn width(&self) -> u32 {
@@ -233,7 +285,7 @@ impl Drop for Texture {
             self.device.clone(),
             self.view,
             self.image,
-            self.memory.take(),
+            std::mem::replace(&mut self.memory, Backing::Borrowed),
         );
         let framebuffers = std::mem::take(
             self.framebuffers
@@ -251,7 +303,7 @@ impl Drop for Texture {
                 }
                 device.raw().destroy_image_view(view, None);
                 // Only images with memory from here are ours; the caller owns the others.
-                if memory.is_some() {
+                if !matches!(memory, Backing::Borrowed) {
                     device.raw().destroy_image(image, None);
                 }
             }

@@ -120,8 +120,9 @@ impl Dmabuf {
     }
 
     /// A weak handle that tells a cache when the last clone is gone.
-    pub(crate) fn downgrade(&self) -> std::sync::Weak<impl Sized> {
-        Arc::downgrade(&self.0)
+    pub(crate) fn downgrade(&self) -> std::sync::Weak<dyn std::any::Any + Send + Sync> {
+        let weak: std::sync::Weak<Inner> = Arc::downgrade(&self.0);
+        weak
     }
 
     /// Checks the description against the device's table: format and modifier known and

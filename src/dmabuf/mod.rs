@@ -59,3 +59,10 @@ impl HandleKind {
         }
     }
 }
+
+mod buffer;
+pub(crate) mod cache;
+mod export;
+mod image;
+pub(crate) mod implicit;
+mod import;

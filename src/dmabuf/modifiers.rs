@@ -92,3 +92,41 @@ impl ModifierTable {
             .find(|e| e.fourcc == fourcc && e.modifier == modifier && e.kind == kind)
     }
 }
+
+impl ModifierTable {
+    /// The table of the CPU copy fallback: every shm format LINEAR as a dma-buf, up to the
+    /// largest image, so that mapped buffers are validated like imported ones.
+    pub(crate) fn copy_fallback(
+        device: &str,
+        formats: &crate::format::FormatTable,
+        max_extent: u32,
+    ) -> ModifierTable {
+        let extent = vk::Extent2D {
+            width: max_extent,
+            height: max_extent,
+        };
+        let entries = formats
+            .entries()
+            .iter()
+            .filter(|(_, support)| support.shm())
+            .map(|(info, _)| ModifierSupport {
+                fourcc: info.fourcc,
+                modifier: Modifier::LINEAR,
+                kind: HandleKind::DmaBuf,
+                format: info.vk,
+                tiling: Tiling::Linear,
+                memory_planes: 1,
+                features: vk::FormatFeatureFlags::SAMPLED_IMAGE,
+                texture: Some(extent),
+                render: None,
+                exportable: false,
+                dedicated_only: false,
+                disjoint: false,
+            })
+            .collect();
+        ModifierTable {
+            device: device.to_string(),
+            entries,
+        }
+    }
+}

@@ -1,0 +1,70 @@
+//! The renderer's imported dmabufs: the same buffer imported again (a client committing it
+//! again) gets the same texture back. Entries hold neither the buffer nor the texture:
+//! whichever the caller drops first ends the entry.
+
+use std::any::Any;
+use std::collections::HashMap;
+use std::sync::{Arc, Weak};
+
+use super::buffer::ImportedBuffer;
+use super::desc::Dmabuf;
+use crate::texture::Texture;
+
+/// Where a texture that holds a copy of a buffer copies from again.
+#[derive(Clone)]
+pub(crate) enum CopySource {
+    /// The buffer's memory imported as a `VkBuffer`: a GPU copy.
+    Buffer(Arc<ImportedBuffer>),
+    /// The buffer mapped on the CPU.
+    Mapped,
+}
+
+struct Entry {
+    buffer: Weak<dyn Any + Send + Sync>,
+    texture: Weak<Texture>,
+    copy: Option<CopySource>,
+}
+
+impl Entry {
+    fn is_live(&self) -> bool {
+        self.buffer.strong_count() > 0 && self.texture.strong_count() > 0
+    }
+}
+
+#[derive(Default)]
+pub(crate) struct DmabufCache {
+    entries: HashMap<usize, Entry>,
+}
+
+impl DmabufCache {
+    /// The texture of `buffer` if it was imported and both still live.
+    pub fn lookup(&mut self, buffer: &Dmabuf) -> Option<(Arc<Texture>, Option<CopySource>)> {
+        let id = buffer.identity();
+        let entry = self.entries.get(&id)?;
+        match entry.texture.upgrade() {
+            Some(texture) if entry.is_live() => Some((texture, entry.copy.clone())),
+            _ => {
+                self.entries.remove(&id);
+                None
+            }
+        }
+    }
+
+    pub fn insert(&mut self, buffer: &Dmabuf, texture: &Arc<Texture>, copy: Option<CopySource>) {
+        // Dead entries go whenever one is added, so the map never outgrows what is live.
+        self.entries.retain(|_, e| e.is_live());
+        self.entries.insert(
+            buffer.identity(),
+            Entry {
+                buffer: buffer.downgrade(),
+                texture: Arc::downgrade(texture),
+                copy,
+            },
+        );
+    }
+
+    /// Live entries (for tests and statistics).
+    pub fn len(&self) -> usize {
+        self.entries.values().filter(|e| e.is_live()).count()
+    }
+}

@@ -1,0 +1,441 @@
+//! Dmabufs become textures in one of three ways, chosen per buffer:
+//! - zero-copy: the fd's memory is imported and an image is bound to it (the layout given
+//!   explicitly through the modifier, or checked against the driver's for LINEAR);
+//! - through a `VkBuffer`: the memory imports but no image can use its layout (a LINEAR
+//!   stride the driver would not choose), so the GPU copies it into a texture;
+//! - by mapping: the driver cannot import dma-bufs at all, so a LINEAR buffer is mapped
+//!   and copied through the shm path, bracketed by `DMA_BUF_IOCTL_SYNC`.
+//!
+//! Copies are redone each time the buffer is imported again (each commit of a client).
+
+use std::sync::Arc;
+
+use ash::vk;
+
+use super::cache::CopySource;
+use super::desc::{Dmabuf, ValidatedLayout};
+use super::linux;
+use super::modifiers::{ModifierTable, Tiling};
+use super::HandleKind;
+use crate::capabilities::DmabufImport;
+use crate::error::{Error, Result, VkResultExt};
+use crate::memory::{DedicatedMemory, DedicatedTo};
+use crate::renderer::Renderer;
+use crate::shm::ShmLayout;
+use crate::texture::{External, Texture, TextureDesc};
+
+/// How this device turns a buffer of one handle kind into a texture.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum ImportPath {
+    /// The memory is imported (then zero-copy, or a GPU copy from a `VkBuffer`).
+    Memory,
+    /// Mapped and copied on the CPU.
+    Map,
+}
+
+impl Renderer {
+    /// A texture showing `buffer`. Importing a buffer that is already imported (a clone of
+    /// the same [`Dmabuf`], while its texture lives) returns the same texture; call this on
+    /// every commit: textures that hold a copy of the buffer copy it again, zero-copy ones
+    /// cost nothing. The caller's fds stay the caller's.
+    pub fn import_dmabuf(&mut self, buffer: &Dmabuf) -> Result<Arc<Texture>> {
+        if let Some((texture, copy)) = self.dmabufs.lookup(buffer) {
+            if let Some(copy) = copy {
+                self.refresh_copy(&texture, buffer, &copy)?;
+            }
+            return Ok(texture);
+        }
+        let (texture, copy) = match self.import_path(buffer.kind())? {
+            ImportPath::Memory => self.import_memory_of(buffer)?,
+            ImportPath::Map => {
+                let texture = self.import_by_mapping(buffer)?;
+                (texture, Some(CopySource::Mapped))
+            }
+        };
+        texture.set_owner(self.id);
+        let texture = Arc::new(texture);
+        self.dmabufs.insert(buffer, &texture, copy);
+        Ok(texture)
+    }
+
+    /// The (format, modifier) pairs this device can import, render into and export.
+    pub fn modifier_table(&self) -> &ModifierTable {
+        &self.modifiers
+    }
+
+    fn import_path(&self, kind: HandleKind) -> Result<ImportPath> {
+        let caps = self.device.capabilities();
+        match kind {
+            HandleKind::DmaBuf if caps.dmabuf_import == DmabufImport::Native => {
+                Ok(ImportPath::Memory)
+            }
+            HandleKind::DmaBuf => Ok(ImportPath::Map),
+            HandleKind::OpaqueFd if caps.opaque_fd_memory.import => Ok(ImportPath::Memory),
+            HandleKind::OpaqueFd => Err(Error::Unsupported {
+                device: self.device.name().to_string(),
+                what: "opaque-fd memory import (VK_KHR_external_memory_fd)".into(),
+            }),
+        }
+    }
+
+    /// Zero-copy where an image can take the layout, else through a `VkBuffer`.
+    fn import_memory_of(&mut self, buffer: &Dmabuf) -> Result<(Texture, Option<CopySource>)> {
+        let layout = buffer.validate(&self.modifiers)?;
+        if let Some(texture) = self.import_image(buffer, &layout)? {
+            return Ok((texture, None));
+        }
+        tracing::debug!(
+            "{}x{} {:?} with stride {}: the driver lays LINEAR images out differently; copying through a buffer",
+            buffer.width(),
+            buffer.height(),
+            buffer.fourcc(),
+            buffer.planes()[0].stride
+        );
+        let (texture, source) = self.import_through_buffer(buffer, &layout)?;
+        Ok((texture, Some(CopySource::Buffer(source))))
+    }
+
+    /// An image bound to the buffer's imported memory, or `None` when a LINEAR buffer's
+    /// layout is not the one the driver gives LINEAR images (without explicit modifiers it
+    /// cannot be told another).
+    fn import_image(&mut self, buffer: &Dmabuf, layout: &ValidatedLayout) -> Result<Option<Texture>> {
+        let support = &layout.support;
+        let render = support
+            .render
+            .is_some_and(|e| buffer.width() <= e.width && buffer.height() <= e.height);
+        let usage = if render {
+            ModifierTable::RENDER_USAGE
+        } else {
+            ModifierTable::TEXTURE_USAGE
+        };
+        let image = ImageGuard::create(self, buffer, layout, usage)?;
+        let bind_offset = match support.tiling {
+            Tiling::Linear => match linear_bind_offset(self, image.raw, buffer, layout) {
+                Some(offset) => offset,
+                None => return Ok(None),
+            },
+            Tiling::DrmModifier | Tiling::Optimal => 0,
+        };
+        let memories = import_memories(self, buffer, layout, image.raw)?;
+        bind_memories(self, image.raw, layout, &memories, bind_offset)?;
+        let info = crate::format::format_info(buffer.fourcc());
+        let desc = TextureDesc {
+            width: buffer.width(),
+            height: buffer.height(),
+            format: layout.format,
+            usage,
+            has_alpha: info.is_none_or(|i| i.has_alpha),
+            swizzle: info.map(|i| i.swizzle).unwrap_or_default(),
+            fourcc: Some(buffer.fourcc()),
+        };
+        let external = External {
+            foreign_family: foreign_family(self, buffer.kind()),
+            dmabuf_fds: dmabuf_fds(buffer),
+        };
+        let raw = image.keep();
+        Texture::from_dedicated(&self.device, raw, memories, desc, external)
+            .inspect_err(|_| {
+                // SAFETY: the image was never used; its memories were dropped with the
+                // failed texture.
+                unsafe { self.device.raw().destroy_image(raw, None) }
+            })
+            .map(Some)
+    }
+
+    /// A texture of our own filled by a GPU copy from the buffer's memory, imported as a
+    /// `VkBuffer`.
+    fn import_through_buffer(
+        &mut self,
+        buffer: &Dmabuf,
+        layout: &ValidatedLayout,
+    ) -> Result<(Texture, Arc<super::buffer::ImportedBuffer>)> {
+        let texture = self.texture_for_copy(buffer, layout.format)?;
+        let source = Arc::new(super::buffer::ImportedBuffer::import(self, buffer, layout)?);
+        source.copy_into(self, &texture)?;
+        Ok((texture, source))
+    }
+
+    /// A sampled texture of our own for a copy of `buffer`.
+    fn texture_for_copy(&self, buffer: &Dmabuf, format: vk::Format) -> Result<Texture> {
+        let info = self.shm_format(buffer.fourcc())?;
+        Texture::new(
+            &self.device,
+            TextureDesc {
+                width: buffer.width(),
+                height: buffer.height(),
+                format,
+                usage: vk::ImageUsageFlags::SAMPLED
+                    | vk::ImageUsageFlags::TRANSFER_DST
+                    | vk::ImageUsageFlags::TRANSFER_SRC,
+                has_alpha: info.has_alpha,
+                swizzle: info.swizzle,
+                fourcc: Some(buffer.fourcc()),
+            },
+        )
+    }
+
+    /// The CPU fallback: a LINEAR buffer mapped and copied like shm memory.
+    fn import_by_mapping(&mut self, buffer: &Dmabuf) -> Result<Texture> {
+        self.note_mapping_fallback();
+        let table = ModifierTable::copy_fallback(self.device.name(), self.formats(), self.max_extent());
+        if buffer.modifier() != super::Modifier::LINEAR {
+            return Err(Error::UnsupportedModifier {
+                device: self.device.name().to_string(),
+                fourcc: format!("{:?}", buffer.fourcc()),
+                modifier: buffer.modifier(),
+                kind: buffer.kind(),
+                supported: "only LINEAR: without VK_EXT_external_memory_dma_buf a dmabuf is mapped and copied, and only a LINEAR layout can be read on the CPU".into(),
+            });
+        }
+        buffer.validate(&table)?;
+        let layout = shm_layout(buffer)?;
+        self.with_mapping(buffer, |renderer, bytes| renderer.import_memory(bytes, layout))
+    }
+
+    /// Copies the buffer's current contents into the texture made from it.
+    fn refresh_copy(&mut self, texture: &Texture, buffer: &Dmabuf, copy: &CopySource) -> Result<()> {
+        match copy {
+            CopySource::Buffer(source) => source.copy_into(self, texture),
+            CopySource::Mapped => {
+                let layout = shm_layout(buffer)?;
+                let whole = [crate::geometry::Rect::new(
+                    0,
+                    0,
+                    buffer.width() as i32,
+                    buffer.height() as i32,
+                )];
+                self.with_mapping(buffer, |renderer, bytes| {
+                    renderer.update_memory(texture, bytes, layout.stride, &whole)
+                })
+            }
+        }
+    }
+
+    /// Runs `copy` on the mapped bytes of plane 0, between the kernel's begin and end of
+    /// CPU access (which wait for the buffer's pending writes and flush caches).
+    fn with_mapping<T>(
+        &mut self,
+        buffer: &Dmabuf,
+        copy: impl FnOnce(&mut Renderer, &[u8]) -> Result<T>,
+    ) -> Result<T> {
+        use std::os::fd::AsFd;
+        let plane = &buffer.planes()[0];
+        let fd = plane.fd.as_fd();
+        let len = plane.stride * u64::from(buffer.height());
+        let mapping = linux::Mapping::map(fd, plane.offset, len as usize).map_err(|e| {
+            Error::BadBuffer(format!("plane 0's fd cannot be mapped ({e})"))
+        })?;
+        super::implicit::before_cpu_read(fd)?;
+        let result = copy(self, mapping.bytes());
+        super::implicit::after_cpu_read(fd);
+        result
+    }
+
+    fn note_mapping_fallback(&self) {
+        static ONCE: std::sync::Once = std::sync::Once::new();
+        ONCE.call_once(|| {
+            tracing::info!(
+                "{}: no VK_EXT_external_memory_dma_buf: LINEAR dmabufs are mapped and copied",
+                self.device.name()
+            )
+        });
+    }
+
+    pub(crate) fn max_extent(&self) -> u32 {
+        self.device
+            .physical_device()
+            .info()
+            .limits
+            .max_image_dimension_2d
+    }
+}
+
+/// The shm view of a single-plane LINEAR buffer.
+fn shm_layout(buffer: &Dmabuf) -> Result<ShmLayout> {
+    let plane = &buffer.planes()[0];
+    let stride = u32::try_from(plane.stride)
+        .map_err(|_| Error::BadBuffer(format!("stride {} is too large", plane.stride)))?;
+    Ok(ShmLayout {
+        fourcc: buffer.fourcc(),
+        width: buffer.width(),
+        height: buffer.height(),
+        stride,
+    })
+}
+
+/// The queue family that stands for the buffer's other users: another driver (dma-bufs)
+/// or another Vulkan instance of this driver (opaque fds).
+fn foreign_family(renderer: &Renderer, kind: HandleKind) -> u32 {
+    match kind {
+        HandleKind::DmaBuf => renderer.device.capabilities().foreign_queue_family(),
+        HandleKind::OpaqueFd => vk::QUEUE_FAMILY_EXTERNAL,
+    }
+}
+
+/// The fds implicit synchronization works on: only dma-bufs have kernel fences.
+fn dmabuf_fds(buffer: &Dmabuf) -> Vec<Arc<std::os::fd::OwnedFd>> {
+    match buffer.kind() {
+        HandleKind::DmaBuf => buffer.planes().iter().map(|p| p.fd.clone()).collect(),
+        HandleKind::OpaqueFd => Vec::new(),
+    }
+}
+
+/// An image destroyed on drop unless kept.
+struct ImageGuard<'a> {
+    device: &'a crate::Device,
+    raw: vk::Image,
+}
+
+impl<'a> ImageGuard<'a> {
+    fn create(
+        renderer: &'a Renderer,
+        buffer: &Dmabuf,
+        layout: &ValidatedLayout,
+        usage: vk::ImageUsageFlags,
+    ) -> Result<ImageGuard<'a>> {
+        let plane_layouts: Vec<vk::SubresourceLayout> = buffer
+            .planes()
+            .iter()
+            .map(|p| vk::SubresourceLayout {
+                offset: p.offset,
+                size: 0,
+                row_pitch: p.stride,
+                array_pitch: 0,
+                depth_pitch: 0,
+            })
+            .collect();
+        let raw = super::image::create_external_image(
+            &renderer.device,
+            &super::image::ExternalImage {
+                format: layout.format,
+                width: buffer.width(),
+                height: buffer.height(),
+                usage,
+                kind: buffer.kind(),
+                tiling: layout.support.tiling,
+                disjoint: layout.disjoint(),
+                modifiers: super::image::Modifiers::Explicit(
+                    buffer.modifier().0,
+                    &plane_layouts,
+                ),
+            },
+        )?;
+        Ok(ImageGuard {
+            device: &renderer.device,
+            raw,
+        })
+    }
+
+    fn keep(self) -> vk::Image {
+        let raw = self.raw;
+        std::mem::forget(self);
+        raw
+    }
+}
+
+impl Drop for ImageGuard<'_> {
+    fn drop(&mut self) {
+        // SAFETY: the image failed to become a texture and was never used.
+        unsafe { self.device.raw().destroy_image(self.raw, None) }
+    }
+}
+
+/// Where to bind a LINEAR image in its memory so that the driver's plane layout lands on
+/// the buffer's, or `None` when no offset does (another row pitch, misaligned offset).
+fn linear_bind_offset(
+    renderer: &Renderer,
+    image: vk::Image,
+    buffer: &Dmabuf,
+    layout: &ValidatedLayout,
+) -> Option<u64> {
+    let device = renderer.device.raw();
+    let planes = buffer.planes();
+    let aspects = super::image::plane_aspects(planes.len());
+    // SAFETY: a LINEAR image of this device; the aspects are its planes.
+    let driver: Vec<vk::SubresourceLayout> = aspects
+        .iter()
+        .map(|&aspect| unsafe {
+            device.get_image_subresource_layout(
+                image,
+                vk::ImageSubresource {
+                    aspect_mask: aspect,
+                    mip_level: 0,
+                    array_layer: 0,
+                },
+            )
+        })
+        .collect();
+    // SAFETY: as above.
+    let requirements = unsafe { device.get_image_memory_requirements(image) };
+    let base = planes[0].offset.checked_sub(driver[0].offset)?;
+    let aligned = requirements.alignment == 0 || base % requirements.alignment == 0;
+    let fits = planes.iter().zip(&driver).all(|(p, d)| {
+        d.row_pitch == p.stride && (layout.disjoint() || base + d.offset == p.offset)
+    });
+    (aligned && fits && !layout.disjoint()).then_some(base)
+}
+
+/// Imports each distinct memory object of the buffer (one, or one per disjoint plane),
+/// dedicated to the image where it is not disjoint.
+fn import_memories(
+    renderer: &Renderer,
+    buffer: &Dmabuf,
+    layout: &ValidatedLayout,
+    image: vk::Image,
+) -> Result<Vec<DedicatedMemory>> {
+    let device = &renderer.device;
+    let aspects = super::image::plane_aspects(buffer.planes().len());
+    let mut memories = Vec::with_capacity(layout.memories.len());
+    for &(plane, size) in &layout.memories {
+        let requirements = if layout.disjoint() {
+            super::image::plane_requirements(device, image, aspects[plane])
+        } else {
+            // SAFETY: the image belongs to this device and is not disjoint.
+            unsafe { device.raw().get_image_memory_requirements(image) }
+        };
+        let dedicated = (!layout.disjoint()).then_some(DedicatedTo::Image(image));
+        memories.push(super::image::import_plane_memory(
+            device,
+            buffer,
+            plane,
+            size,
+            requirements,
+            dedicated,
+        )?);
+    }
+    Ok(memories)
+}
+
+/// Binds the image to its memory (at `offset`), or each disjoint plane to its own.
+fn bind_memories(
+    renderer: &Renderer,
+    image: vk::Image,
+    layout: &ValidatedLayout,
+    memories: &[DedicatedMemory],
+    offset: u64,
+) -> Result<()> {
+    let device = renderer.device.raw();
+    if !layout.disjoint() {
+        // SAFETY: fresh memory imported for this image, bound once.
+        return unsafe { device.bind_image_memory(image, memories[0].raw(), offset) }
+            .or_vk("vkBindImageMemory");
+    }
+    let aspects = super::image::plane_aspects(layout.plane_memory.len());
+    let mut plane_infos: Vec<vk::BindImagePlaneMemoryInfo> = aspects
+        .iter()
+        .map(|&aspect| vk::BindImagePlaneMemoryInfo::default().plane_aspect(aspect))
+        .collect();
+    let infos: Vec<vk::BindImageMemoryInfo> = plane_infos
+        .iter_mut()
+        .zip(&layout.plane_memory)
+        .map(|(plane, &memory)| {
+            vk::BindImageMemoryInfo::default()
+                .image(image)
+                .memory(memories[memory].raw())
+                .memory_offset(0)
+                .push_next(plane)
+        })
+        .collect();
+    // SAFETY: a disjoint image; each plane gets the memory imported for it, once.
+    unsafe { device.bind_image_memory2(&infos) }.or_vk("vkBindImageMemory2")
+}
