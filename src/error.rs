@@ -47,7 +47,9 @@ pub enum Error {
         fourcc: String,
         what: &'static str,
     },
-    #[error("{device} cannot import {fourcc} buffers with modifier {modifier} as {kind:?}; {supported}")]
+    #[error(
+        "{device} cannot import {fourcc} buffers with modifier {modifier} as {kind:?}; {supported}"
+    )]
     UnsupportedModifier {
         device: String,
         fourcc: String,

@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use ash::vk;
 
+use crate::dmabuf::handover::Handover;
 use crate::error::{Error, Result};
 use crate::geometry::{self, Rect, RectF, Transform};
 use crate::pipelines::{Pipeline, SampledTexture};
@@ -302,37 +303,62 @@ impl<'r> Frame<'r> {
 
     /// Records and submits the frame; returns its point on the renderer's timeline.
     pub fn finish(self) -> Result<SyncPoint> {
-        self.finish_inner(None)
+        self.finish_inner(false).map(|(point, _)| point)
     }
 
     /// Like [`Frame::finish`], and also returns a sync_file that signals when the frame is
     /// done (for KMS or a client). An error on devices that cannot export sync_files.
     pub fn finish_with_sync_file(self) -> Result<(SyncPoint, SyncFile)> {
-        let semaphore = Semaphore::exportable(&self.renderer.device, SemaphoreHandle::SyncFd)?;
-        let point = self.finish_inner(Some(&semaphore))?;
-        let file = semaphore.export_sync_file()?;
+        let (point, file) = self.finish_inner(true)?;
+        let file =
+            file.ok_or_else(|| Error::InvalidArgument("no sync_file was exported".into()))?;
         Ok((point, file))
     }
 
-    fn finish_inner(self, signal: Option<&Semaphore>) -> Result<SyncPoint> {
+    fn finish_inner(self, want_sync_file: bool) -> Result<(SyncPoint, Option<SyncFile>)> {
         let Frame {
             renderer,
             target,
             ops,
             ..
         } = self;
+        let handover = Handover::new(target, source_textures(&ops));
+        let caps_export = renderer.device.capabilities().sync_file.export;
+        // A sync_file of the frame is made when asked for, and for dma-bufs' implicit
+        // fences where the driver can export one.
+        let signal = if want_sync_file || (handover.has_dmabufs() && caps_export) {
+            Some(Semaphore::exportable(
+                &renderer.device,
+                SemaphoreHandle::SyncFd,
+            )?)
+        } else {
+            None
+        };
+        let waits = handover.fences_before(&renderer.device)?;
         let mut recorder = renderer.take_recorder()?;
         let point = renderer.submitted + 1;
-        if let Err(e) = record_ops(renderer, &mut recorder, target, ops, point) {
+        if let Err(e) = record_ops(renderer, &mut recorder, target, ops, point, &handover) {
             renderer.return_unsubmitted(recorder);
             return Err(e);
         }
-        let point = renderer.submit_with(recorder, signal)?;
+        let point = renderer.submit_waiting(recorder, &waits, signal.as_ref())?;
         target.mark_used(&renderer.graveyard, point);
-        Ok(SyncPoint {
+        // The waited semaphores' payloads are consumed by the submission; the objects
+        // must outlive it.
+        if !waits.is_empty() {
+            renderer
+                .graveyard
+                .bury(point, Box::new(move || drop(waits)));
+        }
+        let sync_point = SyncPoint {
             timeline: renderer.timeline.clone(),
             point,
-        })
+        };
+        let file = signal.map(|s| s.export_sync_file()).transpose()?;
+        if handover.has_dmabufs() && !handover.fences_after(file.as_ref())? {
+            sync_point.wait(Duration::MAX)?;
+        }
+        Ok((sync_point, file))
     }
 
     /// The instance drawing the whole of `draw.dst`, in target pixels.
@@ -662,6 +688,7 @@ fn record_ops(
     target: &Texture,
     ops: Vec<Op<'_>>,
     point: u64,
+    handover: &Handover<'_>,
 ) -> Result<()> {
     let format = target.format();
     let pass = renderer.output(format)?.pass.raw();
@@ -669,6 +696,7 @@ fn record_ops(
     if let Some(timer) = &renderer.timer {
         timer.record_start(recorder.command_buffer(), point);
     }
+    handover.record_acquire(recorder);
     prepare_sources(renderer, recorder, target, &ops, point);
     let renderer = &*renderer;
     let output = renderer.built_output(format);
@@ -736,10 +764,24 @@ fn record_ops(
             }
         }
     }
+    handover.record_release(recorder);
     if let Some(timer) = &renderer.timer {
         timer.record_end(recorder.command_buffer(), point);
     }
     Ok(())
+}
+
+/// Every texture the frame's operations read.
+fn source_textures<'t>(ops: &[Op<'t>]) -> Vec<&'t Texture> {
+    let mut textures = Vec::new();
+    for op in ops {
+        match op {
+            Op::Texture { texture, .. } | Op::Copy { texture, .. } => textures.push(*texture),
+            Op::Indexed { textures: list, .. } => textures.extend(list.iter().map(|(t, _)| *t)),
+            _ => {}
+        }
+    }
+    textures
 }
 
 /// Marks every texture the frame reads as used until `point`, and moves those not ready to

@@ -137,6 +137,7 @@ impl Recorder {
     pub(crate) fn submit(
         &mut self,
         before: Option<vk::CommandBuffer>,
+        waits: &[crate::sync::Semaphore],
         timeline: &crate::sync::TimelineSemaphore,
         point: u64,
         signal: Option<&crate::sync::Semaphore>,
@@ -147,8 +148,18 @@ impl Recorder {
         buffers.push(self.cmd);
         let mut signals = vec![crate::queue::SemaphorePoint::Timeline(timeline, point)];
         signals.extend(signal.map(crate::queue::SemaphorePoint::Binary));
+        let waits: Vec<_> = waits
+            .iter()
+            .map(|s| {
+                (
+                    crate::queue::SemaphorePoint::Binary(s),
+                    vk::PipelineStageFlags::ALL_COMMANDS,
+                )
+            })
+            .collect();
         self.device.graphics_queue().submit(&Submission {
             command_buffers: &buffers,
+            waits: &waits,
             signals: &signals,
             ..Default::default()
         })

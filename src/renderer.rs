@@ -290,7 +290,18 @@ impl Renderer {
     /// `signal` when given.
     pub(crate) fn submit_with(
         &mut self,
+        recorder: Recorder,
+        signal: Option<&crate::sync::Semaphore>,
+    ) -> Result<u64> {
+        self.submit_waiting(recorder, &[], signal)
+    }
+
+    /// [`Renderer::submit_with`], the frame's commands also waiting for `waits` (binary
+    /// semaphores, before any stage).
+    pub(crate) fn submit_waiting(
+        &mut self,
         mut recorder: Recorder,
+        waits: &[crate::sync::Semaphore],
         signal: Option<&crate::sync::Semaphore>,
     ) -> Result<u64> {
         let point = self.submitted + 1;
@@ -302,7 +313,7 @@ impl Renderer {
             }
             None => None,
         };
-        let result = recorder.submit(before, &self.timeline, point, signal);
+        let result = recorder.submit(before, waits, &self.timeline, point, signal);
         self.submitted = point;
         self.frame_ring.give_back(recorder, point);
         if let Some(u) = uploads {
@@ -416,7 +427,7 @@ impl Timeline for RendererTimeline<'_> {
     fn flush(&mut self) -> Result<()> {
         if let Some(mut uploads) = self.uploads.take() {
             let point = *self.submitted + 1;
-            let result = uploads.submit(None, self.timeline, point, None);
+            let result = uploads.submit(None, &[], self.timeline, point, None);
             *self.submitted = point;
             self.upload_ring.give_back(uploads, point);
             result?;

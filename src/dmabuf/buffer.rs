@@ -145,7 +145,9 @@ fn copy_region(buffer: &Dmabuf) -> Result<vk::BufferImageCopy> {
         ))
     })?;
     let [plane] = buffer.planes() else {
-        return Err(Error::BadBuffer("only single-plane buffers are copied".into()));
+        return Err(Error::BadBuffer(
+            "only single-plane buffers are copied".into(),
+        ));
     };
     let bpp = u64::from(info.bytes_per_pixel);
     if buffer.modifier() != Modifier::LINEAR {
@@ -216,5 +218,12 @@ fn import_memory(
 ) -> Result<DedicatedMemory> {
     // SAFETY: `raw` is a buffer of this device.
     let requirements = unsafe { device.raw().get_buffer_memory_requirements(raw) };
-    super::image::import_plane_memory(device, buffer, plane, size, requirements, Some(DedicatedTo::Buffer(raw)))
+    super::image::import_plane_memory(
+        device,
+        buffer,
+        plane,
+        size,
+        requirements,
+        Some(DedicatedTo::Buffer(raw)),
+    )
 }

@@ -74,7 +74,9 @@ impl Renderer {
         kind: HandleKind,
     ) -> Result<Vec<ModifierSupport>> {
         let usable = |s: &ModifierSupport| {
-            s.exportable && s.render.is_some_and(|e| width <= e.width && height <= e.height)
+            s.exportable
+                && s.render
+                    .is_some_and(|e| width <= e.width && height <= e.height)
         };
         let candidates: Vec<ModifierSupport> = modifiers
             .iter()
@@ -139,7 +141,9 @@ impl Renderer {
             .iter()
             .find(|c| c.modifier == modifier)
             .ok_or_else(|| {
-                Error::InvalidArgument(format!("the driver chose modifier {modifier}, which was not asked for"))
+                Error::InvalidArgument(format!(
+                    "the driver chose modifier {modifier}, which was not asked for"
+                ))
             })?
             .clone();
         let fd = Arc::new(memory.export_fd(kind.vk())?);

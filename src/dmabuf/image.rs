@@ -5,12 +5,12 @@ use std::os::fd::{AsRawFd, OwnedFd};
 
 use ash::{ext, vk};
 
+use super::desc::Dmabuf;
 use super::modifiers::Tiling;
 use super::HandleKind;
 use crate::device::Device;
 use crate::error::{Error, Result, VkResultExt};
 use crate::memory::{memory_type, DedicatedMemory, DedicatedTo, MemoryImport};
-use super::desc::Dmabuf;
 
 /// How the image's modifier is given.
 pub(crate) enum Modifiers<'a> {
@@ -33,7 +33,10 @@ pub(crate) struct ExternalImage<'a> {
 }
 
 /// Creates the image (no memory bound yet).
-pub(crate) fn create_external_image(device: &Device, desc: &ExternalImage<'_>) -> Result<vk::Image> {
+pub(crate) fn create_external_image(
+    device: &Device,
+    desc: &ExternalImage<'_>,
+) -> Result<vk::Image> {
     let mut external = vk::ExternalMemoryImageCreateInfo::default().handle_types(desc.kind.vk());
     let mut explicit = vk::ImageDrmFormatModifierExplicitCreateInfoEXT::default();
     let mut list = vk::ImageDrmFormatModifierListCreateInfoEXT::default();
@@ -69,9 +72,7 @@ pub(crate) fn create_external_image(device: &Device, desc: &ExternalImage<'_>) -
     if desc.tiling == Tiling::DrmModifier {
         match desc.modifiers {
             Modifiers::Explicit(modifier, planes) => {
-                explicit = explicit
-                    .drm_format_modifier(modifier)
-                    .plane_layouts(planes);
+                explicit = explicit.drm_format_modifier(modifier).plane_layouts(planes);
                 info = info.push_next(&mut explicit);
             }
             Modifiers::List(modifiers) => {
@@ -124,11 +125,7 @@ pub(crate) fn plane_requirements(
         .push_next(&mut plane);
     let mut out = vk::MemoryRequirements2::default();
     // SAFETY: a disjoint image of this device; `aspect` is one of its planes.
-    unsafe {
-        device
-            .raw()
-            .get_image_memory_requirements2(&info, &mut out)
-    };
+    unsafe { device.raw().get_image_memory_requirements2(&info, &mut out) };
     out.memory_requirements
 }
 
@@ -151,8 +148,7 @@ pub(crate) fn dmabuf_memory_types(device: &Device, fd: &OwnedFd) -> Result<u32> 
 
 /// The modifier the driver chose for an image created from a modifier list.
 pub(crate) fn image_modifier(device: &Device, image: vk::Image) -> Result<u64> {
-    let loader =
-        ext::image_drm_format_modifier::Device::new(device.instance().raw(), device.raw());
+    let loader = ext::image_drm_format_modifier::Device::new(device.instance().raw(), device.raw());
     let mut properties = vk::ImageDrmFormatModifierPropertiesEXT::default();
     // SAFETY: an image of this device created with DRM_FORMAT_MODIFIER tiling.
     unsafe { loader.get_image_drm_format_modifier_properties(image, &mut properties) }
@@ -197,9 +193,10 @@ pub(crate) fn import_plane_memory(
     requirements: vk::MemoryRequirements,
     dedicated: Option<DedicatedTo>,
 ) -> Result<DedicatedMemory> {
-    let fd = buffer.planes()[plane].fd.try_clone().map_err(|e| {
-        Error::BadBuffer(format!("plane {plane}'s fd cannot be duplicated ({e})"))
-    })?;
+    let fd = buffer.planes()[plane]
+        .fd
+        .try_clone()
+        .map_err(|e| Error::BadBuffer(format!("plane {plane}'s fd cannot be duplicated ({e})")))?;
     let mut allowed = requirements.memory_type_bits;
     if buffer.kind() == HandleKind::DmaBuf {
         allowed &= dmabuf_memory_types(device, &fd)?;

@@ -98,7 +98,11 @@ impl Renderer {
     /// An image bound to the buffer's imported memory, or `None` when a LINEAR buffer's
     /// layout is not the one the driver gives LINEAR images (without explicit modifiers it
     /// cannot be told another).
-    fn import_image(&mut self, buffer: &Dmabuf, layout: &ValidatedLayout) -> Result<Option<Texture>> {
+    fn import_image(
+        &mut self,
+        buffer: &Dmabuf,
+        layout: &ValidatedLayout,
+    ) -> Result<Option<Texture>> {
         let support = &layout.support;
         let render = support
             .render
@@ -177,7 +181,8 @@ impl Renderer {
     /// The CPU fallback: a LINEAR buffer mapped and copied like shm memory.
     fn import_by_mapping(&mut self, buffer: &Dmabuf) -> Result<Texture> {
         self.note_mapping_fallback();
-        let table = ModifierTable::copy_fallback(self.device.name(), self.formats(), self.max_extent());
+        let table =
+            ModifierTable::copy_fallback(self.device.name(), self.formats(), self.max_extent());
         if buffer.modifier() != super::Modifier::LINEAR {
             return Err(Error::UnsupportedModifier {
                 device: self.device.name().to_string(),
@@ -189,11 +194,18 @@ impl Renderer {
         }
         buffer.validate(&table)?;
         let layout = shm_layout(buffer)?;
-        self.with_mapping(buffer, |renderer, bytes| renderer.import_memory(bytes, layout))
+        self.with_mapping(buffer, |renderer, bytes| {
+            renderer.import_memory(bytes, layout)
+        })
     }
 
     /// Copies the buffer's current contents into the texture made from it.
-    fn refresh_copy(&mut self, texture: &Texture, buffer: &Dmabuf, copy: &CopySource) -> Result<()> {
+    fn refresh_copy(
+        &mut self,
+        texture: &Texture,
+        buffer: &Dmabuf,
+        copy: &CopySource,
+    ) -> Result<()> {
         match copy {
             CopySource::Buffer(source) => source.copy_into(self, texture),
             CopySource::Mapped => {
@@ -222,9 +234,8 @@ impl Renderer {
         let plane = &buffer.planes()[0];
         let fd = plane.fd.as_fd();
         let len = plane.stride * u64::from(buffer.height());
-        let mapping = linux::Mapping::map(fd, plane.offset, len as usize).map_err(|e| {
-            Error::BadBuffer(format!("plane 0's fd cannot be mapped ({e})"))
-        })?;
+        let mapping = linux::Mapping::map(fd, plane.offset, len as usize)
+            .map_err(|e| Error::BadBuffer(format!("plane 0's fd cannot be mapped ({e})")))?;
         super::implicit::before_cpu_read(fd)?;
         let result = copy(self, mapping.bytes());
         super::implicit::after_cpu_read(fd);
@@ -314,10 +325,7 @@ impl<'a> ImageGuard<'a> {
                 kind: buffer.kind(),
                 tiling: layout.support.tiling,
                 disjoint: layout.disjoint(),
-                modifiers: super::image::Modifiers::Explicit(
-                    buffer.modifier().0,
-                    &plane_layouts,
-                ),
+                modifiers: super::image::Modifiers::Explicit(buffer.modifier().0, &plane_layouts),
             },
         )?;
         Ok(ImageGuard {

@@ -32,7 +32,10 @@ pub(crate) fn cpu_access(_fd: BorrowedFd<'_>, _access: Access, _begin: bool) -> 
     Ok(false)
 }
 
-pub(crate) fn export_sync_file(_fd: BorrowedFd<'_>, _access: Access) -> io::Result<Option<OwnedFd>> {
+pub(crate) fn export_sync_file(
+    _fd: BorrowedFd<'_>,
+    _access: Access,
+) -> io::Result<Option<OwnedFd>> {
     Ok(None)
 }
 
@@ -44,6 +47,10 @@ pub(crate) fn import_sync_file(
     Ok(false)
 }
 
-pub(crate) fn poll_ready(_fd: BorrowedFd<'_>, _access: Access, _timeout: Duration) -> io::Result<bool> {
+pub(crate) fn poll_ready(
+    _fd: BorrowedFd<'_>,
+    _access: Access,
+    _timeout: Duration,
+) -> io::Result<bool> {
     Ok(true)
 }

@@ -63,6 +63,7 @@ impl HandleKind {
 mod buffer;
 pub(crate) mod cache;
 mod export;
+pub(crate) mod handover;
 mod image;
 pub(crate) mod implicit;
 mod import;

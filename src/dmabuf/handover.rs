@@ -1,0 +1,138 @@
+//! Handing shared textures over around a frame: their memory is also used by another
+//! driver, process or Vulkan instance, so each frame acquires them from that owner's queue
+//! family before using them and releases them back after, and (for dma-bufs) waits for
+//! their kernel fences first and attaches its own after.
+
+use std::os::fd::{AsFd, BorrowedFd};
+
+use ash::vk;
+
+use super::implicit;
+use super::linux::Access;
+use crate::barrier::{record_image_barriers, ImageBarrier};
+use crate::device::Device;
+use crate::error::Result;
+use crate::recorder::Recorder;
+use crate::sync::{Semaphore, SyncFile};
+use crate::texture::Texture;
+
+/// The layout shared images are in between frames: the only one every user agrees on.
+const SHARED_LAYOUT: vk::ImageLayout = vk::ImageLayout::GENERAL;
+
+/// The shared textures one frame uses: the target (written) and sources (read).
+pub(crate) struct Handover<'a> {
+    textures: Vec<(&'a Texture, Access)>,
+}
+
+impl<'a> Handover<'a> {
+    pub fn new(target: &'a Texture, sources: impl IntoIterator<Item = &'a Texture>) -> Self {
+        let mut textures: Vec<(&Texture, Access)> = Vec::new();
+        if target.external().is_some() {
+            textures.push((target, Access::ReadWrite));
+        }
+        for source in sources {
+            let seen = textures.iter().any(|(t, _)| std::ptr::eq(*t, source));
+            if source.external().is_some() && !seen {
+                textures.push((source, Access::Read));
+            }
+        }
+        Handover { textures }
+    }
+
+    /// Whether any of the textures is a dma-buf with kernel fences.
+    pub fn has_dmabufs(&self) -> bool {
+        self.dmabuf_fds().next().is_some()
+    }
+
+    fn dmabuf_fds(&self) -> impl Iterator<Item = (BorrowedFd<'_>, Access)> {
+        self.textures.iter().flat_map(|(t, access)| {
+            t.external()
+                .into_iter()
+                .flat_map(|e| e.dmabuf_fds.iter())
+                .map(move |fd| (fd.as_fd(), *access))
+        })
+    }
+
+    /// Semaphores the frame's submission waits on for the buffers' pending work (empty
+    /// where the fences were waited for on the CPU instead).
+    pub fn fences_before(&self, device: &Device) -> Result<Vec<Semaphore>> {
+        let mut waits = Vec::new();
+        for (fd, access) in self.dmabuf_fds() {
+            waits.extend(implicit::before_gpu_access(device, &[fd], access)?);
+        }
+        Ok(waits)
+    }
+
+    /// Attaches the frame's completion to each dma-buf. False when it could not be: the
+    /// caller waits for the frame on the CPU before the buffers go back.
+    pub fn fences_after(&self, done: Option<&SyncFile>) -> Result<bool> {
+        let mut attached = true;
+        for (fd, access) in self.dmabuf_fds() {
+            attached &= implicit::after_gpu_access(&[fd], access, done)?;
+        }
+        Ok(attached)
+    }
+
+    /// Acquires every texture from its other owner, into the layout the frame uses it in.
+    pub fn record_acquire(&self, recorder: &mut Recorder) {
+        let family = recorder.device().queue_family();
+        let barriers: Vec<ImageBarrier> = self
+            .textures
+            .iter()
+            .filter_map(|&(texture, access)| {
+                let foreign = texture.external()?.foreign_family;
+                let layout = match access {
+                    Access::Read => vk::ImageLayout::SHADER_READ_ONLY_OPTIMAL,
+                    Access::Write | Access::ReadWrite => vk::ImageLayout::COLOR_ATTACHMENT_OPTIMAL,
+                };
+                let old = acquire_layout(texture);
+                texture.record_layout(layout);
+                Some(ImageBarrier::acquire_from_foreign(
+                    texture.image(),
+                    foreign,
+                    family,
+                    old,
+                    layout,
+                ))
+            })
+            .collect();
+        // SAFETY: the recorder is recording outside a render pass; each image is in
+        // `old_layout` (its contents' layout as the other owner left it).
+        unsafe { record_image_barriers(recorder.device(), recorder.command_buffer(), &barriers) };
+    }
+
+    /// Releases every texture back to its other owner in the shared layout.
+    pub fn record_release(&self, recorder: &mut Recorder) {
+        let family = recorder.device().queue_family();
+        let barriers: Vec<ImageBarrier> = self
+            .textures
+            .iter()
+            .filter_map(|&(texture, _)| {
+                let foreign = texture.external()?.foreign_family;
+                let barrier = ImageBarrier::release_to_foreign(
+                    texture.image(),
+                    family,
+                    foreign,
+                    texture.layout(),
+                    SHARED_LAYOUT,
+                );
+                texture.record_layout(SHARED_LAYOUT);
+                Some(barrier)
+            })
+            .collect();
+        // SAFETY: recording outside a render pass; each image is in its tracked layout.
+        unsafe { record_image_barriers(recorder.device(), recorder.command_buffer(), &barriers) };
+    }
+}
+
+/// The layout a shared texture's contents are in before an acquire. Between frames that
+/// is the shared layout. A texture never used here yet is still UNDEFINED to this device
+/// (external images must be created so); naming GENERAL would contradict the image's
+/// recorded state, and drivers keep imported contents on an acquire from a foreign owner
+/// whatever the old layout.
+fn acquire_layout(texture: &Texture) -> vk::ImageLayout {
+    match texture.layout() {
+        vk::ImageLayout::UNDEFINED => vk::ImageLayout::UNDEFINED,
+        _ => SHARED_LAYOUT,
+    }
+}
