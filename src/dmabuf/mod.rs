@@ -6,9 +6,11 @@
 pub mod desc;
 pub(crate) mod linux;
 pub mod modifiers;
+pub mod planes;
 
 pub use desc::{Dmabuf, DmabufBuilder, DmabufPlane, ValidatedLayout};
 pub use modifiers::{ModifierSupport, ModifierTable, Tiling};
+pub use planes::{fourcc_name, plane_layout, PlaneInfo, PlaneLayout};
 
 use std::fmt;
 
