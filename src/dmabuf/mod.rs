@@ -9,6 +9,7 @@ pub mod modifiers;
 pub mod planes;
 
 pub use desc::{Dmabuf, DmabufBuilder, DmabufPlane, ValidatedLayout};
+pub use linux::open_fd_count;
 pub use modifiers::{ModifierSupport, ModifierTable, Tiling};
 pub use planes::{fourcc_name, plane_layout, PlaneInfo, PlaneLayout};
 
