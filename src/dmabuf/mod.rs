@@ -10,7 +10,10 @@ pub mod planes;
 
 pub use desc::{Dmabuf, DmabufBuilder, DmabufPlane, ValidatedLayout};
 pub use linux::open_fd_count;
-pub use modifiers::{ModifierSupport, ModifierTable, Tiling};
+pub use modifiers::{
+    DriverModifier, ImageAnswer, ImageQuery, ModifierQueries, ModifierSupport, ModifierTable,
+    Tiling,
+};
 pub use planes::{fourcc_name, plane_layout, PlaneInfo, PlaneLayout};
 
 use std::fmt;
@@ -60,5 +63,15 @@ impl HandleKind {
             HandleKind::DmaBuf => ash::vk::ExternalMemoryHandleTypeFlags::DMA_BUF_EXT,
             HandleKind::OpaqueFd => ash::vk::ExternalMemoryHandleTypeFlags::OPAQUE_FD,
         }
+    }
+}
+
+/// `opaque-fd` or `dma-buf`, as the modifier table prints them.
+impl fmt::Display for HandleKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            HandleKind::DmaBuf => "dma-buf",
+            HandleKind::OpaqueFd => "opaque-fd",
+        })
     }
 }
