@@ -8,7 +8,7 @@ pub(crate) mod linux;
 pub mod modifiers;
 pub mod planes;
 
-pub use desc::{Dmabuf, DmabufBuilder, DmabufPlane, ValidatedLayout};
+pub use desc::{Dmabuf, DmabufBuilder, DmabufPlane, Purpose, ValidatedLayout, ValidatedPlane};
 pub use linux::open_fd_count;
 pub use modifiers::{
     DriverModifier, ImageAnswer, ImageQuery, ModifierQueries, ModifierSupport, ModifierTable,
