@@ -2,6 +2,8 @@
 
 use ash::vk;
 
+use crate::dmabuf::{HandleKind, Modifier, Purpose};
+
 /// Everything that can go wrong in vkcompose's runtime.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -47,23 +49,39 @@ pub enum Error {
         fourcc: String,
         what: &'static str,
     },
+    #[error("bad buffer: {0}")]
+    BadBuffer(String),
     #[error(
-        "{device} cannot import {fourcc} buffers with modifier {modifier} as {kind:?}; {supported}"
+        "{device} cannot use {fourcc} with modifier {modifier} from {} as a {purpose}: {}",
+        match .kind { HandleKind::OpaqueFd => "an opaque fd", HandleKind::DmaBuf => "a dma-buf" },
+        supported_modifiers(.supported)
     )]
     UnsupportedModifier {
         device: String,
+        /// The format's name (`ARGB8888`).
         fourcc: String,
-        modifier: crate::dmabuf::Modifier,
-        kind: crate::dmabuf::HandleKind,
-        /// What the device does support for the format (or why none).
-        supported: String,
+        modifier: Modifier,
+        kind: HandleKind,
+        purpose: Purpose,
+        /// What the device does support for that format, kind and purpose.
+        supported: Vec<Modifier>,
     },
-    #[error("bad buffer: {0}")]
-    BadBuffer(String),
     #[error("the texture belongs to another renderer (or none); textures are used by the renderer that made them")]
     ForeignTexture,
     #[error("{0}")]
     OutsideFrame(&'static str),
+}
+
+/// The end of [`Error::UnsupportedModifier`]'s message: what would have worked.
+fn supported_modifiers(supported: &[Modifier]) -> String {
+    if supported.is_empty() {
+        return "it supports no modifier for that".into();
+    }
+    let names: Vec<String> = supported.iter().map(Modifier::to_string).collect();
+    format!(
+        "the modifiers it supports for that are {}",
+        names.join(", ")
+    )
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;

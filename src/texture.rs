@@ -28,7 +28,9 @@ pub struct TextureDesc {
     pub fourcc: Option<drm_fourcc::DrmFourcc>,
 }
 
-/// Where a texture's memory comes from.
+/// Where a texture's memory comes from. The memory is only held: it is freed after the
+/// image is destroyed.
+#[allow(dead_code)]
 enum Backing {
     /// A sub-allocation: the image is ours.
     Allocated(Allocation),
@@ -66,6 +68,18 @@ pub struct Texture {
     /// Framebuffers with this texture as the target, per render pass; destroyed with it,
     /// before its view, so that no framebuffer outlives the view it names.
     framebuffers: Mutex<Vec<(vk::RenderPass, vk::Framebuffer)>>,
+}
+
+impl std::fmt::Debug for Texture {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Texture")
+            .field("width", &self.desc.width)
+            .field("height", &self.desc.height)
+            .field("format", &self.desc.format)
+            .field("fourcc", &self.desc.fourcc)
+            .field("shared", &self.external.is_some())
+            .finish_non_exhaustive()
+    }
 }
 
 impl Texture {

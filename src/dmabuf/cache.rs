@@ -62,9 +62,4 @@ impl DmabufCache {
             },
         );
     }
-
-    /// Live entries (for tests and statistics).
-    pub fn len(&self) -> usize {
-        self.entries.values().filter(|e| e.is_live()).count()
-    }
 }

@@ -87,23 +87,19 @@ impl Renderer {
         if !candidates.is_empty() {
             return Ok(candidates);
         }
-        let exportable: Vec<String> = self
-            .modifiers
-            .entries()
-            .iter()
-            .filter(|s| s.fourcc == fourcc && s.kind == kind && usable(s))
-            .map(|s| s.modifier.to_string())
-            .collect();
         Err(Error::UnsupportedModifier {
             device: self.device.name().to_string(),
-            fourcc: format!("{fourcc:?}"),
+            fourcc: super::planes::fourcc_name(fourcc),
             modifier: modifiers.first().copied().unwrap_or(Modifier::INVALID),
             kind,
-            supported: format!(
-                "none of the {} modifiers asked for can be rendered into and exported at {width}x{height}; these can: [{}]",
-                modifiers.len(),
-                exportable.join(", ")
-            ),
+            purpose: super::desc::Purpose::Render,
+            supported: self
+                .modifiers
+                .entries()
+                .iter()
+                .filter(|s| s.fourcc == fourcc && s.kind == kind && usable(s))
+                .map(|s| s.modifier)
+                .collect(),
         })
     }
 

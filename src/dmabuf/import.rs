@@ -184,12 +184,12 @@ impl Renderer {
         let table =
             ModifierTable::copy_fallback(self.device.name(), self.formats(), self.max_extent());
         if buffer.modifier() != super::Modifier::LINEAR {
-            return Err(Error::UnsupportedModifier {
+            return Err(Error::Unsupported {
                 device: self.device.name().to_string(),
-                fourcc: format!("{:?}", buffer.fourcc()),
-                modifier: buffer.modifier(),
-                kind: buffer.kind(),
-                supported: "only LINEAR: without VK_EXT_external_memory_dma_buf a dmabuf is mapped and copied, and only a LINEAR layout can be read on the CPU".into(),
+                what: format!(
+                    "dma-buf import (VK_EXT_external_memory_dma_buf), so dma-bufs are mapped and copied, and only a LINEAR layout can be read on the CPU; this buffer's modifier is {}",
+                    buffer.modifier()
+                ),
             });
         }
         buffer.validate(&table)?;
@@ -234,7 +234,7 @@ impl Renderer {
         let plane = &buffer.planes()[0];
         let fd = plane.fd.as_fd();
         let len = plane.stride * u64::from(buffer.height());
-        let mapping = linux::Mapping::map(fd, plane.offset, len as usize)
+        let mapping = linux::Mapping::new(fd, plane.offset, len as usize)
             .map_err(|e| Error::BadBuffer(format!("plane 0's fd cannot be mapped ({e})")))?;
         super::implicit::before_cpu_read(fd)?;
         let result = copy(self, mapping.bytes());

@@ -6,9 +6,15 @@
 pub mod desc;
 pub(crate) mod linux;
 pub mod modifiers;
+pub mod planes;
 
-pub use desc::{Dmabuf, DmabufBuilder, DmabufPlane, ValidatedLayout};
-pub use modifiers::{ModifierSupport, ModifierTable, Tiling};
+pub use desc::{Dmabuf, DmabufBuilder, DmabufPlane, Purpose, ValidatedLayout, ValidatedPlane};
+pub use linux::open_fd_count;
+pub use modifiers::{
+    DriverModifier, ImageAnswer, ImageQuery, ModifierQueries, ModifierSupport, ModifierTable,
+    Tiling,
+};
+pub use planes::{fourcc_name, plane_layout, PlaneInfo, PlaneLayout};
 
 use std::fmt;
 
@@ -57,6 +63,16 @@ impl HandleKind {
             HandleKind::DmaBuf => ash::vk::ExternalMemoryHandleTypeFlags::DMA_BUF_EXT,
             HandleKind::OpaqueFd => ash::vk::ExternalMemoryHandleTypeFlags::OPAQUE_FD,
         }
+    }
+}
+
+/// `opaque-fd` or `dma-buf`, as the modifier table prints them.
+impl fmt::Display for HandleKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            HandleKind::DmaBuf => "dma-buf",
+            HandleKind::OpaqueFd => "opaque-fd",
+        })
     }
 }
 
