@@ -37,6 +37,7 @@ fn ten_thousand_imports_and_drops_leave_no_fd_open() {
     // Warm up whatever the first import creates once (caches, the driver's own fds).
     drop(b.import_dmabuf(&buffer).unwrap());
     let before = open_fd_count().unwrap();
+    let objects_before = b.device().objects_created();
     for i in 0..10_000 {
         // A new description each time (a new wl_buffer of the same memory): no cache hit.
         let copy = Dmabuf::builder(
@@ -62,6 +63,8 @@ fn ten_thousand_imports_and_drops_leave_no_fd_open() {
     }
     b.wait_idle().unwrap();
     let after = open_fd_count().unwrap();
+    // Each import really made an image, its memory and its view.
+    assert!(b.device().objects_created() - objects_before >= 30_000);
     assert_eq!(before, after, "open fds before and after 10,000 imports");
     drop((a, b));
     assert_validation_clean(&instance);

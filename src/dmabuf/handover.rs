@@ -125,14 +125,9 @@ impl<'a> Handover<'a> {
     }
 }
 
-/// The layout a shared texture's contents are in before an acquire. Between frames that
-/// is the shared layout. A texture never used here yet is still UNDEFINED to this device
-/// (external images must be created so); naming GENERAL would contradict the image's
-/// recorded state, and drivers keep imported contents on an acquire from a foreign owner
-/// whatever the old layout.
-fn acquire_layout(texture: &Texture) -> vk::ImageLayout {
-    match texture.layout() {
-        vk::ImageLayout::UNDEFINED => vk::ImageLayout::UNDEFINED,
-        _ => SHARED_LAYOUT,
-    }
+/// The layout a shared texture's contents are in before an acquire: the shared layout,
+/// also on first use. The image is UNDEFINED to this device until then, but an acquire
+/// from UNDEFINED would allow the driver to discard what the other owner wrote.
+fn acquire_layout(_texture: &Texture) -> vk::ImageLayout {
+    SHARED_LAYOUT
 }
