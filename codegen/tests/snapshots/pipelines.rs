@@ -32,6 +32,7 @@ pub mod sets {
                 kind: rt::vk::DescriptorType::COMBINED_IMAGE_SAMPLER,
                 count: rt::BindingCount::Runtime,
                 stages: rt::ShaderStages::FRAGMENT,
+                immutable_sampler: false,
             },
         ];
         fn write(&self, writer: &mut rt::SetWriter<'_>) {
@@ -58,6 +59,7 @@ pub mod sets {
                 kind: rt::vk::DescriptorType::COMBINED_IMAGE_SAMPLER,
                 count: rt::BindingCount::One,
                 stages: rt::ShaderStages::FRAGMENT,
+                immutable_sampler: false,
             },
         ];
         fn write(&self, writer: &mut rt::SetWriter<'_>) {
@@ -693,8 +695,8 @@ pub struct Pipelines {
     pub texture_opaque: texture_opaque::Pipeline,
 }
 impl Pipelines {
-    /// Builds every pipeline (those needing descriptor indexing only where the
-    /// device has it), each for the render pass of its kind.
+    /// Builds every pipeline of the struct (those needing descriptor indexing only
+    /// where the device has it), each for the render pass of its kind.
     pub fn new(
         device: &rt::Device,
         output: &rt::RenderPass<passes::Output>,
