@@ -63,7 +63,7 @@ pub use readback::Readback;
 pub use recorder::{texel_size, Finished, PassRecorder, ReadbackId, Recorder};
 pub use render_pass::RenderPass;
 pub use renderer::{Renderer, RendererOptions};
-pub use sampler::{Filter, Sampler};
+pub use sampler::{Filter, Sampler, YcbcrConversion, YcbcrModel, YcbcrOptions, YcbcrRange};
 pub use select::{select_device, uuid_text, DeviceSelector, DEVICE_ENV};
 pub use shm::{ShmLayout, ShmPool};
 pub use texture::{Texture, TextureDesc};

@@ -4,17 +4,22 @@ use ash::vk;
 
 use crate::device::Device;
 use crate::error::{Error, Result, VkResultExt};
-use crate::pipelines::{BindingCount, Blend, PipelineDesc, StageDesc, VariantDesc};
+use crate::pipelines::{
+    BindingCount, BindingDesc, Blend, ImmutableSampler, PipelineDesc, StageDesc, VariantDesc,
+};
 
 /// The most descriptors a runtime-sized array holds; a draw may use fewer.
 pub(crate) const MAX_RUNTIME_DESCRIPTORS: u32 = 1024;
 
 /// One layout per set number up to the highest used; gaps get empty layouts, as Vulkan
-/// requires every set below a used one to have a layout.
+/// requires every set below a used one to have a layout. `samplers` are the immutable
+/// samplers, one per binding marked so.
 pub(crate) fn set_layouts(
     device: &Device,
     desc: &PipelineDesc,
+    samplers: &[ImmutableSampler<'_>],
 ) -> Result<Vec<vk::DescriptorSetLayout>> {
+    check_immutable_samplers(desc, samplers)?;
     let runtime = desc
         .sets
         .iter()
@@ -32,21 +37,34 @@ pub(crate) fn set_layouts(
     let count = desc.sets.iter().map(|s| s.set + 1).max().unwrap_or(0);
     let mut layouts = Vec::new();
     for number in 0..count {
+        // The arrays `pImmutableSamplers` points into, one per binding, alive for the call.
+        let immutable: Vec<[vk::Sampler; 1]> = desc
+            .sets
+            .iter()
+            .filter(|s| s.set == number)
+            .flat_map(|s| s.bindings)
+            .map(|b| [immutable_sampler(samplers, number, b)])
+            .collect();
         let bindings: Vec<vk::DescriptorSetLayoutBinding> = desc
             .sets
             .iter()
             .filter(|s| s.set == number)
             .flat_map(|s| s.bindings)
-            .map(|b| {
-                vk::DescriptorSetLayoutBinding::default()
+            .zip(&immutable)
+            .map(|(b, sampler)| {
+                let binding = vk::DescriptorSetLayoutBinding::default()
                     .binding(b.binding)
                     .descriptor_type(b.kind)
-                    .descriptor_count(match b.count {
-                        BindingCount::One => 1,
-                        BindingCount::Array(n) => n,
-                        BindingCount::Runtime => MAX_RUNTIME_DESCRIPTORS,
-                    })
-                    .stage_flags(b.stages.0)
+                    .stage_flags(b.stages.0);
+                if b.immutable_sampler {
+                    // Sets the count to 1 too: immutable samplers are on single bindings.
+                    return binding.immutable_samplers(sampler);
+                }
+                binding.descriptor_count(match b.count {
+                    BindingCount::One => 1,
+                    BindingCount::Array(n) => n,
+                    BindingCount::Runtime => MAX_RUNTIME_DESCRIPTORS,
+                })
             })
             .collect();
         // A runtime-sized array is the set's last binding, allocated with the count a draw
@@ -83,6 +101,59 @@ pub(crate) fn set_layouts(
         }
     }
     Ok(layouts)
+}
+
+/// Every binding marked `immutable_sampler` gets exactly one sampler, on a single
+/// combined image sampler, and no sampler is given for another binding.
+fn check_immutable_samplers(desc: &PipelineDesc, samplers: &[ImmutableSampler<'_>]) -> Result<()> {
+    let immutable = desc.sets.iter().flat_map(|slot| {
+        slot.bindings
+            .iter()
+            .filter(|b| b.immutable_sampler)
+            .map(move |b| (slot.set, b))
+    });
+    for (set, binding) in immutable {
+        let given = samplers
+            .iter()
+            .filter(|s| s.set == set && s.binding == binding.binding)
+            .count();
+        let single = binding.kind == vk::DescriptorType::COMBINED_IMAGE_SAMPLER
+            && binding.count == BindingCount::One;
+        if given != 1 || !single {
+            return Err(Error::InvalidArgument(format!(
+                "pipeline `{}`: set {set} binding {} needs one immutable sampler on a single combined image sampler; {given} given for a {:?} ({:?})",
+                desc.name, binding.binding, binding.kind, binding.count
+            )));
+        }
+    }
+    for sampler in samplers {
+        let known = desc.sets.iter().any(|slot| {
+            slot.set == sampler.set
+                && slot
+                    .bindings
+                    .iter()
+                    .any(|b| b.binding == sampler.binding && b.immutable_sampler)
+        });
+        if !known {
+            return Err(Error::InvalidArgument(format!(
+                "pipeline `{}` has no immutable sampler at set {} binding {}",
+                desc.name, sampler.set, sampler.binding
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// The immutable sampler of set `set`'s `binding`, or null for an ordinary binding.
+fn immutable_sampler(
+    samplers: &[ImmutableSampler<'_>],
+    set: u32,
+    binding: &BindingDesc,
+) -> vk::Sampler {
+    samplers
+        .iter()
+        .find(|s| binding.immutable_sampler && s.set == set && s.binding == binding.binding)
+        .map_or(vk::Sampler::null(), |s| s.sampler.raw())
 }
 
 fn destroy_set_layouts(device: &Device, layouts: &[vk::DescriptorSetLayout]) {

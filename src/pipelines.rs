@@ -136,6 +136,18 @@ pub struct BindingDesc {
     pub kind: vk::DescriptorType,
     pub count: BindingCount,
     pub stages: ShaderStages,
+    /// The binding's sampler is part of the layout, given when the pipeline is built
+    /// ([`ImmutableSampler`]); draws write only the image ([`ImmutablySampled`]).
+    pub immutable_sampler: bool,
+}
+
+/// The sampler a pipeline bakes into its set layout at one combined-image-sampler binding;
+/// generated `Pipeline::new` functions of pipelines with immutable samplers pass these.
+#[derive(Clone, Copy)]
+pub struct ImmutableSampler<'a> {
+    pub set: u32,
+    pub binding: u32,
+    pub sampler: &'a Sampler,
 }
 
 /// A set number and the layout bound there.
@@ -272,6 +284,11 @@ pub struct SampledTexture<'a> {
     pub sampler: &'a Sampler,
 }
 
+/// A texture bound at a combined-image-sampler binding whose sampler is immutable: the
+/// layout supplies the sampler, so only the image is written.
+#[derive(Clone, Copy)]
+pub struct ImmutablySampled<'a>(pub &'a Texture);
+
 /// A texture bound as a storage image (read and written in the `GENERAL` layout).
 #[derive(Clone, Copy)]
 pub struct StorageImage<'a>(pub &'a Texture);
@@ -306,6 +323,23 @@ impl Descriptor for SampledTexture<'_> {
         DescriptorInfo::Image(vk::DescriptorImageInfo {
             sampler: self.sampler.raw(),
             image_view: self.texture.image_view(),
+            image_layout: vk::ImageLayout::SHADER_READ_ONLY_OPTIMAL,
+        })
+    }
+}
+
+impl Descriptor for ImmutablySampled<'_> {
+    const KIND: vk::DescriptorType = vk::DescriptorType::COMBINED_IMAGE_SAMPLER;
+    fn validate(&self) -> Result<()> {
+        self.0
+            .require_usage(vk::ImageUsageFlags::SAMPLED, "a sampled texture")?;
+        require_layout(self.0, vk::ImageLayout::SHADER_READ_ONLY_OPTIMAL)
+    }
+    fn info(&self) -> DescriptorInfo {
+        // Vulkan ignores the sampler of a write to a binding with immutable samplers.
+        DescriptorInfo::Image(vk::DescriptorImageInfo {
+            sampler: vk::Sampler::null(),
+            image_view: self.0.image_view(),
             image_layout: vk::ImageLayout::SHADER_READ_ONLY_OPTIMAL,
         })
     }
@@ -450,15 +484,31 @@ pub struct RawPipeline {
     pub(crate) set_layouts: Vec<vk::DescriptorSetLayout>,
     pub(crate) layout: vk::PipelineLayout,
     pub(crate) variants: Vec<vk::Pipeline>,
+    /// The immutable samplers in the set layouts: draws use them, so they live as long as
+    /// the pipeline, released after `Drop` has destroyed the layouts.
+    _samplers: Vec<Sampler>,
 }
 
 impl RawPipeline {
-    /// Builds every variant of `desc` for `pass`.
+    /// Builds every variant of `desc` for `pass`. Fails for a description with immutable
+    /// samplers (see [`RawPipeline::with_immutable_samplers`]).
     pub fn new<P: RenderPassKind>(
         device: &Device,
         desc: &'static PipelineDesc,
         pass: &RenderPass<P>,
         cache: vk::PipelineCache,
+    ) -> Result<RawPipeline> {
+        Self::with_immutable_samplers(device, desc, pass, cache, &[])
+    }
+
+    /// Builds every variant of `desc` for `pass`, with `samplers` baked into the set
+    /// layouts: exactly one for each binding the description marks `immutable_sampler`.
+    pub fn with_immutable_samplers<P: RenderPassKind>(
+        device: &Device,
+        desc: &'static PipelineDesc,
+        pass: &RenderPass<P>,
+        cache: vk::PipelineCache,
+        samplers: &[ImmutableSampler<'_>],
     ) -> Result<RawPipeline> {
         let mut raw = RawPipeline {
             device: device.clone(),
@@ -466,9 +516,10 @@ impl RawPipeline {
             set_layouts: Vec::new(),
             layout: vk::PipelineLayout::null(),
             variants: Vec::new(),
+            _samplers: samplers.iter().map(|s| s.sampler.clone()).collect(),
         };
         // On any error `raw` drops and destroys what was created so far.
-        raw.set_layouts = crate::pipeline_build::set_layouts(device, desc)?;
+        raw.set_layouts = crate::pipeline_build::set_layouts(device, desc, samplers)?;
         raw.layout = crate::pipeline_build::pipeline_layout(device, desc, &raw.set_layouts)?;
         for variant in desc.variants {
             let pipeline = crate::pipeline_build::graphics_pipeline(

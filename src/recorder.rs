@@ -458,7 +458,8 @@ impl Recorder {
             .map(|&ty| vk::DescriptorPoolSize {
                 ty,
                 // Room for a full runtime-sized array besides ordinary sets.
-                descriptor_count: 256 + crate::pipeline_build::MAX_RUNTIME_DESCRIPTORS,
+                descriptor_count: (256 + crate::pipeline_build::MAX_RUNTIME_DESCRIPTORS)
+                    * descriptors_per_binding(ty),
             })
             .collect();
         let info = vk::DescriptorPoolCreateInfo::default()
@@ -470,6 +471,16 @@ impl Recorder {
         self.device.count_created();
         self.descriptor_pools.push(pool);
         Ok(pool)
+    }
+}
+
+/// Pool descriptors one binding of kind `ty` may consume: a combined image sampler with a
+/// YCbCr conversion takes `combinedImageSamplerDescriptorCount` of them, at most 3 (one per
+/// plane), so those pools are sized for the worst case.
+fn descriptors_per_binding(ty: vk::DescriptorType) -> u32 {
+    match ty {
+        vk::DescriptorType::COMBINED_IMAGE_SAMPLER => 3,
+        _ => 1,
     }
 }
 

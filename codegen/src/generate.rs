@@ -9,7 +9,7 @@ use crate::layout::{host_struct, Field, HostStruct, RustTy};
 use crate::manifest::{Blend, ColorFormat, SpecValue, Topology};
 use crate::model::{Count, DescriptorKind, InterfaceVar, Scalar, Stage, Ty};
 use crate::names::{field_name, ident, type_name};
-use crate::plan::{PassPlan, PipelinePlan, Plan, PushRange, SetPlan, StagePlan};
+use crate::plan::{PassPlan, PipelinePlan, Plan, PushRange, SamplerPlan, SetPlan, StagePlan};
 
 /// The generated file, formatted, with the header that marks it generated.
 pub fn generate(plan: &Plan, runtime: &syn::Path, manifest_name: &str) -> Result<String, String> {
@@ -150,7 +150,11 @@ fn descriptor_set(set: &SetPlan) -> TokenStream {
     }
     let fields = set.bindings.iter().map(|b| {
         let name = ident(&field_name(&b.name));
-        let element = binding_type(b.kind);
+        // The sampler is in the layout: the field takes the image alone.
+        let element = match b.immutable_sampler {
+            true => quote!(&'a rt::Texture),
+            false => binding_type(b.kind),
+        };
         let rust = match b.count {
             Count::One => element,
             Count::Array(n) => {
@@ -160,7 +164,7 @@ fn descriptor_set(set: &SetPlan) -> TokenStream {
             Count::Runtime => quote!(&'a [#element]),
         };
         let doc = format!(
-            "Binding {}: {} `{}`{}, used by the {} stage.",
+            "Binding {}: {} `{}`{}{}, used by the {} stage.",
             b.binding,
             b.kind.describe(),
             b.name,
@@ -168,6 +172,10 @@ fn descriptor_set(set: &SetPlan) -> TokenStream {
                 Count::One => String::new(),
                 Count::Array(n) => format!(" (array of {n})"),
                 Count::Runtime => " (runtime-sized array)".into(),
+            },
+            match b.immutable_sampler {
+                true => " whose sampler is immutable (given when the pipeline is built)",
+                false => "",
             },
             stages_doc(&b.stages)
         );
@@ -185,12 +193,14 @@ fn descriptor_set(set: &SetPlan) -> TokenStream {
             Count::Runtime => quote!(rt::BindingCount::Runtime),
         };
         let stages = stages_tokens(&b.stages);
+        let immutable_sampler = b.immutable_sampler;
         quote! {
             rt::BindingDesc {
                 binding: #binding,
                 kind: rt::vk::DescriptorType::#kind,
                 count: #count,
                 stages: #stages,
+                immutable_sampler: #immutable_sampler,
             }
         }
     });
@@ -198,6 +208,10 @@ fn descriptor_set(set: &SetPlan) -> TokenStream {
         let name = ident(&field_name(&b.name));
         let binding = Literal::u32_unsuffixed(b.binding);
         match b.count {
+            // The plan allows immutable samplers only on single bindings.
+            Count::One if b.immutable_sampler => {
+                quote!(writer.write(#binding, &[rt::ImmutablySampled(self.#name)]);)
+            }
             Count::One => quote!(writer.write(#binding, core::slice::from_ref(&self.#name));),
             Count::Array(_) => quote!(writer.write(#binding, &self.#name);),
             Count::Runtime => quote!(writer.write(#binding, self.#name);),
@@ -405,10 +419,7 @@ fn pipeline(
             format!(" Specialization constants: {}.", constants.join(", "))
         }
     );
-    let new_doc = format!(
-        "Builds the pipeline (every variant) for a render pass of kind `{}`.",
-        p.pass
-    );
+    let (samplers_struct, new) = constructor(p);
     let has_variants = !p.variants.is_empty();
     let select = has_variants.then(|| {
         quote! {
@@ -426,6 +437,7 @@ fn pipeline(
             /// The descriptor sets a draw binds, in set order.
             pub type Sets<'a> = #sets_ty;
             #variant_enum
+            #samplers_struct
             #spirv
             /// Everything needed to build the pipeline, as reflected and checked at build time.
             pub static DESC: rt::PipelineDesc = rt::PipelineDesc {
@@ -448,14 +460,7 @@ fn pipeline(
                 raw: rt::RawPipeline,
             }
             impl Pipeline {
-                #[doc = #new_doc]
-                pub fn new(
-                    device: &rt::Device,
-                    pass: &rt::RenderPass<super::passes::#pass>,
-                    cache: rt::vk::PipelineCache,
-                ) -> Result<Self, rt::Error> {
-                    rt::RawPipeline::new(device, &DESC, pass, cache).map(|raw| Pipeline { raw })
-                }
+                #new
                 #select
             }
             impl rt::Pipeline for Pipeline {
@@ -470,6 +475,74 @@ fn pipeline(
             }
         }
     })
+}
+
+/// `Pipeline::new`, and the `Samplers` struct it takes when the pipeline has immutable
+/// samplers (empty tokens otherwise).
+fn constructor(p: &PipelinePlan) -> (TokenStream, TokenStream) {
+    let pass = format_ident!("{}", type_name(&p.pass));
+    if p.samplers.is_empty() {
+        let doc = format!(
+            "Builds the pipeline (every variant) for a render pass of kind `{}`.",
+            p.pass
+        );
+        let new = quote! {
+            #[doc = #doc]
+            pub fn new(
+                device: &rt::Device,
+                pass: &rt::RenderPass<super::passes::#pass>,
+                cache: rt::vk::PipelineCache,
+            ) -> Result<Self, rt::Error> {
+                rt::RawPipeline::new(device, &DESC, pass, cache).map(|raw| Pipeline { raw })
+            }
+        };
+        return (TokenStream::new(), new);
+    }
+    let fields = p.samplers.iter().map(|s| {
+        let name = ident(&field_name(&s.field));
+        let doc = format!(
+            "The sampler of set {} binding {} (`{}`).",
+            s.set, s.binding, s.name
+        );
+        quote!(#[doc = #doc] pub #name: &'a rt::Sampler)
+    });
+    let samplers = quote! {
+        /// The immutable samplers of the pipeline's descriptor-set layouts, one per binding
+        /// that the manifest's `immutable_samplers` names. They are baked into the layouts
+        /// when the pipeline is built (a sampler with a YCbCr conversion can only be bound
+        /// this way), and the pipeline keeps them alive.
+        #[derive(Clone, Copy)]
+        pub struct Samplers<'a> {
+            #(#fields,)*
+        }
+    };
+    let immutable = p.samplers.iter().map(immutable_sampler);
+    let doc = format!(
+        "Builds the pipeline (every variant) for a render pass of kind `{}`, with `samplers` \
+         as the immutable samplers of its set layouts.",
+        p.pass
+    );
+    let new = quote! {
+        #[doc = #doc]
+        pub fn new(
+            device: &rt::Device,
+            pass: &rt::RenderPass<super::passes::#pass>,
+            cache: rt::vk::PipelineCache,
+            samplers: &Samplers<'_>,
+        ) -> Result<Self, rt::Error> {
+            let immutable = [#(#immutable),*];
+            rt::RawPipeline::with_immutable_samplers(device, &DESC, pass, cache, &immutable)
+                .map(|raw| Pipeline { raw })
+        }
+    };
+    (samplers, new)
+}
+
+fn immutable_sampler(sampler: &SamplerPlan) -> TokenStream {
+    let set = Literal::u32_unsuffixed(sampler.set);
+    let binding = Literal::u32_unsuffixed(sampler.binding);
+    let field = ident(&field_name(&sampler.field));
+    quote!(rt::ImmutableSampler { set: #set, binding: #binding, sampler: samplers.#field })
 }
 
 fn stage_desc(stage: &StagePlan) -> TokenStream {
@@ -728,7 +801,10 @@ fn needs_indexing(plan: &Plan, pipeline: &crate::plan::PipelinePlan) -> bool {
 }
 
 fn all_pipelines(plan: &Plan) -> TokenStream {
-    let fields = plan.pipelines.iter().map(|p| {
+    // Pipelines with immutable samplers cannot be built without their samplers.
+    let (built, left_out): (Vec<&PipelinePlan>, Vec<&PipelinePlan>) =
+        plan.pipelines.iter().partition(|p| p.samplers.is_empty());
+    let fields = built.iter().map(|p| {
         let name = ident(&p.name);
         if needs_indexing(plan, p) {
             let doc = format!(
@@ -740,7 +816,7 @@ fn all_pipelines(plan: &Plan) -> TokenStream {
             quote!(pub #name: #name::Pipeline)
         }
     });
-    let mut passes: Vec<&str> = plan.pipelines.iter().map(|p| p.pass.as_str()).collect();
+    let mut passes: Vec<&str> = built.iter().map(|p| p.pass.as_str()).collect();
     passes.sort_unstable();
     passes.dedup();
     let params = passes.iter().map(|pass| {
@@ -748,7 +824,7 @@ fn all_pipelines(plan: &Plan) -> TokenStream {
         let ty = format_ident!("{}", type_name(pass));
         quote!(#param: &rt::RenderPass<passes::#ty>)
     });
-    let inits = plan.pipelines.iter().map(|p| {
+    let inits = built.iter().map(|p| {
         let name = ident(&p.name);
         let pass = ident(&field_name(&p.pass));
         if needs_indexing(plan, p) {
@@ -761,19 +837,33 @@ fn all_pipelines(plan: &Plan) -> TokenStream {
             quote!(#name: #name::Pipeline::new(device, #pass, cache)?)
         }
     });
+    let doc = match left_out.as_slice() {
+        [] => "Every pipeline of the manifest.".to_string(),
+        some => format!(
+            "Every pipeline of the manifest except those with immutable samplers ({}): \
+             those are built with their samplers, by their own `Pipeline::new`.",
+            some.iter()
+                .map(|p| format!("[`{0}`]({0}::Pipeline)", p.name))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    };
+    // Without a pipeline to build, nothing would use the device or the cache.
+    let unused = built.is_empty().then(|| quote!(let _ = (device, cache);));
     quote! {
-        /// Every pipeline of the manifest.
+        #[doc = #doc]
         pub struct Pipelines {
             #(#fields,)*
         }
         impl Pipelines {
-            /// Builds every pipeline (those needing descriptor indexing only where the
-            /// device has it), each for the render pass of its kind.
+            /// Builds every pipeline of the struct (those needing descriptor indexing only
+            /// where the device has it), each for the render pass of its kind.
             pub fn new(
                 device: &rt::Device,
                 #(#params,)*
                 cache: rt::vk::PipelineCache,
             ) -> Result<Self, rt::Error> {
+                #unused
                 Ok(Pipelines { #(#inits,)* })
             }
         }

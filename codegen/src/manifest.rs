@@ -13,6 +13,14 @@
 //!             sets: { 0: "Textured" },
 //!             variants: { "alpha": { "HAS_ALPHA": true }, "opaque": { "HAS_ALPHA": false } },
 //!         ),
+//!         "texture_ycbcr": (
+//!             pass: "output",
+//!             vertex: "quad.vert",
+//!             fragment: "texture.frag",
+//!             sets: { 0: "YcbcrTextured" },
+//!             // Set 0, binding 0 takes its sampler from the layout (a YCbCr conversion).
+//!             immutable_samplers: { 0: [0] },
+//!         ),
 //!     },
 //! )
 //! ```
@@ -93,6 +101,11 @@ pub struct Pipeline {
     /// generated Rust type, shared by every pipeline that names it.
     #[serde(default)]
     pub sets: BTreeMap<u32, String>,
+    /// Combined-image-sampler bindings, by set number, whose sampler is baked into the set
+    /// layout as an immutable sampler and given when the pipeline is built. A sampler with
+    /// a YCbCr conversion can only be bound this way.
+    #[serde(default)]
+    pub immutable_samplers: BTreeMap<u32, Vec<u32>>,
     /// Named variants, each a value for some specialization constants (by name).
     #[serde(default)]
     pub variants: BTreeMap<String, BTreeMap<String, SpecValue>>,
@@ -209,6 +222,19 @@ impl Loaded {
         Diagnostic::warning(&self.path, position, message)
     }
 
+    /// An error pointing into pipeline `key`'s `immutable_samplers`: at set `set`'s key, or
+    /// at `binding` in its list; at the field itself when those are not found.
+    pub fn immutable_sampler_error(
+        &self,
+        key: &str,
+        set: u32,
+        binding: Option<u32>,
+        message: impl Into<String>,
+    ) -> Diagnostic {
+        let position = self.locate_immutable(key, set, binding);
+        Diagnostic::error(&self.path, position, message)
+    }
+
     /// Like [`Loaded::error_at`], for an entry of `section`.
     pub fn diagnostic_in(
         &self,
@@ -243,6 +269,60 @@ impl Loaded {
         };
         Position::of_offset(text, offset)
     }
+}
+
+impl Loaded {
+    fn locate_immutable(&self, key: &str, set: u32, binding: Option<u32>) -> Position {
+        let text = &self.text;
+        let section_start = text.find(Section::Pipelines.field()).unwrap_or(0);
+        let Some(entry) = find_entry(text, section_start, key) else {
+            return Position::START;
+        };
+        let end = matching_paren(text, entry).unwrap_or(text.len());
+        let Some(field) = text[entry..end]
+            .find("immutable_samplers")
+            .map(|f| entry + f)
+        else {
+            return Position::of_offset(text, entry);
+        };
+        // The map runs to the `}` that closes it; its keys are numbers followed by `:`.
+        let map_end = text[field..end].find('}').map_or(end, |f| field + f);
+        let set_key = find_number(text, field..map_end, set, |rest| rest.starts_with(':'));
+        let offset = match (set_key, binding) {
+            (None, _) => field,
+            (Some(at), None) => at,
+            (Some(at), Some(binding)) => {
+                let list_end = text[at..map_end].find(']').map_or(map_end, |f| at + f);
+                find_number(text, at..list_end, binding, |rest| !rest.starts_with(':'))
+                    .unwrap_or(at)
+            }
+        };
+        Position::of_offset(text, offset)
+    }
+}
+
+/// The offset of the whole number `n` in `text[range]` whose following text (spaces
+/// skipped) satisfies `followed`.
+fn find_number(
+    text: &str,
+    range: std::ops::Range<usize>,
+    n: u32,
+    followed: impl Fn(&str) -> bool,
+) -> Option<usize> {
+    let wanted = n.to_string();
+    let bytes = text.as_bytes();
+    let mut at = range.start;
+    while let Some(found) = text[at..range.end].find(&wanted) {
+        let start = at + found;
+        let end = start + wanted.len();
+        let whole = (start == 0 || !bytes[start - 1].is_ascii_digit())
+            && !bytes.get(end).is_some_and(u8::is_ascii_digit);
+        if whole && followed(text[end..].trim_start()) {
+            return Some(start);
+        }
+        at = end;
+    }
+    None
 }
 
 /// The top-level manifest fields that hold named entries.
@@ -334,5 +414,55 @@ mod tests {
         assert_eq!(p.fragment.entry(), Some("fs"));
         assert_eq!(p.blend, Blend::Premultiplied);
         assert_eq!(p.vertices, 4);
+    }
+
+    #[test]
+    fn immutable_sampler_errors_point_at_the_set_and_the_binding() {
+        let text = r#"(
+            render_passes: { "o": (color: Target) },
+            pipelines: { "p": (pass: "o", vertex: "a.vert", fragment: "b.frag",
+                sets: { 1: "A", 10: "B" },
+                immutable_samplers: { 1: [2, 12], 10: [1] }) },
+        )"#;
+        let loaded = Loaded::parse(Path::new("p.ron"), text.into()).unwrap();
+        let at = |set, binding| loaded.locate_immutable("p", set, binding);
+        let line = "                immutable_samplers: { 1: [2, 12], 10: [1] }) },";
+        let column = |needle: &str| line.find(needle).unwrap() as u32 + 1;
+        assert_eq!(
+            at(1, None),
+            Position {
+                line: 5,
+                column: column("1:")
+            }
+        );
+        assert_eq!(
+            at(10, None),
+            Position {
+                line: 5,
+                column: column("10:")
+            }
+        );
+        assert_eq!(
+            at(1, Some(12)),
+            Position {
+                line: 5,
+                column: column("12")
+            }
+        );
+        assert_eq!(
+            at(10, Some(1)),
+            Position {
+                line: 5,
+                column: column("[1]") + 1
+            }
+        );
+        // Unknown set: the field itself.
+        assert_eq!(
+            at(3, None),
+            Position {
+                line: 5,
+                column: column("immutable")
+            }
+        );
     }
 }

@@ -40,6 +40,21 @@ pub struct SetBinding {
     pub kind: DescriptorKind,
     pub count: Count,
     pub stages: Vec<Stage>,
+    /// The sampler is baked into the set layout (the manifest's `immutable_samplers`);
+    /// only the image is written at draw time.
+    pub immutable_sampler: bool,
+}
+
+/// A binding of a pipeline whose immutable sampler is given when the pipeline is built.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SamplerPlan {
+    pub set: u32,
+    pub binding: u32,
+    /// The binding's name in the shader.
+    pub name: String,
+    /// The Rust field that takes the sampler: the binding's name, prefixed with its set
+    /// (`set1_tex`) where two sets of the pipeline have bindings of that name.
+    pub field: String,
 }
 
 /// One compiled stage of a pipeline.
@@ -93,6 +108,9 @@ pub struct PipelinePlan {
     pub sets: Vec<(u32, String)>,
     pub spec_constants: Vec<SpecConstant>,
     pub variants: Vec<VariantPlan>,
+    /// The bindings whose samplers are immutable, in (set, binding) order; a pipeline with
+    /// any is built with its samplers.
+    pub samplers: Vec<SamplerPlan>,
 }
 
 /// Resolves the manifest against the reflected stages. `stages` maps each pipeline name to
@@ -152,7 +170,12 @@ pub fn plan(
         let push = merge_push_constants(&vertex, &fragment, &mut errors);
         let (vertex_inputs, instance_inputs) =
             split_inputs(&vertex, &spec.instance_inputs, &mut errors);
-        let pipeline_sets = resolve_sets(&vertex, &fragment, &spec.sets, &mut sets, &mut errors);
+        let declared = DeclaredSets {
+            names: &spec.sets,
+            immutable_samplers: &spec.immutable_samplers,
+        };
+        let (pipeline_sets, samplers) =
+            resolve_sets(&vertex, &fragment, &declared, &mut sets, &mut errors);
         let spec_constants = merge_spec_constants(&vertex, &fragment, &mut errors);
         let variants = resolve_variants(&spec.variants, &spec_constants, &mut errors);
         if !vertex_inputs.is_empty() && spec.vertices == 0 {
@@ -170,6 +193,7 @@ pub fn plan(
             sets: pipeline_sets,
             spec_constants,
             variants,
+            samplers,
             vertex,
             fragment,
         });
@@ -193,6 +217,15 @@ impl Errors<'_> {
         let message = format!("pipeline `{}`: {message}", self.pipeline);
         self.out
             .push(self.manifest.error_at(self.pipeline, needle, message));
+    }
+
+    /// An error inside the pipeline's `immutable_samplers`, at `set` or at its `binding`.
+    fn immutable_sampler_error(&mut self, set: u32, binding: Option<u32>, message: String) {
+        let message = format!("pipeline `{}`: {message}", self.pipeline);
+        self.out.push(
+            self.manifest
+                .immutable_sampler_error(self.pipeline, set, binding, message),
+        );
     }
 
     fn warning(&mut self, needle: &str, message: String) {
@@ -424,13 +457,21 @@ fn split_inputs(
         .partition(|i| !instance_names.contains(&i.name))
 }
 
+/// What a pipeline's manifest entry says about its descriptor sets.
+struct DeclaredSets<'a> {
+    names: &'a BTreeMap<u32, String>,
+    immutable_samplers: &'a BTreeMap<u32, Vec<u32>>,
+}
+
+/// The pipeline's (set number, set type name) list, and its immutable samplers.
 fn resolve_sets(
     vertex: &StagePlan,
     fragment: &StagePlan,
-    declared: &BTreeMap<u32, String>,
+    declared_sets: &DeclaredSets,
     sets: &mut BTreeMap<String, SetPlan>,
     errors: &mut Errors,
-) -> Vec<(u32, String)> {
+) -> (Vec<(u32, String)>, Vec<SamplerPlan>) {
+    let declared = declared_sets.names;
     let mut used: BTreeMap<u32, Vec<SetBinding>> = BTreeMap::new();
     for stage in [vertex, fragment] {
         for binding in &stage.interface.bindings {
@@ -439,6 +480,8 @@ fn resolve_sets(
             merge_binding(bindings, binding, stage, errors);
         }
     }
+    mark_immutable_samplers(&mut used, declared_sets.immutable_samplers, errors);
+    let samplers = sampler_plans(&used);
     for (set, name) in declared {
         if !used.contains_key(set) {
             errors.warning(
@@ -472,7 +515,15 @@ fn resolve_sets(
         match sets.get_mut(name) {
             Some(existing) => {
                 if !same_bindings(&existing.bindings, &bindings) {
-                    errors.error(&format!("\"{name}\""), format!("set type `{name}` is declared with a different layout by another pipeline"));
+                    let why = if same_bindings_but_samplers(&existing.bindings, &bindings) {
+                        "its immutable samplers differ; a layout with immutable samplers is a distinct set type, so give it its own name"
+                    } else {
+                        "a different layout"
+                    };
+                    errors.error(
+                        &format!("\"{name}\""),
+                        format!("set type `{name}` is declared by another pipeline with {why}"),
+                    );
                 } else {
                     for (e, b) in existing.bindings.iter_mut().zip(&bindings) {
                         union_stages(&mut e.stages, &b.stages);
@@ -492,7 +543,103 @@ fn resolve_sets(
         }
         result.push((set, name.clone()));
     }
-    result
+    (result, samplers)
+}
+
+/// Flags the bindings that `immutable_samplers` names; each must be a single combined
+/// image sampler that a stage uses.
+fn mark_immutable_samplers(
+    used: &mut BTreeMap<u32, Vec<SetBinding>>,
+    immutable: &BTreeMap<u32, Vec<u32>>,
+    errors: &mut Errors,
+) {
+    for (&set, numbers) in immutable {
+        let Some(bindings) = used.get_mut(&set) else {
+            let used_sets: Vec<String> = used.keys().map(u32::to_string).collect();
+            let used_sets: Vec<&str> = used_sets.iter().map(String::as_str).collect();
+            errors.immutable_sampler_error(
+                set,
+                None,
+                format!(
+                    "`immutable_samplers` names set {set}, which no stage uses (sets used: {})",
+                    list(&used_sets)
+                ),
+            );
+            continue;
+        };
+        for &number in numbers {
+            match bindings.iter_mut().find(|b| b.binding == number) {
+                None => {
+                    let described: Vec<String> = bindings
+                        .iter()
+                        .map(|b| format!("{} `{}`", b.binding, b.name))
+                        .collect();
+                    errors.immutable_sampler_error(
+                        set,
+                        Some(number),
+                        format!(
+                            "`immutable_samplers` names set {set} binding {number}, which no stage uses (the set's bindings: {})",
+                            described.join(", ")
+                        ),
+                    );
+                }
+                Some(binding) => match immutable_sampler_allowed(binding) {
+                    Ok(()) => binding.immutable_sampler = true,
+                    Err(why) => errors.immutable_sampler_error(
+                        set,
+                        Some(number),
+                        format!(
+                            "set {set} binding {number} `{}` cannot have an immutable sampler: {why}",
+                            binding.name
+                        ),
+                    ),
+                },
+            }
+        }
+    }
+}
+
+/// Immutable samplers are for single combined image samplers: what a YCbCr conversion
+/// needs, and what the generated code can give a sampler field for.
+fn immutable_sampler_allowed(binding: &SetBinding) -> Result<(), String> {
+    if binding.kind != DescriptorKind::CombinedImageSampler {
+        return Err(format!(
+            "it is a {}, not a combined image sampler",
+            binding.kind.describe()
+        ));
+    }
+    if binding.count != Count::One {
+        return Err("it is an array; only a single combined image sampler can be".into());
+    }
+    Ok(())
+}
+
+/// One sampler per immutable binding, its field named by the binding, prefixed with the
+/// set where another set has a binding of the same name.
+fn sampler_plans(used: &BTreeMap<u32, Vec<SetBinding>>) -> Vec<SamplerPlan> {
+    let immutable: Vec<(u32, &SetBinding)> = used
+        .iter()
+        .flat_map(|(set, bindings)| bindings.iter().map(move |b| (*set, b)))
+        .filter(|(_, b)| b.immutable_sampler)
+        .collect();
+    immutable
+        .iter()
+        .map(|(set, b)| {
+            let shared = immutable
+                .iter()
+                .any(|(other, o)| other != set && o.name == b.name);
+            SamplerPlan {
+                set: *set,
+                binding: b.binding,
+                name: b.name.clone(),
+                field: if shared {
+                    format!("set{set}_{}", b.name)
+                } else {
+                    b.name.clone()
+                },
+            }
+        })
+        .collect()
 }
 
 fn check_binding_supported(binding: &Binding, stage: &StagePlan, errors: &mut Errors) {
@@ -548,6 +695,7 @@ fn merge_binding(
             kind: binding.kind,
             count: binding.count,
             stages: vec![stage_kind],
+            immutable_sampler: false,
         }),
     }
 }
@@ -561,8 +709,26 @@ fn union_stages(into: &mut Vec<Stage>, from: &[Stage]) {
 fn same_bindings(a: &[SetBinding], b: &[SetBinding]) -> bool {
     a.len() == b.len()
         && a.iter().zip(b).all(|(x, y)| {
-            x.binding == y.binding && x.name == y.name && x.kind == y.kind && x.count == y.count
+            x.binding == y.binding
+                && x.name == y.name
+                && x.kind == y.kind
+                && x.count == y.count
+                && x.immutable_sampler == y.immutable_sampler
         })
+}
+
+/// Whether two layouts differ only in which bindings have immutable samplers.
+fn same_bindings_but_samplers(a: &[SetBinding], b: &[SetBinding]) -> bool {
+    let plain = |bindings: &[SetBinding]| -> Vec<SetBinding> {
+        bindings
+            .iter()
+            .map(|binding| SetBinding {
+                immutable_sampler: false,
+                ..binding.clone()
+            })
+            .collect()
+    };
+    same_bindings(&plain(a), &plain(b))
 }
 
 /// Later sets with the same bindings as an earlier one become aliases of it.

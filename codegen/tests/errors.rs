@@ -433,6 +433,111 @@ fn a_fragment_shader_used_as_the_vertex_stage_is_reported_only_in_the_manifest()
 }
 
 // ---------------------------------------------------------------------------------------
+// The manifest: immutable samplers
+
+/// Set 0: a sampler, a uniform buffer and an array of samplers.
+const MIXED_FRAG: &str = "\
+#version 450
+layout(set = 0, binding = 0) uniform sampler2D tex;
+layout(set = 0, binding = 1) uniform Tint { vec4 tint; };
+layout(set = 0, binding = 2) uniform sampler2D layers[2];
+layout(location = 0) out vec4 out_color;
+void main() {
+    out_color = texture(tex, vec2(0.5)) * tint + texture(layers[1], vec2(0.5));
+}
+";
+
+#[test]
+fn immutable_samplers_on_a_buffer_an_array_or_a_missing_binding_are_reported_at_the_binding() {
+    let ron = manifest_with(
+        r#"            sets: { 0: "Mixed" },
+            immutable_samplers: { 0: [0, 1, 2, 5] },"#,
+    );
+    let dir = project(
+        "ron-immutable-bindings",
+        &[("a.vert", PLAIN_VERT), ("a.frag", MIXED_FRAG)],
+        &ron,
+    );
+    let errors = errors(&dir);
+    assert_eq!(errors.len(), 3, "binding 0 is fine:\n{}", list(&errors));
+    let (line, list_start) = position_of(&ron, "[0, 1, 2, 5]");
+    assert_eq!(line, 9);
+    // The columns of `1`, `2` and `5` in the list.
+    let column = |offset: u32| list_start + offset;
+
+    let buffer = find(&errors, "pipelines.ron", "binding 1 `");
+    assert!(buffer.message.contains("uniform buffer"), "{buffer}");
+    assert!(
+        buffer.message.contains("not a combined image sampler"),
+        "{buffer}"
+    );
+    assert_at(buffer, line, column(4));
+
+    let array = find(&errors, "pipelines.ron", "binding 2 `layers`");
+    assert!(array.message.contains("array"), "{array}");
+    assert_at(array, line, column(7));
+
+    let missing = find(&errors, "pipelines.ron", "binding 5");
+    assert!(
+        missing.message.contains("0 `tex`"),
+        "lists the set's bindings: {missing}"
+    );
+    assert_at(missing, line, column(10));
+}
+
+#[test]
+fn immutable_samplers_naming_a_set_no_stage_uses_are_reported_at_the_set() {
+    let ron = manifest_with(
+        r#"            sets: { 0: "Textured" },
+            immutable_samplers: { 0: [0], 3: [0] },"#,
+    );
+    let dir = project(
+        "ron-immutable-set",
+        &[("a.vert", PLAIN_VERT), ("a.frag", TEXTURED_FRAG)],
+        &ron,
+    );
+    let errors = errors(&dir);
+    assert_eq!(errors.len(), 1, "{}", list(&errors));
+    let error = find(&errors, "pipelines.ron", "set 3");
+    assert!(error.message.contains("sets used: `0`"), "{error}");
+    let (line, column) = position_of(&ron, "3: [0]");
+    assert_eq!(line, 9);
+    assert_at(error, line, column);
+}
+
+#[test]
+fn one_set_name_with_and_without_immutable_samplers_is_an_error_asking_for_another_name() {
+    let ron = r#"(
+    render_passes: { "output": (color: Target) },
+    pipelines: {
+        "plain": (pass: "output", vertex: "a.vert", fragment: "a.frag",
+            sets: { 0: "Textured" }),
+        "yuv": (pass: "output", vertex: "a.vert", fragment: "a.frag",
+            sets: { 0: "Textured" }, immutable_samplers: { 0: [0] }),
+    },
+)
+"#;
+    let dir = project(
+        "ron-immutable-set-name",
+        &[("a.vert", PLAIN_VERT), ("a.frag", TEXTURED_FRAG)],
+        ron,
+    );
+    let errors = errors(&dir);
+    assert_eq!(errors.len(), 1, "{}", list(&errors));
+    let error = find(&errors, "pipelines.ron", "pipeline `yuv`");
+    assert!(
+        error.message.contains("immutable samplers differ"),
+        "{error}"
+    );
+    assert!(error.message.contains("its own name"), "{error}");
+    // At the set name in the second pipeline's entry.
+    let entry = ron.find("\"yuv\"").unwrap();
+    let (line, column) = position_of(&ron[entry..], "\"Textured\"");
+    let (entry_line, _) = position_of(ron, "\"yuv\"");
+    assert_at(error, entry_line + line - 1, column);
+}
+
+// ---------------------------------------------------------------------------------------
 // Reflection: the stages against each other
 
 /// A manifest with the fragment file on a line of its own, line 7.

@@ -32,6 +32,7 @@ pub mod sets {
                 kind: rt::vk::DescriptorType::COMBINED_IMAGE_SAMPLER,
                 count: rt::BindingCount::Runtime,
                 stages: rt::ShaderStages::FRAGMENT,
+                immutable_sampler: false,
             },
         ];
         fn write(&self, writer: &mut rt::SetWriter<'_>) {
@@ -58,6 +59,7 @@ pub mod sets {
                 kind: rt::vk::DescriptorType::COMBINED_IMAGE_SAMPLER,
                 count: rt::BindingCount::One,
                 stages: rt::ShaderStages::FRAGMENT,
+                immutable_sampler: false,
             },
         ];
         fn write(&self, writer: &mut rt::SetWriter<'_>) {
@@ -65,6 +67,33 @@ pub mod sets {
         }
     }
     impl rt::SetList for Textured<'_> {
+        const COUNT: usize = 1;
+        fn write(&self, index: usize, writer: &mut rt::SetWriter<'_>) {
+            debug_assert_eq!(index, 0);
+            rt::DescriptorSet::write(self, writer);
+        }
+    }
+    /// Descriptor set layout `YcbcrTextured`.
+    #[derive(Clone, Copy)]
+    pub struct YcbcrTextured<'a> {
+        /// Binding 0: combined image sampler `tex` whose sampler is immutable (given when the pipeline is built), used by the fragment stage.
+        pub tex: &'a rt::Texture,
+    }
+    impl rt::DescriptorSet for YcbcrTextured<'_> {
+        const BINDINGS: &'static [rt::BindingDesc] = &[
+            rt::BindingDesc {
+                binding: 0,
+                kind: rt::vk::DescriptorType::COMBINED_IMAGE_SAMPLER,
+                count: rt::BindingCount::One,
+                stages: rt::ShaderStages::FRAGMENT,
+                immutable_sampler: true,
+            },
+        ];
+        fn write(&self, writer: &mut rt::SetWriter<'_>) {
+            writer.write(0, &[rt::ImmutablySampled(self.tex)]);
+        }
+    }
+    impl rt::SetList for YcbcrTextured<'_> {
         const COUNT: usize = 1;
         fn write(&self, index: usize, writer: &mut rt::SetWriter<'_>) {
             debug_assert_eq!(index, 0);
@@ -683,8 +712,153 @@ pub mod texture_opaque {
         }
     }
 }
+/// Pipeline `texture_ycbcr`: `quad.vert` then `texture.frag`, Premultiplied blending, drawn in render pass `output`. Specialization constants: `bool HAS_ALPHA` (id 0).
+pub mod texture_ycbcr {
+    use crate::pipelines as rt;
+    /// Built from the same shaders as [`super::texture`], so the same types.
+    pub use super::texture::{Push, Instance};
+    /// The descriptor sets a draw binds, in set order.
+    pub type Sets<'a> = super::sets::YcbcrTextured<'a>;
+    /// The variants the manifest declares, each a set of specialization-constant values.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub enum Variant {
+        /// Variant `opaque`: `HAS_ALPHA` = false.
+        Opaque,
+    }
+    /// The immutable samplers of the pipeline's descriptor-set layouts, one per binding
+    /// that the manifest's `immutable_samplers` names. They are baked into the layouts
+    /// when the pipeline is built (a sampler with a YCbCr conversion can only be bound
+    /// this way), and the pipeline keeps them alive.
+    #[derive(Clone, Copy)]
+    pub struct Samplers<'a> {
+        /// The sampler of set 0 binding 0 (`tex`).
+        pub tex: &'a rt::Sampler,
+    }
+    use super::texture::{FRAGMENT_SPIRV, VERTEX_SPIRV};
+    /// Everything needed to build the pipeline, as reflected and checked at build time.
+    pub static DESC: rt::PipelineDesc = rt::PipelineDesc {
+        name: "texture_ycbcr",
+        vertex: rt::StageDesc {
+            spirv: VERTEX_SPIRV,
+            file: "quad.vert",
+            entry: c"main",
+        },
+        fragment: rt::StageDesc {
+            spirv: FRAGMENT_SPIRV,
+            file: "texture.frag",
+            entry: c"main",
+        },
+        blend: rt::Blend::Premultiplied,
+        topology: rt::vk::PrimitiveTopology::TRIANGLE_STRIP,
+        vertices: 4,
+        vertex_stride: core::mem::size_of::<()>() as u32,
+        instance_stride: core::mem::size_of::<Instance>() as u32,
+        attributes: &[
+            rt::VertexAttribute {
+                location: 0,
+                binding: 1,
+                format: rt::vk::Format::R32G32B32A32_SFLOAT,
+                offset: 0,
+            },
+            rt::VertexAttribute {
+                location: 1,
+                binding: 1,
+                format: rt::vk::Format::R32G32_SFLOAT,
+                offset: 16,
+            },
+            rt::VertexAttribute {
+                location: 2,
+                binding: 1,
+                format: rt::vk::Format::R32G32B32A32_SFLOAT,
+                offset: 24,
+            },
+            rt::VertexAttribute {
+                location: 3,
+                binding: 1,
+                format: rt::vk::Format::R32_SFLOAT,
+                offset: 40,
+            },
+        ],
+        push_ranges: &[
+            rt::PushRange {
+                stages: rt::ShaderStages::VERTEX,
+                offset: 0,
+                size: 8,
+            },
+        ],
+        push_updates: &[
+            rt::PushRange {
+                stages: rt::ShaderStages::VERTEX,
+                offset: 0,
+                size: 8,
+            },
+        ],
+        sets: &[
+            rt::SetSlot {
+                set: 0,
+                bindings: <super::sets::YcbcrTextured<
+                    'static,
+                > as rt::DescriptorSet>::BINDINGS,
+            },
+        ],
+        variants: &[
+            rt::VariantDesc {
+                name: "opaque",
+                constants: &[
+                    rt::SpecConstant {
+                        id: 0,
+                        value: rt::SpecValue::Bool(false),
+                    },
+                ],
+            },
+        ],
+    };
+    /// Pipeline `texture_ycbcr`: `quad.vert` then `texture.frag`, Premultiplied blending, drawn in render pass `output`. Specialization constants: `bool HAS_ALPHA` (id 0).
+    pub struct Pipeline {
+        raw: rt::RawPipeline,
+    }
+    impl Pipeline {
+        /// Builds the pipeline (every variant) for a render pass of kind `output`, with `samplers` as the immutable samplers of its set layouts.
+        pub fn new(
+            device: &rt::Device,
+            pass: &rt::RenderPass<super::passes::Output>,
+            cache: rt::vk::PipelineCache,
+            samplers: &Samplers<'_>,
+        ) -> Result<Self, rt::Error> {
+            let immutable = [
+                rt::ImmutableSampler {
+                    set: 0,
+                    binding: 0,
+                    sampler: samplers.tex,
+                },
+            ];
+            rt::RawPipeline::with_immutable_samplers(
+                    device,
+                    &DESC,
+                    pass,
+                    cache,
+                    &immutable,
+                )
+                .map(|raw| Pipeline { raw })
+        }
+        /// This pipeline with one of its variants selected, to draw with.
+        pub fn variant(&self, variant: Variant) -> rt::VariantOf<'_, Self> {
+            rt::VariantOf::new(self, variant as usize)
+        }
+    }
+    impl rt::Pipeline for Pipeline {
+        type Pass = super::passes::Output;
+        type Push = Push;
+        type Sets<'a> = Sets<'a>;
+        type Instance = Instance;
+        type Vertex = ();
+        fn raw(&self) -> &rt::RawPipeline {
+            &self.raw
+        }
+    }
+}
 use crate::pipelines as rt;
-/// Every pipeline of the manifest.
+/// Every pipeline of the manifest except those with immutable samplers ([`texture_ycbcr`](texture_ycbcr::Pipeline)): those are built with their samplers, by their own `Pipeline::new`.
 pub struct Pipelines {
     pub solid: solid::Pipeline,
     pub texture: texture::Pipeline,
@@ -693,8 +867,8 @@ pub struct Pipelines {
     pub texture_opaque: texture_opaque::Pipeline,
 }
 impl Pipelines {
-    /// Builds every pipeline (those needing descriptor indexing only where the
-    /// device has it), each for the render pass of its kind.
+    /// Builds every pipeline of the struct (those needing descriptor indexing only
+    /// where the device has it), each for the render pass of its kind.
     pub fn new(
         device: &rt::Device,
         output: &rt::RenderPass<passes::Output>,
