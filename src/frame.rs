@@ -18,7 +18,9 @@ use crate::pipelines::{Pipeline, SampledTexture};
 use crate::recorder::{PassRecorder, Recorder};
 use crate::renderer::Renderer;
 use crate::sampler::Filter;
-use crate::shaders::{passes, sets, solid, texture, texture_indexed, texture_opaque};
+use crate::shaders::{
+    passes, sets, solid, texture, texture_indexed, texture_opaque, texture_ycbcr,
+};
 use crate::sync::{Semaphore, SemaphoreHandle, SyncFile, TimelineSemaphore};
 use crate::texture::Texture;
 
@@ -73,6 +75,11 @@ enum Op<'f> {
     Indexed {
         textures: Vec<(&'f Texture, Filter)>,
         instances: Vec<texture_indexed::Instance>,
+    },
+    /// Quads of a YUV texture, through its conversion's pipeline.
+    Yuv {
+        texture: &'f Texture,
+        instances: Vec<texture::Instance>,
     },
     Custom(CustomDraw<'f>),
 }
@@ -168,6 +175,16 @@ impl<'r> Frame<'r> {
             filter: self.usable_filter(texture, draw.filter),
             ..*draw
         };
+        if texture.ycbcr().is_some() {
+            // YUV textures have no copy path or texture-array slot: their sampler is
+            // baked into their own pipeline.
+            let full = self.target_instance(texture, draw);
+            let instances = instances_within(&full, &self.to_target_rects(&visible));
+            if !instances.is_empty() {
+                self.ops.push(Op::Yuv { texture, instances });
+            }
+            return Ok(());
+        }
         if let Some(visible) = self.single_quad(texture, draw, &visible) {
             // The common case (one damage rectangle, no opaque region, a plain output)
             // goes straight to the texture array: one instance, no rectangle lists.
@@ -698,6 +715,12 @@ fn record_ops(
     }
     handover.record_acquire(recorder);
     prepare_sources(renderer, recorder, target, &ops, point);
+    for op in &ops {
+        if let Op::Yuv { texture, .. } = op {
+            let sampler = texture.ycbcr().expect("YUV ops hold YUV textures");
+            renderer.build_yuv_pipeline(format, sampler)?;
+        }
+    }
     let renderer = &*renderer;
     let output = renderer.built_output(format);
     let push = texture::Push {
@@ -759,6 +782,16 @@ fn record_ops(
                     };
                     pass.draw(pipeline, &push, set, &instances)?;
                 }
+                Op::Yuv { texture, instances } => {
+                    let sampler = texture.ycbcr().expect("YUV ops hold YUV textures");
+                    let pipeline = renderer
+                        .yuv
+                        .pipeline(format, sampler)
+                        .expect("built before the pass");
+                    let set = sets::YcbcrTextured { tex: texture };
+                    let variant = pipeline.variant(texture_ycbcr::Variant::Opaque);
+                    pass.draw(&variant, &push, set, &instances)?;
+                }
                 Op::Custom(draw) => draw(&mut pass)?,
                 Op::Copy { .. } => unreachable!("copies are taken before the pass"),
             }
@@ -776,7 +809,9 @@ fn source_textures<'t>(ops: &[Op<'t>]) -> Vec<&'t Texture> {
     let mut textures = Vec::new();
     for op in ops {
         match op {
-            Op::Texture { texture, .. } | Op::Copy { texture, .. } => textures.push(*texture),
+            Op::Texture { texture, .. } | Op::Copy { texture, .. } | Op::Yuv { texture, .. } => {
+                textures.push(*texture)
+            }
             Op::Indexed { textures: list, .. } => textures.extend(list.iter().map(|(t, _)| *t)),
             _ => {}
         }
@@ -795,7 +830,7 @@ fn prepare_sources(
 ) {
     for op in ops {
         let (textures, layout): (Vec<&Texture>, _) = match op {
-            Op::Texture { texture, .. } => {
+            Op::Texture { texture, .. } | Op::Yuv { texture, .. } => {
                 (vec![*texture], vk::ImageLayout::SHADER_READ_ONLY_OPTIMAL)
             }
             Op::Indexed { textures, .. } => (

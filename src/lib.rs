@@ -43,6 +43,7 @@ mod staging;
 pub mod sync;
 mod texture;
 mod timing;
+mod yuv;
 
 pub use ash;
 pub use ash::vk;

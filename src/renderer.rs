@@ -61,6 +61,8 @@ pub struct Renderer {
     pub(crate) modifiers: crate::dmabuf::ModifierTable,
     /// Imported dmabufs, so that importing one again returns its texture.
     pub(crate) dmabufs: crate::dmabuf::cache::DmabufCache,
+    /// Samplers and pipelines of YUV textures.
+    pub(crate) yuv: crate::yuv::YuvCache,
     pub(crate) timeline: Arc<TimelineSemaphore>,
     /// Objects dropped while the GPU may still use them.
     pub(crate) graveyard: Arc<Graveyard>,
@@ -97,6 +99,7 @@ impl Renderer {
             formats: FormatTable::probe(device),
             modifiers: crate::dmabuf::ModifierTable::probe(device),
             dmabufs: Default::default(),
+            yuv: Default::default(),
             graveyard: Graveyard::new(timeline.clone()),
             timeline,
             submitted: 0,
@@ -260,6 +263,19 @@ impl Renderer {
             self.outputs.insert(format, Output { pass, pipelines });
         }
         Ok(&self.outputs[&format])
+    }
+
+    /// Builds the pipeline drawing YUV textures sampled through `sampler` into targets of
+    /// `format`.
+    pub(crate) fn build_yuv_pipeline(
+        &mut self,
+        format: vk::Format,
+        sampler: &Sampler,
+    ) -> Result<()> {
+        self.output(format)?;
+        let pass = &self.outputs[&format].pass;
+        self.yuv
+            .build_pipeline(&self.device, pass, format, sampler, self.pipeline_cache)
     }
 
     /// The output of `format`; [`Renderer::output`] built it.

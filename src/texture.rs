@@ -58,6 +58,8 @@ pub struct Texture {
     /// Set for images whose memory another driver or process also uses (imported or
     /// exported buffers): frames acquire them from and release them to that owner.
     external: Option<External>,
+    /// For YUV images: the sampler (and conversion) every view and draw must use.
+    ycbcr: Option<crate::sampler::Sampler>,
     desc: TextureDesc,
     layout: AtomicI32,
     /// The renderer that made it (0: none), so frames can refuse another renderer's.
@@ -128,6 +130,7 @@ impl Texture {
             view,
             memory: Backing::Allocated(memory),
             external: None,
+            ycbcr: None,
             desc,
             layout: AtomicI32::new(vk::ImageLayout::UNDEFINED.as_raw()),
             owner: AtomicU64::new(0),
@@ -163,6 +166,7 @@ impl Texture {
             view,
             memory: Backing::Borrowed,
             external: None,
+            ycbcr: None,
             desc,
             layout: AtomicI32::new(layout.as_raw()),
             owner: AtomicU64::new(0),
@@ -179,20 +183,31 @@ impl Texture {
         memories: Vec<DedicatedMemory>,
         desc: TextureDesc,
         external: External,
+        ycbcr: Option<crate::sampler::Sampler>,
     ) -> Result<Texture> {
-        let view = create_view(device, image, &desc)?;
+        let conversion = ycbcr
+            .as_ref()
+            .and_then(|s| s.ycbcr_conversion())
+            .map(|c| c.raw());
+        let view = create_view_with(device, image, &desc, conversion)?;
         Ok(Texture {
             device: device.clone(),
             image,
             view,
             memory: Backing::Dedicated(memories),
             external: Some(external),
+            ycbcr,
             desc,
             layout: AtomicI32::new(vk::ImageLayout::UNDEFINED.as_raw()),
             owner: AtomicU64::new(0),
             last_use: Mutex::new(None),
             framebuffers: Mutex::new(Vec::new()),
         })
+    }
+
+    /// The sampler a YUV texture is read through (`None` for RGB textures).
+    pub(crate) fn ycbcr(&self) -> Option<&crate::sampler::Sampler> {
+        self.ycbcr.as_ref()
     }
 
     /// How the texture is shared, when it is.
@@ -333,20 +348,40 @@ impl Drop for Texture {
 }
 
 fn create_view(device: &Device, image: vk::Image, desc: &TextureDesc) -> Result<vk::ImageView> {
+    create_view_with(device, image, desc, None)
+}
+
+/// A view of the whole image; YUV images' views carry their sampler's conversion (and,
+/// as Vulkan requires then, the identity swizzle).
+fn create_view_with(
+    device: &Device,
+    image: vk::Image,
+    desc: &TextureDesc,
+    conversion: Option<vk::SamplerYcbcrConversion>,
+) -> Result<vk::ImageView> {
+    let mut ycbcr = conversion.map(|c| vk::SamplerYcbcrConversionInfo::default().conversion(c));
     let alpha = if desc.has_alpha {
         desc.swizzle.a
     } else {
         vk::ComponentSwizzle::ONE
     };
-    let info = vk::ImageViewCreateInfo::default()
+    let components = if ycbcr.is_some() {
+        vk::ComponentMapping::default()
+    } else {
+        vk::ComponentMapping {
+            a: alpha,
+            ..desc.swizzle
+        }
+    };
+    let mut info = vk::ImageViewCreateInfo::default()
         .image(image)
         .view_type(vk::ImageViewType::TYPE_2D)
         .format(desc.format)
-        .components(vk::ComponentMapping {
-            a: alpha,
-            ..desc.swizzle
-        })
+        .components(components)
         .subresource_range(color_range());
+    if let Some(ycbcr) = ycbcr.as_mut() {
+        info = info.push_next(ycbcr);
+    }
     // SAFETY: `image` is a live image of this device created with `desc.format`.
     let view = unsafe { device.raw().create_image_view(&info, None) }.or_vk("vkCreateImageView")?;
     device.count_created();

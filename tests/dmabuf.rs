@@ -296,7 +296,7 @@ fn an_empty_or_impossible_modifier_list_is_refused_with_what_would_work() {
 #[test]
 fn a_linear_buffer_with_a_foreign_stride_is_copied_on_the_gpu() {
     use vkcompose::vk;
-    let (instance, mut a, mut b) = two_renderers();
+    let (instance, a, mut b) = two_renderers();
     let (width, height, stride, offset) = (29u32, 17u32, 29 * 4 + 36, 256u32);
     let size = 16384u64;
     // The exporter: a host-visible buffer exportable as an opaque fd, holding the picture.

@@ -167,7 +167,7 @@ impl Renderer {
                 HandleKind::OpaqueFd => Vec::new(),
             },
         };
-        let texture = Texture::from_dedicated(&device, raw, vec![memory], desc, external)?;
+        let texture = Texture::from_dedicated(&device, raw, vec![memory], desc, external, None)?;
         texture.set_owner(self.id);
         Ok((texture, buffer))
     }

@@ -21,6 +21,7 @@ use crate::capabilities::DmabufImport;
 use crate::error::{Error, Result, VkResultExt};
 use crate::memory::{DedicatedMemory, DedicatedTo};
 use crate::renderer::Renderer;
+use crate::sampler::YcbcrOptions;
 use crate::shm::ShmLayout;
 use crate::texture::{External, Texture, TextureDesc};
 
@@ -39,6 +40,17 @@ impl Renderer {
     /// every commit: textures that hold a copy of the buffer copy it again, zero-copy ones
     /// cost nothing. The caller's fds stay the caller's.
     pub fn import_dmabuf(&mut self, buffer: &Dmabuf) -> Result<Arc<Texture>> {
+        self.import_dmabuf_ycbcr(buffer, YcbcrOptions::default())
+    }
+
+    /// [`Renderer::import_dmabuf`] for YUV buffers (NV12, P010) whose colour model and
+    /// range the client gave (`wp_color_representation`); RGB buffers ignore `options`.
+    /// Sampled through a `VkSamplerYcbcrConversion`: an error on devices without it.
+    pub fn import_dmabuf_ycbcr(
+        &mut self,
+        buffer: &Dmabuf,
+        options: YcbcrOptions,
+    ) -> Result<Arc<Texture>> {
         if let Some((texture, copy)) = self.dmabufs.lookup(buffer) {
             if let Some(copy) = copy {
                 self.refresh_copy(&texture, buffer, &copy)?;
@@ -46,7 +58,7 @@ impl Renderer {
             return Ok(texture);
         }
         let (texture, copy) = match self.import_path(buffer.kind())? {
-            ImportPath::Memory => self.import_memory_of(buffer)?,
+            ImportPath::Memory => self.import_memory_of(buffer, options)?,
             ImportPath::Map => {
                 let texture = self.import_by_mapping(buffer)?;
                 (texture, Some(CopySource::Mapped))
@@ -79,9 +91,13 @@ impl Renderer {
     }
 
     /// Zero-copy where an image can take the layout, else through a `VkBuffer`.
-    fn import_memory_of(&mut self, buffer: &Dmabuf) -> Result<(Texture, Option<CopySource>)> {
+    fn import_memory_of(
+        &mut self,
+        buffer: &Dmabuf,
+        options: YcbcrOptions,
+    ) -> Result<(Texture, Option<CopySource>)> {
         let layout = buffer.validate(&self.modifiers)?;
-        if let Some(texture) = self.import_image(buffer, &layout)? {
+        if let Some(texture) = self.import_image(buffer, &layout, options)? {
             return Ok((texture, None));
         }
         tracing::debug!(
@@ -102,8 +118,19 @@ impl Renderer {
         &mut self,
         buffer: &Dmabuf,
         layout: &ValidatedLayout,
+        options: YcbcrOptions,
     ) -> Result<Option<Texture>> {
         let support = &layout.support;
+        // Made first: a device without YCbCr conversion refuses YUV before any image.
+        let ycbcr = match super::planes::plane_layout(buffer.fourcc()) {
+            Some(planes) if planes.multi_planar() => {
+                Some(
+                    self.yuv
+                        .sampler(&self.device, layout.format, support.features, options)?,
+                )
+            }
+            _ => None,
+        };
         let render = support
             .render
             .is_some_and(|e| buffer.width() <= e.width && buffer.height() <= e.height);
@@ -137,7 +164,7 @@ impl Renderer {
             dmabuf_fds: dmabuf_fds(buffer),
         };
         let raw = image.keep();
-        Texture::from_dedicated(&self.device, raw, memories, desc, external)
+        Texture::from_dedicated(&self.device, raw, memories, desc, external, ycbcr)
             .inspect_err(|_| {
                 // SAFETY: the image was never used; its memories were dropped with the
                 // failed texture.
@@ -356,24 +383,11 @@ fn linear_bind_offset(
     buffer: &Dmabuf,
     layout: &ValidatedLayout,
 ) -> Option<u64> {
-    let device = renderer.device.raw();
     let planes = buffer.planes();
     let aspects = super::image::plane_aspects(planes.len());
-    // SAFETY: a LINEAR image of this device; the aspects are its planes.
-    let driver: Vec<vk::SubresourceLayout> = aspects
-        .iter()
-        .map(|&aspect| unsafe {
-            device.get_image_subresource_layout(
-                image,
-                vk::ImageSubresource {
-                    aspect_mask: aspect,
-                    mip_level: 0,
-                    array_layer: 0,
-                },
-            )
-        })
-        .collect();
-    // SAFETY: as above.
+    let driver = super::image::plane_layouts(&renderer.device, image, &aspects);
+    let device = renderer.device.raw();
+    // SAFETY: `image` is an image of this device.
     let requirements = unsafe { device.get_image_memory_requirements(image) };
     let base = planes[0].offset.checked_sub(driver[0].offset)?;
     let aligned = requirements.alignment == 0 || base % requirements.alignment == 0;
@@ -392,7 +406,7 @@ fn import_memories(
     image: vk::Image,
 ) -> Result<Vec<DedicatedMemory>> {
     let device = &renderer.device;
-    let aspects = super::image::plane_aspects(buffer.planes().len());
+    let aspects = binding_aspects(layout);
     let mut memories = Vec::with_capacity(layout.memories.len());
     for &(plane, size) in &layout.memories {
         let requirements = if layout.disjoint() {
@@ -428,7 +442,7 @@ fn bind_memories(
         return unsafe { device.bind_image_memory(image, memories[0].raw(), offset) }
             .or_vk("vkBindImageMemory");
     }
-    let aspects = super::image::plane_aspects(layout.plane_memory.len());
+    let aspects = binding_aspects(layout);
     let mut plane_infos: Vec<vk::BindImagePlaneMemoryInfo> = aspects
         .iter()
         .map(|&aspect| vk::BindImagePlaneMemoryInfo::default().plane_aspect(aspect))
@@ -446,4 +460,14 @@ fn bind_memories(
         .collect();
     // SAFETY: a disjoint image; each plane gets the memory imported for it, once.
     unsafe { device.bind_image_memory2(&infos) }.or_vk("vkBindImageMemory2")
+}
+
+/// The aspects that name each plane for binding memory: memory planes for DRM-modifier
+/// images, format planes otherwise.
+fn binding_aspects(layout: &ValidatedLayout) -> Vec<vk::ImageAspectFlags> {
+    let planes = layout.plane_memory.len();
+    match layout.support.tiling {
+        Tiling::DrmModifier => super::image::memory_plane_aspects(planes),
+        Tiling::Linear | Tiling::Optimal => super::image::plane_aspects(planes),
+    }
 }

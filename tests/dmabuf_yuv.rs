@@ -1,0 +1,408 @@
+//! NV12 buffers with one memory per plane (disjoint), shared as opaque fds with a real DRM
+//! modifier, sampled through a YCbCr conversion. The exporter is written here with plain
+//! Vulkan, as a video decoder would make such a buffer; vkcompose imports it on a second
+//! device and the pixels are compared with a BT.709 full-range conversion computed here.
+//! Runs where the device has YCbCr conversion and DRM modifiers (the GPU machine); skips
+//! elsewhere, saying so.
+
+mod common;
+
+use std::os::fd::{FromRawFd, OwnedFd};
+
+use ash::vk;
+use common::{assert_validation_clean, gpu, submit_commands};
+use vkcompose::dmabuf::{Dmabuf, HandleKind, Modifier, Tiling};
+use vkcompose::format::DrmFourcc;
+use vkcompose::geometry::{Rect, RectF, Transform};
+use vkcompose::{
+    Buffer, Device, Filter, Renderer, RendererOptions, TextureDraw, YcbcrModel, YcbcrOptions,
+    YcbcrRange,
+};
+
+const WIDTH: u32 = 64;
+const HEIGHT: u32 = 32;
+
+/// Y by quadrant and (Cb, Cr) by quadrant: flat areas, so chroma upsampling only matters
+/// at the quadrant borders, which the comparison skips.
+fn yuv_at(x: u32, y: u32) -> (u8, u8, u8) {
+    match (x < WIDTH / 2, y < HEIGHT / 2) {
+        (true, true) => (180, 90, 200),
+        (false, true) => (100, 200, 60),
+        (true, false) => (60, 160, 110),
+        (false, false) => (220, 128, 128),
+    }
+}
+
+/// BT.709, full range, premultiplied opaque RGBA.
+fn rgb_of(y: u8, cb: u8, cr: u8) -> [f64; 3] {
+    let (y, cb, cr) = (
+        f64::from(y) / 255.0,
+        f64::from(cb) / 255.0 - 128.0 / 255.0,
+        f64::from(cr) / 255.0 - 128.0 / 255.0,
+    );
+    [
+        y + 1.5748 * cr,
+        y - 0.187_324 * cb - 0.468_124 * cr,
+        y + 1.8556 * cb,
+    ]
+    .map(|c| c.clamp(0.0, 1.0))
+}
+
+/// The NV12 modifier to share: texture-capable, disjoint, for opaque fds.
+fn nv12_modifier(renderer: &Renderer) -> Option<Modifier> {
+    renderer
+        .modifier_table()
+        .entries()
+        .iter()
+        .find(|s| {
+            s.fourcc == DrmFourcc::Nv12
+                && s.kind == HandleKind::OpaqueFd
+                && s.tiling == Tiling::DrmModifier
+                && s.disjoint
+                && s.texture.is_some()
+                && s.memory_planes == 2
+        })
+        .map(|s| s.modifier)
+}
+
+/// What the exporter hands over: the image (destroyed by the caller), its plane memories
+/// and the description.
+struct Exported {
+    image: vk::Image,
+    memories: Vec<vk::DeviceMemory>,
+    buffer: Dmabuf,
+}
+
+fn export_nv12(device: &Device, modifier: Modifier) -> Exported {
+    let raw = device.raw();
+    let modifiers = [modifier.0];
+    let mut list =
+        vk::ImageDrmFormatModifierListCreateInfoEXT::default().drm_format_modifiers(&modifiers);
+    let mut external = vk::ExternalMemoryImageCreateInfo::default()
+        .handle_types(vk::ExternalMemoryHandleTypeFlags::OPAQUE_FD);
+    let info = vk::ImageCreateInfo::default()
+        .flags(vk::ImageCreateFlags::DISJOINT)
+        .image_type(vk::ImageType::TYPE_2D)
+        .format(vk::Format::G8_B8R8_2PLANE_420_UNORM)
+        .extent(vk::Extent3D {
+            width: WIDTH,
+            height: HEIGHT,
+            depth: 1,
+        })
+        .mip_levels(1)
+        .array_layers(1)
+        .samples(vk::SampleCountFlags::TYPE_1)
+        .tiling(vk::ImageTiling::DRM_FORMAT_MODIFIER_EXT)
+        .usage(vk::ImageUsageFlags::SAMPLED | vk::ImageUsageFlags::TRANSFER_DST)
+        .sharing_mode(vk::SharingMode::EXCLUSIVE)
+        .initial_layout(vk::ImageLayout::UNDEFINED)
+        .push_next(&mut list)
+        .push_next(&mut external);
+    // SAFETY: test code; the table says this format and modifier can be created so.
+    let image = unsafe { raw.create_image(&info, None) }.unwrap();
+    let aspects = [
+        vk::ImageAspectFlags::MEMORY_PLANE_0_EXT,
+        vk::ImageAspectFlags::MEMORY_PLANE_1_EXT,
+    ];
+    let fd_loader = ash::khr::external_memory_fd::Device::new(device.instance().raw(), raw);
+    let mut memories = Vec::new();
+    let mut planes = Vec::new();
+    for aspect in aspects {
+        let mut plane = vk::ImagePlaneMemoryRequirementsInfo::default().plane_aspect(aspect);
+        let req_info = vk::ImageMemoryRequirementsInfo2::default()
+            .image(image)
+            .push_next(&mut plane);
+        let mut req = vk::MemoryRequirements2::default();
+        // SAFETY: test code; a disjoint image and one of its memory planes.
+        unsafe { raw.get_image_memory_requirements2(&req_info, &mut req) };
+        let req = req.memory_requirements;
+        // The first device-local type, as vkcompose picks for shared memory.
+        let props = device.memory_properties();
+        let type_index = (0..props.memory_type_count)
+            .find(|&i| {
+                req.memory_type_bits & (1 << i) != 0
+                    && props.memory_types[i as usize]
+                        .property_flags
+                        .contains(vk::MemoryPropertyFlags::DEVICE_LOCAL)
+            })
+            .unwrap();
+        let mut export = vk::ExportMemoryAllocateInfo::default()
+            .handle_types(vk::ExternalMemoryHandleTypeFlags::OPAQUE_FD);
+        let alloc = vk::MemoryAllocateInfo::default()
+            .allocation_size(req.size)
+            .memory_type_index(type_index)
+            .push_next(&mut export);
+        // SAFETY: test code; a valid allocation.
+        let memory = unsafe { raw.allocate_memory(&alloc, None) }.unwrap();
+        let mut bind_plane = vk::BindImagePlaneMemoryInfo::default().plane_aspect(aspect);
+        let bind = vk::BindImageMemoryInfo::default()
+            .image(image)
+            .memory(memory)
+            .push_next(&mut bind_plane);
+        // SAFETY: test code; each plane bound once to memory meeting its requirements.
+        unsafe { raw.bind_image_memory2(&[bind]) }.unwrap();
+        let get = vk::MemoryGetFdInfoKHR::default()
+            .memory(memory)
+            .handle_type(vk::ExternalMemoryHandleTypeFlags::OPAQUE_FD);
+        // SAFETY: test code; the memory was allocated exportable as an opaque fd.
+        let fd = unsafe { OwnedFd::from_raw_fd(fd_loader.get_memory_fd(&get).unwrap()) };
+        // SAFETY: test code; a DRM-modifier image and one of its memory planes.
+        let layout = unsafe {
+            raw.get_image_subresource_layout(
+                image,
+                vk::ImageSubresource {
+                    aspect_mask: aspect,
+                    mip_level: 0,
+                    array_layer: 0,
+                },
+            )
+        };
+        planes.push((fd, layout.offset, layout.row_pitch, req.size));
+        memories.push(memory);
+    }
+    upload_nv12(device, image);
+    let mut builder = Dmabuf::builder(
+        WIDTH,
+        HEIGHT,
+        DrmFourcc::Nv12,
+        modifier,
+        HandleKind::OpaqueFd,
+    );
+    for (fd, offset, stride, size) in planes {
+        builder = builder.plane_with_size(fd, offset, stride, size);
+    }
+    Exported {
+        image,
+        memories,
+        buffer: builder.build(),
+    }
+}
+
+/// Fills the planes with the picture and releases the image to the external owner.
+fn upload_nv12(device: &Device, image: vk::Image) {
+    let luma: Vec<u8> = (0..HEIGHT)
+        .flat_map(|y| (0..WIDTH).map(move |x| yuv_at(x, y).0))
+        .collect();
+    let chroma: Vec<u8> = (0..HEIGHT / 2)
+        .flat_map(|y| {
+            (0..WIDTH / 2).flat_map(move |x| {
+                let (_, cb, cr) = yuv_at(x * 2, y * 2);
+                [cb, cr]
+            })
+        })
+        .collect();
+    let mut staging = Buffer::new(
+        device,
+        (luma.len() + chroma.len()) as u64,
+        vk::BufferUsageFlags::TRANSFER_SRC,
+    )
+    .unwrap();
+    staging.bytes_mut()[..luma.len()].copy_from_slice(&luma);
+    staging.bytes_mut()[luma.len()..].copy_from_slice(&chroma);
+    let range = vk::ImageSubresourceRange {
+        aspect_mask: vk::ImageAspectFlags::COLOR,
+        base_mip_level: 0,
+        level_count: 1,
+        base_array_layer: 0,
+        layer_count: 1,
+    };
+    let region = |offset: u64, aspect, w, h| vk::BufferImageCopy {
+        buffer_offset: offset,
+        buffer_row_length: 0,
+        buffer_image_height: 0,
+        image_subresource: vk::ImageSubresourceLayers {
+            aspect_mask: aspect,
+            mip_level: 0,
+            base_array_layer: 0,
+            layer_count: 1,
+        },
+        image_offset: vk::Offset3D::default(),
+        image_extent: vk::Extent3D {
+            width: w,
+            height: h,
+            depth: 1,
+        },
+    };
+    let regions = [
+        region(0, vk::ImageAspectFlags::PLANE_0, WIDTH, HEIGHT),
+        region(
+            luma.len() as u64,
+            vk::ImageAspectFlags::PLANE_1,
+            WIDTH / 2,
+            HEIGHT / 2,
+        ),
+    ];
+    let raw = device.raw();
+    let family = device.queue_family();
+    let fence = vkcompose::sync::Fence::new(device, false).unwrap();
+    let pool = submit_commands(device, &[], &[], Some(&fence), |cmd| {
+        let to_dst = vk::ImageMemoryBarrier::default()
+            .image(image)
+            .old_layout(vk::ImageLayout::UNDEFINED)
+            .new_layout(vk::ImageLayout::TRANSFER_DST_OPTIMAL)
+            .dst_access_mask(vk::AccessFlags::TRANSFER_WRITE)
+            .src_queue_family_index(vk::QUEUE_FAMILY_IGNORED)
+            .dst_queue_family_index(vk::QUEUE_FAMILY_IGNORED)
+            .subresource_range(range);
+        let release = vk::ImageMemoryBarrier::default()
+            .image(image)
+            .old_layout(vk::ImageLayout::TRANSFER_DST_OPTIMAL)
+            .new_layout(vk::ImageLayout::GENERAL)
+            .src_access_mask(vk::AccessFlags::TRANSFER_WRITE)
+            .src_queue_family_index(family)
+            .dst_queue_family_index(vk::QUEUE_FAMILY_EXTERNAL)
+            .subresource_range(range);
+        // SAFETY: test code; recording outside a render pass, the image in the layouts named.
+        unsafe {
+            raw.cmd_pipeline_barrier(
+                cmd,
+                vk::PipelineStageFlags::TOP_OF_PIPE,
+                vk::PipelineStageFlags::TRANSFER,
+                vk::DependencyFlags::empty(),
+                &[],
+                &[],
+                &[to_dst],
+            );
+            raw.cmd_copy_buffer_to_image(
+                cmd,
+                staging.raw(),
+                image,
+                vk::ImageLayout::TRANSFER_DST_OPTIMAL,
+                &regions,
+            );
+            raw.cmd_pipeline_barrier(
+                cmd,
+                vk::PipelineStageFlags::TRANSFER,
+                vk::PipelineStageFlags::BOTTOM_OF_PIPE,
+                vk::DependencyFlags::empty(),
+                &[],
+                &[],
+                &[release],
+            );
+        }
+    });
+    fence.wait(std::time::Duration::MAX).unwrap();
+    drop(pool);
+}
+
+#[test]
+fn a_disjoint_nv12_buffer_with_a_real_modifier_is_sampled_through_its_conversion() {
+    let (instance, device) = gpu();
+    let exporter = Renderer::new(&device, &RendererOptions::default()).unwrap();
+    let Some(modifier) = nv12_modifier(&exporter) else {
+        println!(
+            "skipped: no disjoint NV12 DRM modifier with YCbCr sampling on {}",
+            device.name()
+        );
+        return;
+    };
+    println!("NV12 modifier {modifier}");
+    let exported = export_nv12(&device, modifier);
+    let second = Device::new(&instance).unwrap();
+    let mut renderer = Renderer::new(&second, &RendererOptions::default()).unwrap();
+    let options = YcbcrOptions {
+        model: YcbcrModel::Bt709,
+        range: YcbcrRange::Full,
+    };
+    let texture = renderer
+        .import_dmabuf_ycbcr(&exported.buffer, options)
+        .unwrap();
+    let target = renderer
+        .create_target(WIDTH, HEIGHT, DrmFourcc::Abgr8888)
+        .unwrap();
+    let all = Rect::new(0, 0, WIDTH as i32, HEIGHT as i32);
+    let mut frame = renderer.render(&target, Transform::Normal).unwrap();
+    frame.clear([0.0, 0.0, 0.0, 1.0], &[all]).unwrap();
+    frame
+        .render_texture_from_to(
+            &texture,
+            &TextureDraw {
+                src: RectF::new(0.0, 0.0, f64::from(WIDTH), f64::from(HEIGHT)),
+                dst: all,
+                damage: &[all],
+                opaque: &[],
+                transform: Transform::Normal,
+                alpha: 1.0,
+                filter: Filter::Linear,
+            },
+        )
+        .unwrap();
+    frame.finish().unwrap();
+    let readback = renderer
+        .copy_framebuffer(&target, all, DrmFourcc::Abgr8888)
+        .unwrap();
+    let pixels = readback.bytes().unwrap().to_vec();
+    let mut checked = 0;
+    for y in 0..HEIGHT {
+        for x in 0..WIDTH {
+            // Chroma is interpolated across quadrant borders: compare inside them.
+            let near_border = |v: u32, mid: u32| v.abs_diff(mid) <= 2 || v.abs_diff(mid - 1) <= 2;
+            if near_border(x, WIDTH / 2) || near_border(y, HEIGHT / 2) {
+                continue;
+            }
+            let (l, cb, cr) = yuv_at(x, y);
+            let expected = rgb_of(l, cb, cr).map(|c| (c * 255.0).round() as i32);
+            let at = ((y * WIDTH + x) * 4) as usize;
+            let actual = &pixels[at..at + 4];
+            for c in 0..3 {
+                assert!(
+                    (i32::from(actual[c]) - expected[c]).abs() <= 3,
+                    "({x}, {y}): got {actual:?}, expected {expected:?}"
+                );
+            }
+            assert_eq!(actual[3], 255);
+            checked += 1;
+        }
+    }
+    assert!(checked > 1000);
+    drop(texture);
+    drop(target);
+    drop(renderer);
+    drop(exported.buffer);
+    // SAFETY: test code; nothing uses the image or its memories any more.
+    unsafe {
+        device.raw().destroy_image(exported.image, None);
+        for memory in exported.memories {
+            device.raw().free_memory(memory, None);
+        }
+    }
+    drop(exporter);
+    assert_validation_clean(&instance);
+}
+
+#[test]
+fn nv12_without_ycbcr_conversion_is_refused_before_any_vulkan_call() {
+    let (instance, device) = gpu();
+    let mut renderer = Renderer::new(&device, &RendererOptions::default()).unwrap();
+    if device.capabilities().ycbcr_conversion {
+        println!("skipped: {} has YCbCr conversion", device.name());
+        return;
+    }
+    let fd = |len: usize| {
+        // SAFETY: a plain syscall; the result is checked.
+        let raw = unsafe { libc::memfd_create(c"nv12".as_ptr(), libc::MFD_CLOEXEC) };
+        assert!(raw >= 0);
+        // SAFETY: a fresh fd we own.
+        let fd = unsafe { OwnedFd::from_raw_fd(raw) };
+        // SAFETY: sizes the memfd; plain syscall on our fd.
+        assert_eq!(
+            unsafe { libc::ftruncate(std::os::fd::AsRawFd::as_raw_fd(&fd), len as i64) },
+            0
+        );
+        fd
+    };
+    let buffer = Dmabuf::builder(
+        16,
+        16,
+        DrmFourcc::Nv12,
+        Modifier::LINEAR,
+        HandleKind::OpaqueFd,
+    )
+    .plane_with_size(fd(4096), 0, 16, 4096)
+    .plane_with_size(fd(4096), 0, 16, 4096)
+    .build();
+    let error = renderer.import_dmabuf(&buffer).unwrap_err();
+    println!("{error}");
+    drop(renderer);
+    assert_validation_clean(&instance);
+}
