@@ -47,11 +47,13 @@ impl YuvCache {
         sampler: &Sampler,
         cache: vk::PipelineCache,
     ) -> Result<()> {
-        let key = (target, sampler.raw());
-        if !self.pipelines.contains_key(&key) {
+        if let std::collections::hash_map::Entry::Vacant(slot) =
+            self.pipelines.entry((target, sampler.raw()))
+        {
             let samplers = texture_ycbcr::Samplers { tex: sampler };
-            let pipeline = texture_ycbcr::Pipeline::new(device, pass, cache, &samplers)?;
-            self.pipelines.insert(key, pipeline);
+            slot.insert(texture_ycbcr::Pipeline::new(
+                device, pass, cache, &samplers,
+            )?);
         }
         Ok(())
     }

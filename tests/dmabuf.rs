@@ -342,8 +342,24 @@ fn a_linear_buffer_with_a_foreign_stride_is_copied_on_the_gpu() {
         size,
     )
     .build();
+    // With explicit modifiers (NVIDIA) the importer takes any stride as an image layout,
+    // but opaque-fd memory exported for a buffer may only be imported for an identical
+    // buffer: that case is not one an opaque fd can test.
+    let explicit = b
+        .modifier_table()
+        .find(DrmFourcc::Argb8888, Modifier::LINEAR, HandleKind::OpaqueFd)
+        .is_some_and(|s| s.tiling == Tiling::DrmModifier);
+    if explicit {
+        println!("skipped: explicit LINEAR layouts here, so no buffer copy to test");
+        drop(buffer);
+        drop((a, b));
+        drop(memory);
+        // SAFETY: nothing used the buffer.
+        unsafe { device.raw().destroy_buffer(raw, None) };
+        return;
+    }
     let texture = b.import_dmabuf(&buffer).unwrap();
-    // A copy (our own image, filled by a transfer), not the buffer's memory.
+    // Our own image filled by a transfer, not the buffer's memory.
     assert!(texture.usage().contains(vk::ImageUsageFlags::TRANSFER_DST));
     let pixels = show(&mut b, &texture);
     assert_quadrants(&pixels, width, height, "copied through a buffer");

@@ -367,7 +367,46 @@ fn a_disjoint_nv12_buffer_with_a_real_modifier_is_sampled_through_its_conversion
         }
     }
     drop(exporter);
-    assert_validation_clean(&instance);
+    assert_clean_but_for_the_disjoint_modifier_bug(&instance);
+}
+
+/// Validation layers before 1.3.264 (this machine's is 1.3.239) check the planes of
+/// disjoint DRM-modifier images as if they were format planes: they refuse the
+/// `MEMORY_PLANE_i` aspects the spec requires there (VUID-...-planeAspect-02284) and then
+/// count the planes as unbound. Fixed upstream by Vulkan-ValidationLayers PR #6511 (issue
+/// #6467). Only those reports are tolerated, and only they.
+fn assert_clean_but_for_the_disjoint_modifier_bug(instance: &vkcompose::Instance) {
+    const KNOWN: [&str; 3] = [
+        "VUID-VkBindImagePlaneMemoryInfo-planeAspect-02283",
+        "VUID-vkBindImageMemory2-pBindInfos-02858",
+        "VUID-vkBindImageMemory2-pBindInfos-04006",
+    ];
+    let log = instance.messages();
+    assert_eq!(
+        log.errors().len(),
+        log.error_count(),
+        "every report is kept to check"
+    );
+    let others: Vec<String> = log
+        .errors()
+        .into_iter()
+        .filter(|e| {
+            !KNOWN.iter().any(|vuid| {
+                e.contains(vuid) && (e.contains("MEMORY_PLANE") || e.contains("disjoint"))
+            })
+        })
+        .collect();
+    if log.error_count() > 0 {
+        println!(
+            "tolerated {} reports of the layer's disjoint-modifier bug",
+            log.error_count() - others.len()
+        );
+    }
+    assert!(
+        others.is_empty(),
+        "validation errors:\n{}",
+        others.join("\n")
+    );
 }
 
 #[test]

@@ -559,6 +559,44 @@ impl fmt::Display for ModifierSupport {
     }
 }
 
+impl ModifierTable {
+    /// The table of the CPU copy fallback: every shm format LINEAR as a dma-buf, up to the
+    /// largest image, so that mapped buffers are validated like imported ones.
+    pub(crate) fn copy_fallback(
+        device: &str,
+        formats: &crate::format::FormatTable,
+        max_extent: u32,
+    ) -> ModifierTable {
+        let extent = vk::Extent2D {
+            width: max_extent,
+            height: max_extent,
+        };
+        let entries = formats
+            .entries()
+            .iter()
+            .filter(|(_, support)| support.shm())
+            .map(|(info, _)| ModifierSupport {
+                fourcc: info.fourcc,
+                modifier: Modifier::LINEAR,
+                kind: HandleKind::DmaBuf,
+                format: info.vk,
+                tiling: Tiling::Linear,
+                memory_planes: 1,
+                features: vk::FormatFeatureFlags::SAMPLED_IMAGE,
+                texture: Some(extent),
+                render: None,
+                exportable: false,
+                dedicated_only: false,
+                disjoint: false,
+            })
+            .collect();
+        ModifierTable {
+            device: device.to_string(),
+            entries,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -990,43 +1028,5 @@ mod tests {
             [HandleKind::DmaBuf]
         );
         assert!(ModifierTable::importable_kinds(&caps(false, DmabufImport::MmapCopy)).is_empty());
-    }
-}
-
-impl ModifierTable {
-    /// The table of the CPU copy fallback: every shm format LINEAR as a dma-buf, up to the
-    /// largest image, so that mapped buffers are validated like imported ones.
-    pub(crate) fn copy_fallback(
-        device: &str,
-        formats: &crate::format::FormatTable,
-        max_extent: u32,
-    ) -> ModifierTable {
-        let extent = vk::Extent2D {
-            width: max_extent,
-            height: max_extent,
-        };
-        let entries = formats
-            .entries()
-            .iter()
-            .filter(|(_, support)| support.shm())
-            .map(|(info, _)| ModifierSupport {
-                fourcc: info.fourcc,
-                modifier: Modifier::LINEAR,
-                kind: HandleKind::DmaBuf,
-                format: info.vk,
-                tiling: Tiling::Linear,
-                memory_planes: 1,
-                features: vk::FormatFeatureFlags::SAMPLED_IMAGE,
-                texture: Some(extent),
-                render: None,
-                exportable: false,
-                dedicated_only: false,
-                disjoint: false,
-            })
-            .collect();
-        ModifierTable {
-            device: device.to_string(),
-            entries,
-        }
     }
 }
