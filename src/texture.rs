@@ -49,6 +49,24 @@ pub(crate) struct External {
     pub dmabuf_fds: Vec<std::sync::Arc<std::os::fd::OwnedFd>>,
 }
 
+impl External {
+    /// A texture over memory shared as `kind` through `fds`: only dma-bufs carry kernel
+    /// fences, so only their fds are kept.
+    pub fn new(
+        device: &Device,
+        kind: crate::dmabuf::HandleKind,
+        fds: impl IntoIterator<Item = std::sync::Arc<std::os::fd::OwnedFd>>,
+    ) -> External {
+        External {
+            foreign_family: kind.foreign_family(device),
+            dmabuf_fds: match kind {
+                crate::dmabuf::HandleKind::DmaBuf => fds.into_iter().collect(),
+                crate::dmabuf::HandleKind::OpaqueFd => Vec::new(),
+            },
+        }
+    }
+}
+
 /// A 2D texture in device-local memory.
 pub struct Texture {
     device: Device,

@@ -44,10 +44,7 @@ impl ImportedBuffer {
         unsafe { device.raw().bind_buffer_memory(raw, memory.raw(), 0) }
             .or_vk("vkBindBufferMemory")
             .inspect_err(|_| destroy())?;
-        let foreign_family = match buffer.kind() {
-            HandleKind::DmaBuf => device.capabilities().foreign_queue_family(),
-            HandleKind::OpaqueFd => vk::QUEUE_FAMILY_EXTERNAL,
-        };
+        let foreign_family = buffer.kind().foreign_family(device);
         Ok(ImportedBuffer {
             device: device.clone(),
             raw,

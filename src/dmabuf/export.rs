@@ -157,16 +157,7 @@ impl Renderer {
             swizzle: vk::ComponentMapping::default(),
             fourcc: Some(fourcc),
         };
-        let external = External {
-            foreign_family: match kind {
-                HandleKind::DmaBuf => device.capabilities().foreign_queue_family(),
-                HandleKind::OpaqueFd => vk::QUEUE_FAMILY_EXTERNAL,
-            },
-            dmabuf_fds: match kind {
-                HandleKind::DmaBuf => vec![fd.clone()],
-                HandleKind::OpaqueFd => Vec::new(),
-            },
-        };
+        let external = External::new(&device, kind, [fd]);
         let texture = Texture::from_dedicated(&device, raw, vec![memory], desc, external, None)?;
         texture.set_owner(self.id);
         Ok((texture, buffer))

@@ -159,10 +159,8 @@ impl Renderer {
             swizzle: info.map(|i| i.swizzle).unwrap_or_default(),
             fourcc: Some(buffer.fourcc()),
         };
-        let external = External {
-            foreign_family: foreign_family(self, buffer.kind()),
-            dmabuf_fds: dmabuf_fds(buffer),
-        };
+        let fds = buffer.planes().iter().map(|p| p.fd.clone());
+        let external = External::new(&self.device, buffer.kind(), fds);
         let raw = image.keep();
         Texture::from_dedicated(&self.device, raw, memories, desc, external, ycbcr)
             .inspect_err(|_| {
@@ -299,23 +297,6 @@ fn shm_layout(buffer: &Dmabuf) -> Result<ShmLayout> {
         height: buffer.height(),
         stride,
     })
-}
-
-/// The queue family that stands for the buffer's other users: another driver (dma-bufs)
-/// or another Vulkan instance of this driver (opaque fds).
-fn foreign_family(renderer: &Renderer, kind: HandleKind) -> u32 {
-    match kind {
-        HandleKind::DmaBuf => renderer.device.capabilities().foreign_queue_family(),
-        HandleKind::OpaqueFd => vk::QUEUE_FAMILY_EXTERNAL,
-    }
-}
-
-/// The fds implicit synchronization works on: only dma-bufs have kernel fences.
-fn dmabuf_fds(buffer: &Dmabuf) -> Vec<Arc<std::os::fd::OwnedFd>> {
-    match buffer.kind() {
-        HandleKind::DmaBuf => buffer.planes().iter().map(|p| p.fd.clone()).collect(),
-        HandleKind::OpaqueFd => Vec::new(),
-    }
 }
 
 /// An image destroyed on drop unless kept.

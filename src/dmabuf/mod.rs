@@ -58,6 +58,16 @@ pub enum HandleKind {
 }
 
 impl HandleKind {
+    /// The queue family that stands for a buffer's other users in ownership transfers:
+    /// another driver or process (dma-bufs: FOREIGN where the device has it), or another
+    /// Vulkan instance of this driver (opaque fds: EXTERNAL).
+    pub(crate) fn foreign_family(self, device: &crate::Device) -> u32 {
+        match self {
+            HandleKind::DmaBuf => device.capabilities().foreign_queue_family(),
+            HandleKind::OpaqueFd => ash::vk::QUEUE_FAMILY_EXTERNAL,
+        }
+    }
+
     pub fn vk(self) -> ash::vk::ExternalMemoryHandleTypeFlags {
         match self {
             HandleKind::DmaBuf => ash::vk::ExternalMemoryHandleTypeFlags::DMA_BUF_EXT,
