@@ -202,13 +202,17 @@ impl Renderer {
         }
     }
 
-    pub(crate) fn check_size(&self, width: u32, height: u32) -> Result<()> {
-        let max = self
-            .device
+    /// The largest width or height of a 2D image on this device.
+    pub(crate) fn max_extent(&self) -> u32 {
+        self.device
             .physical_device()
             .info()
             .limits
-            .max_image_dimension_2d;
+            .max_image_dimension_2d
+    }
+
+    pub(crate) fn check_size(&self, width: u32, height: u32) -> Result<()> {
+        let max = self.max_extent();
         if width == 0 || height == 0 || width > max || height > max {
             return Err(Error::BadBuffer(format!(
                 "a {width}x{height} buffer is outside 1x1 to {max}x{max}"

@@ -38,20 +38,7 @@ impl Renderer {
     /// A texture holding a copy of an shm buffer.
     pub fn import_memory(&mut self, data: &[u8], layout: ShmLayout) -> Result<Texture> {
         let info = self.check_layout(&layout, data.len() as u64)?;
-        let texture = Texture::new(
-            &self.device,
-            TextureDesc {
-                width: layout.width,
-                height: layout.height,
-                format: info.vk,
-                usage: vk::ImageUsageFlags::SAMPLED
-                    | vk::ImageUsageFlags::TRANSFER_DST
-                    | vk::ImageUsageFlags::TRANSFER_SRC,
-                has_alpha: info.has_alpha,
-                swizzle: info.swizzle,
-                fourcc: Some(layout.fourcc),
-            },
-        )?;
+        let texture = self.texture_for_copies(layout.width, layout.height, info)?;
         texture.set_owner(self.id);
         let whole = Rect::new(0, 0, layout.width as i32, layout.height as i32);
         self.copy_damage(&texture, data, layout.stride, info, &[whole])?;
@@ -132,6 +119,30 @@ impl Renderer {
         // Submitted now, so that dropping the pool (which waits for this point before the
         // caller may unmap it) never waits for work nobody will submit.
         self.flush().map(|_| ())
+    }
+
+    /// A texture of our own that client pixels are copied into: sampled, a transfer
+    /// destination, and readable back.
+    pub(crate) fn texture_for_copies(
+        &self,
+        width: u32,
+        height: u32,
+        info: &FormatInfo,
+    ) -> Result<Texture> {
+        Texture::new(
+            &self.device,
+            TextureDesc {
+                width,
+                height,
+                format: info.vk,
+                usage: vk::ImageUsageFlags::SAMPLED
+                    | vk::ImageUsageFlags::TRANSFER_DST
+                    | vk::ImageUsageFlags::TRANSFER_SRC,
+                has_alpha: info.has_alpha,
+                swizzle: info.swizzle,
+                fourcc: Some(info.fourcc),
+            },
+        )
     }
 
     fn check_layout(&self, layout: &ShmLayout, available: u64) -> Result<&'static FormatInfo> {

@@ -178,29 +178,11 @@ impl Renderer {
         buffer: &Dmabuf,
         layout: &ValidatedLayout,
     ) -> Result<(Texture, Arc<super::buffer::ImportedBuffer>)> {
-        let texture = self.texture_for_copy(buffer, layout.format)?;
+        let info = self.shm_format(buffer.fourcc())?;
+        let texture = self.texture_for_copies(buffer.width(), buffer.height(), info)?;
         let source = Arc::new(super::buffer::ImportedBuffer::import(self, buffer, layout)?);
         source.copy_into(self, &texture)?;
         Ok((texture, source))
-    }
-
-    /// A sampled texture of our own for a copy of `buffer`.
-    fn texture_for_copy(&self, buffer: &Dmabuf, format: vk::Format) -> Result<Texture> {
-        let info = self.shm_format(buffer.fourcc())?;
-        Texture::new(
-            &self.device,
-            TextureDesc {
-                width: buffer.width(),
-                height: buffer.height(),
-                format,
-                usage: vk::ImageUsageFlags::SAMPLED
-                    | vk::ImageUsageFlags::TRANSFER_DST
-                    | vk::ImageUsageFlags::TRANSFER_SRC,
-                has_alpha: info.has_alpha,
-                swizzle: info.swizzle,
-                fourcc: Some(buffer.fourcc()),
-            },
-        )
     }
 
     /// The CPU fallback: a LINEAR buffer mapped and copied like shm memory.
@@ -275,14 +257,6 @@ impl Renderer {
                 self.device.name()
             )
         });
-    }
-
-    pub(crate) fn max_extent(&self) -> u32 {
-        self.device
-            .physical_device()
-            .info()
-            .limits
-            .max_image_dimension_2d
     }
 }
 
