@@ -805,18 +805,21 @@ fn record_ops(
 }
 
 /// Every texture the frame's operations read.
-fn source_textures<'t>(ops: &[Op<'t>]) -> Vec<&'t Texture> {
-    let mut textures = Vec::new();
-    for op in ops {
-        match op {
+/// Not collected: this runs for every frame, and most frames share no texture.
+fn source_textures<'o, 't>(ops: &'o [Op<'t>]) -> impl Iterator<Item = &'t Texture> + 'o
+where
+    't: 'o,
+{
+    ops.iter().flat_map(|op| {
+        let (one, many): (Option<&'t Texture>, &'o [(&'t Texture, Filter)]) = match op {
             Op::Texture { texture, .. } | Op::Copy { texture, .. } | Op::Yuv { texture, .. } => {
-                textures.push(*texture)
+                (Some(*texture), &[])
             }
-            Op::Indexed { textures: list, .. } => textures.extend(list.iter().map(|(t, _)| *t)),
-            _ => {}
-        }
-    }
-    textures
+            Op::Indexed { textures, .. } => (None, textures),
+            _ => (None, &[]),
+        };
+        one.into_iter().chain(many.iter().map(|(t, _)| *t))
+    })
 }
 
 /// Marks every texture the frame reads as used until `point`, and moves those not ready to

@@ -17,6 +17,9 @@ use crate::sync::{Semaphore, SyncFile};
 use crate::texture::Texture;
 
 /// The layout shared images are in between frames: the only one every user agrees on.
+/// Acquires name it also on a texture's first use: the image is UNDEFINED to this device
+/// until then, but an acquire from UNDEFINED would allow the driver to discard what the
+/// other owner wrote.
 const SHARED_LAYOUT: vk::ImageLayout = vk::ImageLayout::GENERAL;
 
 /// The shared textures one frame uses: the target (written) and sources (read).
@@ -58,7 +61,7 @@ impl<'a> Handover<'a> {
     pub fn fences_before(&self, device: &Device) -> Result<Vec<Semaphore>> {
         let mut waits = Vec::new();
         for (fd, access) in self.dmabuf_fds() {
-            waits.extend(implicit::before_gpu_access(device, &[fd], access)?);
+            waits.extend(implicit::before_gpu_access(device, fd, access)?);
         }
         Ok(waits)
     }
@@ -68,7 +71,7 @@ impl<'a> Handover<'a> {
     pub fn fences_after(&self, done: Option<&SyncFile>) -> Result<bool> {
         let mut attached = true;
         for (fd, access) in self.dmabuf_fds() {
-            attached &= implicit::after_gpu_access(&[fd], access, done)?;
+            attached &= implicit::after_gpu_access(fd, access, done)?;
         }
         Ok(attached)
     }
@@ -85,13 +88,12 @@ impl<'a> Handover<'a> {
                     Access::Read => vk::ImageLayout::SHADER_READ_ONLY_OPTIMAL,
                     Access::Write | Access::ReadWrite => vk::ImageLayout::COLOR_ATTACHMENT_OPTIMAL,
                 };
-                let old = acquire_layout(texture);
                 texture.record_layout(layout);
                 Some(ImageBarrier::acquire_from_foreign(
                     texture.image(),
                     foreign,
                     family,
-                    old,
+                    SHARED_LAYOUT,
                     layout,
                 ))
             })
@@ -123,11 +125,4 @@ impl<'a> Handover<'a> {
         // SAFETY: recording outside a render pass; each image is in its tracked layout.
         unsafe { record_image_barriers(recorder.device(), recorder.command_buffer(), &barriers) };
     }
-}
-
-/// The layout a shared texture's contents are in before an acquire: the shared layout,
-/// also on first use. The image is UNDEFINED to this device until then, but an acquire
-/// from UNDEFINED would allow the driver to discard what the other owner wrote.
-fn acquire_layout(_texture: &Texture) -> vk::ImageLayout {
-    SHARED_LAYOUT
 }

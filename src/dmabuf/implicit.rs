@@ -35,40 +35,38 @@ pub(crate) fn after_cpu_read(fd: BorrowedFd<'_>) {
     }
 }
 
-/// The semaphores a submission that accesses the buffers behind `fds` must wait on: each
+/// The semaphore a submission that accesses the buffer behind `fd` must wait on: the
 /// buffer's fences as a sync_file imported into a semaphore. Where that is impossible the
-/// fences are waited for here, on the CPU.
+/// fences are waited for here, on the CPU, and there is none.
 pub(crate) fn before_gpu_access(
     device: &Device,
-    fds: &[BorrowedFd<'_>],
+    fd: BorrowedFd<'_>,
     access: Access,
-) -> Result<Vec<Semaphore>> {
-    let mut waits = Vec::new();
-    for &fd in fds {
-        match linux::export_sync_file(fd, access)? {
-            Some(file) if device.capabilities().sync_file.import => {
-                let semaphore = Semaphore::new(device)?;
-                semaphore.import_sync_file(SyncFile::from_fd(file))?;
-                waits.push(semaphore);
-            }
-            Some(file) => {
-                note_once(&NO_SEMAPHORE_IMPORT, "the driver cannot import sync_files: a dma-buf's fences are waited for on the CPU before use");
-                SyncFile::from_fd(file).wait(FENCE_TIMEOUT)?;
-            }
-            None => {
-                note_once(&NO_EXPORT_IOCTL, "DMA_BUF_IOCTL_EXPORT_SYNC_FILE is unavailable: dma-bufs are polled for readiness before use");
-                linux::poll_ready(fd, access, FENCE_TIMEOUT)?;
-            }
+) -> Result<Option<Semaphore>> {
+    match linux::export_sync_file(fd, access)? {
+        Some(file) if device.capabilities().sync_file.import => {
+            let semaphore = Semaphore::new(device)?;
+            semaphore.import_sync_file(SyncFile::from_fd(file))?;
+            Ok(Some(semaphore))
+        }
+        Some(file) => {
+            note_once(&NO_SEMAPHORE_IMPORT, "the driver cannot import sync_files: a dma-buf's fences are waited for on the CPU before use");
+            SyncFile::from_fd(file).wait(FENCE_TIMEOUT)?;
+            Ok(None)
+        }
+        None => {
+            note_once(&NO_EXPORT_IOCTL, "DMA_BUF_IOCTL_EXPORT_SYNC_FILE is unavailable: dma-bufs are polled for readiness before use");
+            linux::poll_ready(fd, access, FENCE_TIMEOUT)?;
+            Ok(None)
         }
     }
-    Ok(waits)
 }
 
-/// Attaches `done` (a sync_file that signals when the work on the buffers completes) to
-/// each buffer as a fence of `access`. Returns false when it could not be attached: the
-/// caller must then wait for the work on the CPU before the buffers go back.
+/// Attaches `done` (a sync_file that signals when the work on the buffer completes) to
+/// the buffer behind `fd` as a fence of `access`. Returns false when it could not be: the
+/// caller must then wait for the work on the CPU before the buffer goes back.
 pub(crate) fn after_gpu_access(
-    fds: &[BorrowedFd<'_>],
+    fd: BorrowedFd<'_>,
     access: Access,
     done: Option<&SyncFile>,
 ) -> Result<bool> {
@@ -77,11 +75,9 @@ pub(crate) fn after_gpu_access(
         return Ok(false);
     };
     use std::os::fd::AsFd;
-    for &fd in fds {
-        if !linux::import_sync_file(fd, access, fence.as_fd())? {
-            note_once(&NO_IMPORT_IOCTL, "DMA_BUF_IOCTL_IMPORT_SYNC_FILE is unavailable: work on dma-bufs is waited for on the CPU before they go back");
-            return Ok(false);
-        }
+    if !linux::import_sync_file(fd, access, fence.as_fd())? {
+        note_once(&NO_IMPORT_IOCTL, "DMA_BUF_IOCTL_IMPORT_SYNC_FILE is unavailable: work on dma-bufs is waited for on the CPU before they go back");
+        return Ok(false);
     }
     Ok(true)
 }
