@@ -5,7 +5,8 @@
 #   VKCOMPOSE_CACHE   where the prebuilt shaderc library is kept (default ~/.cache/vkcompose)
 #   CARGO_TARGET_DIR  honoured as usual
 
-packages=(mesa-vulkan-drivers libvulkan1 vulkan-validationlayers cmake ninja-build g++ python3)
+packages=(mesa-vulkan-drivers libvulkan1 vulkan-validationlayers cmake ninja-build g++ python3
+  libpixman-1-dev)  # libpixman: Smithay's PixmanRenderer, the reference of the Smithay tests
 
 missing=()
 for p in "${packages[@]}"; do
