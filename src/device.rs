@@ -33,6 +33,8 @@ pub(crate) struct DeviceShared {
     allocator: Allocator,
     semaphore_fd: Option<khr::external_semaphore_fd::Device>,
     memory_fd: Option<khr::external_memory_fd::Device>,
+    /// Present only where VK_KHR_swapchain was enabled (presenting was asked for).
+    swapchain: Option<khr::swapchain::Device>,
     priority: Option<vk::QueueGlobalPriorityKHR>,
     /// False for adopted devices: the caller destroys them.
     owned: bool,
@@ -53,6 +55,8 @@ pub struct DeviceBuilder {
     graphics: GraphicsFamily,
     transfer: bool,
     high_priority: bool,
+    /// Enable VK_KHR_swapchain (the graphics family was checked to present).
+    presentation: bool,
 }
 
 /// A device the caller created, for [`Device::adopt`].
@@ -142,6 +146,7 @@ impl Device {
             capabilities,
             priority: None,
             owned: false,
+            swapchain: desc.device_extensions.contains(&khr::swapchain::NAME),
         };
         Device::assemble(parts)
     }
@@ -169,6 +174,9 @@ impl Device {
             .device_extensions()
             .contains(&khr::external_memory_fd::NAME)
             .then(|| khr::external_memory_fd::Device::new(instance, raw));
+        let swapchain = parts
+            .swapchain
+            .then(|| khr::swapchain::Device::new(instance, raw));
         // SAFETY: a plain query.
         let memory = unsafe { instance.get_physical_device_memory_properties(physical) };
         caps.log(parts.physical.name());
@@ -178,6 +186,7 @@ impl Device {
                 allocator,
                 semaphore_fd,
                 memory_fd,
+                swapchain,
                 physical: parts.physical,
                 raw: parts.raw,
                 graphics: parts.graphics,
@@ -304,6 +313,19 @@ impl Device {
             .ok_or_else(|| self.missing(khr::external_memory_fd::NAME))
     }
 
+    /// Whether VK_KHR_swapchain is enabled, so that swapchains can be made.
+    pub fn can_present(&self) -> bool {
+        self.shared.swapchain.is_some()
+    }
+
+    #[cfg(feature = "winit")]
+    pub(crate) fn swapchain_fns(&self) -> Result<&khr::swapchain::Device> {
+        self.shared
+            .swapchain
+            .as_ref()
+            .ok_or(Error::PresentationDisabled)
+    }
+
     fn missing(&self, extension: &CStr) -> Error {
         Error::Unsupported {
             device: self.name().to_string(),
@@ -336,6 +358,8 @@ struct Parts {
     capabilities: Capabilities,
     priority: Option<vk::QueueGlobalPriorityKHR>,
     owned: bool,
+    /// VK_KHR_swapchain is enabled.
+    swapchain: bool,
 }
 
 /// Where the transfer queue comes from.
@@ -366,6 +390,7 @@ impl DeviceBuilder {
             graphics,
             transfer: false,
             high_priority: true,
+            presentation: false,
         })
     }
 
@@ -392,6 +417,25 @@ impl DeviceBuilder {
     /// What the device will be able to do.
     pub fn capabilities(&self) -> &Capabilities {
         &self.capabilities
+    }
+
+    /// The physical device the builder describes.
+    #[cfg(feature = "winit")]
+    pub(crate) fn physical(&self) -> &PhysicalDevice {
+        &self.physical
+    }
+
+    /// The graphics family chosen so far.
+    #[cfg(feature = "winit")]
+    pub(crate) fn chosen_graphics_family(&self) -> GraphicsFamily {
+        self.graphics
+    }
+
+    /// Enables VK_KHR_swapchain; the caller checked that the graphics family can present.
+    #[cfg(feature = "winit")]
+    pub(crate) fn with_presentation(mut self) -> DeviceBuilder {
+        self.presentation = true;
+        self
     }
 
     pub fn build(self) -> Result<Device> {
@@ -429,6 +473,7 @@ impl DeviceBuilder {
             capabilities: self.capabilities,
             priority,
             owned: true,
+            swapchain: self.presentation,
         })
     }
 
@@ -483,11 +528,14 @@ impl DeviceBuilder {
                 }
             })
             .collect();
-        let extensions: Vec<_> = caps
+        let mut extensions: Vec<_> = caps
             .device_extensions()
             .iter()
             .map(|e| e.as_ptr())
             .collect();
+        if self.presentation {
+            extensions.push(khr::swapchain::NAME.as_ptr());
+        }
         let wanted = caps.features();
         let mut vulkan11 = vk::PhysicalDeviceVulkan11Features::default()
             .sampler_ycbcr_conversion(wanted.sampler_ycbcr_conversion);

@@ -70,6 +70,17 @@ pub enum Error {
     ForeignTexture,
     #[error("{0}")]
     OutsideFrame(&'static str),
+    /// The window system would not give a window's or display's handle.
+    #[cfg(feature = "winit")]
+    #[error("the window's handle is unavailable: {0}")]
+    WindowHandle(#[from] raw_window_handle::HandleError),
+    #[error("the instance was created without {0}, which presenting to this window needs; create it with InstanceOptions::presenting_to")]
+    SurfaceExtensionMissing(String),
+    #[error("the device was created without VK_KHR_swapchain; build it with DeviceBuilder::present_to to present")]
+    PresentationDisabled,
+    /// The surface is gone for good (its window was destroyed); make a new one.
+    #[error("the window's Vulkan surface was lost (was the window destroyed?)")]
+    SurfaceLost,
 }
 
 /// The end of [`Error::UnsupportedModifier`]'s message: what would have worked.
@@ -97,6 +108,7 @@ impl<T> VkResultExt<T> for std::result::Result<T, vk::Result> {
             vk::Result::ERROR_OUT_OF_DEVICE_MEMORY => Error::OutOfMemory("device"),
             vk::Result::ERROR_OUT_OF_HOST_MEMORY => Error::OutOfMemory("host"),
             vk::Result::ERROR_DEVICE_LOST => Error::DeviceLost,
+            vk::Result::ERROR_SURFACE_LOST_KHR => Error::SurfaceLost,
             result => Error::Vulkan { call, result },
         })
     }

@@ -2,7 +2,7 @@
 //! validation and driver messages to `tracing` through `VK_EXT_debug_utils`. Error-severity
 //! messages are also counted, so tests can fail on any validation error.
 
-use std::ffi::{c_void, CStr};
+use std::ffi::{c_void, CStr, CString};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -20,6 +20,10 @@ pub struct InstanceOptions {
     /// Also enable the layer's synchronization validation (hazards between submissions and
     /// commands; slow). Implies `validation`. Also turned on by `VKCOMPOSE_VALIDATION=sync`.
     pub synchronization_validation: bool,
+    /// Instance extensions to enable besides vkcompose's own: the surface extensions a
+    /// window system needs to present (`InstanceOptions::presenting_to` adds them with
+    /// feature `winit`). Creation fails naming the first one the loader lacks.
+    pub extensions: Vec<&'static CStr>,
 }
 
 /// Who destroys the instance, and what vkcompose enabled on one it created.
@@ -38,6 +42,7 @@ fn from_env(options: &InstanceOptions) -> InstanceOptions {
     InstanceOptions {
         validation: options.validation || sync || (!value.is_empty() && value != "0"),
         synchronization_validation: sync,
+        extensions: options.extensions.clone(),
     }
 }
 
@@ -87,6 +92,8 @@ pub(crate) struct InstanceShared {
     log: Arc<MessageLog>,
     validation: bool,
     synchronization_validation: bool,
+    /// The instance extensions enabled (by vkcompose, or by the adopter as it listed them).
+    extensions: Vec<CString>,
     /// False when the caller created the instance and will destroy it.
     owned: bool,
 }
@@ -125,6 +132,17 @@ impl Instance {
         if sync_validation {
             extensions.push(ext::validation_features::NAME.as_ptr());
         }
+        for &name in &options.extensions {
+            if !has_extension(&entry, None, name)? {
+                return Err(crate::Error::Unsupported {
+                    device: "the Vulkan loader".into(),
+                    what: format!("instance extension {}", name.to_string_lossy()),
+                });
+            }
+            if !extensions.contains(&name.as_ptr()) {
+                extensions.push(name.as_ptr());
+            }
+        }
         let app = vk::ApplicationInfo::default()
             .application_name(c"vkcompose")
             .engine_name(c"vkcompose")
@@ -147,6 +165,11 @@ impl Instance {
         }
         // SAFETY: every pointer in `info` refers to locals that outlive the call.
         let raw = unsafe { entry.create_instance(&info, None) }.or_vk("vkCreateInstance")?;
+        let enabled = extensions
+            .iter()
+            // SAFETY: each pointer is one of the `'static` extension names pushed above.
+            .map(|&p| unsafe { CStr::from_ptr(p) }.to_owned())
+            .collect();
         tracing::debug!(
             "Vulkan instance {}.{}, validation {}",
             vk::api_version_major(api_version),
@@ -167,6 +190,7 @@ impl Instance {
                 validation: options.validation,
                 synchronization_validation: sync_validation,
             },
+            enabled,
         ))
     }
 
@@ -195,6 +219,7 @@ impl Instance {
             Arc::new(MessageLog::default()),
             extensions.contains(&ext::debug_utils::NAME),
             Ownership::Adopted,
+            extensions.iter().map(|&e| e.to_owned()).collect(),
         ))
     }
 
@@ -207,6 +232,7 @@ impl Instance {
         log: Arc<MessageLog>,
         debug_utils: bool,
         ownership: Ownership,
+        extensions: Vec<CString>,
     ) -> Instance {
         let debug = debug_utils
             .then(|| create_messenger(&entry, &raw, &log))
@@ -227,6 +253,7 @@ impl Instance {
                 log,
                 validation,
                 synchronization_validation,
+                extensions,
                 owned,
             }),
         }
@@ -255,6 +282,17 @@ impl Instance {
 
     pub fn raw(&self) -> &ash::Instance {
         &self.shared.raw
+    }
+
+    /// The loaded Vulkan library the instance came from, for interop.
+    pub fn entry(&self) -> &ash::Entry {
+        &self.shared._entry
+    }
+
+    /// Whether instance extension `name` is enabled (for an adopted instance: whether the
+    /// caller listed it).
+    pub fn has_extension(&self, name: &CStr) -> bool {
+        self.shared.extensions.iter().any(|e| e.as_c_str() == name)
     }
 }
 
