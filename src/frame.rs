@@ -32,6 +32,17 @@ pub struct Frame<'r> {
     ops: Vec<Op<'r>>,
     /// Whether textured quads go through the texture array (descriptor indexing).
     indexed: bool,
+    /// What the caller adds to the submission (for presenting).
+    sync: FrameSync<'r>,
+}
+
+/// Semaphores and a final layout the caller adds to a frame's submission: how a swapchain
+/// image is waited for, handed to presentation and left presentable.
+#[derive(Default)]
+struct FrameSync<'r> {
+    waits: Vec<&'r Semaphore>,
+    signals: Vec<&'r Semaphore>,
+    final_layout: Option<vk::ImageLayout>,
 }
 
 /// A texture draw: where it comes from, where it goes, and how.
@@ -110,6 +121,7 @@ impl Renderer {
             transform,
             ops: Vec::new(),
             indexed,
+            sync: FrameSync::default(),
         })
     }
 }
@@ -318,6 +330,56 @@ impl<'r> Frame<'r> {
         Ok(())
     }
 
+    /// Makes the frame's submission wait for `semaphore` (binary, of this device, with a
+    /// signal pending, such as a swapchain image's acquire semaphore) before it touches
+    /// the target. `finish` consumes the signal even when it fails (then an empty batch
+    /// waits for it), so the semaphore is free again once the frame's point, or on
+    /// failure the renderer's next point, is reached.
+    pub fn wait_semaphore(&mut self, semaphore: &'r Semaphore) {
+        self.sync.waits.push(semaphore);
+    }
+
+    /// Makes the frame's submission signal `semaphore` (binary, of this device, with no
+    /// signal pending) when its work is done.
+    pub fn signal_semaphore(&mut self, semaphore: &'r Semaphore) {
+        self.sync.signals.push(semaphore);
+    }
+
+    /// Leaves the target in `layout` after the frame rather than in the color-attachment
+    /// layout: `PRESENT_SRC_KHR` for a swapchain image. Shared (imported or exported)
+    /// targets always go back to their other owner in the shared layout, so they refuse.
+    pub fn set_final_layout(&mut self, layout: vk::ImageLayout) -> Result<()> {
+        if self.target.external().is_some() {
+            return Err(Error::InvalidArgument(
+                "a shared target ends each frame in the layout its other owner expects".into(),
+            ));
+        }
+        let usage = self.target.usage();
+        let allowed = match layout {
+            vk::ImageLayout::COLOR_ATTACHMENT_OPTIMAL | vk::ImageLayout::GENERAL => true,
+            vk::ImageLayout::PRESENT_SRC_KHR => self.renderer.device.can_present(),
+            vk::ImageLayout::SHADER_READ_ONLY_OPTIMAL => {
+                usage.contains(vk::ImageUsageFlags::SAMPLED)
+            }
+            vk::ImageLayout::TRANSFER_SRC_OPTIMAL => {
+                usage.contains(vk::ImageUsageFlags::TRANSFER_SRC)
+            }
+            _ => false,
+        };
+        if !allowed {
+            return Err(Error::InvalidArgument(format!(
+                "a frame cannot leave a target with usage {usage:?} in {layout:?}{}",
+                if layout == vk::ImageLayout::PRESENT_SRC_KHR {
+                    " (the device has no VK_KHR_swapchain)"
+                } else {
+                    ""
+                }
+            )));
+        }
+        self.sync.final_layout = Some(layout);
+        Ok(())
+    }
+
     /// Records and submits the frame; returns its point on the renderer's timeline.
     pub fn finish(self) -> Result<SyncPoint> {
         self.finish_inner(false).map(|(point, _)| point)
@@ -337,28 +399,21 @@ impl<'r> Frame<'r> {
             renderer,
             target,
             ops,
+            sync,
             ..
         } = self;
         let handover = Handover::new(target, source_textures(&ops));
-        let caps_export = renderer.device.capabilities().sync_file.export;
-        // A sync_file of the frame is made when asked for, and for dma-bufs' implicit
-        // fences where the driver can export one.
-        let signal = if want_sync_file || (handover.has_dmabufs() && caps_export) {
-            Some(Semaphore::exportable(
-                &renderer.device,
-                SemaphoreHandle::SyncFd,
-            )?)
-        } else {
-            None
+        let submitted = submit_ops(renderer, target, ops, &handover, &sync, want_sync_file);
+        let (point, signal, waits) = match submitted {
+            Ok(submitted) => submitted,
+            Err(e) => {
+                // The caller's semaphores are consumed whatever happens, so it can reuse them.
+                if !sync.waits.is_empty() {
+                    renderer.submit_waits_only(&sync.waits)?;
+                }
+                return Err(e);
+            }
         };
-        let waits = handover.fences_before(&renderer.device)?;
-        let mut recorder = renderer.take_recorder()?;
-        let point = renderer.submitted + 1;
-        if let Err(e) = record_ops(renderer, &mut recorder, target, ops, point, &handover) {
-            renderer.return_unsubmitted(recorder);
-            return Err(e);
-        }
-        let point = renderer.submit_waiting(recorder, &waits, signal.as_ref())?;
         target.mark_used(&renderer.graveyard, point);
         // The waited semaphores' payloads are consumed by the submission; the objects
         // must outlive it.
@@ -580,6 +635,44 @@ impl SyncPoint {
     pub fn wait(&self, timeout: Duration) -> Result<bool> {
         self.timeline.wait(self.point, timeout)
     }
+}
+
+/// Records the frame and submits it with the hand-over's and the caller's semaphores;
+/// returns its point, the semaphore its sync_file comes from, and the hand-over's waits
+/// (which must live until the point).
+fn submit_ops(
+    renderer: &mut Renderer,
+    target: &Texture,
+    ops: Vec<Op<'_>>,
+    handover: &Handover<'_>,
+    sync: &FrameSync<'_>,
+    want_sync_file: bool,
+) -> Result<(u64, Option<Semaphore>, Vec<Semaphore>)> {
+    let caps_export = renderer.device.capabilities().sync_file.export;
+    // A sync_file of the frame is made when asked for, and for dma-bufs' implicit
+    // fences where the driver can export one.
+    let signal = if want_sync_file || (handover.has_dmabufs() && caps_export) {
+        Some(Semaphore::exportable(
+            &renderer.device,
+            SemaphoreHandle::SyncFd,
+        )?)
+    } else {
+        None
+    };
+    let waits = handover.fences_before(&renderer.device)?;
+    let mut recorder = renderer.take_recorder()?;
+    let point = renderer.submitted + 1;
+    if let Err(e) = record_ops(renderer, &mut recorder, target, ops, point, handover) {
+        renderer.return_unsubmitted(recorder);
+        return Err(e);
+    }
+    if let Some(layout) = sync.final_layout {
+        recorder.transition(target, layout);
+    }
+    let all_waits: Vec<&Semaphore> = waits.iter().chain(sync.waits.iter().copied()).collect();
+    let signals: Vec<&Semaphore> = signal.iter().chain(sync.signals.iter().copied()).collect();
+    let point = renderer.submit_waiting(recorder, &all_waits, &signals)?;
+    Ok((point, signal, waits))
 }
 
 /// The texture coordinate the instance gives output point (x, y).

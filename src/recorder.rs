@@ -137,20 +137,24 @@ impl Recorder {
     pub(crate) fn submit(
         &mut self,
         before: Option<vk::CommandBuffer>,
-        waits: &[crate::sync::Semaphore],
+        waits: &[&crate::sync::Semaphore],
         timeline: &crate::sync::TimelineSemaphore,
         point: u64,
-        signal: Option<&crate::sync::Semaphore>,
+        signals: &[&crate::sync::Semaphore],
     ) -> Result<()> {
         self.end()?;
         let mut buffers = Vec::with_capacity(2);
         buffers.extend(before);
         buffers.push(self.cmd);
-        let mut signals = vec![crate::queue::SemaphorePoint::Timeline(timeline, point)];
-        signals.extend(signal.map(crate::queue::SemaphorePoint::Binary));
+        let mut signal_points = vec![crate::queue::SemaphorePoint::Timeline(timeline, point)];
+        signal_points.extend(
+            signals
+                .iter()
+                .map(|&s| crate::queue::SemaphorePoint::Binary(s)),
+        );
         let waits: Vec<_> = waits
             .iter()
-            .map(|s| {
+            .map(|&s| {
                 (
                     crate::queue::SemaphorePoint::Binary(s),
                     vk::PipelineStageFlags::ALL_COMMANDS,
@@ -160,7 +164,7 @@ impl Recorder {
         self.device.graphics_queue().submit(&Submission {
             command_buffers: &buffers,
             waits: &waits,
-            signals: &signals,
+            signals: &signal_points,
             ..Default::default()
         })
     }

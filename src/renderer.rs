@@ -313,16 +313,16 @@ impl Renderer {
         recorder: Recorder,
         signal: Option<&crate::sync::Semaphore>,
     ) -> Result<u64> {
-        self.submit_waiting(recorder, &[], signal)
+        self.submit_waiting(recorder, &[], signal.as_slice())
     }
 
     /// [`Renderer::submit_with`], the frame's commands also waiting for `waits` (binary
-    /// semaphores, before any stage).
+    /// semaphores, before any stage) and signalling every one of `signals`.
     pub(crate) fn submit_waiting(
         &mut self,
         mut recorder: Recorder,
-        waits: &[crate::sync::Semaphore],
-        signal: Option<&crate::sync::Semaphore>,
+        waits: &[&crate::sync::Semaphore],
+        signals: &[&crate::sync::Semaphore],
     ) -> Result<u64> {
         let point = self.submitted + 1;
         let mut uploads = self.uploads.take();
@@ -333,12 +333,42 @@ impl Renderer {
             }
             None => None,
         };
-        let result = recorder.submit(before, waits, &self.timeline, point, signal);
+        let result = recorder.submit(before, waits, &self.timeline, point, signals);
         self.submitted = point;
         self.frame_ring.give_back(recorder, point);
         if let Some(u) = uploads {
             self.upload_ring.give_back(u, point);
         }
+        result.map(|()| point)
+    }
+
+    /// Submits a batch of no commands that only waits for `waits`, as the next point: a
+    /// frame that failed before its submission still consumes the semaphores it was
+    /// given, so that their owners can reuse them once the point is reached.
+    pub(crate) fn submit_waits_only(&mut self, waits: &[&crate::sync::Semaphore]) -> Result<u64> {
+        let point = self.submitted + 1;
+        let waits: Vec<_> = waits
+            .iter()
+            .map(|&s| {
+                (
+                    crate::queue::SemaphorePoint::Binary(s),
+                    vk::PipelineStageFlags::ALL_COMMANDS,
+                )
+            })
+            .collect();
+        let signals = [crate::queue::SemaphorePoint::Timeline(
+            &self.timeline,
+            point,
+        )];
+        let result = self
+            .device
+            .graphics_queue()
+            .submit(&crate::queue::Submission {
+                waits: &waits,
+                signals: &signals,
+                ..Default::default()
+            });
+        self.submitted = point;
         result.map(|()| point)
     }
 
@@ -447,7 +477,7 @@ impl Timeline for RendererTimeline<'_> {
     fn flush(&mut self) -> Result<()> {
         if let Some(mut uploads) = self.uploads.take() {
             let point = *self.submitted + 1;
-            let result = uploads.submit(None, &[], self.timeline, point, None);
+            let result = uploads.submit(None, &[], self.timeline, point, &[]);
             *self.submitted = point;
             self.upload_ring.give_back(uploads, point);
             result?;
