@@ -40,6 +40,10 @@ mod sampler;
 mod select;
 mod shm;
 mod staging;
+#[cfg(feature = "winit")]
+mod surface;
+#[cfg(feature = "winit")]
+mod swapchain;
 pub mod sync;
 mod texture;
 mod timing;
@@ -67,6 +71,10 @@ pub use renderer::{Renderer, RendererOptions};
 pub use sampler::{Filter, Sampler, YcbcrConversion, YcbcrModel, YcbcrOptions, YcbcrRange};
 pub use select::{select_device, uuid_text, DeviceSelector, DEVICE_ENV};
 pub use shm::{ShmLayout, ShmPool};
+#[cfg(feature = "winit")]
+pub use surface::{surface_extensions, Surface};
+#[cfg(feature = "winit")]
+pub use swapchain::{PresentFrame, PresentMode, Swapchain, SwapchainOptions};
 pub use texture::{Texture, TextureDesc};
 
 /// vkcompose's own pipelines, generated at build time from `shaders/` and
