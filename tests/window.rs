@@ -19,7 +19,7 @@ mod scene;
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use vkcompose::format::DrmFourcc;
@@ -54,9 +54,6 @@ const SCREEN: (u32, u32) = (800, 600);
 /// How far a screenshot's channel may be from the headless render's (both come from the
 /// same device and format, so they should be equal; one step allows for X's conversion).
 const TOLERANCE: u8 = 1;
-
-/// Tests in this file share installs and the process environment (`DISPLAY`).
-static SERIAL: Mutex<()> = Mutex::new(());
 
 // ---------------------------------------------------------------------------------------
 // Setup: packages and the X server
@@ -360,14 +357,10 @@ fn present_scene(
     swapchain.extent().expect("images after presenting")
 }
 
-/// The scene rendered headless into an offscreen target of `fourcc`, read back as
-/// 0xRRGGBB.
-fn headless(gpu: &mut Gpu, size: (u32, u32), fourcc: DrmFourcc, progress: f32) -> Vec<u32> {
-    assert_eq!(
-        fourcc,
-        DrmFourcc::Argb8888,
-        "the test reads ARGB8888 pixels"
-    );
+/// The scene rendered headless into an offscreen ARGB8888 target (the swapchain's
+/// format), read back as 0xRRGGBB.
+fn headless(gpu: &mut Gpu, size: (u32, u32), progress: f32) -> Vec<u32> {
+    let fourcc = DrmFourcc::Argb8888;
     animate(gpu, progress);
     let placed = scene::place_scene(&gpu.scene, size.0, size.1).expect("placed");
     let target = gpu
@@ -428,76 +421,77 @@ fn known_pixels(gpu: &Gpu, size: (u32, u32)) -> Vec<(usize, usize, [u8; 3])> {
     known
 }
 
-/// The window's pixels on screen equal the headless render's, and the known ones.
-fn assert_on_screen(
-    display: &str,
-    window: &Window,
-    gpu: &mut Gpu,
-    size: (u32, u32),
-    progress: f32,
-    what: &str,
-) {
-    let expected = headless(gpu, size, DrmFourcc::Argb8888, progress);
-    let known = known_pixels(gpu, size);
-    let at = window
+/// What the window should show: the headless render, and the pixels known without it.
+struct Expected {
+    size: (usize, usize),
+    pixels: Vec<u32>,
+    known: Vec<(usize, usize, [u8; 3])>,
+}
+
+fn rgb_of(p: u32) -> [u8; 3] {
+    [(p >> 16) as u8, (p >> 8) as u8, p as u8]
+}
+
+fn close(a: [u8; 3], b: [u8; 3]) -> bool {
+    a.iter().zip(b).all(|(&x, y)| x.abs_diff(y) <= TOLERANCE)
+}
+
+/// How the screen's window area at `origin` differs from `expected`; `None` if it does not.
+fn differences(shot: &Screenshot, origin: (usize, usize), expected: &Expected) -> Option<String> {
+    let (width, height) = expected.size;
+    if origin.0 + width > shot.width || origin.1 + height > shot.height {
+        return Some("the window is off screen".into());
+    }
+    let on_screen = |x: usize, y: usize| shot.rgb(origin.0 + x, origin.1 + y);
+    let differing: Vec<(usize, usize)> = (0..height)
+        .flat_map(|y| (0..width).map(move |x| (x, y)))
+        .filter(|&(x, y)| !close(on_screen(x, y), rgb_of(expected.pixels[y * width + x])))
+        .collect();
+    let wrong_known: Vec<String> = expected
+        .known
+        .iter()
+        .filter(|&&(x, y, rgb)| !close(on_screen(x, y), rgb))
+        .map(|&(x, y, rgb)| format!("({x}, {y}) is {:?}, not {rgb:?}", on_screen(x, y)))
+        .collect();
+    if differing.is_empty() && wrong_known.is_empty() {
+        return None;
+    }
+    let first = differing.first().map_or(String::new(), |&(x, y)| {
+        let headless = rgb_of(expected.pixels[y * width + x]);
+        format!(
+            "; first ({x}, {y}): screen {:?}, headless {headless:?}",
+            on_screen(x, y)
+        )
+    });
+    Some(format!(
+        "{} of {} pixels differ from the headless render{first}; known pixels wrong: {wrong_known:?}",
+        differing.len(),
+        width * height
+    ))
+}
+
+/// The window's pixels on screen equal the headless render of the scene at `progress`,
+/// and the known ones.
+fn assert_on_screen(s: &mut Session, progress: f32, what: &str) {
+    let size = s.swapchain.extent().expect("images");
+    let expected = Expected {
+        size: (size.0 as usize, size.1 as usize),
+        pixels: headless(&mut s.gpu, size, progress),
+        known: known_pixels(&s.gpu, size),
+    };
+    let at = s
+        .window
         .inner_position()
         .expect("the window's position on X11");
-    let (left, top) = (at.x as usize, at.y as usize);
-    let (width, height) = (size.0 as usize, size.1 as usize);
+    let origin = (at.x as usize, at.y as usize);
     // Presentation reaches the server asynchronously: look again for a while.
     let deadline = Instant::now() + Duration::from_secs(5);
     loop {
-        let shot = Screenshot::take(display);
-        assert!(
-            left + width <= shot.width && top + height <= shot.height,
-            "{what}: the window is off screen"
-        );
-        let differing = (0..height)
-            .flat_map(|y| (0..width).map(move |x| (x, y)))
-            .filter(|&(x, y)| {
-                let screen = shot.rgb(left + x, top + y);
-                let p = expected[y * width + x];
-                let reference = [(p >> 16) as u8, (p >> 8) as u8, p as u8];
-                screen
-                    .iter()
-                    .zip(reference)
-                    .any(|(&s, r)| s.abs_diff(r) > TOLERANCE)
-            })
-            .collect::<Vec<_>>();
-        let wrong_known: Vec<_> = known
-            .iter()
-            .filter(|&&(x, y, rgb)| {
-                let screen = shot.rgb(left + x, top + y);
-                screen
-                    .iter()
-                    .zip(rgb)
-                    .any(|(&s, r)| s.abs_diff(r) > TOLERANCE)
-            })
-            .map(|&(x, y, rgb)| {
-                format!(
-                    "({x}, {y}) is {:?}, expected {rgb:?}",
-                    shot.rgb(left + x, top + y)
-                )
-            })
-            .collect();
-        if differing.is_empty() && wrong_known.is_empty() {
+        let shot = Screenshot::take(&s.xvfb.display);
+        let Some(problem) = differences(&shot, origin, &expected) else {
             return;
-        }
-        if Instant::now() > deadline {
-            let first = differing.first().map(|&(x, y)| {
-                format!(
-                    "first at ({x}, {y}): screen {:?}, headless {:06x}",
-                    shot.rgb(left + x, top + y),
-                    expected[y * width + x]
-                )
-            });
-            panic!(
-                "{what}: {} of {} pixels differ from the headless render ({}); known pixels wrong: {wrong_known:?}",
-                differing.len(),
-                width * height,
-                first.unwrap_or_default()
-            );
-        }
+        };
+        assert!(Instant::now() < deadline, "{what}: {problem}");
         std::thread::sleep(Duration::from_millis(100));
     }
 }
@@ -568,167 +562,197 @@ fn run_window_example(example: &PathBuf, display: &str, mode: &str, frames: u32)
 
 // ---------------------------------------------------------------------------------------
 
-#[test]
-fn swapchains_present_the_headless_scene_on_xvfb() {
-    let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
-    install_missing();
-    let xvfb = Xvfb::start();
-    // winit's X11 backend connects to $DISPLAY; the lock keeps this file's tests apart.
-    std::env::set_var("DISPLAY", &xvfb.display);
-    let mut ui = Ui::new();
+/// Everything the checks share. Fields drop in order: swapchain, GPU objects, window,
+/// event loop, X server.
+struct Session {
+    swapchain: Swapchain,
+    gpu: Gpu,
+    device: vkcompose::Device,
+    instance: Instance,
+    window: Arc<Window>,
+    ui: Ui,
+    xvfb: Xvfb,
+}
 
-    let instance = Instance::new(
-        &InstanceOptions {
+impl Session {
+    /// Xvfb, a 400x250 window, a validating instance, a presenting device and renderer with
+    /// the scene's buffers, and a FIFO swapchain.
+    fn start() -> Session {
+        install_missing();
+        let xvfb = Xvfb::start();
+        // winit's X11 backend connects to $DISPLAY. The file has one test, so no other
+        // thread reads the environment meanwhile.
+        std::env::set_var("DISPLAY", &xvfb.display);
+        let mut ui = Ui::new();
+        let options = InstanceOptions {
             validation: true,
             ..Default::default()
+        };
+        let options = options
+            .presenting_to(&ui.event_loop)
+            .expect("surface extensions");
+        let instance = Instance::new(&options).expect("a validating instance that can present");
+        let window = ui.open(400, 250);
+        let surface = Surface::new(&instance, window.clone()).expect("surface");
+        let physical = vkcompose::select_device(&instance, &DeviceSelector::Best).expect("device");
+        let device = DeviceBuilder::new(&physical)
+            .and_then(|b| b.present_to(&surface))
+            .and_then(|b| b.build())
+            .expect("a device presenting to the window");
+        assert!(device.can_present());
+        let mut gpu = Gpu::new(&device);
+        animate(&mut gpu, 0.0);
+        let options = SwapchainOptions {
+            width: 400,
+            height: 250,
+            present_mode: PresentMode::Fifo,
+        };
+        let swapchain = Swapchain::new(&gpu.renderer, surface, &options).expect("swapchain");
+        Session {
+            swapchain,
+            gpu,
+            device,
+            instance,
+            window,
+            ui,
+            xvfb,
         }
-        .presenting_to(&ui.event_loop)
-        .expect("surface extensions"),
-    )
-    .expect("an instance with validation and the X11 surface extensions");
-    let window = ui.open(400, 250);
-    let surface = Surface::new(&instance, window.clone()).expect("surface");
-    let physical = vkcompose::select_device(&instance, &DeviceSelector::Best).expect("device");
-    let device = DeviceBuilder::new(&physical)
-        .and_then(|b| b.present_to(&surface))
-        .and_then(|b| b.build())
-        .expect("a device presenting to the window");
-    assert!(device.can_present());
-    let mut renderer = Renderer::new(&device, &RendererOptions::default()).expect("renderer");
-    let scene = scene::load_scene(None).expect("scene");
-    let placed = scene::place_scene(&scene, 400, 250).expect("placed");
-    let buffers = scene::make_window_buffers(&mut renderer, &placed).expect("buffers");
-    let mut gpu = Gpu {
-        renderer,
-        scene,
-        buffers,
-    };
-    let options = SwapchainOptions {
-        width: 400,
-        height: 250,
-        present_mode: PresentMode::Fifo,
-    };
-    let mut swapchain = Swapchain::new(&gpu.renderer, surface, &options).expect("swapchain");
+    }
+
+    fn present(&mut self, progress: f32, frames: u32) -> (u32, u32) {
+        present_scene(&mut self.gpu, &mut self.swapchain, progress, frames)
+    }
+
+    fn resize_window(&mut self, width: u32, height: u32) {
+        let _ = self
+            .window
+            .request_inner_size(PhysicalSize::new(width, height));
+        self.ui.wait_for_size(&self.window, (width, height));
+    }
+
+    fn assert_clean(&self) {
+        common::assert_validation_clean(&self.instance);
+    }
+}
+
+impl Gpu {
+    fn new(device: &vkcompose::Device) -> Gpu {
+        let mut renderer = Renderer::new(device, &RendererOptions::default()).expect("renderer");
+        let scene = scene::load_scene(None).expect("scene");
+        let (w, h) = scene.size;
+        let placed = scene::place_scene(&scene, w, h).expect("placed");
+        let buffers = scene::make_window_buffers(&mut renderer, &placed).expect("buffers");
+        Gpu {
+            renderer,
+            scene,
+            buffers,
+        }
+    }
+}
+
+/// The scene with FIFO, the swapchain's defaults checked.
+fn check_fifo(s: &mut Session) {
     assert_eq!(
-        swapchain.fourcc(),
+        s.swapchain.fourcc(),
         DrmFourcc::Argb8888,
         "lavapipe's X11 surface offers B8G8R8A8_UNORM"
     );
-    assert_eq!(swapchain.present_mode(), PresentMode::Fifo);
-    assert_eq!(swapchain.extent(), Some((400, 250)));
-    let display = xvfb.display.clone();
+    assert_eq!(s.swapchain.present_mode(), PresentMode::Fifo);
+    assert_eq!(s.present(0.5, 3), (400, 250));
+    assert_on_screen(s, 0.5, "FIFO at 400x250");
+    s.assert_clean();
+}
 
-    // The scene, FIFO.
-    let size = present_scene(&mut gpu, &mut swapchain, 0.5, 3);
-    assert_eq!(size, (400, 250));
-    assert_on_screen(&display, &window, &mut gpu, size, 0.5, "FIFO at 400x250");
-    common::assert_validation_clean(&instance);
-
-    // Told about a resize: the next frames are the new size.
-    let generation = swapchain.generation();
-    let _ = window.request_inner_size(PhysicalSize::new(480, 300));
-    ui.wait_for_size(&window, (480, 300));
-    swapchain.resize(480, 300);
-    let size = present_scene(&mut gpu, &mut swapchain, 0.75, 3);
-    assert_eq!(size, (480, 300), "the swapchain follows the resize");
+/// A resize the swapchain is told of, then one it is not: the window system reports the
+/// old images suboptimal or out of date, and the swapchain is rebuilt at the window's size.
+fn check_resizes(s: &mut Session) {
+    let generation = s.swapchain.generation();
+    s.resize_window(480, 300);
+    s.swapchain.resize(480, 300);
+    assert_eq!(
+        s.present(0.75, 3),
+        (480, 300),
+        "the swapchain follows the resize"
+    );
     assert!(
-        swapchain.generation() > generation,
+        s.swapchain.generation() > generation,
         "rebuilt for the new size"
     );
-    assert_on_screen(
-        &display,
-        &window,
-        &mut gpu,
-        size,
-        0.75,
-        "FIFO after resizing to 480x300",
-    );
-    common::assert_validation_clean(&instance);
+    assert_on_screen(s, 0.75, "FIFO after resizing to 480x300");
 
-    // Not told: the window system reports the old swapchain out of date or suboptimal,
-    // and it is rebuilt at the window's size.
-    let _ = window.request_inner_size(PhysicalSize::new(360, 240));
-    ui.wait_for_size(&window, (360, 240));
-    let size = present_scene(&mut gpu, &mut swapchain, 0.25, 4);
+    s.resize_window(360, 240);
+    let size = s.present(0.25, 4);
     assert_eq!(
         size,
         (360, 240),
         "rebuilt at the window's size without resize()"
     );
-    assert_on_screen(
-        &display,
-        &window,
-        &mut gpu,
-        size,
-        0.25,
-        "after an untold resize to 360x240",
-    );
-    swapchain.resize(360, 240);
-    common::assert_validation_clean(&instance);
+    assert_on_screen(s, 0.25, "after an untold resize to 360x240");
+    s.swapchain.resize(360, 240);
+    s.assert_clean();
+}
 
-    // MAILBOX where the surface offers it, else FIFO.
-    let offered = offered_modes(&instance, device.physical(), swapchain.surface());
-    swapchain.set_present_mode(PresentMode::Mailbox);
-    let size = present_scene(&mut gpu, &mut swapchain, 1.0, 5);
-    let expected_mode = if offered.contains(&vk::PresentModeKHR::MAILBOX) {
+/// MAILBOX where the surface offers it (asked of Vulkan here), else FIFO; returns which.
+fn check_mailbox(s: &mut Session) -> PresentMode {
+    let offered = offered_modes(&s.instance, s.device.physical(), s.swapchain.surface());
+    let expected = if offered.contains(&vk::PresentModeKHR::MAILBOX) {
         PresentMode::Mailbox
     } else {
         PresentMode::Fifo
     };
+    s.swapchain.set_present_mode(PresentMode::Mailbox);
+    s.present(1.0, 5);
     eprintln!(
-        "window test: the surface offers {offered:?}; Mailbox gave {:?}",
-        swapchain.present_mode()
+        "window test: the surface offers {offered:?}; asking for Mailbox gave {:?}",
+        s.swapchain.present_mode()
     );
-    assert_eq!(swapchain.present_mode(), expected_mode);
-    assert_on_screen(&display, &window, &mut gpu, size, 1.0, "Mailbox at 360x240");
-    common::assert_validation_clean(&instance);
+    assert_eq!(s.swapchain.present_mode(), expected);
+    assert_on_screen(s, 1.0, "Mailbox at 360x240");
+    s.assert_clean();
+    expected
+}
 
-    // No area: nothing to draw, no error; then back.
-    swapchain.resize(0, 0);
-    let Gpu { renderer, .. } = &mut gpu;
-    assert!(swapchain
-        .begin_frame(renderer, Transform::Normal)
-        .expect("a window without area is no error")
-        .is_none());
-    assert_eq!(swapchain.extent(), None);
-    swapchain.resize(360, 240);
-    assert_eq!(present_scene(&mut gpu, &mut swapchain, 0.5, 1), (360, 240));
+/// A zero size gives no frame and no error; a frame dropped unpresented is finished and
+/// the swapchain rebuilt.
+fn check_no_area_and_unpresented(s: &mut Session) {
+    s.swapchain.resize(0, 0);
+    let frame = s
+        .swapchain
+        .begin_frame(&mut s.gpu.renderer, Transform::Normal);
+    assert!(frame.expect("a window without area is no error").is_none());
+    assert_eq!(s.swapchain.extent(), None);
+    s.swapchain.resize(360, 240);
+    assert_eq!(s.present(0.5, 1), (360, 240));
 
-    // A frame dropped without presenting is finished, and the swapchain rebuilt.
-    let generation = swapchain.generation();
-    {
-        let Gpu { renderer, .. } = &mut gpu;
-        let frame = swapchain
-            .begin_frame(renderer, Transform::Normal)
-            .expect("begin")
-            .expect("an image");
-        drop(frame);
-    }
-    assert_eq!(present_scene(&mut gpu, &mut swapchain, 0.5, 2), (360, 240));
+    let generation = s.swapchain.generation();
+    let frame = s
+        .swapchain
+        .begin_frame(&mut s.gpu.renderer, Transform::Normal);
+    drop(frame.expect("begin").expect("an image"));
+    assert_eq!(s.present(0.5, 2), (360, 240));
     assert!(
-        swapchain.generation() > generation,
+        s.swapchain.generation() > generation,
         "rebuilt after an unpresented frame"
     );
-    common::assert_validation_clean(&instance);
+    s.assert_clean();
+}
 
-    // A swapchain made with MAILBOX on a second window, dropped with frames in flight.
-    let second = ui.open(200, 120);
-    let surface = Surface::new(&instance, second.clone()).expect("second surface");
+/// A second window's swapchain, made with MAILBOX, dropped with its frames in flight.
+fn check_dropped_in_flight(s: &mut Session, mailbox: PresentMode) {
+    let window = s.ui.open(200, 120);
+    let surface = Surface::new(&s.instance, window.clone()).expect("second surface");
     let options = SwapchainOptions {
         width: 200,
         height: 120,
         present_mode: PresentMode::Mailbox,
     };
-    let mut other = Swapchain::new(&gpu.renderer, surface, &options).expect("second swapchain");
-    assert_eq!(other.present_mode(), expected_mode);
+    let mut other = Swapchain::new(&s.gpu.renderer, surface, &options).expect("swapchain");
+    assert_eq!(other.present_mode(), mailbox);
+    let placed = scene::place_scene(&s.gpu.scene, 200, 120).expect("placed");
     for _ in 0..3 {
         let Gpu {
-            renderer,
-            buffers,
-            scene: the_scene,
-            ..
-        } = &mut gpu;
-        let placed = scene::place_scene(the_scene, 200, 120).expect("placed");
+            renderer, buffers, ..
+        } = &mut s.gpu;
         if let Some(mut frame) = other
             .begin_frame(renderer, Transform::Normal)
             .expect("begin")
@@ -738,19 +762,42 @@ fn swapchains_present_the_headless_scene_on_xvfb() {
         }
     }
     drop(other);
-    drop(second);
-    drop(swapchain);
-    drop(gpu);
-    drop(device);
-    common::assert_validation_clean(&instance);
+    s.assert_clean();
+}
 
-    // The example, with each mode: it exits 0 only without validation errors.
+/// The example, built and run as a program in both modes: it presents its frames at its
+/// size and exits 0, which it does only without validation errors.
+fn check_example(display: &str, mailbox: PresentMode) {
     let example = build_window_example();
-    for (mode, expected) in [("fifo", PresentMode::Fifo), ("mailbox", expected_mode)] {
-        let printed = run_window_example(&example, &display, mode, 30);
+    for (mode, expected) in [("fifo", PresentMode::Fifo), ("mailbox", mailbox)] {
+        let printed = run_window_example(&example, display, mode, 30);
         assert!(printed.contains("presented 30 frames"), "{mode}: {printed}");
         let wanted = format!("present mode {expected:?} (asked");
         assert!(printed.contains(&wanted), "{mode}: {printed}");
         assert!(printed.contains("swapchain 320x200;"), "{mode}: {printed}");
     }
+}
+
+/// One test: winit allows one event loop per process.
+#[test]
+fn swapchains_present_the_headless_scene_on_xvfb() {
+    let mut session = Session::start();
+    check_fifo(&mut session);
+    check_resizes(&mut session);
+    let mailbox = check_mailbox(&mut session);
+    check_no_area_and_unpresented(&mut session);
+    check_dropped_in_flight(&mut session, mailbox);
+    let Session {
+        swapchain,
+        gpu,
+        device,
+        instance,
+        window,
+        ui,
+        xvfb,
+    } = session;
+    // Tearing down the swapchain, renderer and device reports its own errors, if any.
+    drop((swapchain, gpu, device, window, ui));
+    common::assert_validation_clean(&instance);
+    check_example(&xvfb.display, mailbox);
 }
