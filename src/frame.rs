@@ -332,15 +332,15 @@ impl<'r> Frame<'r> {
 
     /// Makes the frame's submission wait for `semaphore` (binary, of this device, with a
     /// signal pending, such as a swapchain image's acquire semaphore) before it touches
-    /// the target. `finish` consumes the signal even when it fails (then an empty batch
-    /// waits for it), so the semaphore is free again once the frame's point, or on
-    /// failure the renderer's next point, is reached.
+    /// the target. `finish` consumes the signal even when it fails (what was recorded, or
+    /// an empty batch, waits for it), so the semaphore is free again once the renderer's
+    /// next point is reached.
     pub fn wait_semaphore(&mut self, semaphore: &'r Semaphore) {
         self.sync.waits.push(semaphore);
     }
 
     /// Makes the frame's submission signal `semaphore` (binary, of this device, with no
-    /// signal pending) when its work is done.
+    /// signal pending) when its work is done; a frame whose `finish` fails signals none.
     pub fn signal_semaphore(&mut self, semaphore: &'r Semaphore) {
         self.sync.signals.push(semaphore);
     }
@@ -404,7 +404,12 @@ impl<'r> Frame<'r> {
         } = self;
         let handover = Handover::new(target, source_textures(&ops));
         let submitted = submit_ops(renderer, target, ops, &handover, &sync, want_sync_file);
-        let (point, signal, waits) = match submitted {
+        let Submitted {
+            point,
+            signal,
+            waits,
+            recorded,
+        } = match submitted {
             Ok(submitted) => submitted,
             Err(e) => {
                 // The caller's semaphores are consumed whatever happens, so it can reuse them.
@@ -422,6 +427,7 @@ impl<'r> Frame<'r> {
                 .graveyard
                 .bury(point, Box::new(move || drop(waits)));
         }
+        recorded?;
         let sync_point = SyncPoint {
             timeline: renderer.timeline.clone(),
             point,
@@ -637,9 +643,19 @@ impl SyncPoint {
     }
 }
 
-/// Records the frame and submits it with the hand-over's and the caller's semaphores;
-/// returns its point, the semaphore its sync_file comes from, and the hand-over's waits
-/// (which must live until the point).
+/// A frame's submission.
+struct Submitted {
+    point: u64,
+    /// The semaphore the frame's sync_file comes from.
+    signal: Option<Semaphore>,
+    /// The hand-over's waits, which must live until the point.
+    waits: Vec<Semaphore>,
+    /// How recording went: on failure, what was recorded before it was submitted.
+    recorded: Result<()>,
+}
+
+/// Records the frame and submits it with the hand-over's and the caller's semaphores. An
+/// error means nothing was submitted.
 fn submit_ops(
     renderer: &mut Renderer,
     target: &Texture,
@@ -647,7 +663,7 @@ fn submit_ops(
     handover: &Handover<'_>,
     sync: &FrameSync<'_>,
     want_sync_file: bool,
-) -> Result<(u64, Option<Semaphore>, Vec<Semaphore>)> {
+) -> Result<Submitted> {
     let caps_export = renderer.device.capabilities().sync_file.export;
     // A sync_file of the frame is made when asked for, and for dma-bufs' implicit
     // fences where the driver can export one.
@@ -662,17 +678,34 @@ fn submit_ops(
     let waits = handover.fences_before(&renderer.device)?;
     let mut recorder = renderer.take_recorder()?;
     let point = renderer.submitted + 1;
-    if let Err(e) = record_ops(renderer, &mut recorder, target, ops, point, handover) {
-        renderer.return_unsubmitted(recorder);
-        return Err(e);
-    }
-    if let Some(layout) = sync.final_layout {
-        recorder.transition(target, layout);
-    }
+    // What was recorded before a failure is whole commands (a failing draw records
+    // nothing) that the textures' tracked layouts already assume, so it is submitted, to
+    // keep those layouts true; nothing is signalled then. Shared textures need no such
+    // care (each frame acquires them from the layout their owner left), and the frame's
+    // acquires of them must not go unreleased: with them it is dropped.
+    let recorded = match record_ops(renderer, &mut recorder, target, ops, point, handover) {
+        Err(e) if !handover.is_empty() => {
+            renderer.return_unsubmitted(recorder);
+            return Err(e);
+        }
+        recorded => recorded,
+    };
+    let signals: Vec<&Semaphore> = if recorded.is_ok() {
+        if let Some(layout) = sync.final_layout {
+            recorder.transition(target, layout);
+        }
+        signal.iter().chain(sync.signals.iter().copied()).collect()
+    } else {
+        Vec::new()
+    };
     let all_waits: Vec<&Semaphore> = waits.iter().chain(sync.waits.iter().copied()).collect();
-    let signals: Vec<&Semaphore> = signal.iter().chain(sync.signals.iter().copied()).collect();
     let point = renderer.submit_waiting(recorder, &all_waits, &signals)?;
-    Ok((point, signal, waits))
+    Ok(Submitted {
+        point,
+        signal,
+        waits,
+        recorded,
+    })
 }
 
 /// The texture coordinate the instance gives output point (x, y).

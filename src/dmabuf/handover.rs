@@ -42,6 +42,11 @@ impl<'a> Handover<'a> {
         Handover { textures }
     }
 
+    /// Whether the frame uses no shared texture.
+    pub fn is_empty(&self) -> bool {
+        self.textures.is_empty()
+    }
+
     /// Whether any of the textures is a dma-buf with kernel fences.
     pub fn has_dmabufs(&self) -> bool {
         self.dmabuf_fds().next().is_some()
