@@ -58,13 +58,14 @@ const TOLERANCE: u8 = 1;
 // ---------------------------------------------------------------------------------------
 // Setup: packages and the X server
 
+/// Whether `package` is installed (`dpkg -s` also succeeds for one removed but with its
+/// configuration files left).
 fn installed(package: &str) -> bool {
-    Command::new("dpkg")
-        .args(["-s", package])
-        .stdout(Stdio::null())
+    Command::new("dpkg-query")
+        .args(["-W", "-f", "${Status}", package])
         .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success())
+        .output()
+        .is_ok_and(|o| o.stdout == b"install ok installed")
 }
 
 /// Installs the missing packages with apt-get (as root, or through sudo).
