@@ -664,6 +664,16 @@ fn check_fifo(s: &mut Session) {
     s.assert_clean();
 }
 
+/// Once every image has been drawn, a frame creates no Vulkan object: acquire semaphores
+/// go round, and the images' framebuffers are cached.
+fn check_steady_state(s: &mut Session) {
+    s.present(0.5, 10);
+    let (objects, allocations) = (s.device.objects_created(), s.device.allocations_made());
+    s.present(0.5, 30);
+    assert_eq!(s.device.objects_created(), objects, "objects created by steady frames");
+    assert_eq!(s.device.allocations_made(), allocations, "allocations by steady frames");
+}
+
 /// A resize the swapchain is told of, then one it is not: the window system reports the
 /// old images suboptimal or out of date, and the swapchain is rebuilt at the window's size.
 fn check_resizes(s: &mut Session) {
@@ -784,6 +794,7 @@ fn check_example(display: &str, mailbox: PresentMode) {
 fn swapchains_present_the_headless_scene_on_xvfb() {
     let mut session = Session::start();
     check_fifo(&mut session);
+    check_steady_state(&mut session);
     check_resizes(&mut session);
     let mailbox = check_mailbox(&mut session);
     check_no_area_and_unpresented(&mut session);
