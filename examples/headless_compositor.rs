@@ -59,13 +59,16 @@ use smithay::{
     backend::{
         allocator::{dmabuf::Dmabuf, Fourcc},
         renderer::{
-            damage::OutputDamageTracker, element::solid::SolidColorRenderElement,
-            pixman::PixmanRenderer, utils::on_commit_buffer_handler, Color32F, ExportMem,
-            ImportAll, ImportDma, ImportMemWl, Offscreen, Renderer, Texture, TextureMapping,
+            damage::OutputDamageTracker,
+            element::solid::SolidColorRenderElement,
+            pixman::PixmanRenderer,
+            utils::{on_commit_buffer_handler, with_renderer_surface_state},
+            Color32F, ExportMem, ImportAll, ImportDma, ImportMemWl, Offscreen, Renderer, Texture,
+            TextureMapping,
         },
     },
-    delegate_compositor, delegate_dmabuf, delegate_output, delegate_seat, delegate_shm,
-    delegate_xdg_decoration, delegate_xdg_shell,
+    delegate_compositor, delegate_data_device, delegate_dmabuf, delegate_output, delegate_seat,
+    delegate_shm, delegate_xdg_decoration, delegate_xdg_shell,
     desktop::{space::render_output, PopupKind, PopupManager, Space, Window},
     input::{keyboard::XkbConfig, Seat, SeatHandler, SeatState},
     output::{Mode, Output, PhysicalProperties, Subpixel},
@@ -91,6 +94,12 @@ use smithay::{
         },
         dmabuf::{DmabufGlobal, DmabufHandler, DmabufState, ImportNotifier},
         output::{OutputHandler, OutputManagerState},
+        selection::{
+            data_device::{
+                ClientDndGrabHandler, DataDeviceHandler, DataDeviceState, ServerDndGrabHandler,
+            },
+            SelectionHandler,
+        },
         shell::xdg::{
             decoration::{XdgDecorationHandler, XdgDecorationState},
             PopupSurface, PositionerState, ToplevelSurface, XdgShellHandler, XdgShellState,
@@ -193,6 +202,7 @@ struct State {
     _xdg_decoration_state: XdgDecorationState,
     shm_state: ShmState,
     dmabuf_state: DmabufState,
+    data_device_state: DataDeviceState,
     seat_state: SeatState<State>,
     seat: Seat<State>,
     _output_manager: OutputManagerState,
@@ -201,6 +211,8 @@ struct State {
     output: Output,
     /// Toplevels mapped so far: the next one's cascade position.
     mapped_toplevels: i32,
+    /// The newest toplevel, to get the keyboard when it first shows a buffer.
+    focus_pending: Option<WlSurface>,
     /// Something changed since the last rendered frame.
     dirty: bool,
     /// Dmabufs a client made, waiting for the renderer to say whether it can use them.
@@ -268,6 +280,16 @@ impl CompositorHandler for State {
             if let Some(window) = self.window_for_root(&root) {
                 window.on_commit();
             }
+            // The newest window gets the keyboard (if the seat has one) once it shows a
+            // buffer: sooner, and some clients (foot 1.13) crash on an `enter` for a
+            // surface they have not configured yet.
+            let mapped = with_renderer_surface_state(surface, |s| s.buffer().is_some());
+            if self.focus_pending.as_ref() == Some(surface) && mapped == Some(true) {
+                self.focus_pending = None;
+                if let Some(keyboard) = self.seat.get_keyboard() {
+                    keyboard.set_focus(self, Some(surface.clone()), SERIAL_COUNTER.next_serial());
+                }
+            }
         }
         // A toplevel's first commit carries no buffer and asks for the initial configure.
         if let Some(window) = self.window_for_root(surface) {
@@ -324,14 +346,10 @@ impl XdgShellHandler for State {
                 .states
                 .set(smithay::reexports::wayland_protocols::xdg::shell::server::xdg_toplevel::State::Activated);
         });
-        let wl_surface = surface.wl_surface().clone();
+        self.focus_pending = Some(surface.wl_surface().clone());
         let position = self.cascade_position();
         self.space
             .map_element(Window::new_wayland_window(surface), position, true);
-        // The newest window gets the keyboard, if the seat has one.
-        if let Some(keyboard) = self.seat.get_keyboard() {
-            keyboard.set_focus(self, Some(wl_surface), SERIAL_COUNTER.next_serial());
-        }
         self.dirty = true;
     }
 
@@ -405,12 +423,28 @@ impl SeatHandler for State {
 
 impl OutputHandler for State {}
 
+// A data device manager with no clipboard of its own: foot, for one, refuses to start
+// without the global.
+impl SelectionHandler for State {
+    type SelectionUserData = ();
+}
+
+impl DataDeviceHandler for State {
+    fn data_device_state(&self) -> &DataDeviceState {
+        &self.data_device_state
+    }
+}
+
+impl ClientDndGrabHandler for State {}
+impl ServerDndGrabHandler for State {}
+
 delegate_compositor!(State);
 delegate_shm!(State);
 delegate_dmabuf!(State);
 delegate_xdg_shell!(State);
 delegate_xdg_decoration!(State);
 delegate_seat!(State);
+delegate_data_device!(State);
 delegate_output!(State);
 
 /// Blocks SIGINT, SIGTERM and SIGUSR1 for this thread (and every thread started after)
@@ -725,6 +759,7 @@ where
         _xdg_decoration_state: XdgDecorationState::new::<State>(&dh),
         shm_state: ShmState::new::<State>(&dh, shm_formats),
         dmabuf_state,
+        data_device_state: DataDeviceState::new::<State>(&dh),
         seat_state,
         seat,
         _output_manager: OutputManagerState::new_with_xdg_output::<State>(&dh),
@@ -732,6 +767,7 @@ where
         popups: PopupManager::default(),
         output,
         mapped_toplevels: 0,
+        focus_pending: None,
         dirty: true,
         pending_dmabufs: VecDeque::new(),
         commands: VecDeque::new(),
