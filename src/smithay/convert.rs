@@ -27,15 +27,23 @@ fn wayland_number(transform: SmithayTransform) -> u32 {
     }
 }
 
-/// An output transform.
+/// An output transform. Smithay turns outputs clockwise (as Pixman's and the GLES
+/// renderer's matrices do) where vkcompose turns its target's content counter-clockwise:
+/// the same transform with the turn reversed, the mirroring kept.
 pub(super) fn transform(transform: SmithayTransform) -> Transform {
+    let n = wayland_number(transform);
+    let reversed = (n & 4) | ((4 - (n & 3)) & 3);
+    Transform::from_wayland(reversed).unwrap_or_default()
+}
+
+fn wayland(transform: SmithayTransform) -> Transform {
     Transform::from_wayland(wayland_number(transform)).unwrap_or_default()
 }
 
 /// A texture's `src_transform` is the buffer transform the client applied; it is shown
 /// with the inverse.
 pub(super) fn buffer_transform(transform: SmithayTransform) -> Transform {
-    self::transform(transform).invert()
+    wayland(transform).invert()
 }
 
 pub(super) fn rect<K>(rect: Rectangle<i32, K>) -> Rect {
