@@ -560,3 +560,66 @@ fn blit_copies_and_scales() {
     }
     common::assert_validation_clean(&instance);
 }
+
+/// A memfd holding `bytes`: what a LINEAR dma-buf is to the CPU copy path.
+fn memfd(bytes: &[u8]) -> std::os::fd::OwnedFd {
+    use std::os::fd::FromRawFd;
+    // SAFETY: a plain syscall with a valid name; the result is checked.
+    let raw = unsafe { libc::memfd_create(c"vkcompose-test".as_ptr(), libc::MFD_CLOEXEC) };
+    assert!(raw >= 0, "memfd_create failed");
+    // SAFETY: a fresh fd we own.
+    let mut file = std::fs::File::from(unsafe { std::os::fd::OwnedFd::from_raw_fd(raw) });
+    std::io::Write::write_all(&mut file, bytes).unwrap();
+    file.into()
+}
+
+#[test]
+fn smithay_dmabufs_import_through_the_renderer() {
+    use smithay::backend::allocator::dmabuf::{Dmabuf, DmabufFlags};
+    use smithay::backend::allocator::{Format, Modifier};
+    use smithay::backend::renderer::ImportDma;
+
+    let (instance, mut renderer) = vulkan();
+    let formats = renderer.dmabuf_formats();
+    let linear_argb = Format {
+        code: Fourcc::Argb8888,
+        modifier: Modifier::Linear,
+    };
+    assert!(formats.contains(&linear_argb), "{formats:?}");
+
+    // 6x4 ARGB8888 with a 32-byte stride and a 64-byte offset.
+    let data = gradient(6, 4, false);
+    let mut bytes = vec![0xEE; 64 + 32 * 4];
+    for (row, pixels) in data.chunks_exact(24).enumerate() {
+        bytes[64 + row * 32..][..24].copy_from_slice(pixels);
+    }
+    let mut builder = Dmabuf::builder((6, 4), Fourcc::Argb8888, Modifier::Linear, DmabufFlags::empty());
+    assert!(builder.add_plane(memfd(&bytes), 0, 64, 32));
+    let mut dmabuf = builder.build().unwrap();
+
+    let texture = renderer.import_dmabuf(&dmabuf, None).unwrap();
+    let pixels = read(&mut renderer, &texture);
+    for (i, (ours, bgra)) in pixels.chunks_exact(4).zip(data.chunks_exact(4)).enumerate() {
+        assert_eq!(ours, [bgra[2], bgra[1], bgra[0], bgra[3]], "pixel {i}");
+    }
+    // The same client buffer on the next commit is the same texture.
+    let again = renderer.import_dmabuf(&dmabuf, None).unwrap();
+    assert!(std::sync::Arc::ptr_eq(texture.texture(), again.texture()));
+
+    // A copy cannot be drawn back into the buffer: binding is refused, not faked.
+    if renderer.renderer().device().capabilities().dmabuf_import
+        == vkcompose::DmabufImport::MmapCopy
+    {
+        let err = renderer.bind(&mut dmabuf).unwrap_err();
+        assert!(err.to_string().contains("render target"), "{err}");
+    }
+
+    // A stride too small for the width is refused with the numbers.
+    let mut builder = Dmabuf::builder((6, 4), Fourcc::Argb8888, Modifier::Linear, DmabufFlags::empty());
+    assert!(builder.add_plane(memfd(&bytes), 0, 0, 8));
+    let err = renderer
+        .import_dmabuf(&builder.build().unwrap(), None)
+        .unwrap_err();
+    assert!(err.to_string().contains("stride"), "{err}");
+    common::assert_validation_clean(&instance);
+}
