@@ -20,7 +20,12 @@
 //! - `--output PATH`: where the PNG is written on SIGUSR1 and on exit (default
 //!   `headless.png`).
 //! - `--background RRGGBB`: the colour behind the windows (default `204060`).
-//! - `--renderer pixman`: Smithay's software renderer instead of vkcompose's, to compare.
+//! - `--renderer vulkan|pixman`: vkcompose's `VulkanRenderer` (the default) or Smithay's
+//!   software renderer, to compare.
+//! - `--device SELECTOR`: the Vulkan device (as `cargo run --example info` lists them;
+//!   default: the best one).
+//! - `--validation`: the Khronos validation layer on; any validation error makes the exit
+//!   status 3 (and is printed on stderr).
 //! - `--ignore-stdin`: do not read commands from stdin (for running in the background,
 //!   where stdin is often `/dev/null` and would end the compositor at once).
 //!
@@ -53,6 +58,11 @@ use std::{
     path::{Path, PathBuf},
     sync::Arc,
     time::{Duration, Instant},
+};
+
+use vkcompose::{
+    select_device, smithay::VulkanRenderer, DeviceBuilder, DeviceSelector, Instance,
+    InstanceOptions, RendererOptions,
 };
 
 use smithay::{
@@ -117,6 +127,9 @@ const FRAME_INTERVAL: Duration = Duration::from_millis(16);
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum RendererKind {
+    /// vkcompose's `VulkanRenderer`.
+    Vulkan,
+    /// Smithay's software renderer, for comparison.
     Pixman,
 }
 
@@ -126,13 +139,16 @@ struct Options {
     output: PathBuf,
     background: [u8; 3],
     renderer: RendererKind,
+    device: DeviceSelector,
+    validation: bool,
     read_stdin: bool,
 }
 
 fn usage() -> ! {
     eprintln!(
         "usage: headless_compositor [--socket NAME] [--size WxH] [--output PATH] \
-         [--background RRGGBB] [--renderer pixman] [--ignore-stdin]"
+         [--background RRGGBB] [--renderer vulkan|pixman] [--device SELECTOR] [--validation] \
+         [--ignore-stdin]"
     );
     std::process::exit(2);
 }
@@ -143,7 +159,9 @@ fn parse_options() -> Options {
         size: (1280, 720),
         output: PathBuf::from("headless.png"),
         background: [0x20, 0x40, 0x60],
-        renderer: RendererKind::Pixman,
+        renderer: RendererKind::Vulkan,
+        device: DeviceSelector::Best,
+        validation: false,
         read_stdin: true,
     };
     let mut args = std::env::args().skip(1);
@@ -175,10 +193,18 @@ fn parse_options() -> Options {
             }
             "--renderer" => {
                 options.renderer = match value().as_str() {
+                    "vulkan" => RendererKind::Vulkan,
                     "pixman" => RendererKind::Pixman,
                     _ => usage(),
                 }
             }
+            "--device" => {
+                options.device = DeviceSelector::parse(&value()).unwrap_or_else(|e| {
+                    eprintln!("headless_compositor: --device: {e}");
+                    usage()
+                })
+            }
+            "--validation" => options.validation = true,
             "--ignore-stdin" => options.read_stdin = false,
             _ => usage(),
         }
@@ -693,15 +719,12 @@ fn say(line: &str) {
     let _ = stdout.flush();
 }
 
-fn run<R, T>(renderer: R, options: Options) -> Result<(), String>
+fn run<R, T>(renderer: R, options: Options, signals: File) -> Result<(), String>
 where
     R: Renderer + ImportAll + ImportDma + ImportMemWl + ExportMem + Offscreen<T> + 'static,
     R::TextureId: Clone + Texture + 'static,
     T: 'static,
 {
-    // Before any thread starts, so that every thread blocks these signals.
-    let signals = signal_fd().map_err(|e| format!("signalfd: {e}"))?;
-
     let mut event_loop: EventLoop<LoopData<R, T>> =
         EventLoop::try_new().map_err(|e| format!("event loop: {e}"))?;
     let mut display: Display<State> = Display::new().map_err(|e| format!("display: {e}"))?;
@@ -916,12 +939,51 @@ where
     Ok(())
 }
 
+/// Runs the compositor on vkcompose's renderer; with `--validation`, validation errors
+/// (counted until the renderer is gone) make the exit status 3.
+fn run_vulkan(options: Options, signals: File) -> Result<(), String> {
+    let instance = Instance::new(&InstanceOptions {
+        validation: options.validation,
+        ..Default::default()
+    })
+    .map_err(|e| format!("Vulkan instance: {e}"))?;
+    let physical = select_device(&instance, &options.device).map_err(|e| format!("device: {e}"))?;
+    let device = DeviceBuilder::new(&physical)
+        .and_then(|builder| builder.build())
+        .map_err(|e| format!("device {}: {e}", physical.info().name))?;
+    eprintln!(
+        "headless_compositor: rendering with vkcompose on {}",
+        device.name()
+    );
+    let renderer = vkcompose::Renderer::new(&device, &RendererOptions::default())
+        .map_err(|e| format!("renderer: {e}"))?;
+    let result = run(VulkanRenderer::new(renderer), options, signals);
+    drop(device);
+    let log = instance.messages();
+    if log.error_count() > 0 {
+        eprintln!(
+            "headless_compositor: {} validation errors:\n{}",
+            log.error_count(),
+            log.errors().join("\n")
+        );
+        std::process::exit(3);
+    }
+    result
+}
+
 fn main() {
     let options = parse_options();
+    // First of all: the Vulkan driver starts threads of its own (lavapipe does), and a
+    // thread that does not block SIGTERM would take the signal and die of it.
+    let signals = signal_fd().unwrap_or_else(|e| {
+        eprintln!("headless_compositor: signalfd: {e}");
+        std::process::exit(1);
+    });
     let result = match options.renderer {
+        RendererKind::Vulkan => run_vulkan(options, signals),
         RendererKind::Pixman => PixmanRenderer::new()
             .map_err(|e| format!("pixman renderer: {e}"))
-            .and_then(|renderer| run(renderer, options)),
+            .and_then(|renderer| run(renderer, options, signals)),
     };
     if let Err(err) = result {
         eprintln!("headless_compositor: {err}");
