@@ -578,7 +578,7 @@ fn write_png(path: &Path, width: u32, height: u32, rgba: &[u8]) -> Result<(), St
 }
 
 /// The render side: a renderer of any Smithay kind and the offscreen image it draws into.
-struct Output2d<R, T> {
+struct OffscreenOutput<R, T> {
     renderer: R,
     target: T,
     damage_tracker: OutputDamageTracker,
@@ -590,7 +590,7 @@ struct Output2d<R, T> {
     start: Instant,
 }
 
-impl<R, T> Output2d<R, T>
+impl<R, T> OffscreenOutput<R, T>
 where
     R: Renderer + ImportAll + ImportDma + ImportMemWl + ExportMem + Offscreen<T>,
     R::TextureId: Clone + Texture + 'static,
@@ -657,6 +657,9 @@ where
         .map_err(|e| format!("render: {e:?}"))?;
         let sync = result.sync;
         drop(framebuffer);
+        // Frame callbacks go out once the frame is drawn: a client's next commit releases
+        // the buffer just drawn, which must not race the GPU still reading it (and with
+        // no scan-out there is nothing to overlap the wait with).
         self.renderer
             .wait(&sync)
             .map_err(|e| format!("wait: {e}"))?;
@@ -682,16 +685,21 @@ where
             .bind(&mut self.target)
             .map_err(|e| format!("bind: {e}"))?;
         let region = Rectangle::from_size(Size::from((w, h)));
-        let mapping = self
-            .renderer
-            .copy_framebuffer(&framebuffer, region, Fourcc::Abgr8888)
-            .or_else(|_| {
-                self.renderer
-                    .copy_framebuffer(&framebuffer, region, Fourcc::Argb8888)
-            })
-            .map_err(|e| format!("copy_framebuffer: {e}"))?;
+        // Both convert to RGBA by moving bytes; the first the renderer reads back wins.
+        let mut mapping = Err("no format tried".to_string());
+        for format in [Fourcc::Abgr8888, Fourcc::Argb8888] {
+            mapping = self
+                .renderer
+                .copy_framebuffer(&framebuffer, region, format)
+                .map(|mapping| (mapping, format))
+                .map_err(|e| format!("copy_framebuffer: {e}"));
+            if mapping.is_ok() {
+                break;
+            }
+        }
+        let (mapping, requested) = mapping?;
         drop(framebuffer);
-        let format = Texture::format(&mapping).unwrap_or(Fourcc::Abgr8888);
+        let format = Texture::format(&mapping).unwrap_or(requested);
         let flipped = mapping.flipped();
         let data = self
             .renderer
@@ -707,7 +715,7 @@ where
 struct LoopData<R, T> {
     display: Display<State>,
     state: State,
-    output: Output2d<R, T>,
+    output: OffscreenOutput<R, T>,
     default_png: PathBuf,
     quit: bool,
 }
@@ -752,7 +760,7 @@ where
     output.set_preferred(mode);
     let _output_global = output.create_global::<State>(&dh);
 
-    let render = Output2d::new(renderer, &output, options.size, options.background)?;
+    let render = OffscreenOutput::new(renderer, &output, options.size, options.background)?;
 
     let mut space = Space::default();
     space.map_output(&output, (0, 0));

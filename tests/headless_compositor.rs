@@ -45,8 +45,9 @@ use std::{
 
 /// The compositor's background in every test (`--background`).
 const BACKGROUND: [u8; 3] = [0x20, 0x40, 0x60];
-/// Where the compositor puts its first toplevel.
+/// Where the compositor puts its first toplevel, and how far down and right the next.
 const FIRST_WINDOW: (usize, usize) = (32, 32);
+const CASCADE_STEP: usize = 48;
 const OUTPUT_SIZE: (usize, usize) = (640, 480);
 
 // weston-simple-shm (weston 10): a 250x250 window with a 20-pixel border.
@@ -358,13 +359,19 @@ impl Compositor {
     }
 }
 
-/// Checks that every pixel outside `window` (x, y, w, h) is the background.
-fn check_background(image: &Image, window: (usize, usize, usize, usize)) -> Result<(), String> {
-    let (wx, wy, ww, wh) = window;
+/// A window's rectangle on the output: x, y, width, height.
+type Rect = (usize, usize, usize, usize);
+
+fn contains(rect: Rect, x: usize, y: usize) -> bool {
+    (rect.0..rect.0 + rect.2).contains(&x) && (rect.1..rect.1 + rect.3).contains(&y)
+}
+
+/// Checks that every pixel outside `windows` is the background.
+fn check_background(image: &Image, windows: &[Rect]) -> Result<(), String> {
     let background = [BACKGROUND[0], BACKGROUND[1], BACKGROUND[2], 0xff];
     for y in 0..image.height {
         for x in 0..image.width {
-            let inside = (wx..wx + ww).contains(&x) && (wy..wy + wh).contains(&y);
+            let inside = windows.iter().any(|&w| contains(w, x, y));
             if !inside && image.pixel(x, y) != background {
                 return Err(format!(
                     "background pixel ({x}, {y}) is {:?}, expected {background:?}",
@@ -416,71 +423,92 @@ fn rgb24(p: [u8; 4]) -> u32 {
     (u32::from(p[0]) << 16) | (u32::from(p[1]) << 8) | u32::from(p[2])
 }
 
-/// Checks a screenshot of weston-simple-shm's window at FIRST_WINDOW; returns the frame
+/// Checks a screenshot of one weston-simple-shm window at FIRST_WINDOW; returns the frame
 /// time / 16 it shows.
 fn check_simple_shm(image: &Image) -> Result<u32, String> {
+    check_simple_shm_windows(image, &[FIRST_WINDOW]).map(|times| times[0])
+}
+
+/// Checks a screenshot of weston-simple-shm windows with their top-left corners at
+/// `origins`, each stacked above those before it; returns the frame time / 16 each shows.
+fn check_simple_shm_windows(image: &Image, origins: &[(usize, usize)]) -> Result<Vec<u32>, String> {
     if (image.width, image.height) != OUTPUT_SIZE {
         return Err(format!("image is {}x{}", image.width, image.height));
     }
-    let (ox, oy) = FIRST_WINDOW;
-    let at = |x: usize, y: usize| image.pixel(ox + x, oy + y);
-    // Every window pixel is opaque: XRGB content, whatever the X byte holds.
-    for y in 0..SHM_SIZE {
-        for x in 0..SHM_SIZE {
-            if at(x, y)[3] != 0xff {
-                return Err(format!(
-                    "window pixel ({x}, {y}) is {:?}, not opaque",
-                    at(x, y)
-                ));
-            }
-        }
-    }
-    // 1. Outside the outer circle, neighbouring columns differ by exactly 0x080401.
-    let inside = SHM_BORDER..SHM_SIZE - SHM_BORDER;
-    let mut pairs = 0;
-    for y in inside.clone() {
-        for x in SHM_BORDER..SHM_SIZE - SHM_BORDER - 1 {
-            if outside_outer_circle(x, y) && outside_outer_circle(x + 1, y) {
-                let (a, b) = (rgb24(at(x, y)), rgb24(at(x + 1, y)));
-                if b.wrapping_sub(a) & MASK != STEP {
-                    return Err(format!(
-                        "columns {x} and {} of row {y} hold {a:06x} and {b:06x}: \
-                         not {STEP:06x} apart",
-                        x + 1
-                    ));
+    let rects: Vec<Rect> = origins
+        .iter()
+        .map(|&(x, y)| (x, y, SHM_SIZE, SHM_SIZE))
+        .collect();
+    let mut times = Vec::new();
+    for (i, &(ox, oy)) in origins.iter().enumerate() {
+        // Window pixels hidden by a window above are that window's to check.
+        let visible =
+            |x: usize, y: usize| !rects[i + 1..].iter().any(|&r| contains(r, ox + x, oy + y));
+        let at = |x: usize, y: usize| image.pixel(ox + x, oy + y);
+        let error = |what: String| format!("window {i} at ({ox}, {oy}): {what}");
+        // Every window pixel is opaque: XRGB content, whatever the X byte holds.
+        for y in 0..SHM_SIZE {
+            for x in 0..SHM_SIZE {
+                if visible(x, y) && at(x, y)[3] != 0xff {
+                    return Err(error(format!(
+                        "pixel ({x}, {y}) is {:?}, not opaque",
+                        at(x, y)
+                    )));
                 }
-                pairs += 1;
             }
         }
-    }
-    if pairs < 4000 {
-        return Err(format!("only {pairs} neighbouring pairs checked"));
-    }
-    // 2. One pixel gives the time; every pixel must then match the whole pattern.
-    let corner = SHM_BORDER;
-    let time16 = (rgb24(at(corner, corner)).wrapping_mul(step_inverse()) & MASK)
-        .wrapping_sub(corner as u32)
-        & MASK;
-    for y in 0..SHM_SIZE {
-        for x in 0..SHM_SIZE {
-            let expected = if inside.contains(&x) && inside.contains(&y) {
-                simple_shm_value(x, y, time16)
-            } else {
-                0xff_ffff // the border, painted white
-            };
-            let actual = rgb24(at(x, y));
-            if actual != expected {
-                return Err(format!(
-                    "window pixel ({x}, {y}) is {actual:06x}, expected {expected:06x} \
-                     (frame time {} ms)",
-                    time16 * 16
-                ));
+        // 1. Outside the outer circle, neighbouring columns differ by exactly 0x080401.
+        let inside = SHM_BORDER..SHM_SIZE - SHM_BORDER;
+        let mut pairs = 0;
+        for y in inside.clone() {
+            for x in SHM_BORDER..SHM_SIZE - SHM_BORDER - 1 {
+                let both = visible(x, y) && visible(x + 1, y);
+                if both && outside_outer_circle(x, y) && outside_outer_circle(x + 1, y) {
+                    let (a, b) = (rgb24(at(x, y)), rgb24(at(x + 1, y)));
+                    if b.wrapping_sub(a) & MASK != STEP {
+                        return Err(error(format!(
+                            "columns {x} and {} of row {y} hold {a:06x} and {b:06x}: \
+                             not {STEP:06x} apart",
+                            x + 1
+                        )));
+                    }
+                    pairs += 1;
+                }
             }
         }
+        if pairs < 1000 {
+            return Err(error(format!("only {pairs} neighbouring pairs checked")));
+        }
+        // 2. One pixel gives the time; every pixel must then match the whole pattern.
+        let corner = SHM_BORDER;
+        if !visible(corner, corner) {
+            return Err(error("the pixel giving the time is hidden".into()));
+        }
+        let time16 = (rgb24(at(corner, corner)).wrapping_mul(step_inverse()) & MASK)
+            .wrapping_sub(corner as u32)
+            & MASK;
+        for y in 0..SHM_SIZE {
+            for x in 0..SHM_SIZE {
+                let expected = if inside.contains(&x) && inside.contains(&y) {
+                    simple_shm_value(x, y, time16)
+                } else {
+                    0xff_ffff // the border, painted white
+                };
+                let actual = rgb24(at(x, y));
+                if visible(x, y) && actual != expected {
+                    return Err(error(format!(
+                        "pixel ({x}, {y}) is {actual:06x}, expected {expected:06x} \
+                         (frame time {} ms)",
+                        time16 * 16
+                    )));
+                }
+            }
+        }
+        times.push(time16);
     }
     // 3. Nothing else on the output.
-    check_background(image, (ox, oy, SHM_SIZE, SHM_SIZE))?;
-    Ok(time16)
+    check_background(image, &rects)?;
+    Ok(times)
 }
 
 /// Screenshots until `check` passes or `timeout` runs out (clients take a moment to draw).
@@ -585,6 +613,41 @@ fn simple_shm_through(renderer: &[&str]) {
     drop(client);
 }
 
+/// Two clients: the second window opens 48 pixels down and right of the first, above it.
+/// Both XRGB windows are opaque, so the damage tracker draws only the first one's visible
+/// part: the hidden part must not leak through, nor the visible part go missing.
+#[test]
+fn two_windows_cascade() {
+    assert!(
+        ensure_debian_package("/usr/bin/weston-simple-shm", "weston"),
+        "weston-simple-shm is missing and installing Debian's weston failed"
+    );
+    let mut compositor = Compositor::start(VULKAN);
+    let spawn = |compositor: &Compositor| {
+        let mut command = compositor.client("/usr/bin/weston-simple-shm");
+        command.stdout(Stdio::null()).stderr(Stdio::null());
+        Reaped::spawn(command, "weston-simple-shm")
+    };
+    let _first = spawn(&compositor);
+    screenshot_until(
+        &mut compositor,
+        "first",
+        Duration::from_secs(30),
+        check_simple_shm,
+    );
+    let _second = spawn(&compositor);
+    let second_window = (FIRST_WINDOW.0 + CASCADE_STEP, FIRST_WINDOW.1 + CASCADE_STEP);
+    let (_, times) = screenshot_until(&mut compositor, "both", Duration::from_secs(30), |image| {
+        check_simple_shm_windows(image, &[FIRST_WINDOW, second_window])
+    });
+    eprintln!(
+        "two windows: frame times {} ms, {} ms",
+        times[0] * 16,
+        times[1] * 16
+    );
+    compositor.finish(None);
+}
+
 #[test]
 fn foot_terminal() {
     if !ensure_debian_package("/usr/bin/foot", "foot") {
@@ -639,7 +702,7 @@ fn foot_terminal() {
                 "{other} pixels of the top row of cells are not background"
             ));
         }
-        check_background(image, (ox, oy, FOOT_SIZE.0, FOOT_SIZE.1))
+        check_background(image, &[(ox, oy, FOOT_SIZE.0, FOOT_SIZE.1)])
     };
     screenshot_until(&mut compositor, "foot", Duration::from_secs(45), check);
     eprintln!("foot shown {:?} after start", started.elapsed());
