@@ -16,6 +16,10 @@
 //!   by running its own check on an image with R and B swapped and on a blank one. Two
 //!   screenshots half a second apart must show a later time: frame callbacks keep coming
 //!   and buffers are released (the client aborts when both of its buffers are busy).
+//! - `two_windows_cascade`: a second weston-simple-shm opens 48 pixels down and right,
+//!   above the first; both windows check out where visible.
+//! - `linux_dmabuf_memfd`: a client written here (`tests/wayland_wire`) shares a memfd as
+//!   a LINEAR XRGB8888 dma-buf; every pixel must reach the output.
 //! - `foot_terminal`: `foot` (Debian package `foot`, installed when missing; skipped with
 //!   a message if that fails) with a configuration giving it a 300x200 window of a known
 //!   background colour and no padding, running `sleep`: the window must show that colour
@@ -32,16 +36,23 @@
 
 #![cfg(feature = "smithay")]
 
+mod wayland_wire;
+
 use std::{
     fs,
     io::{BufRead, BufReader, Write},
-    os::unix::fs::PermissionsExt,
+    os::{
+        fd::{AsFd, FromRawFd, OwnedFd},
+        unix::fs::PermissionsExt,
+    },
     path::{Path, PathBuf},
     process::{Child, ChildStdin, Command, ExitStatus, Stdio},
     sync::{mpsc, Mutex, OnceLock},
     thread,
     time::{Duration, Instant},
 };
+
+use wayland_wire::{Arg, Connection, Event, DISPLAY};
 
 /// The compositor's background in every test (`--background`).
 const BACKGROUND: [u8; 3] = [0x20, 0x40, 0x60];
@@ -710,4 +721,221 @@ fn foot_terminal() {
     // SIGTERM ends the compositor the same way; the exit PNG still shows foot.
     let last = compositor.finish(Some("TERM"));
     check(&last).expect("exit PNG");
+}
+
+/// Sends wl_display.sync and hands every event before its answer to `handle`; a protocol
+/// error fails the test.
+fn roundtrip(connection: &mut Connection, deadline: Instant, mut handle: impl FnMut(&Event)) {
+    let callback = connection.new_id();
+    connection
+        .send(DISPLAY, 0, &[Arg::Object(callback)])
+        .unwrap();
+    loop {
+        let event = connection.event(deadline).expect("an event");
+        if event.object == callback && event.opcode == 0 {
+            return;
+        }
+        check_protocol_error(&event);
+        handle(&event);
+    }
+}
+
+fn check_protocol_error(event: &Event) {
+    if event.object == DISPLAY && event.opcode == 0 {
+        panic!(
+            "protocol error on object {}, code {}: {}",
+            event.word(0),
+            event.word(1),
+            event.string(2)
+        );
+    }
+}
+
+/// The pixel a test buffer holds at (x, y): XRGB8888 with a stray X byte, which the
+/// compositor must ignore.
+fn dmabuf_pixel(x: usize, y: usize) -> [u8; 4] {
+    let (r, g, b) = (
+        (x * 255 / 95) as u8,
+        (y * 255 / 63) as u8,
+        ((x ^ y) * 4) as u8,
+    );
+    [b, g, r, (x * y) as u8] // little-endian XRGB: B, G, R, X
+}
+
+/// A client the test writes itself (`tests/wayland_wire`), since no packaged client makes
+/// dma-bufs without a GPU: it shares a memfd as a LINEAR XRGB8888 "dma-buf" through
+/// linux-dmabuf's `create` (the compositor answers after asking the renderer, which maps
+/// and copies it where the driver has no dma-buf import, as lavapipe), shows it in a
+/// toplevel and waits for its frame callback; the output must then show every pixel.
+#[test]
+fn linux_dmabuf_memfd() {
+    const XRGB8888: u32 = 0x3432_5258; // fourcc 'XR24'
+    const LINEAR: u64 = 0;
+    const SIZE: (usize, usize) = (96, 64);
+    const STRIDE: usize = SIZE.0 * 4 + 32; // padded rows, as GPU buffers often have
+    let mut compositor = Compositor::start(VULKAN);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let mut wire = Connection::connect(compositor.dir.path(), &compositor.socket).unwrap();
+
+    // Globals: name, interface, version.
+    let registry = wire.new_id();
+    wire.send(DISPLAY, 1, &[Arg::Object(registry)]).unwrap();
+    let mut globals = Vec::new();
+    roundtrip(&mut wire, deadline, |event| {
+        if event.object == registry && event.opcode == 0 {
+            let words = (event.word(1) as usize).div_ceil(4);
+            globals.push((event.word(0), event.string(1), event.word(2 + words)));
+        }
+    });
+    let bind = |wire: &mut Connection, interface: &str, version: u32| -> Option<u32> {
+        let &(name, _, _) = globals.iter().find(|g| g.1 == interface)?;
+        let id = wire.new_id();
+        let args = [
+            Arg::Uint(name),
+            Arg::Str(interface),
+            Arg::Uint(version),
+            Arg::Object(id),
+        ];
+        wire.send(registry, 0, &args).unwrap();
+        Some(id)
+    };
+    let wl_compositor = bind(&mut wire, "wl_compositor", 4).expect("wl_compositor");
+    let xdg_wm_base = bind(&mut wire, "xdg_wm_base", 1).expect("xdg_wm_base");
+    let Some(dmabuf) = bind(&mut wire, "zwp_linux_dmabuf_v1", 3) else {
+        eprintln!("the renderer imports no dma-buf here (no linux-dmabuf global): test skipped");
+        return;
+    };
+    let mut modifiers = Vec::new();
+    roundtrip(&mut wire, deadline, |event| {
+        if event.object == dmabuf && event.opcode == 1 {
+            let modifier = (u64::from(event.word(1)) << 32) | u64::from(event.word(2));
+            modifiers.push((event.word(0), modifier));
+        }
+    });
+    if !modifiers.contains(&(XRGB8888, LINEAR)) {
+        eprintln!(
+            "XRGB8888 LINEAR is not among the dma-buf formats ({modifiers:x?}): test skipped"
+        );
+        return;
+    }
+
+    // A toplevel, configured.
+    let surface = wire.new_id();
+    wire.send(wl_compositor, 0, &[Arg::Object(surface)])
+        .unwrap();
+    let xdg_surface = wire.new_id();
+    wire.send(
+        xdg_wm_base,
+        2,
+        &[Arg::Object(xdg_surface), Arg::Object(surface)],
+    )
+    .unwrap();
+    let toplevel = wire.new_id();
+    wire.send(xdg_surface, 1, &[Arg::Object(toplevel)]).unwrap();
+    wire.send(surface, 6, &[]).unwrap(); // commit
+    let serial = loop {
+        let event = wire.event(deadline).expect("the initial configure");
+        check_protocol_error(&event);
+        match (event.object, event.opcode) {
+            (o, 0) if o == xdg_surface => break event.word(0),
+            (o, 0) if o == xdg_wm_base => wire
+                .send(xdg_wm_base, 3, &[Arg::Uint(event.word(0))])
+                .unwrap(),
+            _ => {}
+        }
+    };
+    wire.send(xdg_surface, 4, &[Arg::Uint(serial)]).unwrap(); // ack_configure
+
+    // The "dma-buf": a memfd holding padded XRGB8888 rows.
+    let mut bytes = vec![0xaa_u8; STRIDE * SIZE.1];
+    for y in 0..SIZE.1 {
+        for x in 0..SIZE.0 {
+            bytes[y * STRIDE + x * 4..][..4].copy_from_slice(&dmabuf_pixel(x, y));
+        }
+    }
+    // SAFETY: the name is a NUL-terminated string; the flags are valid.
+    let fd = unsafe { libc::memfd_create(c"vkcompose-test-dmabuf".as_ptr(), libc::MFD_CLOEXEC) };
+    assert!(fd >= 0, "memfd_create: {}", std::io::Error::last_os_error());
+    // SAFETY: memfd_create just returned this fd, and nothing else owns it.
+    let memfd = fs::File::from(unsafe { OwnedFd::from_raw_fd(fd) });
+    (&memfd).write_all(&bytes).unwrap();
+
+    let params = wire.new_id();
+    wire.send(dmabuf, 1, &[Arg::Object(params)]).unwrap(); // create_params
+    let add = [
+        Arg::Uint(0), // plane
+        Arg::Uint(0), // offset
+        Arg::Uint(STRIDE as u32),
+        Arg::Uint((LINEAR >> 32) as u32),
+        Arg::Uint(LINEAR as u32),
+    ];
+    wire.send_with_fd(params, 1, &add, memfd.as_fd()).unwrap();
+    let create = [
+        Arg::Int(SIZE.0 as i32),
+        Arg::Int(SIZE.1 as i32),
+        Arg::Uint(XRGB8888),
+        Arg::Uint(0),
+    ];
+    wire.send(params, 2, &create).unwrap();
+    let buffer = loop {
+        let event = wire.event(deadline).expect("created or failed");
+        check_protocol_error(&event);
+        match (event.object, event.opcode) {
+            (o, 0) if o == params => break event.word(0),
+            (o, 1) if o == params => panic!(
+                "the compositor refused the buffer; log:\n{}",
+                compositor.log()
+            ),
+            _ => {}
+        }
+    };
+
+    // Show it and wait until a frame with it is drawn.
+    wire.send(surface, 1, &[Arg::Object(buffer), Arg::Int(0), Arg::Int(0)])
+        .unwrap();
+    wire.send(
+        surface,
+        2,
+        &[
+            Arg::Int(0),
+            Arg::Int(0),
+            Arg::Int(SIZE.0 as i32),
+            Arg::Int(SIZE.1 as i32),
+        ],
+    )
+    .unwrap();
+    let frame = wire.new_id();
+    wire.send(surface, 3, &[Arg::Object(frame)]).unwrap();
+    wire.send(surface, 6, &[]).unwrap();
+    loop {
+        let event = wire.event(deadline).expect("the frame callback");
+        check_protocol_error(&event);
+        if event.object == frame && event.opcode == 0 {
+            break;
+        }
+    }
+
+    let (ox, oy) = FIRST_WINDOW;
+    screenshot_until(
+        &mut compositor,
+        "dmabuf",
+        Duration::from_secs(10),
+        |image| {
+            for y in 0..SIZE.1 {
+                for x in 0..SIZE.0 {
+                    let [b, g, r, _] = dmabuf_pixel(x, y);
+                    let actual = image.pixel(ox + x, oy + y);
+                    if actual != [r, g, b, 0xff] {
+                        return Err(format!(
+                            "buffer pixel ({x}, {y}) is {actual:?}, expected {:?}",
+                            [r, g, b, 0xff]
+                        ));
+                    }
+                }
+            }
+            check_background(image, &[(ox, oy, SIZE.0, SIZE.1)])
+        },
+    );
+    drop(wire);
+    compositor.finish(None);
 }
