@@ -344,18 +344,21 @@ impl Compositor {
         Image::load(&path).unwrap()
     }
 
+    /// Sends a signal (a name `kill` takes: TERM, USR1, ...).
+    fn signal(&self, signal: &str) {
+        let mut kill = Command::new("kill");
+        kill.arg(format!("-{signal}"))
+            .arg(self.process.child.id().to_string());
+        let status = run_bounded(kill, "kill", Duration::from_secs(10));
+        assert!(status.is_some_and(|s| s.success()), "kill -{signal}");
+    }
+
     /// Ends the compositor by closing stdin, or with a signal; checks it writes the exit
     /// PNG, says so, and exits cleanly.
     fn finish(mut self, signal: Option<&str>) -> Image {
         match signal {
             None => drop(self.stdin.take()),
-            Some(signal) => {
-                let mut kill = Command::new("kill");
-                kill.arg(format!("-{signal}"))
-                    .arg(self.process.child.id().to_string());
-                let status = run_bounded(kill, "kill", Duration::from_secs(10));
-                assert!(status.is_some_and(|s| s.success()));
-            }
+            Some(signal) => self.signal(signal),
         }
         let exit_png = self.dir.path().join("exit.png");
         let last = self.line(Duration::from_secs(30), "exit line");
@@ -717,6 +720,15 @@ fn foot_terminal() {
     };
     screenshot_until(&mut compositor, "foot", Duration::from_secs(45), check);
     eprintln!("foot shown {:?} after start", started.elapsed());
+
+    // SIGUSR1 writes the --output PNG and the compositor goes on.
+    compositor.signal("USR1");
+    let exit_png = compositor.dir.path().join("exit.png");
+    let answer = compositor.line(Duration::from_secs(30), "SIGUSR1 screenshot");
+    let (w, h) = OUTPUT_SIZE;
+    assert_eq!(answer, format!("screenshot {} {w}x{h}", exit_png.display()));
+    check(&Image::load(&exit_png).unwrap()).expect("SIGUSR1 PNG");
+    fs::remove_file(&exit_png).unwrap();
 
     // SIGTERM ends the compositor the same way; the exit PNG still shows foot.
     let last = compositor.finish(Some("TERM"));
