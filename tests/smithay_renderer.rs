@@ -207,7 +207,10 @@ fn outputs(
 ) -> (Instance, VulkanOutput, PixmanOutput) {
     let (instance, mut vulkan) = vulkan();
     let mut pixman = PixmanRenderer::new().unwrap();
-    for result in [vulkan.upscale_filter(filter), vulkan.downscale_filter(filter)] {
+    for result in [
+        vulkan.upscale_filter(filter),
+        vulkan.downscale_filter(filter),
+    ] {
         result.unwrap();
     }
     pixman.upscale_filter(filter).unwrap();
@@ -227,7 +230,11 @@ fn assert_same(vulkan: &[u8], pixman: &[u8], width: i32, what: &str) {
         .chunks_exact(4)
         .zip(pixman.chunks_exact(4))
         .enumerate()
-        .filter(|(_, (v, p))| v.iter().zip(p.iter()).any(|(a, b)| a.abs_diff(*b) > TOLERANCE))
+        .filter(|(_, (v, p))| {
+            v.iter()
+                .zip(p.iter())
+                .any(|(a, b)| a.abs_diff(*b) > TOLERANCE)
+        })
         .take(8)
         .map(|(i, (v, p))| {
             let i = i as i32;
@@ -296,7 +303,12 @@ fn scene_matches_pixman() {
 
 #[test]
 fn scene_matches_pixman_on_turned_outputs() {
-    for transform in [Transform::_90, Transform::_270, Transform::Flipped90, Transform::Flipped270] {
+    for transform in [
+        Transform::_90,
+        Transform::_270,
+        Transform::Flipped90,
+        Transform::Flipped270,
+    ] {
         compare_scene((120, 160), 1.0, transform, TextureFilter::Nearest);
     }
     for transform in [Transform::_180, Transform::Flipped, Transform::Flipped180] {
@@ -405,7 +417,11 @@ fn memory_imports_flipped_and_updated() {
     assert_eq!(read(&mut renderer, &flipped), expect);
     // Updating the first stored row of a flipped texture changes its bottom row.
     renderer
-        .update_memory(&flipped, &rows(100), Rectangle::new((0, 0).into(), (2, 1).into()))
+        .update_memory(
+            &flipped,
+            &rows(100),
+            Rectangle::new((0, 0).into(), (2, 1).into()),
+        )
         .unwrap();
     let mut expect = expect;
     expect[16..24].copy_from_slice(&rows(100)[0..8]);
@@ -593,7 +609,12 @@ fn smithay_dmabufs_import_through_the_renderer() {
     for (row, pixels) in data.chunks_exact(24).enumerate() {
         bytes[64 + row * 32..][..24].copy_from_slice(pixels);
     }
-    let mut builder = Dmabuf::builder((6, 4), Fourcc::Argb8888, Modifier::Linear, DmabufFlags::empty());
+    let mut builder = Dmabuf::builder(
+        (6, 4),
+        Fourcc::Argb8888,
+        Modifier::Linear,
+        DmabufFlags::empty(),
+    );
     assert!(builder.add_plane(memfd(&bytes), 0, 64, 32));
     let mut dmabuf = builder.build().unwrap();
 
@@ -615,7 +636,12 @@ fn smithay_dmabufs_import_through_the_renderer() {
     }
 
     // A stride too small for the width is refused with the numbers.
-    let mut builder = Dmabuf::builder((6, 4), Fourcc::Argb8888, Modifier::Linear, DmabufFlags::empty());
+    let mut builder = Dmabuf::builder(
+        (6, 4),
+        Fourcc::Argb8888,
+        Modifier::Linear,
+        DmabufFlags::empty(),
+    );
     assert!(builder.add_plane(memfd(&bytes), 0, 0, 8));
     let err = renderer
         .import_dmabuf(&builder.build().unwrap(), None)

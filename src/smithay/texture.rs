@@ -47,19 +47,26 @@ impl VulkanTexture {
     }
 }
 
-impl SmithayTexture for VulkanTexture {
-    fn width(&self) -> u32 {
-        self.texture.width()
-    }
+/// Smithay's `Texture` for handles whose `texture` field is the vkcompose texture.
+macro_rules! smithay_texture {
+    ($($handle:ty),+) => {$(
+        impl SmithayTexture for $handle {
+            fn width(&self) -> u32 {
+                self.texture.width()
+            }
 
-    fn height(&self) -> u32 {
-        self.texture.height()
-    }
+            fn height(&self) -> u32 {
+                self.texture.height()
+            }
 
-    fn format(&self) -> Option<Fourcc> {
-        self.texture.fourcc()
-    }
+            fn format(&self) -> Option<Fourcc> {
+                self.texture.fourcc()
+            }
+        }
+    )+};
 }
+
+smithay_texture!(VulkanTexture, VulkanFramebuffer<'_>);
 
 /// A bound render target: an offscreen texture or an imported dma-buf.
 #[derive(Debug)]
@@ -72,20 +79,6 @@ pub struct VulkanFramebuffer<'buffer> {
 impl VulkanFramebuffer<'_> {
     pub(super) fn texture(&self) -> &Arc<Texture> {
         &self.texture
-    }
-}
-
-impl SmithayTexture for VulkanFramebuffer<'_> {
-    fn width(&self) -> u32 {
-        self.texture.width()
-    }
-
-    fn height(&self) -> u32 {
-        self.texture.height()
-    }
-
-    fn format(&self) -> Option<Fourcc> {
-        self.texture.fourcc()
     }
 }
 
