@@ -36,7 +36,7 @@
 //!   answered on stdout by `screenshot PATH WxH` once the file is complete (or
 //!   `error screenshot PATH: reason`). `screenshot` alone writes `--output`.
 //! - stdin `quit`, or the end of stdin: write `--output` and exit. SIGTERM and SIGINT do
-//!   the same; SIGUSR1 writes `--output` and goes on.
+//!   the same; SIGUSR1 writes `--output` and goes on (answered like a `screenshot`).
 //! - stdout `exit PATH` is the last line, after the final PNG is written.
 //!
 //! Windows: every new toplevel is mapped at (32, 32) plus 48 pixels down and right per
