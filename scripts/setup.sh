@@ -6,7 +6,8 @@
 #   CARGO_TARGET_DIR  honoured as usual
 
 packages=(mesa-vulkan-drivers libvulkan1 vulkan-validationlayers cmake ninja-build g++ python3
-  libpixman-1-dev)  # libpixman: Smithay's PixmanRenderer, the reference of the Smithay tests
+  libpixman-1-dev   # libpixman: Smithay's PixmanRenderer, the reference of the Smithay tests
+  libxkbcommon-dev) # Smithay links libxkbcommon (its seat keyboards) in every binary using it
 
 missing=()
 for p in "${packages[@]}"; do

@@ -626,7 +626,21 @@ impl<'r> Frame<'r> {
     }
 }
 
+impl std::fmt::Debug for SyncPoint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SyncPoint")
+            .field("point", &self.point)
+            .finish()
+    }
+}
+
 impl SyncPoint {
+    /// Whether this is a point on `renderer`'s own timeline: work it submits later is
+    /// ordered after it without any wait.
+    pub fn belongs_to(&self, renderer: &Renderer) -> bool {
+        std::sync::Arc::ptr_eq(&self.timeline, &renderer.timeline)
+    }
+
     /// The timeline value the frame signals.
     pub fn value(&self) -> u64 {
         self.point

@@ -39,6 +39,8 @@ mod renderer;
 mod sampler;
 mod select;
 mod shm;
+#[cfg(feature = "smithay")]
+pub mod smithay;
 mod staging;
 #[cfg(feature = "winit")]
 mod surface;

@@ -11,6 +11,7 @@
 use std::sync::Arc;
 
 use ash::vk;
+use drm_fourcc::DrmFourcc;
 
 use super::cache::CopySource;
 use super::desc::{Dmabuf, ValidatedLayout};
@@ -73,6 +74,22 @@ impl Renderer {
     /// The (format, modifier) pairs this device can import, render into and export.
     pub fn modifier_table(&self) -> &ModifierTable {
         &self.modifiers
+    }
+
+    /// What clients may send as dma-bufs (linux-dmabuf feedback): the table's pairs where
+    /// dma-bufs import natively; else LINEAR for every shm format, which is mapped and
+    /// copied. `render` keeps only the pairs that can also be render targets (none on the
+    /// copy path: a copy cannot be drawn back into the buffer).
+    pub fn dmabuf_formats(&self, render: bool) -> Vec<(DrmFourcc, Vec<super::Modifier>)> {
+        match (self.device.capabilities().dmabuf_import, render) {
+            (DmabufImport::Native, false) => self.modifiers.texture_formats(HandleKind::DmaBuf),
+            (DmabufImport::Native, true) => self.modifiers.render_formats(HandleKind::DmaBuf),
+            (DmabufImport::MmapCopy, false) => {
+                ModifierTable::copy_fallback(self.device.name(), self.formats(), self.max_extent())
+                    .texture_formats(HandleKind::DmaBuf)
+            }
+            (DmabufImport::MmapCopy, true) => Vec::new(),
+        }
     }
 
     fn import_path(&self, kind: HandleKind) -> Result<ImportPath> {

@@ -1,0 +1,1000 @@
+//! A minimal headless Wayland compositor on Smithay 0.7: real clients connect to its
+//! socket, and their windows are composited into an offscreen image that is written out
+//! as a PNG. There is no display device; one virtual `wl_output` stands for the image.
+//!
+//! ```sh
+//! export SHADERC_LIB_DIR=$HOME/.cache/vkcompose/shaderc-0.10.1   # see README
+//! cargo run --features smithay --example headless_compositor -- --size 1280x720
+//! # first line on stdout: WAYLAND_DISPLAY=wayland-1
+//! WAYLAND_DISPLAY=wayland-1 weston-simple-shm &   # Debian package `weston`
+//! WAYLAND_DISPLAY=wayland-1 foot &                # a terminal; needs fonts
+//! # with a GPU that exports dmabufs (not lavapipe):
+//! WAYLAND_DISPLAY=wayland-1 weston-simple-dmabuf-egl
+//! ```
+//!
+//! Options:
+//!
+//! - `--socket NAME`: the socket name under `$XDG_RUNTIME_DIR` (default: the first free
+//!   `wayland-N`).
+//! - `--size WxH`: the virtual output's mode, in pixels (default 1280x720).
+//! - `--output PATH`: where the PNG is written on SIGUSR1 and on exit (default
+//!   `headless.png`).
+//! - `--background RRGGBB`: the colour behind the windows (default `204060`).
+//! - `--renderer vulkan|pixman`: vkcompose's `VulkanRenderer` (the default) or Smithay's
+//!   software renderer, to compare.
+//! - `--device SELECTOR`: the Vulkan device (as `cargo run --example info` lists them;
+//!   default: the best one).
+//! - `--validation`: the Khronos validation layer on; any validation error makes the exit
+//!   status 3 (and is printed on stderr).
+//! - `--ignore-stdin`: do not read commands from stdin (for running in the background,
+//!   where stdin is often `/dev/null` and would end the compositor at once).
+//!
+//! Protocol on stdin and stdout, one line each:
+//!
+//! - stdout, first line: `WAYLAND_DISPLAY=<socket name>` once the socket listens.
+//! - stdin `screenshot PATH`: render what is pending and write the output to `PATH`;
+//!   answered on stdout by `screenshot PATH WxH` once the file is complete (or
+//!   `error screenshot PATH: reason`). `screenshot` alone writes `--output`.
+//! - stdin `quit`, or the end of stdin: write `--output` and exit. SIGTERM and SIGINT do
+//!   the same; SIGUSR1 writes `--output` and goes on (answered like a `screenshot`).
+//! - stdout `exit PATH` is the last line, after the final PNG is written.
+//!
+//! Windows: every new toplevel is mapped at (32, 32) plus 48 pixels down and right per
+//! toplevel mapped before it, wrapping back to (32, 32) where it would start past half
+//! the output. Toplevels choose their own size (the configure carries none) and are told
+//! to use server-side decorations, which this compositor does not draw.
+//!
+//! Frames: a client commit marks the output dirty; a dirty output is rendered at most
+//! every 16 ms through Smithay's `OutputDamageTracker` (only damaged regions are redrawn
+//! into the persistent target), then every window gets its frame callbacks. A buffer is
+//! released when the client attaches the next one (Smithay's surface state keeps the
+//! current one), so clients double-buffer as on any compositor.
+
+use std::{
+    collections::VecDeque,
+    fs::File,
+    io::{self, BufRead, BufWriter, Read, Write},
+    os::fd::{FromRawFd, OwnedFd},
+    path::{Path, PathBuf},
+    sync::Arc,
+    time::{Duration, Instant},
+};
+
+use vkcompose::{
+    select_device, smithay::VulkanRenderer, DeviceBuilder, DeviceSelector, Instance,
+    InstanceOptions, RendererOptions,
+};
+
+use smithay::{
+    backend::{
+        allocator::{dmabuf::Dmabuf, Fourcc},
+        renderer::{
+            damage::OutputDamageTracker,
+            element::solid::SolidColorRenderElement,
+            pixman::PixmanRenderer,
+            utils::{on_commit_buffer_handler, with_renderer_surface_state},
+            Color32F, ExportMem, ImportAll, ImportDma, ImportMemWl, Offscreen, Renderer, Texture,
+            TextureMapping,
+        },
+    },
+    delegate_compositor, delegate_data_device, delegate_dmabuf, delegate_output, delegate_seat,
+    delegate_shm, delegate_xdg_decoration, delegate_xdg_shell,
+    desktop::{space::render_output, PopupKind, PopupManager, Space, Window},
+    input::{keyboard::XkbConfig, Seat, SeatHandler, SeatState},
+    output::{Mode, Output, PhysicalProperties, Subpixel},
+    reexports::{
+        calloop::{
+            channel::{self, Channel},
+            generic::Generic,
+            EventLoop, Interest, LoopHandle, PostAction,
+        },
+        wayland_protocols::xdg::decoration::zv1::server::zxdg_toplevel_decoration_v1::Mode as DecorationMode,
+        wayland_server::{
+            backend::{ClientData, ClientId, DisconnectReason},
+            protocol::{wl_buffer::WlBuffer, wl_seat::WlSeat, wl_surface::WlSurface},
+            Client, Display,
+        },
+    },
+    utils::{Rectangle, Serial, Size, Transform, SERIAL_COUNTER},
+    wayland::{
+        buffer::BufferHandler,
+        compositor::{
+            get_parent, is_sync_subsurface, CompositorClientState, CompositorHandler,
+            CompositorState,
+        },
+        dmabuf::{DmabufGlobal, DmabufHandler, DmabufState, ImportNotifier},
+        output::{OutputHandler, OutputManagerState},
+        selection::{
+            data_device::{
+                ClientDndGrabHandler, DataDeviceHandler, DataDeviceState, ServerDndGrabHandler,
+            },
+            SelectionHandler,
+        },
+        shell::xdg::{
+            decoration::{XdgDecorationHandler, XdgDecorationState},
+            PopupSurface, PositionerState, ToplevelSurface, XdgShellHandler, XdgShellState,
+        },
+        shm::{ShmHandler, ShmState},
+        socket::ListeningSocketSource,
+    },
+};
+
+/// Where the first toplevel goes, and how far each next one moves down and right.
+const FIRST_WINDOW: (i32, i32) = (32, 32);
+const CASCADE_STEP: i32 = 48;
+/// The shortest time between two rendered frames (about 60 Hz).
+const FRAME_INTERVAL: Duration = Duration::from_millis(16);
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum RendererKind {
+    /// vkcompose's `VulkanRenderer`.
+    Vulkan,
+    /// Smithay's software renderer, for comparison.
+    Pixman,
+}
+
+struct Options {
+    socket: Option<String>,
+    size: (i32, i32),
+    output: PathBuf,
+    background: [u8; 3],
+    renderer: RendererKind,
+    device: DeviceSelector,
+    validation: bool,
+    read_stdin: bool,
+}
+
+fn usage() -> ! {
+    eprintln!(
+        "usage: headless_compositor [--socket NAME] [--size WxH] [--output PATH] \
+         [--background RRGGBB] [--renderer vulkan|pixman] [--device SELECTOR] [--validation] \
+         [--ignore-stdin]"
+    );
+    std::process::exit(2);
+}
+
+fn parse_options() -> Options {
+    let mut options = Options {
+        socket: None,
+        size: (1280, 720),
+        output: PathBuf::from("headless.png"),
+        background: [0x20, 0x40, 0x60],
+        renderer: RendererKind::Vulkan,
+        device: DeviceSelector::Best,
+        validation: false,
+        read_stdin: true,
+    };
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        let mut value = || args.next().unwrap_or_else(|| usage());
+        match arg.as_str() {
+            "--socket" => options.socket = Some(value()),
+            "--size" => {
+                let v = value();
+                let parsed = v
+                    .split_once('x')
+                    .and_then(|(w, h)| Some((w.parse().ok()?, h.parse().ok()?)));
+                match parsed {
+                    Some((w, h)) if w > 0 && h > 0 => options.size = (w, h),
+                    _ => usage(),
+                }
+            }
+            "--output" => options.output = PathBuf::from(value()),
+            "--background" => {
+                let v = value();
+                let rgb = u32::from_str_radix(v.trim_start_matches('#'), 16);
+                match rgb {
+                    Ok(rgb) if v.trim_start_matches('#').len() == 6 => {
+                        let [_, r, g, b] = rgb.to_be_bytes();
+                        options.background = [r, g, b];
+                    }
+                    _ => usage(),
+                }
+            }
+            "--renderer" => {
+                options.renderer = match value().as_str() {
+                    "vulkan" => RendererKind::Vulkan,
+                    "pixman" => RendererKind::Pixman,
+                    _ => usage(),
+                }
+            }
+            "--device" => {
+                options.device = DeviceSelector::parse(&value()).unwrap_or_else(|e| {
+                    eprintln!("headless_compositor: --device: {e}");
+                    usage()
+                })
+            }
+            "--validation" => options.validation = true,
+            "--ignore-stdin" => options.read_stdin = false,
+            _ => usage(),
+        }
+    }
+    options
+}
+
+/// What the stdin reader thread and the signal handler ask of the event loop.
+#[derive(Debug)]
+enum Command {
+    Screenshot(Option<PathBuf>),
+    Quit,
+}
+
+/// The Wayland side of the compositor: protocol state, windows, and what the render loop
+/// has to do next. It knows nothing of the renderer, so the protocol handlers are written
+/// once; dmabuf imports are queued here and checked by the renderer in the loop.
+struct State {
+    compositor_state: CompositorState,
+    xdg_shell_state: XdgShellState,
+    _xdg_decoration_state: XdgDecorationState,
+    shm_state: ShmState,
+    dmabuf_state: DmabufState,
+    data_device_state: DataDeviceState,
+    seat_state: SeatState<State>,
+    seat: Seat<State>,
+    _output_manager: OutputManagerState,
+    space: Space<Window>,
+    popups: PopupManager,
+    output: Output,
+    /// Toplevels mapped so far: the next one's cascade position.
+    mapped_toplevels: i32,
+    /// The newest toplevel, to get the keyboard when it first shows a buffer.
+    focus_pending: Option<WlSurface>,
+    /// Something changed since the last rendered frame.
+    dirty: bool,
+    /// Dmabufs a client made, waiting for the renderer to say whether it can use them.
+    pending_dmabufs: VecDeque<(Dmabuf, ImportNotifier)>,
+    /// Screenshot requests and quit, in order.
+    commands: VecDeque<Command>,
+}
+
+impl State {
+    fn window_for_root(&self, root: &WlSurface) -> Option<&Window> {
+        self.space
+            .elements()
+            .find(|w| w.toplevel().is_some_and(|t| t.wl_surface() == root))
+    }
+
+    fn cascade_position(&mut self) -> (i32, i32) {
+        let size = self
+            .output
+            .current_mode()
+            .map(|m| m.size)
+            .unwrap_or_default();
+        let steps_x = (size.w / 2 - FIRST_WINDOW.0).max(0) / CASCADE_STEP + 1;
+        let steps_y = (size.h / 2 - FIRST_WINDOW.1).max(0) / CASCADE_STEP + 1;
+        let n = self.mapped_toplevels % steps_x.min(steps_y);
+        self.mapped_toplevels += 1;
+        (
+            FIRST_WINDOW.0 + n * CASCADE_STEP,
+            FIRST_WINDOW.1 + n * CASCADE_STEP,
+        )
+    }
+}
+
+/// Per-client data the compositor protocol needs.
+#[derive(Default)]
+struct ClientState {
+    compositor_state: CompositorClientState,
+}
+
+impl ClientData for ClientState {
+    fn initialized(&self, _client_id: ClientId) {}
+    fn disconnected(&self, _client_id: ClientId, _reason: DisconnectReason) {}
+}
+
+impl CompositorHandler for State {
+    fn compositor_state(&mut self) -> &mut CompositorState {
+        &mut self.compositor_state
+    }
+
+    fn client_compositor_state<'a>(&self, client: &'a Client) -> &'a CompositorClientState {
+        &client
+            .get_data::<ClientState>()
+            .expect("every client is inserted with ClientState")
+            .compositor_state
+    }
+
+    fn commit(&mut self, surface: &WlSurface) {
+        // Smithay's renderer surface state takes the new buffer (releasing the old one)
+        // and accumulates damage for the render elements.
+        on_commit_buffer_handler::<Self>(surface);
+        if !is_sync_subsurface(surface) {
+            let mut root = surface.clone();
+            while let Some(parent) = get_parent(&root) {
+                root = parent;
+            }
+            if let Some(window) = self.window_for_root(&root) {
+                window.on_commit();
+            }
+            // The newest window gets the keyboard (if the seat has one) once it shows a
+            // buffer: sooner, and some clients (foot 1.13) crash on an `enter` for a
+            // surface they have not configured yet.
+            let mapped = with_renderer_surface_state(surface, |s| s.buffer().is_some());
+            if self.focus_pending.as_ref() == Some(surface) && mapped == Some(true) {
+                self.focus_pending = None;
+                if let Some(keyboard) = self.seat.get_keyboard() {
+                    keyboard.set_focus(self, Some(surface.clone()), SERIAL_COUNTER.next_serial());
+                }
+            }
+        }
+        // A toplevel's first commit carries no buffer and asks for the initial configure.
+        if let Some(window) = self.window_for_root(surface) {
+            let toplevel = window.toplevel().expect("only xdg toplevels are mapped");
+            if !toplevel.is_initial_configure_sent() {
+                toplevel.send_configure();
+            }
+        }
+        self.popups.commit(surface);
+        if let Some(PopupKind::Xdg(popup)) = self.popups.find_popup(surface) {
+            if !popup.is_initial_configure_sent() {
+                // Cannot fail: the initial configure of a popup is always allowed.
+                let _ = popup.send_configure();
+            }
+        }
+        self.dirty = true;
+    }
+}
+
+impl BufferHandler for State {
+    fn buffer_destroyed(&mut self, _buffer: &WlBuffer) {}
+}
+
+impl ShmHandler for State {
+    fn shm_state(&self) -> &ShmState {
+        &self.shm_state
+    }
+}
+
+impl DmabufHandler for State {
+    fn dmabuf_state(&mut self) -> &mut DmabufState {
+        &mut self.dmabuf_state
+    }
+
+    fn dmabuf_imported(
+        &mut self,
+        _global: &DmabufGlobal,
+        dmabuf: Dmabuf,
+        notifier: ImportNotifier,
+    ) {
+        // The renderer lives outside State; the loop answers right after this dispatch.
+        self.pending_dmabufs.push_back((dmabuf, notifier));
+    }
+}
+
+impl XdgShellHandler for State {
+    fn xdg_shell_state(&mut self) -> &mut XdgShellState {
+        &mut self.xdg_shell_state
+    }
+
+    fn new_toplevel(&mut self, surface: ToplevelSurface) {
+        surface.with_pending_state(|state| {
+            state
+                .states
+                .set(smithay::reexports::wayland_protocols::xdg::shell::server::xdg_toplevel::State::Activated);
+        });
+        self.focus_pending = Some(surface.wl_surface().clone());
+        let position = self.cascade_position();
+        self.space
+            .map_element(Window::new_wayland_window(surface), position, true);
+        self.dirty = true;
+    }
+
+    fn toplevel_destroyed(&mut self, surface: ToplevelSurface) {
+        let window = self
+            .space
+            .elements()
+            .find(|w| w.toplevel() == Some(&surface))
+            .cloned();
+        if let Some(window) = window {
+            self.space.unmap_elem(&window);
+        }
+        self.dirty = true;
+    }
+
+    fn new_popup(&mut self, surface: PopupSurface, _positioner: PositionerState) {
+        // The positioner's geometry is already the popup's pending state; the initial
+        // configure goes out on its first commit.
+        if let Err(err) = self.popups.track_popup(PopupKind::Xdg(surface)) {
+            eprintln!("headless_compositor: popup of a dead surface: {err:?}");
+        }
+    }
+
+    fn reposition_request(
+        &mut self,
+        surface: PopupSurface,
+        positioner: PositionerState,
+        token: u32,
+    ) {
+        surface.with_pending_state(|state| {
+            state.geometry = positioner.get_geometry();
+            state.positioner = positioner;
+        });
+        surface.send_repositioned(token);
+    }
+
+    fn grab(&mut self, _surface: PopupSurface, _seat: WlSeat, _serial: Serial) {
+        // No input devices, so no grabs.
+    }
+}
+
+impl XdgDecorationHandler for State {
+    // Always server-side: the compositor draws no decorations, so clients stay plain
+    // rectangles of their own content (predictable positions for tests).
+    fn new_decoration(&mut self, toplevel: ToplevelSurface) {
+        toplevel
+            .with_pending_state(|state| state.decoration_mode = Some(DecorationMode::ServerSide));
+    }
+
+    fn request_mode(&mut self, toplevel: ToplevelSurface, _mode: DecorationMode) {
+        self.new_decoration(toplevel.clone());
+        if toplevel.is_initial_configure_sent() {
+            toplevel.send_pending_configure();
+        }
+    }
+
+    fn unset_mode(&mut self, toplevel: ToplevelSurface) {
+        self.request_mode(toplevel, DecorationMode::ServerSide);
+    }
+}
+
+impl SeatHandler for State {
+    type KeyboardFocus = WlSurface;
+    type PointerFocus = WlSurface;
+    type TouchFocus = WlSurface;
+
+    fn seat_state(&mut self) -> &mut SeatState<Self> {
+        &mut self.seat_state
+    }
+}
+
+impl OutputHandler for State {}
+
+// A data device manager with no clipboard of its own: foot, for one, refuses to start
+// without the global.
+impl SelectionHandler for State {
+    type SelectionUserData = ();
+}
+
+impl DataDeviceHandler for State {
+    fn data_device_state(&self) -> &DataDeviceState {
+        &self.data_device_state
+    }
+}
+
+impl ClientDndGrabHandler for State {}
+impl ServerDndGrabHandler for State {}
+
+delegate_compositor!(State);
+delegate_shm!(State);
+delegate_dmabuf!(State);
+delegate_xdg_shell!(State);
+delegate_xdg_decoration!(State);
+delegate_seat!(State);
+delegate_data_device!(State);
+delegate_output!(State);
+
+/// Blocks SIGINT, SIGTERM and SIGUSR1 for this thread (and every thread started after)
+/// and returns a signalfd that reads them, so the event loop sees signals as plain
+/// readable data instead of running code in a signal handler.
+fn signal_fd() -> io::Result<File> {
+    // SAFETY: sigset_t is plain data; sigemptyset initialises it before any other use.
+    let mut set: libc::sigset_t = unsafe { std::mem::zeroed() };
+    // SAFETY: `set` is a valid, writable sigset_t and the signal numbers are valid.
+    unsafe {
+        libc::sigemptyset(&mut set);
+        for signal in [libc::SIGINT, libc::SIGTERM, libc::SIGUSR1] {
+            libc::sigaddset(&mut set, signal);
+        }
+    }
+    // SAFETY: `set` is initialised; a null old-set pointer is allowed.
+    let err = unsafe { libc::pthread_sigmask(libc::SIG_BLOCK, &set, std::ptr::null_mut()) };
+    if err != 0 {
+        return Err(io::Error::from_raw_os_error(err));
+    }
+    // SAFETY: -1 asks for a new fd; `set` is initialised; the flags are valid.
+    let fd = unsafe { libc::signalfd(-1, &set, libc::SFD_CLOEXEC | libc::SFD_NONBLOCK) };
+    if fd < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: signalfd just returned this fd, and nothing else owns it.
+    Ok(File::from(unsafe { OwnedFd::from_raw_fd(fd) }))
+}
+
+/// Reads stdin on a thread of its own (a blocking read is the simple, portable way) and
+/// forwards each command line to the event loop; the end of stdin means quit.
+fn stdin_commands() -> Channel<Command> {
+    let (sender, channel) = channel::channel();
+    std::thread::spawn(move || {
+        for line in io::stdin().lock().lines() {
+            let Ok(line) = line else { break };
+            let line = line.trim();
+            let command = match line.split_once(' ') {
+                _ if line == "screenshot" => Command::Screenshot(None),
+                Some(("screenshot", path)) => Command::Screenshot(Some(PathBuf::from(path.trim()))),
+                _ if line == "quit" => Command::Quit,
+                _ if line.is_empty() => continue,
+                _ => {
+                    eprintln!(
+                        "headless_compositor: unknown command {line:?} (screenshot [PATH] | quit)"
+                    );
+                    continue;
+                }
+            };
+            if sender.send(command).is_err() {
+                return;
+            }
+        }
+        let _ = sender.send(Command::Quit);
+    });
+    channel
+}
+
+/// Converts mapped pixels of `format` to tightly packed RGBA8 rows, top row first.
+fn to_rgba(
+    data: &[u8],
+    format: Fourcc,
+    width: usize,
+    height: usize,
+    flipped: bool,
+) -> Result<Vec<u8>, String> {
+    // Byte positions of R, G, B, A in one little-endian pixel of each format.
+    let (r, g, b, a) = match format {
+        Fourcc::Abgr8888 => (0, 1, 2, Some(3)),
+        Fourcc::Xbgr8888 => (0, 1, 2, None),
+        Fourcc::Argb8888 => (2, 1, 0, Some(3)),
+        Fourcc::Xrgb8888 => (2, 1, 0, None),
+        other => return Err(format!("cannot convert {other:?} to RGBA")),
+    };
+    if height == 0 || data.len() < width * height * 4 {
+        return Err(format!(
+            "mapping holds {} bytes, {width}x{height} needs {}",
+            data.len(),
+            width * height * 4
+        ));
+    }
+    // The mapping may pad its rows; its length over the height is the stride.
+    let stride = data.len() / height;
+    let mut rgba = Vec::with_capacity(width * height * 4);
+    for y in 0..height {
+        let row = if flipped { height - 1 - y } else { y };
+        for px in data[row * stride..][..width * 4].chunks_exact(4) {
+            rgba.extend_from_slice(&[px[r], px[g], px[b], a.map_or(0xff, |a| px[a])]);
+        }
+    }
+    Ok(rgba)
+}
+
+fn write_png(path: &Path, width: u32, height: u32, rgba: &[u8]) -> Result<(), String> {
+    // Written beside the destination and renamed, so a reader never sees half a file.
+    let tmp = path.with_extension("png.tmp");
+    let file = File::create(&tmp).map_err(|e| format!("{}: {e}", tmp.display()))?;
+    let mut encoder = png::Encoder::new(BufWriter::new(file), width, height);
+    encoder.set_color(png::ColorType::Rgba);
+    encoder.set_depth(png::BitDepth::Eight);
+    let mut writer = encoder.write_header().map_err(|e| e.to_string())?;
+    writer.write_image_data(rgba).map_err(|e| e.to_string())?;
+    writer.finish().map_err(|e| e.to_string())?;
+    std::fs::rename(&tmp, path).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+/// The render side: a renderer of any Smithay kind and the offscreen image it draws into.
+struct OffscreenOutput<R, T> {
+    renderer: R,
+    target: T,
+    damage_tracker: OutputDamageTracker,
+    size: (i32, i32),
+    background: Color32F,
+    /// Whether the target holds a complete frame (age 1 for the damage tracker).
+    rendered_once: bool,
+    last_frame: Option<Instant>,
+    start: Instant,
+}
+
+impl<R, T> OffscreenOutput<R, T>
+where
+    R: Renderer + ImportAll + ImportDma + ImportMemWl + ExportMem + Offscreen<T>,
+    R::TextureId: Clone + Texture + 'static,
+{
+    fn new(
+        mut renderer: R,
+        output: &Output,
+        size: (i32, i32),
+        background: [u8; 3],
+    ) -> Result<Self, String> {
+        let buffer_size = Size::from(size);
+        // ABGR8888 reads back as R, G, B, A bytes, what the PNG wants; ARGB8888 if the
+        // renderer cannot render to that.
+        let target = renderer
+            .create_buffer(Fourcc::Abgr8888, buffer_size)
+            .or_else(|_| renderer.create_buffer(Fourcc::Argb8888, buffer_size))
+            .map_err(|e| format!("offscreen target {}x{}: {e}", size.0, size.1))?;
+        let [r, g, b] = background.map(|c| f32::from(c) / 255.0);
+        Ok(Self {
+            renderer,
+            target,
+            damage_tracker: OutputDamageTracker::from_output(output),
+            size,
+            background: Color32F::new(r, g, b, 1.0),
+            rendered_once: false,
+            last_frame: None,
+            start: Instant::now(),
+        })
+    }
+
+    /// Tells clients whether their dmabufs can be used, by importing each once.
+    fn answer_dmabufs(&mut self, state: &mut State) {
+        while let Some((dmabuf, notifier)) = state.pending_dmabufs.pop_front() {
+            match self.renderer.import_dmabuf(&dmabuf, None) {
+                Ok(_) => {
+                    let _ = notifier.successful::<State>();
+                }
+                Err(err) => {
+                    eprintln!("headless_compositor: dmabuf import failed: {err}");
+                    notifier.failed();
+                }
+            }
+        }
+    }
+
+    /// Renders the damaged part of the output, then sends every window its frame callback.
+    fn render(&mut self, state: &mut State) -> Result<(), String> {
+        let age = usize::from(self.rendered_once);
+        let mut framebuffer = self
+            .renderer
+            .bind(&mut self.target)
+            .map_err(|e| format!("bind: {e}"))?;
+        let result = render_output::<_, SolidColorRenderElement, _, _>(
+            &state.output,
+            &mut self.renderer,
+            &mut framebuffer,
+            1.0,
+            age,
+            [&state.space],
+            &[],
+            &mut self.damage_tracker,
+            self.background,
+        )
+        .map_err(|e| format!("render: {e:?}"))?;
+        let sync = result.sync;
+        drop(framebuffer);
+        // Frame callbacks go out once the frame is drawn: a client's next commit releases
+        // the buffer just drawn, which must not race the GPU still reading it (and with
+        // no scan-out there is nothing to overlap the wait with).
+        self.renderer
+            .wait(&sync)
+            .map_err(|e| format!("wait: {e}"))?;
+        self.rendered_once = true;
+        self.last_frame = Some(Instant::now());
+        state.dirty = false;
+
+        let time = self.start.elapsed();
+        let output = &state.output;
+        for window in state.space.elements() {
+            window.send_frame(output, time, Some(Duration::ZERO), |_, _| {
+                Some(output.clone())
+            });
+        }
+        Ok(())
+    }
+
+    /// Reads the whole output back and writes it as a PNG; returns its size.
+    fn screenshot(&mut self, path: &Path) -> Result<(u32, u32), String> {
+        let (w, h) = self.size;
+        let framebuffer = self
+            .renderer
+            .bind(&mut self.target)
+            .map_err(|e| format!("bind: {e}"))?;
+        let region = Rectangle::from_size(Size::from((w, h)));
+        // Both convert to RGBA by moving bytes; the first the renderer reads back wins.
+        let mut mapping = Err("no format tried".to_string());
+        for format in [Fourcc::Abgr8888, Fourcc::Argb8888] {
+            mapping = self
+                .renderer
+                .copy_framebuffer(&framebuffer, region, format)
+                .map(|mapping| (mapping, format))
+                .map_err(|e| format!("copy_framebuffer: {e}"));
+            if mapping.is_ok() {
+                break;
+            }
+        }
+        let (mapping, requested) = mapping?;
+        drop(framebuffer);
+        let format = Texture::format(&mapping).unwrap_or(requested);
+        let flipped = mapping.flipped();
+        let data = self
+            .renderer
+            .map_texture(&mapping)
+            .map_err(|e| format!("map_texture: {e}"))?;
+        let rgba = to_rgba(data, format, w as usize, h as usize, flipped)?;
+        write_png(path, w as u32, h as u32, &rgba)?;
+        Ok((w as u32, h as u32))
+    }
+}
+
+/// Everything the event loop's callbacks reach.
+struct LoopData<R, T> {
+    display: Display<State>,
+    state: State,
+    output: OffscreenOutput<R, T>,
+    default_png: PathBuf,
+    quit: bool,
+}
+
+fn say(line: &str) {
+    let mut stdout = io::stdout().lock();
+    // A closed stdout only loses the messages; the compositor goes on.
+    let _ = writeln!(stdout, "{line}");
+    let _ = stdout.flush();
+}
+
+fn run<R, T>(renderer: R, options: Options, signals: File) -> Result<(), String>
+where
+    R: Renderer + ImportAll + ImportDma + ImportMemWl + ExportMem + Offscreen<T> + 'static,
+    R::TextureId: Clone + Texture + 'static,
+    T: 'static,
+{
+    let mut event_loop: EventLoop<LoopData<R, T>> =
+        EventLoop::try_new().map_err(|e| format!("event loop: {e}"))?;
+    let mut display: Display<State> = Display::new().map_err(|e| format!("display: {e}"))?;
+    let dh = display.handle();
+
+    let output = Output::new(
+        "HEADLESS-1".to_string(),
+        PhysicalProperties {
+            size: (0, 0).into(),
+            subpixel: Subpixel::Unknown,
+            make: "vkcompose".into(),
+            model: "headless".into(),
+        },
+    );
+    let mode = Mode {
+        size: options.size.into(),
+        refresh: 60_000,
+    };
+    output.change_current_state(
+        Some(mode),
+        Some(Transform::Normal),
+        None,
+        Some((0, 0).into()),
+    );
+    output.set_preferred(mode);
+    let _output_global = output.create_global::<State>(&dh);
+
+    let render = OffscreenOutput::new(renderer, &output, options.size, options.background)?;
+
+    let mut space = Space::default();
+    space.map_output(&output, (0, 0));
+
+    let shm_formats: Vec<_> = render.renderer.shm_formats().collect();
+    let mut dmabuf_state = DmabufState::new();
+    let dmabuf_formats = render.renderer.dmabuf_formats();
+    if dmabuf_formats.iter().next().is_some() {
+        dmabuf_state.create_global::<State>(&dh, dmabuf_formats);
+    } else {
+        eprintln!(
+            "headless_compositor: the renderer imports no dmabuf format; no linux-dmabuf global"
+        );
+    }
+
+    let mut seat_state = SeatState::new();
+    let mut seat = seat_state.new_wl_seat(&dh, "seat0");
+    seat.add_pointer();
+    // A keyboard needs an XKB keymap (xkb-data); clients work without one.
+    if let Err(err) = seat.add_keyboard(XkbConfig::default(), 400, 25) {
+        eprintln!("headless_compositor: no keyboard ({err})");
+    }
+
+    let state = State {
+        compositor_state: CompositorState::new::<State>(&dh),
+        xdg_shell_state: XdgShellState::new::<State>(&dh),
+        _xdg_decoration_state: XdgDecorationState::new::<State>(&dh),
+        shm_state: ShmState::new::<State>(&dh, shm_formats),
+        dmabuf_state,
+        data_device_state: DataDeviceState::new::<State>(&dh),
+        seat_state,
+        seat,
+        _output_manager: OutputManagerState::new_with_xdg_output::<State>(&dh),
+        space,
+        popups: PopupManager::default(),
+        output,
+        mapped_toplevels: 0,
+        focus_pending: None,
+        dirty: true,
+        pending_dmabufs: VecDeque::new(),
+        commands: VecDeque::new(),
+    };
+
+    let handle: LoopHandle<LoopData<R, T>> = event_loop.handle();
+    let socket = match &options.socket {
+        Some(name) => ListeningSocketSource::with_name(name),
+        None => ListeningSocketSource::new_auto(),
+    }
+    .map_err(|e| format!("socket: {e}"))?;
+    let socket_name = socket.socket_name().to_string_lossy().into_owned();
+    handle
+        .insert_source(socket, |stream, _, data| {
+            if let Err(err) = data
+                .display
+                .handle()
+                .insert_client(stream, Arc::new(ClientState::default()))
+            {
+                eprintln!("headless_compositor: client refused: {err}");
+            }
+        })
+        .map_err(|e| format!("socket source: {e}"))?;
+
+    let poll_fd = display
+        .backend()
+        .poll_fd()
+        .try_clone_to_owned()
+        .map_err(|e| format!("display fd: {e}"))?;
+    handle
+        .insert_source(
+            Generic::new(poll_fd, Interest::READ, calloop_mode()),
+            |_, _, data| {
+                data.display
+                    .dispatch_clients(&mut data.state)
+                    .map_err(io::Error::other)?;
+                Ok(PostAction::Continue)
+            },
+        )
+        .map_err(|e| format!("display source: {e}"))?;
+
+    handle
+        .insert_source(
+            Generic::new(signals, Interest::READ, calloop_mode()),
+            |_, file, data| {
+                // struct signalfd_siginfo is 128 bytes; ssi_signo is its first u32.
+                let mut info = [0u8; 128];
+                // `Read` for `&File` needs no mutable access, so the fd stays registered as is.
+                let mut file: &File = file;
+                while file
+                    .read(&mut info)
+                    .map(|n| n == info.len())
+                    .unwrap_or(false)
+                {
+                    let signal = u32::from_ne_bytes([info[0], info[1], info[2], info[3]]) as i32;
+                    data.state.commands.push_back(match signal {
+                        libc::SIGUSR1 => Command::Screenshot(None),
+                        _ => Command::Quit,
+                    });
+                }
+                Ok(PostAction::Continue)
+            },
+        )
+        .map_err(|e| format!("signal source: {e}"))?;
+
+    if options.read_stdin {
+        handle
+            .insert_source(stdin_commands(), |event, _, data| {
+                if let channel::Event::Msg(command) = event {
+                    data.state.commands.push_back(command);
+                }
+            })
+            .map_err(|e| format!("stdin source: {e}"))?;
+    }
+
+    let mut data = LoopData {
+        display,
+        state,
+        output: render,
+        default_png: options.output,
+        quit: false,
+    };
+    say(&format!("WAYLAND_DISPLAY={socket_name}"));
+
+    while !data.quit {
+        // Sleep until the next frame may be rendered if one is due, else until an event.
+        let timeout = match (data.state.dirty, data.output.last_frame) {
+            (true, Some(last)) => Some(FRAME_INTERVAL.saturating_sub(last.elapsed())),
+            (true, None) => Some(Duration::ZERO),
+            (false, _) => None,
+        };
+        event_loop
+            .dispatch(timeout, &mut data)
+            .map_err(|e| format!("event loop: {e}"))?;
+        step(&mut data)?;
+    }
+    Ok(())
+}
+
+fn calloop_mode() -> smithay::reexports::calloop::Mode {
+    smithay::reexports::calloop::Mode::Level
+}
+
+/// One turn of the loop after the events: answer dmabufs, render when due, run commands.
+fn step<R, T>(data: &mut LoopData<R, T>) -> Result<(), String>
+where
+    R: Renderer + ImportAll + ImportDma + ImportMemWl + ExportMem + Offscreen<T>,
+    R::TextureId: Clone + Texture + 'static,
+{
+    let LoopData {
+        display,
+        state,
+        output,
+        default_png,
+        quit,
+    } = data;
+    output.answer_dmabufs(state);
+    state.space.refresh();
+    state.popups.cleanup();
+
+    let due = output
+        .last_frame
+        .is_none_or(|last| last.elapsed() >= FRAME_INTERVAL);
+    if state.dirty && (due || !state.commands.is_empty()) {
+        output.render(state)?;
+    }
+    while let Some(command) = state.commands.pop_front() {
+        let path = match &command {
+            Command::Screenshot(Some(path)) => path.clone(),
+            Command::Screenshot(None) | Command::Quit => default_png.clone(),
+        };
+        match output.screenshot(&path) {
+            Ok((w, h)) if matches!(command, Command::Screenshot(_)) => {
+                say(&format!("screenshot {} {w}x{h}", path.display()))
+            }
+            Ok(_) => {}
+            Err(err) => say(&format!("error screenshot {}: {err}", path.display())),
+        }
+        if matches!(command, Command::Quit) {
+            say(&format!("exit {}", path.display()));
+            *quit = true;
+            break;
+        }
+    }
+    display.flush_clients().map_err(|e| format!("flush: {e}"))?;
+    Ok(())
+}
+
+/// Runs the compositor on vkcompose's renderer; with `--validation`, validation errors
+/// (counted until the renderer is gone) make the exit status 3.
+fn run_vulkan(options: Options, signals: File) -> Result<(), String> {
+    let instance = Instance::new(&InstanceOptions {
+        validation: options.validation,
+        ..Default::default()
+    })
+    .map_err(|e| format!("Vulkan instance: {e}"))?;
+    let physical = select_device(&instance, &options.device).map_err(|e| format!("device: {e}"))?;
+    let device = DeviceBuilder::new(&physical)
+        .and_then(|builder| builder.build())
+        .map_err(|e| format!("device {}: {e}", physical.info().name))?;
+    eprintln!(
+        "headless_compositor: rendering with vkcompose on {}",
+        device.name()
+    );
+    let renderer = vkcompose::Renderer::new(&device, &RendererOptions::default())
+        .map_err(|e| format!("renderer: {e}"))?;
+    let result = run(VulkanRenderer::new(renderer), options, signals);
+    drop(device);
+    let log = instance.messages();
+    if log.error_count() > 0 {
+        eprintln!(
+            "headless_compositor: {} validation errors:\n{}",
+            log.error_count(),
+            log.errors().join("\n")
+        );
+        std::process::exit(3);
+    }
+    result
+}
+
+fn main() {
+    let options = parse_options();
+    // First of all: the Vulkan driver starts threads of its own (lavapipe does), and a
+    // thread that does not block SIGTERM would take the signal and die of it.
+    let signals = signal_fd().unwrap_or_else(|e| {
+        eprintln!("headless_compositor: signalfd: {e}");
+        std::process::exit(1);
+    });
+    let result = match options.renderer {
+        RendererKind::Vulkan => run_vulkan(options, signals),
+        RendererKind::Pixman => PixmanRenderer::new()
+            .map_err(|e| format!("pixman renderer: {e}"))
+            .and_then(|renderer| run(renderer, options, signals)),
+    };
+    if let Err(err) = result {
+        eprintln!("headless_compositor: {err}");
+        std::process::exit(1);
+    }
+}

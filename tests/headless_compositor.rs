@@ -1,0 +1,953 @@
+//! Real Wayland clients against `examples/headless_compositor.rs`: their pixels must reach
+//! the PNG the compositor writes.
+//!
+//! - `weston_simple_shm`: Debian's `weston` package (installed with apt-get when
+//!   `/usr/bin/weston-simple-shm` is missing) provides `weston-simple-shm`, which draws a
+//!   250x250 XRGB8888 buffer: a 20-pixel white border and, inside, a pattern. Where the
+//!   pattern lies outside its outer circle, a pixel's 24-bit value is
+//!   `(x + time / 16) * 0x080401` (modulo 2^24), so two neighbouring columns differ by
+//!   exactly 0x080401, whatever the time. The test checks that for every such pair, then
+//!   solves the time from one pixel and checks every pixel of the window against the whole
+//!   pattern (the rings depend on y and on the distance from the centre, at time / 32 and
+//!   time / 64, which follow from time / 16), the white border, the placement at (32, 32),
+//!   and the background everywhere else. A renderer that swapped R and B, dropped the
+//!   window, treated the X byte of XRGB as alpha (the client draws a diagonal cross of
+//!   zero X bytes to show that) or misplaced it by a pixel fails; the test proves that
+//!   by running its own check on an image with R and B swapped and on a blank one. Two
+//!   screenshots half a second apart must show a later time: frame callbacks keep coming
+//!   and buffers are released (the client aborts when both of its buffers are busy).
+//! - `two_windows_cascade`: a second weston-simple-shm opens 48 pixels down and right,
+//!   above the first; both windows check out where visible.
+//! - `linux_dmabuf_memfd`: a client written here (`tests/wayland_wire`) shares a memfd as
+//!   a LINEAR XRGB8888 dma-buf; every pixel must reach the output.
+//! - `foot_terminal`: `foot` (Debian package `foot`, installed when missing; skipped with
+//!   a message if that fails) with a configuration giving it a 300x200 window of a known
+//!   background colour and no padding, running `sleep`: the window must show that colour
+//!   at (32, 32) (the top row of cells may hold the cursor).
+//!
+//! The compositor binary: `$HEADLESS_COMPOSITOR` if set; otherwise the test runs
+//! `cargo build --features smithay --example headless_compositor` into the target
+//! directory and profile it runs from (found from the test executable's path,
+//! `<target>/<profile>/deps/`), and takes `<target>/<profile>/examples/headless_compositor`.
+//! That build is a no-op when `cargo test` already built the examples.
+//!
+//! Every process is killed when the test ends, however it ends (drop guards), and every
+//! wait has a deadline.
+
+#![cfg(feature = "smithay")]
+
+mod wayland_wire;
+
+use std::{
+    fs,
+    io::{BufRead, BufReader, Write},
+    os::{
+        fd::{AsFd, FromRawFd, OwnedFd},
+        unix::fs::PermissionsExt,
+    },
+    path::{Path, PathBuf},
+    process::{Child, ChildStdin, Command, ExitStatus, Stdio},
+    sync::{mpsc, Mutex, OnceLock},
+    thread,
+    time::{Duration, Instant},
+};
+
+use wayland_wire::{Arg, Connection, Event, DISPLAY};
+
+/// The compositor's background in every test (`--background`).
+const BACKGROUND: [u8; 3] = [0x20, 0x40, 0x60];
+/// Where the compositor puts its first toplevel, and how far down and right the next.
+const FIRST_WINDOW: (usize, usize) = (32, 32);
+const CASCADE_STEP: usize = 48;
+const OUTPUT_SIZE: (usize, usize) = (640, 480);
+
+// weston-simple-shm (weston 10): a 250x250 window with a 20-pixel border.
+const SHM_SIZE: usize = 250;
+const SHM_BORDER: usize = 20;
+/// The per-step multiplier of its pattern.
+const STEP: u32 = 0x0080401;
+const MASK: u32 = 0x00ff_ffff;
+
+/// A child process that is killed and reaped when dropped.
+struct Reaped {
+    child: Child,
+    name: &'static str,
+}
+
+impl Reaped {
+    fn spawn(mut command: Command, name: &'static str) -> Self {
+        let child = command
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {name}: {e}"));
+        Self { child, name }
+    }
+
+    fn running(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(None))
+    }
+
+    fn wait_timeout(&mut self, timeout: Duration) -> Option<ExitStatus> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            match self.child.try_wait() {
+                Ok(Some(status)) => return Some(status),
+                Ok(None) if Instant::now() < deadline => thread::sleep(Duration::from_millis(20)),
+                _ => return None,
+            }
+        }
+    }
+}
+
+impl Drop for Reaped {
+    fn drop(&mut self) {
+        if self.running() {
+            eprintln!("killing {}", self.name);
+            let _ = self.child.kill();
+        }
+        let _ = self.child.wait();
+    }
+}
+
+/// Runs a command to completion within `timeout`, killing it past that.
+fn run_bounded(command: Command, name: &'static str, timeout: Duration) -> Option<ExitStatus> {
+    let mut child = Reaped::spawn(command, name);
+    let status = child.wait_timeout(timeout);
+    if status.is_none() {
+        eprintln!("{name} ran past {timeout:?}");
+    }
+    status
+}
+
+/// Installs a Debian package unless `binary` exists; returns whether it exists afterwards.
+/// apt-get runs as root (CI) or through `sudo -n`; one install at a time, and apt waits
+/// for another process's dpkg lock instead of failing at once.
+fn ensure_debian_package(binary: &str, package: &str) -> bool {
+    static APT: Mutex<()> = Mutex::new(());
+    let _one_at_a_time = APT.lock().unwrap_or_else(|e| e.into_inner());
+    if Path::new(binary).exists() {
+        return true;
+    }
+    eprintln!("{binary} is missing: installing Debian's {package}");
+    let root = Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| o.stdout.trim_ascii() == b"0");
+    let apt = |args: &[&str]| {
+        let mut command = if root {
+            Command::new("apt-get")
+        } else {
+            let mut sudo = Command::new("sudo");
+            sudo.args(["-n", "apt-get"]);
+            sudo
+        };
+        command
+            .args(["-o", "DPkg::Lock::Timeout=120"])
+            .args(args)
+            .env("DEBIAN_FRONTEND", "noninteractive")
+            .stdout(Stdio::null());
+        run_bounded(command, "apt-get", Duration::from_secs(600)).is_some_and(|s| s.success())
+    };
+    let installed = apt(&["install", "-y", "-qq", "--no-install-recommends", package])
+        || (apt(&["update", "-qq"])
+            && apt(&["install", "-y", "-qq", "--no-install-recommends", package]));
+    installed && Path::new(binary).exists()
+}
+
+/// The compositor example, built into this test's own target directory and profile.
+fn compositor_binary() -> &'static Path {
+    static BINARY: OnceLock<PathBuf> = OnceLock::new();
+    BINARY.get_or_init(|| {
+        if let Some(path) = std::env::var_os("HEADLESS_COMPOSITOR") {
+            return PathBuf::from(path);
+        }
+        let exe = std::env::current_exe().expect("the test executable's path");
+        // <target>/<profile>/deps/headless_compositor-<hash>
+        let profile_dir = exe
+            .parent()
+            .and_then(Path::parent)
+            .expect("the test runs from <target>/<profile>/deps");
+        let target_dir = profile_dir.parent().expect("a target directory");
+        let profile = profile_dir.file_name().unwrap().to_string_lossy();
+        let mut cargo = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
+        cargo
+            .args([
+                "build",
+                "--features",
+                "smithay",
+                "--example",
+                "headless_compositor",
+            ])
+            .arg("--manifest-path")
+            .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("Cargo.toml"))
+            .arg("--target-dir")
+            .arg(target_dir);
+        match &*profile {
+            "debug" => {}
+            "release" => {
+                cargo.arg("--release");
+            }
+            other => {
+                cargo.args(["--profile", other]);
+            }
+        }
+        let status = run_bounded(cargo, "cargo build", Duration::from_secs(900));
+        assert!(
+            status.is_some_and(|s| s.success()),
+            "building the headless_compositor example failed ({status:?})"
+        );
+        let binary = profile_dir.join("examples/headless_compositor");
+        assert!(binary.exists(), "{} was not built", binary.display());
+        binary
+    })
+}
+
+/// An RGBA8 image read from the compositor's PNG.
+#[derive(Clone)]
+struct Image {
+    width: usize,
+    height: usize,
+    rgba: Vec<u8>,
+}
+
+impl Image {
+    fn load(path: &Path) -> Result<Self, String> {
+        let file = fs::File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        let mut reader = png::Decoder::new(BufReader::new(file))
+            .read_info()
+            .map_err(|e| e.to_string())?;
+        let mut rgba = vec![0; reader.output_buffer_size().ok_or("PNG too large")?];
+        let info = reader.next_frame(&mut rgba).map_err(|e| e.to_string())?;
+        if info.color_type != png::ColorType::Rgba || info.bit_depth != png::BitDepth::Eight {
+            return Err(format!(
+                "PNG is {:?} {:?}, not RGBA8",
+                info.color_type, info.bit_depth
+            ));
+        }
+        rgba.truncate(info.buffer_size());
+        Ok(Self {
+            width: info.width as usize,
+            height: info.height as usize,
+            rgba,
+        })
+    }
+
+    fn pixel(&self, x: usize, y: usize) -> [u8; 4] {
+        let i = (y * self.width + x) * 4;
+        self.rgba[i..i + 4].try_into().unwrap()
+    }
+}
+
+/// A running compositor, its stdin (commands) and stdout (answers, line by line).
+struct Compositor {
+    // Field order is drop order: close stdin, then kill, then remove the directory.
+    stdin: Option<ChildStdin>,
+    process: Reaped,
+    lines: mpsc::Receiver<String>,
+    socket: String,
+    dir: tempfile::TempDir,
+}
+
+impl Compositor {
+    fn start(extra_args: &[&str]) -> Self {
+        let dir = tempfile::Builder::new()
+            .prefix("vkcompose-headless-")
+            .tempdir()
+            .expect("temporary directory");
+        // XDG_RUNTIME_DIR must be private to its user.
+        fs::set_permissions(dir.path(), fs::Permissions::from_mode(0o700)).unwrap();
+        let [r, g, b] = BACKGROUND;
+        let mut command = Command::new(compositor_binary());
+        command
+            .args(["--socket", "wayland-vkcompose-test"])
+            .args(["--size", &format!("{}x{}", OUTPUT_SIZE.0, OUTPUT_SIZE.1)])
+            .args(["--background", &format!("{r:02x}{g:02x}{b:02x}")])
+            .arg("--output")
+            .arg(dir.path().join("exit.png"))
+            .args(extra_args)
+            .env("XDG_RUNTIME_DIR", dir.path())
+            .env_remove("WAYLAND_DISPLAY")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::from(
+                fs::File::create(dir.path().join("compositor.log")).unwrap(),
+            ));
+        let mut process = Reaped::spawn(command, "headless_compositor");
+        let stdin = process.child.stdin.take();
+        let stdout = process.child.stdout.take().unwrap();
+        let (sender, lines) = mpsc::channel();
+        thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if sender.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let mut compositor = Self {
+            stdin,
+            process,
+            lines,
+            socket: String::new(),
+            dir,
+        };
+        let first = compositor.line(Duration::from_secs(60), "the socket name");
+        compositor.socket = first
+            .strip_prefix("WAYLAND_DISPLAY=")
+            .unwrap_or_else(|| panic!("first line {first:?} is not WAYLAND_DISPLAY=..."))
+            .to_string();
+        compositor
+    }
+
+    fn log(&self) -> String {
+        fs::read_to_string(self.dir.path().join("compositor.log")).unwrap_or_default()
+    }
+
+    /// The next stdout line, or a panic (with the compositor's log) after `timeout`.
+    fn line(&mut self, timeout: Duration, what: &str) -> String {
+        match self.lines.recv_timeout(timeout) {
+            Ok(line) => line,
+            Err(e) => panic!(
+                "no {what} from the compositor within {timeout:?} ({e}); running: {}; log:\n{}",
+                self.process.running(),
+                self.log()
+            ),
+        }
+    }
+
+    /// A client command connected to this compositor.
+    fn client(&self, program: &str) -> Command {
+        let mut command = Command::new(program);
+        command
+            .env("XDG_RUNTIME_DIR", self.dir.path())
+            .env("WAYLAND_DISPLAY", &self.socket)
+            .stdin(Stdio::null());
+        command
+    }
+
+    /// Asks for a screenshot and reads it once the compositor says it is written.
+    fn screenshot(&mut self, name: &str) -> Image {
+        let path = self.dir.path().join(name);
+        let stdin = self.stdin.as_mut().expect("stdin is open");
+        writeln!(stdin, "screenshot {}", path.display()).expect("compositor stdin");
+        stdin.flush().unwrap();
+        let answer = self.line(Duration::from_secs(30), "screenshot answer");
+        assert_eq!(
+            answer,
+            format!(
+                "screenshot {} {}x{}",
+                path.display(),
+                OUTPUT_SIZE.0,
+                OUTPUT_SIZE.1
+            ),
+            "log:\n{}",
+            self.log()
+        );
+        Image::load(&path).unwrap()
+    }
+
+    /// Sends a signal (a name `kill` takes: TERM, USR1, ...).
+    fn signal(&self, signal: &str) {
+        let mut kill = Command::new("kill");
+        kill.arg(format!("-{signal}"))
+            .arg(self.process.child.id().to_string());
+        let status = run_bounded(kill, "kill", Duration::from_secs(10));
+        assert!(status.is_some_and(|s| s.success()), "kill -{signal}");
+    }
+
+    /// Ends the compositor by closing stdin, or with a signal; checks it writes the exit
+    /// PNG, says so, and exits cleanly.
+    fn finish(mut self, signal: Option<&str>) -> Image {
+        match signal {
+            None => drop(self.stdin.take()),
+            Some(signal) => self.signal(signal),
+        }
+        let exit_png = self.dir.path().join("exit.png");
+        let last = self.line(Duration::from_secs(30), "exit line");
+        assert_eq!(last, format!("exit {}", exit_png.display()));
+        let status = self.process.wait_timeout(Duration::from_secs(30));
+        assert!(
+            status.is_some_and(|s| s.success()),
+            "compositor exit status {status:?}; log:\n{}",
+            self.log()
+        );
+        Image::load(&exit_png).unwrap()
+    }
+}
+
+/// A window's rectangle on the output: x, y, width, height.
+type Rect = (usize, usize, usize, usize);
+
+fn contains(rect: Rect, x: usize, y: usize) -> bool {
+    (rect.0..rect.0 + rect.2).contains(&x) && (rect.1..rect.1 + rect.3).contains(&y)
+}
+
+/// Checks that every pixel outside `windows` is the background.
+fn check_background(image: &Image, windows: &[Rect]) -> Result<(), String> {
+    let background = [BACKGROUND[0], BACKGROUND[1], BACKGROUND[2], 0xff];
+    for y in 0..image.height {
+        for x in 0..image.width {
+            let inside = windows.iter().any(|&w| contains(w, x, y));
+            if !inside && image.pixel(x, y) != background {
+                return Err(format!(
+                    "background pixel ({x}, {y}) is {:?}, expected {background:?}",
+                    image.pixel(x, y)
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// 0x080401 is odd, so it has an inverse modulo 2^24: the time step from a pixel value.
+fn step_inverse() -> u32 {
+    // Newton's iteration doubles the correct low bits each round: 1, 2, 4, ... 32.
+    let mut inv: u32 = 1;
+    for _ in 0..5 {
+        inv = inv.wrapping_mul(2u32.wrapping_sub(STEP.wrapping_mul(inv)));
+    }
+    assert_eq!(STEP.wrapping_mul(inv), 1);
+    inv & MASK
+}
+
+/// The 24-bit value weston-simple-shm writes at buffer pixel (x, y) inside its border at
+/// frame time `time16 * 16` ms (the pattern only uses time / 16, / 32 and / 64).
+fn simple_shm_value(x: usize, y: usize, time16: u32) -> u32 {
+    let half = (SHM_BORDER + (SHM_SIZE - 2 * SHM_BORDER) / 2) as i64;
+    let outer = half - 8;
+    let inner = outer - 32;
+    let (dx, dy) = (x as i64 - half, y as i64 - half);
+    let r2 = dx * dx + dy * dy;
+    let base = if r2 < inner * inner {
+        r2 as u32 / 32 + time16 / 4
+    } else if r2 < outer * outer {
+        y as u32 + time16 / 2
+    } else {
+        x as u32 + time16
+    };
+    base.wrapping_mul(STEP) & MASK
+}
+
+/// Whether buffer pixel (x, y) lies outside the pattern's outer circle.
+fn outside_outer_circle(x: usize, y: usize) -> bool {
+    let half = (SHM_BORDER + (SHM_SIZE - 2 * SHM_BORDER) / 2) as i64;
+    let (dx, dy) = (x as i64 - half, y as i64 - half);
+    dx * dx + dy * dy >= (half - 8) * (half - 8)
+}
+
+fn rgb24(p: [u8; 4]) -> u32 {
+    (u32::from(p[0]) << 16) | (u32::from(p[1]) << 8) | u32::from(p[2])
+}
+
+/// Checks a screenshot of one weston-simple-shm window at FIRST_WINDOW; returns the frame
+/// time / 16 it shows.
+fn check_simple_shm(image: &Image) -> Result<u32, String> {
+    check_simple_shm_windows(image, &[FIRST_WINDOW]).map(|times| times[0])
+}
+
+/// Checks a screenshot of weston-simple-shm windows with their top-left corners at
+/// `origins`, each stacked above those before it; returns the frame time / 16 each shows.
+fn check_simple_shm_windows(image: &Image, origins: &[(usize, usize)]) -> Result<Vec<u32>, String> {
+    if (image.width, image.height) != OUTPUT_SIZE {
+        return Err(format!("image is {}x{}", image.width, image.height));
+    }
+    let rects: Vec<Rect> = origins
+        .iter()
+        .map(|&(x, y)| (x, y, SHM_SIZE, SHM_SIZE))
+        .collect();
+    let mut times = Vec::new();
+    for (i, &(ox, oy)) in origins.iter().enumerate() {
+        // Window pixels hidden by a window above are that window's to check.
+        let visible =
+            |x: usize, y: usize| !rects[i + 1..].iter().any(|&r| contains(r, ox + x, oy + y));
+        let at = |x: usize, y: usize| image.pixel(ox + x, oy + y);
+        let error = |what: String| format!("window {i} at ({ox}, {oy}): {what}");
+        // Every window pixel is opaque: XRGB content, whatever the X byte holds.
+        for y in 0..SHM_SIZE {
+            for x in 0..SHM_SIZE {
+                if visible(x, y) && at(x, y)[3] != 0xff {
+                    return Err(error(format!(
+                        "pixel ({x}, {y}) is {:?}, not opaque",
+                        at(x, y)
+                    )));
+                }
+            }
+        }
+        // 1. Outside the outer circle, neighbouring columns differ by exactly 0x080401.
+        let inside = SHM_BORDER..SHM_SIZE - SHM_BORDER;
+        let mut pairs = 0;
+        for y in inside.clone() {
+            for x in SHM_BORDER..SHM_SIZE - SHM_BORDER - 1 {
+                let both = visible(x, y) && visible(x + 1, y);
+                if both && outside_outer_circle(x, y) && outside_outer_circle(x + 1, y) {
+                    let (a, b) = (rgb24(at(x, y)), rgb24(at(x + 1, y)));
+                    if b.wrapping_sub(a) & MASK != STEP {
+                        return Err(error(format!(
+                            "columns {x} and {} of row {y} hold {a:06x} and {b:06x}: \
+                             not {STEP:06x} apart",
+                            x + 1
+                        )));
+                    }
+                    pairs += 1;
+                }
+            }
+        }
+        if pairs < 1000 {
+            return Err(error(format!("only {pairs} neighbouring pairs checked")));
+        }
+        // 2. One pixel gives the time; every pixel must then match the whole pattern.
+        let corner = SHM_BORDER;
+        if !visible(corner, corner) {
+            return Err(error("the pixel giving the time is hidden".into()));
+        }
+        let time16 = (rgb24(at(corner, corner)).wrapping_mul(step_inverse()) & MASK)
+            .wrapping_sub(corner as u32)
+            & MASK;
+        for y in 0..SHM_SIZE {
+            for x in 0..SHM_SIZE {
+                let expected = if inside.contains(&x) && inside.contains(&y) {
+                    simple_shm_value(x, y, time16)
+                } else {
+                    0xff_ffff // the border, painted white
+                };
+                let actual = rgb24(at(x, y));
+                if visible(x, y) && actual != expected {
+                    return Err(error(format!(
+                        "pixel ({x}, {y}) is {actual:06x}, expected {expected:06x} \
+                         (frame time {} ms)",
+                        time16 * 16
+                    )));
+                }
+            }
+        }
+        times.push(time16);
+    }
+    // 3. Nothing else on the output.
+    check_background(image, &rects)?;
+    Ok(times)
+}
+
+/// Screenshots until `check` passes or `timeout` runs out (clients take a moment to draw).
+fn screenshot_until<T>(
+    compositor: &mut Compositor,
+    name: &str,
+    timeout: Duration,
+    check: impl Fn(&Image) -> Result<T, String>,
+) -> (Image, T) {
+    let deadline = Instant::now() + timeout;
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        let image = compositor.screenshot(&format!("{name}-{attempt}.png"));
+        match check(&image) {
+            Ok(value) => return (image, value),
+            Err(err) if Instant::now() > deadline => panic!(
+                "{name}: after {attempt} screenshots: {err}; compositor log:\n{}",
+                compositor.log()
+            ),
+            Err(_) => thread::sleep(Duration::from_millis(200)),
+        }
+    }
+}
+
+/// vkcompose's renderer with the validation layer on: a validation error makes the
+/// compositor's exit status 3, which `Compositor::finish` rejects.
+const VULKAN: &[&str] = &["--renderer", "vulkan", "--validation"];
+/// Smithay's software renderer: the same checks hold for the reference.
+const PIXMAN: &[&str] = &["--renderer", "pixman"];
+
+#[test]
+fn weston_simple_shm() {
+    simple_shm_through(VULKAN);
+}
+
+#[test]
+fn weston_simple_shm_pixman() {
+    simple_shm_through(PIXMAN);
+}
+
+fn simple_shm_through(renderer: &[&str]) {
+    assert!(
+        ensure_debian_package("/usr/bin/weston-simple-shm", "weston"),
+        "weston-simple-shm is missing and installing Debian's weston failed"
+    );
+    let started = Instant::now();
+    let mut compositor = Compositor::start(renderer);
+    let listening = started.elapsed();
+    let mut command = compositor.client("/usr/bin/weston-simple-shm");
+    command.stdout(Stdio::null()).stderr(Stdio::null());
+    let mut client = Reaped::spawn(command, "weston-simple-shm");
+
+    let (image, first_time) = screenshot_until(
+        &mut compositor,
+        "shm",
+        Duration::from_secs(30),
+        check_simple_shm,
+    );
+    let shown = started.elapsed();
+
+    // The check can fail: with R and B swapped, or with nothing drawn.
+    let mut swapped = image.clone();
+    for p in swapped.rgba.chunks_exact_mut(4) {
+        p.swap(0, 2);
+    }
+    assert!(check_simple_shm(&swapped).is_err(), "R/B swap not detected");
+    let mut blank = image.clone();
+    for p in blank.rgba.chunks_exact_mut(4) {
+        p.copy_from_slice(&[BACKGROUND[0], BACKGROUND[1], BACKGROUND[2], 0xff]);
+    }
+    assert!(
+        check_simple_shm(&blank).is_err(),
+        "a blank output not detected"
+    );
+
+    // The client goes on drawing: frame callbacks come and buffers are released.
+    thread::sleep(Duration::from_millis(500));
+    let (_, later_time) = screenshot_until(
+        &mut compositor,
+        "shm-later",
+        Duration::from_secs(10),
+        check_simple_shm,
+    );
+    assert!(
+        later_time > first_time,
+        "the client did not redraw: frame time {} ms, then {} ms",
+        first_time * 16,
+        later_time * 16
+    );
+    assert!(client.running(), "weston-simple-shm exited");
+    eprintln!(
+        "{renderer:?}: compositor listening after {listening:?}, weston-simple-shm checked \
+         {shown:?} after start; frame times {} ms, {} ms",
+        first_time * 16,
+        later_time * 16
+    );
+
+    // Closing stdin ends the compositor, which writes its output one last time.
+    let last = compositor.finish(None);
+    check_simple_shm(&last).expect("exit PNG");
+    drop(client);
+}
+
+/// Two clients: the second window opens 48 pixels down and right of the first, above it.
+/// Both XRGB windows are opaque, so the damage tracker draws only the first one's visible
+/// part: the hidden part must not leak through, nor the visible part go missing.
+#[test]
+fn two_windows_cascade() {
+    assert!(
+        ensure_debian_package("/usr/bin/weston-simple-shm", "weston"),
+        "weston-simple-shm is missing and installing Debian's weston failed"
+    );
+    let mut compositor = Compositor::start(VULKAN);
+    let spawn = |compositor: &Compositor| {
+        let mut command = compositor.client("/usr/bin/weston-simple-shm");
+        command.stdout(Stdio::null()).stderr(Stdio::null());
+        Reaped::spawn(command, "weston-simple-shm")
+    };
+    let _first = spawn(&compositor);
+    screenshot_until(
+        &mut compositor,
+        "first",
+        Duration::from_secs(30),
+        check_simple_shm,
+    );
+    let _second = spawn(&compositor);
+    let second_window = (FIRST_WINDOW.0 + CASCADE_STEP, FIRST_WINDOW.1 + CASCADE_STEP);
+    let (_, times) = screenshot_until(&mut compositor, "both", Duration::from_secs(30), |image| {
+        check_simple_shm_windows(image, &[FIRST_WINDOW, second_window])
+    });
+    eprintln!(
+        "two windows: frame times {} ms, {} ms",
+        times[0] * 16,
+        times[1] * 16
+    );
+    compositor.finish(None);
+}
+
+#[test]
+fn foot_terminal() {
+    if !ensure_debian_package("/usr/bin/foot", "foot") {
+        eprintln!("foot is missing and could not be installed: test skipped");
+        return;
+    }
+    const FOOT_BACKGROUND: [u8; 3] = [0x8a, 0x2b, 0xe2];
+    const FOOT_SIZE: (usize, usize) = (300, 200);
+    let mut compositor = Compositor::start(VULKAN);
+    let config = compositor.dir.path().join("foot.ini");
+    let [r, g, b] = FOOT_BACKGROUND;
+    fs::write(
+        &config,
+        format!(
+            "[main]\ninitial-window-size-pixels={}x{}\npad=0x0\n\
+             [colors]\nbackground={r:02x}{g:02x}{b:02x}\nforeground=ffffff\nalpha=1.0\n\
+             [cursor]\nblink=no\n",
+            FOOT_SIZE.0, FOOT_SIZE.1
+        ),
+    )
+    .unwrap();
+    let mut command = compositor.client("/usr/bin/foot");
+    command
+        .arg("--config")
+        .arg(&config)
+        .args(["sh", "-c", "sleep 60"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    let started = Instant::now();
+    let _foot = Reaped::spawn(command, "foot");
+
+    let check = |image: &Image| -> Result<(), String> {
+        let (ox, oy) = FIRST_WINDOW;
+        let expected = [r, g, b, 0xff];
+        let mut other = 0;
+        for y in 0..FOOT_SIZE.1 {
+            for x in 0..FOOT_SIZE.0 {
+                let p = image.pixel(ox + x, oy + y);
+                // The first row of cells holds the cursor; below it, only background.
+                if p != expected {
+                    if y >= 20 {
+                        return Err(format!(
+                            "foot pixel ({x}, {y}) is {p:?}, expected {expected:?}"
+                        ));
+                    }
+                    other += 1;
+                }
+            }
+        }
+        if other > 20 * 20 {
+            return Err(format!(
+                "{other} pixels of the top row of cells are not background"
+            ));
+        }
+        check_background(image, &[(ox, oy, FOOT_SIZE.0, FOOT_SIZE.1)])
+    };
+    screenshot_until(&mut compositor, "foot", Duration::from_secs(45), check);
+    eprintln!("foot shown {:?} after start", started.elapsed());
+
+    // SIGUSR1 writes the --output PNG and the compositor goes on.
+    compositor.signal("USR1");
+    let exit_png = compositor.dir.path().join("exit.png");
+    let answer = compositor.line(Duration::from_secs(30), "SIGUSR1 screenshot");
+    let (w, h) = OUTPUT_SIZE;
+    assert_eq!(answer, format!("screenshot {} {w}x{h}", exit_png.display()));
+    check(&Image::load(&exit_png).unwrap()).expect("SIGUSR1 PNG");
+    fs::remove_file(&exit_png).unwrap();
+
+    // SIGTERM ends the compositor the same way; the exit PNG still shows foot.
+    let last = compositor.finish(Some("TERM"));
+    check(&last).expect("exit PNG");
+}
+
+/// Sends wl_display.sync and hands every event before its answer to `handle`; a protocol
+/// error fails the test.
+fn roundtrip(connection: &mut Connection, deadline: Instant, mut handle: impl FnMut(&Event)) {
+    let callback = connection.new_id();
+    connection
+        .send(DISPLAY, 0, &[Arg::Object(callback)])
+        .unwrap();
+    loop {
+        let event = connection.event(deadline).expect("an event");
+        if event.object == callback && event.opcode == 0 {
+            return;
+        }
+        check_protocol_error(&event);
+        handle(&event);
+    }
+}
+
+fn check_protocol_error(event: &Event) {
+    if event.object == DISPLAY && event.opcode == 0 {
+        panic!(
+            "protocol error on object {}, code {}: {}",
+            event.word(0),
+            event.word(1),
+            event.string(2)
+        );
+    }
+}
+
+/// The pixel a test buffer holds at (x, y): XRGB8888 with a stray X byte, which the
+/// compositor must ignore.
+fn dmabuf_pixel(x: usize, y: usize) -> [u8; 4] {
+    let (r, g, b) = (
+        (x * 255 / 95) as u8,
+        (y * 255 / 63) as u8,
+        ((x ^ y) * 4) as u8,
+    );
+    [b, g, r, (x * y) as u8] // little-endian XRGB: B, G, R, X
+}
+
+/// A client the test writes itself (`tests/wayland_wire`), since no packaged client makes
+/// dma-bufs without a GPU: it shares a memfd as a LINEAR XRGB8888 "dma-buf" through
+/// linux-dmabuf's `create` (the compositor answers after asking the renderer, which maps
+/// and copies it where the driver has no dma-buf import, as lavapipe), shows it in a
+/// toplevel and waits for its frame callback; the output must then show every pixel.
+#[test]
+fn linux_dmabuf_memfd() {
+    const XRGB8888: u32 = 0x3432_5258; // fourcc 'XR24'
+    const LINEAR: u64 = 0;
+    const SIZE: (usize, usize) = (96, 64);
+    const STRIDE: usize = SIZE.0 * 4 + 32; // padded rows, as GPU buffers often have
+    let mut compositor = Compositor::start(VULKAN);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let mut wire = Connection::connect(compositor.dir.path(), &compositor.socket).unwrap();
+
+    // Globals: name, interface, version.
+    let registry = wire.new_id();
+    wire.send(DISPLAY, 1, &[Arg::Object(registry)]).unwrap();
+    let mut globals = Vec::new();
+    roundtrip(&mut wire, deadline, |event| {
+        if event.object == registry && event.opcode == 0 {
+            let words = (event.word(1) as usize).div_ceil(4);
+            globals.push((event.word(0), event.string(1), event.word(2 + words)));
+        }
+    });
+    let bind = |wire: &mut Connection, interface: &str, version: u32| -> Option<u32> {
+        let &(name, _, _) = globals.iter().find(|g| g.1 == interface)?;
+        let id = wire.new_id();
+        let args = [
+            Arg::Uint(name),
+            Arg::Str(interface),
+            Arg::Uint(version),
+            Arg::Object(id),
+        ];
+        wire.send(registry, 0, &args).unwrap();
+        Some(id)
+    };
+    let wl_compositor = bind(&mut wire, "wl_compositor", 4).expect("wl_compositor");
+    let xdg_wm_base = bind(&mut wire, "xdg_wm_base", 1).expect("xdg_wm_base");
+    let Some(dmabuf) = bind(&mut wire, "zwp_linux_dmabuf_v1", 3) else {
+        eprintln!("the renderer imports no dma-buf here (no linux-dmabuf global): test skipped");
+        return;
+    };
+    let mut modifiers = Vec::new();
+    roundtrip(&mut wire, deadline, |event| {
+        if event.object == dmabuf && event.opcode == 1 {
+            let modifier = (u64::from(event.word(1)) << 32) | u64::from(event.word(2));
+            modifiers.push((event.word(0), modifier));
+        }
+    });
+    if !modifiers.contains(&(XRGB8888, LINEAR)) {
+        eprintln!(
+            "XRGB8888 LINEAR is not among the dma-buf formats ({modifiers:x?}): test skipped"
+        );
+        return;
+    }
+
+    // A toplevel, configured.
+    let surface = wire.new_id();
+    wire.send(wl_compositor, 0, &[Arg::Object(surface)])
+        .unwrap();
+    let xdg_surface = wire.new_id();
+    wire.send(
+        xdg_wm_base,
+        2,
+        &[Arg::Object(xdg_surface), Arg::Object(surface)],
+    )
+    .unwrap();
+    let toplevel = wire.new_id();
+    wire.send(xdg_surface, 1, &[Arg::Object(toplevel)]).unwrap();
+    wire.send(surface, 6, &[]).unwrap(); // commit
+    let serial = loop {
+        let event = wire.event(deadline).expect("the initial configure");
+        check_protocol_error(&event);
+        match (event.object, event.opcode) {
+            (o, 0) if o == xdg_surface => break event.word(0),
+            (o, 0) if o == xdg_wm_base => wire
+                .send(xdg_wm_base, 3, &[Arg::Uint(event.word(0))])
+                .unwrap(),
+            _ => {}
+        }
+    };
+    wire.send(xdg_surface, 4, &[Arg::Uint(serial)]).unwrap(); // ack_configure
+
+    // The "dma-buf": a memfd holding padded XRGB8888 rows.
+    let mut bytes = vec![0xaa_u8; STRIDE * SIZE.1];
+    for y in 0..SIZE.1 {
+        for x in 0..SIZE.0 {
+            bytes[y * STRIDE + x * 4..][..4].copy_from_slice(&dmabuf_pixel(x, y));
+        }
+    }
+    // SAFETY: the name is a NUL-terminated string; the flags are valid.
+    let fd = unsafe { libc::memfd_create(c"vkcompose-test-dmabuf".as_ptr(), libc::MFD_CLOEXEC) };
+    assert!(fd >= 0, "memfd_create: {}", std::io::Error::last_os_error());
+    // SAFETY: memfd_create just returned this fd, and nothing else owns it.
+    let memfd = fs::File::from(unsafe { OwnedFd::from_raw_fd(fd) });
+    (&memfd).write_all(&bytes).unwrap();
+
+    let params = wire.new_id();
+    wire.send(dmabuf, 1, &[Arg::Object(params)]).unwrap(); // create_params
+    let add = [
+        Arg::Uint(0), // plane
+        Arg::Uint(0), // offset
+        Arg::Uint(STRIDE as u32),
+        Arg::Uint((LINEAR >> 32) as u32),
+        Arg::Uint(LINEAR as u32),
+    ];
+    wire.send_with_fd(params, 1, &add, memfd.as_fd()).unwrap();
+    let create = [
+        Arg::Int(SIZE.0 as i32),
+        Arg::Int(SIZE.1 as i32),
+        Arg::Uint(XRGB8888),
+        Arg::Uint(0),
+    ];
+    wire.send(params, 2, &create).unwrap();
+    let buffer = loop {
+        let event = wire.event(deadline).expect("created or failed");
+        check_protocol_error(&event);
+        match (event.object, event.opcode) {
+            (o, 0) if o == params => break event.word(0),
+            (o, 1) if o == params => panic!(
+                "the compositor refused the buffer; log:\n{}",
+                compositor.log()
+            ),
+            _ => {}
+        }
+    };
+
+    // Show it and wait until a frame with it is drawn.
+    wire.send(surface, 1, &[Arg::Object(buffer), Arg::Int(0), Arg::Int(0)])
+        .unwrap();
+    wire.send(
+        surface,
+        2,
+        &[
+            Arg::Int(0),
+            Arg::Int(0),
+            Arg::Int(SIZE.0 as i32),
+            Arg::Int(SIZE.1 as i32),
+        ],
+    )
+    .unwrap();
+    let frame = wire.new_id();
+    wire.send(surface, 3, &[Arg::Object(frame)]).unwrap();
+    wire.send(surface, 6, &[]).unwrap();
+    loop {
+        let event = wire.event(deadline).expect("the frame callback");
+        check_protocol_error(&event);
+        if event.object == frame && event.opcode == 0 {
+            break;
+        }
+    }
+
+    let (ox, oy) = FIRST_WINDOW;
+    screenshot_until(
+        &mut compositor,
+        "dmabuf",
+        Duration::from_secs(10),
+        |image| {
+            for y in 0..SIZE.1 {
+                for x in 0..SIZE.0 {
+                    let [b, g, r, _] = dmabuf_pixel(x, y);
+                    let actual = image.pixel(ox + x, oy + y);
+                    if actual != [r, g, b, 0xff] {
+                        return Err(format!(
+                            "buffer pixel ({x}, {y}) is {actual:?}, expected {:?}",
+                            [r, g, b, 0xff]
+                        ));
+                    }
+                }
+            }
+            check_background(image, &[(ox, oy, SIZE.0, SIZE.1)])
+        },
+    );
+    drop(wire);
+    compositor.finish(None);
+}
