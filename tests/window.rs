@@ -670,8 +670,16 @@ fn check_steady_state(s: &mut Session) {
     s.present(0.5, 10);
     let (objects, allocations) = (s.device.objects_created(), s.device.allocations_made());
     s.present(0.5, 30);
-    assert_eq!(s.device.objects_created(), objects, "objects created by steady frames");
-    assert_eq!(s.device.allocations_made(), allocations, "allocations by steady frames");
+    assert_eq!(
+        s.device.objects_created(),
+        objects,
+        "objects created by steady frames"
+    );
+    assert_eq!(
+        s.device.allocations_made(),
+        allocations,
+        "allocations by steady frames"
+    );
 }
 
 /// A resize the swapchain is told of, then one it is not: the window system reports the
