@@ -9,9 +9,11 @@ packages=(mesa-vulkan-drivers libvulkan1 vulkan-validationlayers cmake ninja-bui
   libpixman-1-dev   # libpixman: Smithay's PixmanRenderer, the reference of the Smithay tests
   libxkbcommon-dev) # Smithay links libxkbcommon (its seat keyboards) in every binary using it
 
+# `dpkg -s` also succeeds for a package removed with its configuration left behind.
+installed() { [ "$(dpkg-query -W -f='${Status}' "$1" 2>/dev/null)" = "install ok installed" ]; }
 missing=()
 for p in "${packages[@]}"; do
-  dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
+  installed "$p" || missing+=("$p")
 done
 if [ ${#missing[@]} -gt 0 ]; then
   echo "vkcompose: installing ${missing[*]}" >&2
@@ -21,7 +23,7 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 # Debian's shaderc ships only a shared library that shaderc-sys would pick up and fail to
 # link; the crate must build its own.
-if dpkg -s libshaderc-dev >/dev/null 2>&1; then
+if installed libshaderc-dev; then
   echo "vkcompose: libshaderc-dev is installed; remove it (apt-get remove libshaderc-dev), shaderc-sys cannot link it" >&2
   exit 1
 fi
