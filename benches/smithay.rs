@@ -118,6 +118,21 @@ fn picture(seed: u8) -> Vec<u8> {
         .collect()
 }
 
+/// The 8 pictures as textures of `vulkan`.
+fn pictures(vulkan: &mut VulkanRenderer) -> Result<Vec<VulkanTexture>> {
+    let import = |seed| {
+        vulkan.import_memory(
+            &picture(seed),
+            DrmFourcc::Argb8888,
+            (SIDE, SIDE).into(),
+            false,
+        )
+    };
+    Ok((0..8u8)
+        .map(import)
+        .collect::<std::result::Result<_, _>>()?)
+}
+
 /// Whole frames of `elements` quads through Smithay's damage tracker; the time until the
 /// frame is done (for Pixman that is when `render_output` returns).
 fn tracker_frames<R, T>(renderer: &mut R, elements: usize) -> Result<Times>
@@ -178,16 +193,7 @@ where
 /// The same draws through `VulkanRenderer`'s Smithay `Frame`, without the damage tracker:
 /// what the trait layer itself costs.
 fn adapter_frames(vulkan: &mut VulkanRenderer, elements: usize) -> Result<Times> {
-    let textures: Vec<VulkanTexture> = (0..8u8)
-        .map(|seed| {
-            vulkan.import_memory(
-                &picture(seed),
-                DrmFourcc::Argb8888,
-                (SIDE, SIDE).into(),
-                false,
-            )
-        })
-        .collect::<std::result::Result<_, _>>()?;
+    let textures = pictures(vulkan)?;
     let mut target = vulkan.create_buffer(DrmFourcc::Xrgb8888, OUTPUT.into())?;
     let whole = [smithay::utils::Rectangle::from_size((SIDE, SIDE).into())];
     let output = [smithay::utils::Rectangle::from_size(OUTPUT.into())];
@@ -223,16 +229,7 @@ fn adapter_frames(vulkan: &mut VulkanRenderer, elements: usize) -> Result<Times>
 
 /// The same frames through vkcompose's own `Frame`: the reference.
 fn core_frames(vulkan: &mut VulkanRenderer, elements: usize) -> Result<Times> {
-    let textures: Vec<VulkanTexture> = (0..8u8)
-        .map(|seed| {
-            vulkan.import_memory(
-                &picture(seed),
-                DrmFourcc::Argb8888,
-                (SIDE, SIDE).into(),
-                false,
-            )
-        })
-        .collect::<std::result::Result<_, _>>()?;
+    let textures = pictures(vulkan)?;
     let renderer = vulkan.renderer_mut();
     let target = renderer.create_target(OUTPUT.0 as u32, OUTPUT.1 as u32, DrmFourcc::Xrgb8888)?;
     let all = Rect::new(0, 0, OUTPUT.0, OUTPUT.1);

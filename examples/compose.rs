@@ -72,7 +72,7 @@ fn parse_options(mut args: impl Iterator<Item = String>) -> Result<Command, Stri
     while let Some(arg) = args.next() {
         let mut value = |name: &str| args.next().ok_or_else(|| format!("{name} needs a value"));
         match arg.as_str() {
-            "--size" => options.size = Some(parse_size(&value("--size")?)?),
+            "--size" => options.size = Some(scene::parse_size(&value("--size")?)?),
             "--frames" => {
                 let text = value("--frames")?;
                 options.frames = match text.parse() {
@@ -93,15 +93,6 @@ fn parse_options(mut args: impl Iterator<Item = String>) -> Result<Command, Stri
         }
     }
     Ok(Command::Run(options))
-}
-
-fn parse_size(text: &str) -> Result<(u32, u32), String> {
-    let bad = || format!("--size needs WIDTHxHEIGHT between 1x1 and 8192x8192, not `{text}`");
-    let (w, h) = text.split_once('x').ok_or_else(bad)?;
-    match (w.parse::<u32>(), h.parse::<u32>()) {
-        (Ok(w @ 1..=8192), Ok(h @ 1..=8192)) => Ok((w, h)),
-        _ => Err(bad()),
-    }
 }
 
 // ---------------------------------------------------------------------------------------

@@ -73,7 +73,7 @@ fn parse_options(mut args: impl Iterator<Item = String>) -> Result<Command, Stri
     while let Some(arg) = args.next() {
         let mut value = |name: &str| args.next().ok_or_else(|| format!("{name} needs a value"));
         match arg.as_str() {
-            "--size" => options.size = Some(parse_size(&value("--size")?)?),
+            "--size" => options.size = Some(scene::parse_size(&value("--size")?)?),
             "--present-mode" => options.present_mode = parse_mode(&value("--present-mode")?)?,
             "--frames" => options.frames = Some(parse_frames(&value("--frames")?)?),
             "--scene" => options.scene = Some(value("--scene")?.into()),
@@ -84,15 +84,6 @@ fn parse_options(mut args: impl Iterator<Item = String>) -> Result<Command, Stri
         }
     }
     Ok(Command::Run(options))
-}
-
-fn parse_size(text: &str) -> Result<(u32, u32), String> {
-    let bad = || format!("--size needs WIDTHxHEIGHT between 1x1 and 8192x8192, not `{text}`");
-    let (w, h) = text.split_once('x').ok_or_else(bad)?;
-    match (w.parse::<u32>(), h.parse::<u32>()) {
-        (Ok(w @ 1..=8192), Ok(h @ 1..=8192)) => Ok((w, h)),
-        _ => Err(bad()),
-    }
 }
 
 fn parse_mode(text: &str) -> Result<PresentMode, String> {

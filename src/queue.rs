@@ -23,6 +23,22 @@ pub enum SemaphorePoint<'a> {
     Timeline(&'a TimelineSemaphore, u64),
 }
 
+/// Waits on binary semaphores, by every stage: what frames and their empty stand-ins wait
+/// for.
+pub(crate) fn binary_waits<'a>(
+    semaphores: &[&'a Semaphore],
+) -> Vec<(SemaphorePoint<'a>, vk::PipelineStageFlags)> {
+    semaphores
+        .iter()
+        .map(|&s| {
+            (
+                SemaphorePoint::Binary(s),
+                vk::PipelineStageFlags::ALL_COMMANDS,
+            )
+        })
+        .collect()
+}
+
 /// One batch of work.
 #[derive(Clone, Copy, Default)]
 pub struct Submission<'a> {

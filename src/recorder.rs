@@ -152,15 +152,7 @@ impl Recorder {
                 .iter()
                 .map(|&s| crate::queue::SemaphorePoint::Binary(s)),
         );
-        let waits: Vec<_> = waits
-            .iter()
-            .map(|&s| {
-                (
-                    crate::queue::SemaphorePoint::Binary(s),
-                    vk::PipelineStageFlags::ALL_COMMANDS,
-                )
-            })
-            .collect();
+        let waits = crate::queue::binary_waits(waits);
         self.device.graphics_queue().submit(&Submission {
             command_buffers: &buffers,
             waits: &waits,

@@ -347,15 +347,7 @@ impl Renderer {
     /// given, so that their owners can reuse them once the point is reached.
     pub(crate) fn submit_waits_only(&mut self, waits: &[&crate::sync::Semaphore]) -> Result<u64> {
         let point = self.submitted + 1;
-        let waits: Vec<_> = waits
-            .iter()
-            .map(|&s| {
-                (
-                    crate::queue::SemaphorePoint::Binary(s),
-                    vk::PipelineStageFlags::ALL_COMMANDS,
-                )
-            })
-            .collect();
+        let waits = crate::queue::binary_waits(waits);
         let signals = [crate::queue::SemaphorePoint::Timeline(
             &self.timeline,
             point,

@@ -127,6 +127,16 @@ fn default_checker() -> u32 {
     16
 }
 
+/// `--size WIDTHxHEIGHT`, as both examples take it.
+pub fn parse_size(text: &str) -> Result<(u32, u32), String> {
+    let bad = || format!("--size needs WIDTHxHEIGHT between 1x1 and 8192x8192, not `{text}`");
+    let (w, h) = text.split_once('x').ok_or_else(bad)?;
+    match (w.parse::<u32>(), h.parse::<u32>()) {
+        (Ok(w @ 1..=8192), Ok(h @ 1..=8192)) => Ok((w, h)),
+        _ => Err(bad()),
+    }
+}
+
 pub fn load_scene(path: Option<&Path>) -> Result<Scene, String> {
     let (text, name) = match path {
         Some(path) => {
