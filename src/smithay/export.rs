@@ -83,7 +83,7 @@ impl ExportMem for VulkanRenderer {
         region: Rectangle<i32, Buffer>,
         format: Fourcc,
     ) -> Result<VulkanMapping> {
-        self.mapping(&target.texture().clone(), region, format)
+        self.mapping(target.texture(), region, format)
     }
 
     fn copy_texture(
@@ -92,7 +92,7 @@ impl ExportMem for VulkanRenderer {
         region: Rectangle<i32, Buffer>,
         format: Fourcc,
     ) -> Result<VulkanMapping> {
-        self.mapping(&texture.texture().clone(), region, format)
+        self.mapping(texture.texture(), region, format)
     }
 
     fn can_read_texture(&mut self, texture: &VulkanTexture) -> Result<bool> {

@@ -60,15 +60,15 @@ impl<'frame, 'buffer> VulkanFrame<'frame, 'buffer> {
         renderer: &'frame mut VulkanRenderer,
         framebuffer: &'frame mut VulkanFramebuffer<'buffer>,
         transform: SmithayTransform,
-    ) -> Result<VulkanFrame<'frame, 'buffer>> {
-        Ok(VulkanFrame {
+    ) -> VulkanFrame<'frame, 'buffer> {
+        VulkanFrame {
             renderer,
             target: framebuffer.texture().clone(),
             transform,
             ops: Vec::new(),
             submitted: false,
             _framebuffer: PhantomData,
-        })
+        }
     }
 
     fn tinted(&self) -> bool {

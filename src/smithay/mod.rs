@@ -149,7 +149,7 @@ impl SmithayRenderer for VulkanRenderer {
                 output_size.w, output_size.h, size.0, size.1
             )));
         }
-        VulkanFrame::new(self, framebuffer, dst_transform)
+        Ok(VulkanFrame::new(self, framebuffer, dst_transform))
     }
 
     fn wait(&mut self, sync: &SyncPoint) -> Result<()> {
