@@ -126,6 +126,16 @@ impl Renderer {
     }
 }
 
+impl Renderer {
+    /// What every texture draw needs of its source: made or adopted by this renderer,
+    /// sampleable, and the source rectangle inside it.
+    pub(crate) fn check_draw_source(&self, texture: &Texture, src: &RectF) -> Result<()> {
+        self.require_own(texture)?;
+        texture.require_usage(vk::ImageUsageFlags::SAMPLED, "a sampled texture")?;
+        check_source(texture, src)
+    }
+}
+
 impl<'r> Frame<'r> {
     /// The output's size in pixels (the target's, swapped for 90 and 270 degrees).
     pub fn output_size(&self) -> (i32, i32) {
@@ -170,9 +180,7 @@ impl<'r> Frame<'r> {
         texture: &'r Texture,
         draw: &TextureDraw<'_>,
     ) -> Result<()> {
-        self.renderer.require_own(texture)?;
-        texture.require_usage(vk::ImageUsageFlags::SAMPLED, "a sampled texture")?;
-        check_source(texture, &draw.src)?;
+        self.renderer.check_draw_source(texture, &draw.src)?;
         if !(0.0..=1.0).contains(&draw.alpha) {
             return Err(Error::InvalidArgument(format!(
                 "alpha {} is outside 0..=1",

@@ -464,6 +464,30 @@ fn bad_input_is_an_error() {
         .create_buffer(Fourcc::Argb8888, (4, 4).into())
         .unwrap();
     assert!(renderer.bind(&mut foreign).is_err());
+    // Drawing another renderer's texture, or a source outside the texture, is refused at
+    // the draw.
+    {
+        let foreign_texture = other
+            .import_memory(&[0; 64], Fourcc::Argb8888, (4, 4).into(), false)
+            .unwrap();
+        let own = renderer
+            .import_memory(&[0; 64], Fourcc::Argb8888, (4, 4).into(), false)
+            .unwrap();
+        let mut framebuffer = renderer.bind(&mut target).unwrap();
+        let mut frame = renderer
+            .render(&mut framebuffer, (16, 16).into(), Transform::Normal)
+            .unwrap();
+        let dst = Rectangle::from_size((4, 4).into());
+        let draw = |frame: &mut vkcompose::smithay::VulkanFrame<'_, '_>, texture, src| {
+            frame.render_texture_from_to(texture, src, dst, &[dst], &[], Transform::Normal, 1.0)
+        };
+        let whole = Rectangle::from_size((4.0, 4.0).into());
+        assert!(draw(&mut frame, &foreign_texture, whole).is_err());
+        let outside = Rectangle::new((2.0, 0.0).into(), (4.0, 4.0).into());
+        let err = draw(&mut frame, &own, outside).unwrap_err();
+        assert!(err.to_string().contains("not inside"), "{err}");
+        frame.finish().unwrap().wait().unwrap();
+    }
     // A readback region outside the framebuffer.
     let framebuffer = renderer.bind(&mut target).unwrap();
     assert!(renderer

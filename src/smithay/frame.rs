@@ -182,9 +182,14 @@ impl Frame for VulkanFrame<'_, '_> {
         if src.is_empty() || dst.is_empty() {
             return Ok(());
         }
+        let src = convert::rect_f(src);
+        // Refused here rather than when the frame is submitted, so the error points at
+        // the draw.
+        self.renderer
+            .renderer
+            .check_draw_source(texture.texture(), &src)?;
         let transform = convert::buffer_transform(src_transform);
         let damage = convert::offset_rects(damage, dst.loc);
-        let src = convert::rect_f(src);
         let dst_rect = convert::rect(dst);
         let filter = self
             .renderer
