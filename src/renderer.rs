@@ -59,6 +59,9 @@ pub struct Renderer {
     formats: FormatTable,
     /// The (format, modifier) pairs of shared buffers.
     pub(crate) modifiers: crate::dmabuf::ModifierTable,
+    /// What the CPU copy fallback takes (LINEAR dma-bufs of the shm formats), for drivers
+    /// without dma-buf import.
+    pub(crate) mapped_dmabufs: crate::dmabuf::ModifierTable,
     /// Imported dmabufs, so that importing one again returns its texture.
     pub(crate) dmabufs: crate::dmabuf::cache::DmabufCache,
     /// Samplers and pipelines of YUV textures.
@@ -93,11 +96,20 @@ impl Renderer {
     pub fn new(device: &Device, options: &RendererOptions) -> Result<Renderer> {
         let pipeline_cache = create_pipeline_cache(device, options.pipeline_cache.as_deref())?;
         let timeline = Arc::new(TimelineSemaphore::new(device, 0)?);
+        let formats = FormatTable::probe(device);
+        let max_extent = device
+            .physical_device()
+            .info()
+            .limits
+            .max_image_dimension_2d;
+        let mapped_dmabufs =
+            crate::dmabuf::ModifierTable::copy_fallback(device.name(), &formats, max_extent);
         Ok(Renderer {
             device: device.clone(),
             id: NEXT_RENDERER_ID.fetch_add(1, Ordering::Relaxed),
-            formats: FormatTable::probe(device),
+            formats,
             modifiers: crate::dmabuf::ModifierTable::probe(device),
+            mapped_dmabufs,
             dmabufs: Default::default(),
             yuv: Default::default(),
             graveyard: Graveyard::new(timeline.clone()),

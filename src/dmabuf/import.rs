@@ -85,8 +85,7 @@ impl Renderer {
             (DmabufImport::Native, false) => self.modifiers.texture_formats(HandleKind::DmaBuf),
             (DmabufImport::Native, true) => self.modifiers.render_formats(HandleKind::DmaBuf),
             (DmabufImport::MmapCopy, false) => {
-                ModifierTable::copy_fallback(self.device.name(), self.formats(), self.max_extent())
-                    .texture_formats(HandleKind::DmaBuf)
+                self.mapped_dmabufs.texture_formats(HandleKind::DmaBuf)
             }
             (DmabufImport::MmapCopy, true) => Vec::new(),
         }
@@ -205,8 +204,6 @@ impl Renderer {
     /// The CPU fallback: a LINEAR buffer mapped and copied like shm memory.
     fn import_by_mapping(&mut self, buffer: &Dmabuf) -> Result<Texture> {
         self.note_mapping_fallback();
-        let table =
-            ModifierTable::copy_fallback(self.device.name(), self.formats(), self.max_extent());
         if buffer.modifier() != super::Modifier::LINEAR {
             return Err(Error::Unsupported {
                 device: self.device.name().to_string(),
@@ -216,7 +213,7 @@ impl Renderer {
                 ),
             });
         }
-        buffer.validate(&table)?;
+        buffer.validate(&self.mapped_dmabufs)?;
         let layout = shm_layout(buffer)?;
         self.with_mapping(buffer, |renderer, bytes| {
             renderer.import_memory(bytes, layout)
