@@ -4,7 +4,7 @@
 //! would and shows its queues and memory.
 //!
 //! ```text
-//! cargo run --example info [-- --device <selector>] [--validation]
+//! cargo run --example info [-- --device <selector>] [--validation] [--extensions] [--modifiers]
 //! ```
 
 use std::path::Path;
@@ -16,11 +16,13 @@ use vkcompose::{
 };
 
 const USAGE: &str = "\
-usage: info [--device SELECTOR] [--validation]
+usage: info [--device SELECTOR] [--validation] [--extensions] [--modifiers]
 
   --device SELECTOR  best (default), an index, a device UUID, a /dev/dri node or
                      name:<text>; VKCOMPOSE_DEVICE overrides it
-  --validation       enable the Khronos validation layer (also VKCOMPOSE_VALIDATION=1)";
+  --validation       enable the Khronos validation layer (also VKCOMPOSE_VALIDATION=1)
+  --extensions       list every extension each device offers
+  --modifiers        print the chosen device's dma-buf modifier table";
 
 /// Labels are padded to this width so that values line up.
 const LABEL_WIDTH: usize = 16;
@@ -28,6 +30,8 @@ const LABEL_WIDTH: usize = 16;
 struct Options {
     selector: DeviceSelector,
     validation: bool,
+    extensions: bool,
+    modifiers: bool,
 }
 
 enum Command {
@@ -39,6 +43,8 @@ fn parse_args() -> Result<Command, String> {
     let mut options = Options {
         selector: DeviceSelector::Best,
         validation: false,
+        extensions: false,
+        modifiers: false,
     };
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
@@ -50,6 +56,8 @@ fn parse_args() -> Result<Command, String> {
                 options.selector = DeviceSelector::parse(&text).map_err(|e| e.to_string())?;
             }
             "--validation" => options.validation = true,
+            "--extensions" => options.extensions = true,
+            "--modifiers" => options.modifiers = true,
             "--help" | "-h" => return Ok(Command::Help),
             other => return Err(format!("unknown argument `{other}` (try --help)")),
         }
@@ -82,9 +90,9 @@ fn run(options: &Options) -> Result<(), Box<dyn std::error::Error>> {
     })?;
     print_instance(&instance);
     let devices = PhysicalDevice::enumerate(&instance)?;
-    print_physical_devices(&devices);
+    print_physical_devices(&devices, options.extensions);
     print_drm_nodes(&devices);
-    print_chosen_device(&instance, &options.selector)?;
+    print_chosen_device(&instance, &options.selector, options.modifiers)?;
     if instance.validation_enabled() {
         let errors = instance.messages().error_count();
         field(
@@ -115,7 +123,7 @@ fn print_instance(instance: &Instance) {
     field("validation", validation, 2);
 }
 
-fn print_physical_devices(devices: &[PhysicalDevice]) {
+fn print_physical_devices(devices: &[PhysicalDevice], list_extensions: bool) {
     println!();
     println!("Physical devices");
     if devices.is_empty() {
@@ -125,12 +133,12 @@ fn print_physical_devices(devices: &[PhysicalDevice]) {
         if position > 0 {
             println!();
         }
-        print_device_facts(device.info());
+        print_device_facts(device.info(), list_extensions);
         print_capabilities(device.info());
     }
 }
 
-fn print_device_facts(info: &PhysicalDeviceInfo) {
+fn print_device_facts(info: &PhysicalDeviceInfo, list_extensions: bool) {
     let driver = &info.driver;
     println!("[{}] {} ({})", info.index, info.name, info.device_type);
     field(
@@ -173,6 +181,11 @@ fn print_device_facts(info: &PhysicalDeviceInfo) {
         );
     }
     field("extensions", info.extensions.len(), 4);
+    if list_extensions {
+        for extension in &info.extensions {
+            println!("      {extension}");
+        }
+    }
     let limits = &info.limits;
     field(
         "max 2D image",
@@ -328,6 +341,7 @@ fn print_drm_node(
 fn print_chosen_device(
     instance: &Instance,
     selector: &DeviceSelector,
+    modifiers: bool,
 ) -> Result<(), vkcompose::Error> {
     println!();
     println!("Chosen device");
@@ -364,6 +378,16 @@ fn print_chosen_device(
         2,
     );
     print_memory(&device);
+    if modifiers {
+        println!();
+        println!("Modifier table");
+        for line in vkcompose::dmabuf::ModifierTable::probe(&device)
+            .to_string()
+            .lines()
+        {
+            println!("  {line}");
+        }
+    }
     Ok(())
 }
 

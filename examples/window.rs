@@ -350,10 +350,10 @@ fn run(options: Options) -> Result<bool, Box<dyn Error>> {
         return Err("the window was never shown".into());
     };
     report(&summary, asked, app.presented, app.started.elapsed());
-    let log = summary.instance.messages();
-    if summary.instance.validation_enabled() && log.error_count() > 0 {
-        eprintln!("window: {} validation errors:", log.error_count());
-        log.errors().iter().for_each(|e| eprintln!("  {e}"));
+    let report = summary.instance.validation_report();
+    if summary.instance.validation_enabled() && !report.is_clean() {
+        eprintln!("window: {} validation errors:", report.count());
+        report.errors.iter().for_each(|e| eprintln!("  {e}"));
         return Ok(false);
     }
     Ok(true)

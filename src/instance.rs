@@ -96,6 +96,8 @@ pub(crate) struct InstanceShared {
     extensions: Vec<CString>,
     /// False when the caller created the instance and will destroy it.
     owned: bool,
+    /// Driver bugs behind known validation false positives, probed on first use.
+    quirks: crate::layer_quirks::QuirkCell,
 }
 
 impl Instance {
@@ -255,6 +257,7 @@ impl Instance {
                 synchronization_validation,
                 extensions,
                 owned,
+                quirks: Default::default(),
             }),
         }
     }
@@ -282,6 +285,10 @@ impl Instance {
 
     pub fn raw(&self) -> &ash::Instance {
         &self.shared.raw
+    }
+
+    pub(crate) fn shared_quirks(&self) -> &crate::layer_quirks::QuirkCell {
+        &self.shared.quirks
     }
 
     /// The loaded Vulkan library the instance came from, for interop.

@@ -27,6 +27,7 @@ mod frame;
 pub mod geometry;
 mod graveyard;
 mod instance;
+mod layer_quirks;
 mod memory;
 mod physical;
 mod pipeline_build;
@@ -60,6 +61,7 @@ pub use device::{AdoptedDevice, Device, DeviceBuilder};
 pub use error::{Error, Result};
 pub use frame::{Frame, SyncPoint, TextureDraw};
 pub use instance::{Instance, InstanceOptions, MessageLog};
+pub use layer_quirks::ValidationReport;
 pub use memory::{Allocation, AllocatorStats, DedicatedMemory, DedicatedTo, HeapBudget, MemoryUse};
 pub use physical::{
     DeviceType, Driver, ExternalSupport, Features, GraphicsFamily, HandleSupport, Limits,

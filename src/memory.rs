@@ -284,6 +284,7 @@ impl DedicatedMemory {
         fd: OwnedFd,
         import: &MemoryImport,
     ) -> Result<DedicatedMemory> {
+        let identity = file_identity(raw_fd_of(&fd));
         let raw_fd = fd.into_raw_fd();
         let mut fd_info = vk::ImportMemoryFdInfoKHR::default()
             .handle_type(import.handle)
@@ -303,8 +304,7 @@ impl DedicatedMemory {
                 raw
             }
             Err(e) => {
-                // SAFETY: the import failed, so the fd is still ours.
-                drop(unsafe { OwnedFd::from_raw_fd(raw_fd) });
+                release_after_failed_import(raw_fd, identity);
                 return Err(e).or_vk("vkAllocateMemory");
             }
         };
@@ -484,5 +484,37 @@ fn allocation_error(e: gpu_allocator::AllocationError) -> Error {
     match e {
         gpu_allocator::AllocationError::OutOfMemory => Error::OutOfMemory("device"),
         other => Error::Allocation(other.to_string()),
+    }
+}
+
+fn raw_fd_of(fd: &OwnedFd) -> std::os::fd::RawFd {
+    use std::os::fd::AsRawFd;
+    fd.as_raw_fd()
+}
+
+/// The device and inode an fd refers to, if it is open.
+fn file_identity(fd: std::os::fd::RawFd) -> Option<(u64, u64)> {
+    let mut stat = std::mem::MaybeUninit::<libc::stat>::uninit();
+    // SAFETY: fstat writes a whole `stat` on success; it is read only then.
+    if unsafe { libc::fstat(fd, stat.as_mut_ptr()) } != 0 {
+        return None;
+    }
+    // SAFETY: fstat succeeded.
+    let stat = unsafe { stat.assume_init() };
+    Some((stat.st_dev, stat.st_ino))
+}
+
+/// Closes the fd of a failed import, which the spec leaves to the application, unless the
+/// driver already did: Mesa's lavapipe closes it on failure too (seen with Mesa 25.0 on a
+/// pipe imported as a dma-buf), and closing the number again would close whatever file the
+/// process opened under it since (or abort, under Rust's I/O-safety checks).
+fn release_after_failed_import(fd: std::os::fd::RawFd, identity: Option<(u64, u64)>) {
+    let now = file_identity(fd);
+    if now.is_some() && now == identity {
+        // SAFETY: the import failed, and the number still names the file we handed over,
+        // so it is still ours.
+        drop(unsafe { OwnedFd::from_raw_fd(fd) });
+    } else {
+        tracing::debug!("the driver closed the fd of a failed memory import itself");
     }
 }

@@ -20,6 +20,8 @@
 //!   above the first; both windows check out where visible.
 //! - `linux_dmabuf_memfd`: a client written here (`tests/wayland_wire`) shares a memfd as
 //!   a LINEAR XRGB8888 dma-buf; every pixel must reach the output.
+//!   `linux_dmabuf_udmabuf` does the same with a real dma-buf made by `/dev/udmabuf` (in
+//!   the guest of `scripts/test-vm`; skipped where the kernel has no udmabuf).
 //! - `foot_terminal`: `foot` (Debian package `foot`, installed when missing; skipped with
 //!   a message if that fails) with a configuration giving it a 300x200 window of a known
 //!   background colour and no padding, running `sleep`: the window must show that colour
@@ -36,6 +38,7 @@
 
 #![cfg(feature = "smithay")]
 
+mod kernel;
 mod wayland_wire;
 
 use std::{
@@ -781,10 +784,38 @@ fn dmabuf_pixel(x: usize, y: usize) -> [u8; 4] {
 /// toplevel and waits for its frame callback; the output must then show every pixel.
 #[test]
 fn linux_dmabuf_memfd() {
-    const XRGB8888: u32 = 0x3432_5258; // fourcc 'XR24'
-    const LINEAR: u64 = 0;
-    const SIZE: (usize, usize) = (96, 64);
-    const STRIDE: usize = SIZE.0 * 4 + 32; // padded rows, as GPU buffers often have
+    linux_dmabuf_client(BufferMemory::Memfd);
+}
+
+/// The same with a real dma-buf: the memfd sealed and turned into a dma-buf by
+/// `/dev/udmabuf`, which the renderer imports without a copy where the driver imports
+/// dma-bufs (Mesa 25 lavapipe in the guest of `scripts/test-vm`). Skipped where the kernel
+/// has no udmabuf; inside the guest that fails instead.
+#[test]
+fn linux_dmabuf_udmabuf() {
+    if !std::path::Path::new("/dev/udmabuf").exists() {
+        assert!(
+            std::env::var_os("VKCOMPOSE_GUEST").is_none(),
+            "the guest must have /dev/udmabuf"
+        );
+        eprintln!("no /dev/udmabuf here (scripts/test-vm runs it): test skipped");
+        return;
+    }
+    linux_dmabuf_client(BufferMemory::Udmabuf);
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum BufferMemory {
+    Memfd,
+    Udmabuf,
+}
+
+const XRGB8888: u32 = 0x3432_5258; // fourcc 'XR24'
+const LINEAR: u64 = 0;
+const SIZE: (usize, usize) = (96, 64);
+const STRIDE: usize = SIZE.0 * 4 + 32; // padded rows, as GPU buffers often have
+
+fn linux_dmabuf_client(memory: BufferMemory) {
     let mut compositor = Compositor::start(VULKAN);
     let deadline = Instant::now() + Duration::from_secs(60);
     let mut wire = Connection::connect(compositor.dir.path(), &compositor.socket).unwrap();
@@ -865,12 +896,10 @@ fn linux_dmabuf_memfd() {
             bytes[y * STRIDE + x * 4..][..4].copy_from_slice(&dmabuf_pixel(x, y));
         }
     }
-    // SAFETY: the name is a NUL-terminated string; the flags are valid.
-    let fd = unsafe { libc::memfd_create(c"vkcompose-test-dmabuf".as_ptr(), libc::MFD_CLOEXEC) };
-    assert!(fd >= 0, "memfd_create: {}", std::io::Error::last_os_error());
-    // SAFETY: memfd_create just returned this fd, and nothing else owns it.
-    let memfd = fs::File::from(unsafe { OwnedFd::from_raw_fd(fd) });
-    (&memfd).write_all(&bytes).unwrap();
+    let memfd = match memory {
+        BufferMemory::Memfd => plain_memfd(&bytes),
+        BufferMemory::Udmabuf => udmabuf(&bytes),
+    };
 
     let params = wire.new_id();
     wire.send(dmabuf, 1, &[Arg::Object(params)]).unwrap(); // create_params
@@ -950,4 +979,20 @@ fn linux_dmabuf_memfd() {
     );
     drop(wire);
     compositor.finish(None);
+}
+
+fn plain_memfd(bytes: &[u8]) -> fs::File {
+    // SAFETY: the name is a NUL-terminated string; the flags are valid.
+    let fd = unsafe { libc::memfd_create(c"vkcompose-test-dmabuf".as_ptr(), libc::MFD_CLOEXEC) };
+    assert!(fd >= 0, "memfd_create: {}", std::io::Error::last_os_error());
+    // SAFETY: memfd_create just returned this fd, and nothing else owns it.
+    let memfd = fs::File::from(unsafe { OwnedFd::from_raw_fd(fd) });
+    (&memfd).write_all(bytes).unwrap();
+    memfd
+}
+
+/// A dma-buf over a sealed memfd holding `bytes` (padded to whole pages, as udmabuf needs).
+fn udmabuf(bytes: &[u8]) -> fs::File {
+    let memfd = kernel::sealed_memfd(bytes.len().div_ceil(kernel::PAGE) * kernel::PAGE, bytes);
+    fs::File::from(kernel::udmabuf(&memfd))
 }

@@ -384,17 +384,42 @@ fn import_memories(
             // SAFETY: the image belongs to this device and is not disjoint.
             unsafe { device.raw().get_image_memory_requirements(image) }
         };
-        let dedicated = (!layout.disjoint()).then_some(DedicatedTo::Image(image));
+        let dedicated = dedicate(buffer, layout, size, &requirements);
+        let size = if dedicated && buffer.kind() == HandleKind::DmaBuf {
+            requirements.size
+        } else {
+            size
+        };
         memories.push(super::image::import_plane_memory(
             device,
             buffer,
             plane,
             size,
             requirements,
-            dedicated,
+            dedicated.then_some(DedicatedTo::Image(image)),
         )?);
     }
     Ok(memories)
+}
+
+/// Whether a plane's memory is imported as a dedicated allocation of the image. A dedicated
+/// allocation must be exactly the image's size, while a dma-buf is often larger than the
+/// driver's requirement (a plane offset, pages rounded up: Mesa 25's lavapipe leaves the
+/// offset out of it), so dma-bufs are dedicated only where their size agrees or the
+/// driver requires it. Opaque fds stay dedicated, as vkcompose exports them.
+fn dedicate(
+    buffer: &Dmabuf,
+    layout: &ValidatedLayout,
+    size: u64,
+    requirements: &vk::MemoryRequirements,
+) -> bool {
+    if layout.disjoint() {
+        return false;
+    }
+    match buffer.kind() {
+        HandleKind::OpaqueFd => true,
+        HandleKind::DmaBuf => layout.support.dedicated_only || size <= requirements.size,
+    }
 }
 
 /// Binds the image to its memory (at `offset`), or each disjoint plane to its own.

@@ -16,14 +16,15 @@ pub fn gpu() -> (Instance, Device) {
     (instance, device)
 }
 
-/// Fails the test if the validation layer reported any error.
+/// Fails the test if the validation layer reported any error, but for the known false
+/// positives `Instance::validation_report` names (driver bugs it sees at run time).
 pub fn assert_validation_clean(instance: &Instance) {
-    let log = instance.messages();
-    assert_eq!(
-        log.error_count(),
-        0,
-        "validation errors:\n{}",
-        log.errors().join("\n")
+    let report = instance.validation_report();
+    assert!(
+        report.is_clean(),
+        "{} validation errors:\n{}",
+        report.count(),
+        report.errors.join("\n")
     );
 }
 
