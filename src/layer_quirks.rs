@@ -9,8 +9,9 @@
 //!   format features of DRM-modifier images from the second list on Vulkan 1.3 devices.
 //!   Every view of such an image then "has no supported format features"
 //!   (VUID-VkImageViewCreateInfo-None-02273) and every blended draw into one lacks
-//!   COLOR_ATTACHMENT_BLEND (VUID-vkCmdDraw-blendEnable-04727). The first list reports
-//!   both features for the same modifier.
+//!   COLOR_ATTACHMENT_BLEND (VUID-vkCmdDraw-blendEnable-04727), and every blit from one
+//!   "has VkFormatFeatureFlags2(0)". The first list reports all those features for the
+//!   same modifier.
 
 use std::sync::OnceLock;
 
@@ -41,9 +42,10 @@ impl ValidationReport {
     }
 }
 
-const MODIFIER_LIST2_MESSAGES: [&str; 2] = [
+const MODIFIER_LIST2_MESSAGES: [&str; 3] = [
     "with tiling VK_IMAGE_TILING_DRM_FORMAT_MODIFIER_EXT has no supported format features",
     "do not contain VK_FORMAT_FEATURE_COLOR_ATTACHMENT_BLEND_BIT",
+    "tiling VK_IMAGE_TILING_DRM_FORMAT_MODIFIER_EXT which have VkFormatFeatureFlags2 (VkFormatFeatureFlags2(0))",
 ];
 
 impl Instance {

@@ -217,5 +217,17 @@ pub(crate) fn import_plane_memory(
     // SAFETY: the fd is our duplicate of the caller's handle, of the kind the description
     // names; the resource was created for external memory of that kind, and validation
     // checked that the size covers every plane.
-    unsafe { DedicatedMemory::import_fd(device, fd, &import) }
+    unsafe { DedicatedMemory::import_fd(device, fd, &import) }.map_err(|e| match e {
+        Error::Vulkan {
+            result: vk::Result::ERROR_INVALID_EXTERNAL_HANDLE,
+            ..
+        } => Error::BadBuffer(format!(
+            "plane {plane}'s fd is not {} the driver can import",
+            match buffer.kind() {
+                HandleKind::DmaBuf => "a dma-buf",
+                HandleKind::OpaqueFd => "an opaque fd",
+            }
+        )),
+        other => other,
+    })
 }
