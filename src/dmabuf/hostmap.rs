@@ -7,8 +7,8 @@
 //! buffer (a client's next commit) records one more copy from them and creates nothing.
 //! That is sound because the mapping is `MAP_SHARED` (it shows the buffer's bytes as they
 //! are when the copy runs), and a host allocation import either reads through the pointer
-//! (lavapipe) or pins the mapped pages for the import's life (drivers with an IOMMU
-//! mapping), so they cannot move away underneath it. Mappings of memory the kernel backs
+//! (lavapipe) or pins the mapped pages for the import's life (drivers that map them for
+//! the device to read), so they cannot move away underneath it. Mappings of memory the kernel backs
 //! with no pages (a GPU's VRAM, `VM_PFNMAP`) cannot be imported as host allocations; the
 //! driver refuses them and those buffers are copied on the CPU. The other handle type,
 //! `HOST_MAPPED_FOREIGN_MEMORY`, is not used: it holds no reference to the memory and would
