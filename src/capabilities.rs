@@ -47,8 +47,23 @@ pub struct Capabilities {
 pub enum DmabufImport {
     /// `VK_EXT_external_memory_dma_buf`: the buffer's memory is imported, no copy.
     Native,
-    /// Linear dmabufs are mapped and copied into a texture.
+    /// No dma-buf import, but `VK_EXT_external_memory_host`: a LINEAR dma-buf is mapped,
+    /// the mapping imported as host memory, and the GPU copies it into a texture (no CPU
+    /// copy). A buffer whose mapping the driver refuses is copied on the CPU instead.
+    HostMapping,
+    /// Linear dmabufs are mapped and copied into a texture on the CPU.
     MmapCopy,
+}
+
+impl DmabufImport {
+    /// The path of a device without dma-buf import: the mapping imported as host memory
+    /// where shm pools can be, else the CPU copy.
+    pub(crate) fn without_native(shm_upload: ShmUpload) -> DmabufImport {
+        match shm_upload {
+            ShmUpload::HostPointer { .. } => DmabufImport::HostMapping,
+            ShmUpload::StagingCopy => DmabufImport::MmapCopy,
+        }
+    }
 }
 
 /// How shm buffers reach the GPU.
@@ -89,12 +104,18 @@ impl Capabilities {
         let features = &info.features;
         let semaphore_fd = has(khr::external_semaphore_fd::NAME);
         let memory_fd = has(khr::external_memory_fd::NAME);
+        let shm_upload = match info.limits.min_imported_host_pointer_alignment {
+            Some(alignment) if has(ext::external_memory_host::NAME) => {
+                ShmUpload::HostPointer { alignment }
+            }
+            _ => ShmUpload::StagingCopy,
+        };
         Ok(Capabilities {
             api_version: info.api_version,
             dmabuf_import: if memory_fd && has(ext::external_memory_dma_buf::NAME) {
                 DmabufImport::Native
             } else {
-                DmabufImport::MmapCopy
+                DmabufImport::without_native(shm_upload)
             },
             drm_modifiers: has(ext::image_drm_format_modifier::NAME),
             opaque_fd_memory: if memory_fd {
@@ -102,12 +123,7 @@ impl Capabilities {
             } else {
                 HandleSupport::default()
             },
-            shm_upload: match info.limits.min_imported_host_pointer_alignment {
-                Some(alignment) if has(ext::external_memory_host::NAME) => {
-                    ShmUpload::HostPointer { alignment }
-                }
-                _ => ShmUpload::StagingCopy,
-            },
+            shm_upload,
             sync_file: only_if(semaphore_fd, external.sync_fd_semaphore),
             opaque_fd_semaphore: only_if(semaphore_fd, external.opaque_fd_semaphore),
             synchronization2: features.synchronization2
@@ -201,6 +217,15 @@ impl Capabilities {
         names
     }
 
+    /// These capabilities with dma-buf import left out: `VK_EXT_external_memory_dma_buf` is
+    /// not enabled and dma-bufs take the path of drivers without it.
+    pub(crate) fn without_dmabuf_import(mut self) -> Capabilities {
+        if self.dmabuf_import == DmabufImport::Native {
+            self.dmabuf_import = DmabufImport::without_native(self.shm_upload);
+        }
+        self
+    }
+
     /// The features device creation turns on (timeline semaphores always).
     pub fn features(&self) -> Features {
         Features {
@@ -243,12 +268,16 @@ impl Capabilities {
             ShmUpload::StagingCopy => None,
         };
         vec![
-            pick(
-                "dmabuf import",
-                self.dmabuf_import == DmabufImport::Native,
-                "imported (VK_EXT_external_memory_dma_buf)",
-                "linear buffers mapped and copied (no VK_EXT_external_memory_dma_buf)",
-            ),
+            PathReport {
+                area: "dmabuf import",
+                fast: self.dmabuf_import == DmabufImport::Native,
+                path: match self.dmabuf_import {
+                    DmabufImport::Native => "imported (VK_EXT_external_memory_dma_buf)",
+                    DmabufImport::HostMapping => "linear buffers mapped, imported as host memory and copied on the GPU (no VK_EXT_external_memory_dma_buf; VK_EXT_external_memory_host); on the CPU where the driver refuses a mapping",
+                    DmabufImport::MmapCopy => "linear buffers mapped and copied on the CPU (no VK_EXT_external_memory_dma_buf, no VK_EXT_external_memory_host)",
+                }
+                .to_string(),
+            },
             pick(
                 "DRM format modifiers",
                 self.drm_modifiers,
@@ -461,6 +490,48 @@ mod tests {
         let enabled = caps.device_extensions();
         assert!(enabled.contains(&ext::external_memory_dma_buf::NAME));
         assert!(enabled.contains(&khr::external_memory_fd::NAME));
+    }
+
+    #[test]
+    fn without_dmabuf_import_host_pointer_import_maps_and_copies_on_the_gpu() {
+        let host = device(&[
+            ext::external_memory_host::NAME,
+            khr::external_memory_fd::NAME,
+        ]);
+        let caps = Capabilities::detect(&host).unwrap();
+        assert_eq!(caps.dmabuf_import, DmabufImport::HostMapping);
+        let enabled = caps.device_extensions();
+        assert!(enabled.contains(&ext::external_memory_host::NAME));
+        assert!(!enabled.contains(&ext::external_memory_dma_buf::NAME));
+        let dmabuf = caps.paths().into_iter().find(|p| p.area == "dmabuf import");
+        let dmabuf = dmabuf.unwrap();
+        assert!(
+            !dmabuf.fast && dmabuf.path.contains("host memory"),
+            "{dmabuf}"
+        );
+    }
+
+    #[test]
+    fn dmabuf_import_can_be_left_out() {
+        let all = device(&[
+            ext::external_memory_dma_buf::NAME,
+            khr::external_memory_fd::NAME,
+            ext::external_memory_host::NAME,
+        ]);
+        let caps = Capabilities::detect(&all).unwrap().without_dmabuf_import();
+        assert_eq!(caps.dmabuf_import, DmabufImport::HostMapping);
+        let enabled = caps.device_extensions();
+        assert!(!enabled.contains(&ext::external_memory_dma_buf::NAME));
+        // Opaque fds still need the fd extension.
+        assert!(enabled.contains(&khr::external_memory_fd::NAME));
+        let no_host = device(&[
+            ext::external_memory_dma_buf::NAME,
+            khr::external_memory_fd::NAME,
+        ]);
+        let caps = Capabilities::detect(&no_host)
+            .unwrap()
+            .without_dmabuf_import();
+        assert_eq!(caps.dmabuf_import, DmabufImport::MmapCopy);
     }
 
     #[test]

@@ -414,6 +414,25 @@ impl DeviceBuilder {
         self
     }
 
+    /// Import dma-bufs through `VK_EXT_external_memory_dma_buf` where the driver has it
+    /// (default on). Off leaves the extension out, so dma-bufs take the path of drivers
+    /// without it: a LINEAR buffer's mapping imported as host memory and copied on the GPU
+    /// (`VK_EXT_external_memory_host`), else copied on the CPU. For testing those paths
+    /// with real dma-bufs on a driver that could import them; opaque fds are unaffected.
+    pub fn dmabuf_import(mut self, wanted: bool) -> DeviceBuilder {
+        self.capabilities = if wanted {
+            // What `new` detected (and so cannot fail now), in case it was turned off.
+            let native = Capabilities::detect(self.physical.info()).map(|c| c.dmabuf_import);
+            Capabilities {
+                dmabuf_import: native.unwrap_or(self.capabilities.dmabuf_import),
+                ..self.capabilities
+            }
+        } else {
+            self.capabilities.without_dmabuf_import()
+        };
+        self
+    }
+
     /// What the device will be able to do.
     pub fn capabilities(&self) -> &Capabilities {
         &self.capabilities

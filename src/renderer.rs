@@ -34,6 +34,11 @@ pub struct RendererOptions {
     /// textures) where the device has descriptor indexing. On by default; off draws each
     /// texture with its own descriptor set, as devices without it always do.
     pub texture_array: bool,
+    /// Where the device cannot import dma-bufs but can import host memory
+    /// ([`DmabufImport::HostMapping`](crate::DmabufImport::HostMapping)), import a LINEAR
+    /// dma-buf's mapping as host memory and let the GPU copy it. On by default; off copies
+    /// mapped dma-bufs on the CPU, as devices without host-memory import always do.
+    pub dmabuf_host_import: bool,
 }
 
 impl Default for RendererOptions {
@@ -42,6 +47,7 @@ impl Default for RendererOptions {
             staging_size: 16 << 20,
             pipeline_cache: None,
             texture_array: true,
+            dmabuf_host_import: true,
         }
     }
 }
@@ -86,6 +92,8 @@ pub struct Renderer {
     pub(crate) timer: Option<GpuTimer>,
     /// One descriptor set per texture even where a texture array could be used.
     pub(crate) classic_binding: bool,
+    /// Mapped dma-bufs are imported as host memory where the device can.
+    pub(crate) dmabuf_host_import: bool,
     /// Readback buffers returned by dropped readbacks.
     pub(crate) readback_spares: Arc<std::sync::Mutex<Vec<crate::buffer::Buffer>>>,
 }
@@ -125,6 +133,7 @@ impl Renderer {
             pipeline_cache,
             timer: GpuTimer::new(device)?,
             classic_binding: !options.texture_array,
+            dmabuf_host_import: options.dmabuf_host_import,
             readback_spares: Arc::default(),
         })
     }
@@ -391,6 +400,19 @@ impl Renderer {
         let (_, mut timeline) = self.staging_parts();
         timeline.flush()?;
         Ok(self.submitted)
+    }
+
+    /// Submits pending uploads on their own, also signalling `signal` (a binary semaphore
+    /// that is unsignaled, with no signal pending). Returns the point they were given.
+    pub(crate) fn flush_signalling(&mut self, signal: &crate::sync::Semaphore) -> Result<u64> {
+        let Some(mut uploads) = self.uploads.take() else {
+            return Err(Error::InvalidArgument("no uploads to submit".into()));
+        };
+        let point = self.submitted + 1;
+        let result = uploads.submit(None, &[], &self.timeline, point, &[signal]);
+        self.submitted = point;
+        self.upload_ring.give_back(uploads, point);
+        result.map(|()| point)
     }
 
     /// Waits until everything submitted so far has completed.

@@ -5,10 +5,11 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use ash::{ext, vk};
+use ash::vk;
 
+use crate::buffer::HostBuffer;
 use crate::capabilities::ShmUpload;
-use crate::error::{Error, Result, VkResultExt};
+use crate::error::{Error, Result};
 use crate::format::{DrmFourcc, FormatInfo};
 use crate::geometry::Rect;
 use crate::renderer::Renderer;
@@ -26,10 +27,7 @@ pub struct ShmLayout {
 
 /// An shm pool imported as host memory: the GPU reads it directly.
 pub struct ShmPool {
-    device: crate::Device,
-    buffer: vk::Buffer,
-    memory: vk::DeviceMemory,
-    len: u64,
+    host: HostBuffer,
     /// The last point of work reading the pool; drop waits for it.
     last_use: Mutex<Option<(Arc<TimelineSemaphore>, u64)>>,
 }
@@ -79,8 +77,13 @@ impl Renderer {
                 "an shm pool of {len} bytes at {ptr:p} is not aligned to the {alignment} bytes host import needs"
             )));
         }
-        // SAFETY: forwarded from this function's contract.
-        unsafe { import_host_pool(&self.device, ptr, len as u64) }
+        // SAFETY: aligned (checked above), the extension is enabled (the capability says
+        // so), and the range outlives the pool (this function's contract).
+        let host = unsafe { HostBuffer::import(&self.device, ptr.cast_const(), len as u64) }?;
+        Ok(ShmPool {
+            host,
+            last_use: Mutex::new(None),
+        })
     }
 
     /// Copies the damaged rectangles of the buffer at `offset` in `pool` into `texture` on
@@ -95,7 +98,7 @@ impl Renderer {
     ) -> Result<()> {
         self.require_own(texture)?;
         let layout = texture_layout(texture, stride)?;
-        let info = self.check_layout(&layout, pool.len.saturating_sub(offset))?;
+        let info = self.check_layout(&layout, pool.len().saturating_sub(offset))?;
         let bpp = u64::from(info.bytes_per_pixel);
         if offset % bpp != 0 {
             return Err(Error::BadBuffer(format!(
@@ -114,7 +117,7 @@ impl Renderer {
         texture.mark_used(&self.graveyard, point);
         let uploads = self.uploads()?;
         uploads.transition(texture, vk::ImageLayout::TRANSFER_DST_OPTIMAL);
-        record_copy(uploads, texture, pool.buffer, &regions);
+        record_copy(uploads, texture, pool.host.raw(), &regions);
         uploads.transition(texture, vk::ImageLayout::SHADER_READ_ONLY_OPTIMAL);
         // Submitted now, so that dropping the pool (which waits for this point before the
         // caller may unmap it) never waits for work nobody will submit.
@@ -221,11 +224,11 @@ impl Renderer {
 
 impl ShmPool {
     pub fn len(&self) -> u64 {
-        self.len
+        self.host.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.len == 0
+        self.len() == 0
     }
 
     fn mark_used(&self, timeline: &Arc<TimelineSemaphore>, point: u64) {
@@ -240,11 +243,8 @@ impl Drop for ShmPool {
         if let Some((timeline, point)) = last.take() {
             let _ = timeline.wait(point, Duration::MAX);
         }
-        // SAFETY: the work reading the pool has completed (waited above).
-        unsafe {
-            self.device.raw().destroy_buffer(self.buffer, None);
-            self.device.raw().free_memory(self.memory, None);
-        }
+        // The host buffer is destroyed after this, once the work reading it has completed
+        // (waited above).
     }
 }
 
@@ -295,67 +295,4 @@ fn record_copy(
             regions,
         )
     };
-}
-
-/// # Safety
-/// As [`Renderer::import_shm_pool`], with `ptr` and `len` aligned.
-unsafe fn import_host_pool(device: &crate::Device, ptr: *mut u8, len: u64) -> Result<ShmPool> {
-    let handle = vk::ExternalMemoryHandleTypeFlags::HOST_ALLOCATION_EXT;
-    let loader = ext::external_memory_host::Device::new(device.instance().raw(), device.raw());
-    let mut properties = vk::MemoryHostPointerPropertiesEXT::default();
-    // SAFETY: the pointer is aligned and mapped (caller's contract); the function pointer
-    // was loaded for this device, which has the extension enabled (capability checked).
-    unsafe {
-        (loader.fp().get_memory_host_pointer_properties_ext)(
-            loader.device(),
-            handle,
-            ptr.cast_const().cast(),
-            &mut properties,
-        )
-    }
-    .result()
-    .or_vk("vkGetMemoryHostPointerPropertiesEXT")?;
-    let mut external = vk::ExternalMemoryBufferCreateInfo::default().handle_types(handle);
-    let info = vk::BufferCreateInfo::default()
-        .size(len)
-        .usage(vk::BufferUsageFlags::TRANSFER_SRC)
-        .push_next(&mut external);
-    // SAFETY: a valid create info.
-    let buffer = unsafe { device.raw().create_buffer(&info, None) }.or_vk("vkCreateBuffer")?;
-    device.count_created();
-    // SAFETY: a buffer of this device.
-    let requirements = unsafe { device.raw().get_buffer_memory_requirements(buffer) };
-    let allowed = requirements.memory_type_bits & properties.memory_type_bits;
-    let destroy = || {
-        // SAFETY: never bound or used.
-        unsafe { device.raw().destroy_buffer(buffer, None) }
-    };
-    let type_index = crate::memory::memory_type(device, allowed, vk::MemoryPropertyFlags::empty())
-        .inspect_err(|_| destroy())?;
-    let mut import = vk::ImportMemoryHostPointerInfoEXT::default()
-        .handle_type(handle)
-        .host_pointer(ptr.cast());
-    let allocate = vk::MemoryAllocateInfo::default()
-        .allocation_size(len)
-        .memory_type_index(type_index)
-        .push_next(&mut import);
-    // SAFETY: the host range is aligned, mapped and outlives the memory (contract).
-    let memory = unsafe { device.raw().allocate_memory(&allocate, None) }
-        .or_vk("vkAllocateMemory")
-        .inspect_err(|_| destroy())?;
-    device.count_created();
-    // SAFETY: fresh memory of an allowed type, covering the whole buffer.
-    if let Err(e) = unsafe { device.raw().bind_buffer_memory(buffer, memory, 0) } {
-        destroy();
-        // SAFETY: never used.
-        unsafe { device.raw().free_memory(memory, None) };
-        return Err(e).or_vk("vkBindBufferMemory");
-    }
-    Ok(ShmPool {
-        device: device.clone(),
-        buffer,
-        memory,
-        len,
-        last_use: Mutex::new(None),
-    })
 }

@@ -117,7 +117,7 @@ fn capabilities_match_what_the_driver_is_known_to_offer() {
         match info.driver.id {
             vk::DriverId::MESA_LLVMPIPE => {
                 assert_eq!(info.device_type, DeviceType::Cpu);
-                assert_eq!(caps.dmabuf_import, DmabufImport::MmapCopy);
+                assert_eq!(caps.dmabuf_import, DmabufImport::HostMapping);
                 assert!(!caps.drm_modifiers);
                 assert!(caps.opaque_fd_memory.both());
                 assert_eq!(caps.shm_upload, ShmUpload::HostPointer { alignment: 4096 });
@@ -131,7 +131,11 @@ fn capabilities_match_what_the_driver_is_known_to_offer() {
             }
             vk::DriverId::NVIDIA_PROPRIETARY => {
                 assert_eq!(info.device_type, DeviceType::Discrete);
-                assert_eq!(caps.dmabuf_import, DmabufImport::MmapCopy, "no dma_buf ext");
+                assert_eq!(
+                    caps.dmabuf_import,
+                    DmabufImport::HostMapping,
+                    "no dma_buf ext, host-memory import"
+                );
                 assert!(caps.drm_modifiers);
                 assert!(caps.opaque_fd_memory.both());
                 // SYNC_FD support depends on nvidia-drm being loaded; the H100 machine has

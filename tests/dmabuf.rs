@@ -10,7 +10,7 @@ use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::sync::Arc;
 
 use common::{assert_validation_clean, gpu};
-use vkcompose::dmabuf::{Dmabuf, HandleKind, Modifier, Tiling};
+use vkcompose::dmabuf::{Dmabuf, DmabufPath, HandleKind, Modifier, Tiling};
 use vkcompose::format::DrmFourcc;
 use vkcompose::geometry::{Rect, RectF, Transform};
 use vkcompose::{Device, Error, Filter, Instance, Renderer, RendererOptions, Texture, TextureDraw};
@@ -400,6 +400,16 @@ fn quadrant_memfd(width: u32, height: u32, stride: u32, offset: u32) -> OwnedFd 
     memfd(&bytes)
 }
 
+/// A renderer that copies mapped dma-bufs on the CPU even where the device could import
+/// their mappings as host memory: the fallback's own tests.
+fn cpu_copy_renderer(device: &Device) -> Renderer {
+    let options = RendererOptions {
+        dmabuf_host_import: false,
+        ..Default::default()
+    };
+    Renderer::new(device, &options).unwrap()
+}
+
 fn needs_mapping(renderer: &Renderer) -> bool {
     let native = renderer.device().capabilities().dmabuf_import == vkcompose::DmabufImport::Native;
     if native {
@@ -411,7 +421,7 @@ fn needs_mapping(renderer: &Renderer) -> bool {
 #[test]
 fn a_linear_memfd_is_copied_with_its_stride_padding_and_offset() {
     let (instance, device) = gpu();
-    let mut r = renderer(&device);
+    let mut r = cpu_copy_renderer(&device);
     if !needs_mapping(&r) {
         return;
     }
@@ -430,6 +440,7 @@ fn a_linear_memfd_is_copied_with_its_stride_padding_and_offset() {
     )
     .build();
     let texture = r.import_dmabuf(&buffer).unwrap();
+    assert_eq!(r.dmabuf_path(&buffer), Some(DmabufPath::CpuCopy));
     let pixels = show(&mut r, &texture);
     assert_quadrants(&pixels, width, height, "mapped copy");
     drop(texture);
@@ -440,7 +451,7 @@ fn a_linear_memfd_is_copied_with_its_stride_padding_and_offset() {
 #[test]
 fn importing_a_mapped_buffer_again_copies_its_new_contents_into_the_same_texture() {
     let (instance, device) = gpu();
-    let mut r = renderer(&device);
+    let mut r = cpu_copy_renderer(&device);
     if !needs_mapping(&r) {
         return;
     }
@@ -497,6 +508,261 @@ fn a_non_linear_buffer_without_dmabuf_import_is_refused_with_the_reason() {
     assert!(matches!(error, Error::Unsupported { .. }), "{text}");
     assert!(text.contains("LINEAR"), "{text}");
     drop(r);
+    assert_validation_clean(&instance);
+}
+
+// ---------------------------------------------------------------------------------------
+// The host-memory path: without dma-buf import, a LINEAR buffer's mapping is imported as
+// host memory and copied by the GPU (VK_EXT_external_memory_host: lavapipe, NVIDIA).
+
+/// The quadrant picture's ARGB8888 bytes at `offset`, `stride` bytes a row, the buffer
+/// ending right after the last row's texels (no padding after them).
+fn tight_quadrant_bytes(width: u32, height: u32, stride: u32, offset: u32) -> Vec<u8> {
+    let mut bytes = vec![0xEEu8; (offset + stride * (height - 1) + width * 4) as usize];
+    for y in 0..height {
+        for x in 0..width {
+            let [r, g, b, a] = quadrant_color(x, y, width, height);
+            let at = (offset + y * stride + x * 4) as usize;
+            bytes[at..at + 4].copy_from_slice(&[b, g, r, a]);
+        }
+    }
+    bytes
+}
+
+fn argb_buffer(width: u32, height: u32, fd: OwnedFd, offset: u32, stride: u32) -> Dmabuf {
+    Dmabuf::builder(
+        width,
+        height,
+        DrmFourcc::Argb8888,
+        Modifier::LINEAR,
+        HandleKind::DmaBuf,
+    )
+    .plane(fd, u64::from(offset), u64::from(stride))
+    .build()
+}
+
+/// Whether the device takes the host-memory path (else the test is skipped).
+fn maps_into_host_memory(renderer: &Renderer) -> bool {
+    let path = renderer.device().capabilities().dmabuf_import;
+    if path != vkcompose::DmabufImport::HostMapping {
+        println!("skipped: this device's dma-buf path is {path:?}, not HostMapping");
+    }
+    path == vkcompose::DmabufImport::HostMapping
+}
+
+fn assert_exact_quadrants(pixels: &[Rgba], width: u32, height: u32, what: &str) {
+    for y in 0..height {
+        for x in 0..width {
+            let actual = pixels[(y * width + x) as usize];
+            let expected = quadrant_color(x, y, width, height);
+            assert_eq!(actual, expected, "{what} at ({x}, {y})");
+        }
+    }
+}
+
+#[test]
+fn linear_memfds_are_imported_as_host_memory_and_copied_on_the_gpu() {
+    let (instance, device) = gpu();
+    let mut r = renderer(&device);
+    if !maps_into_host_memory(&r) {
+        return;
+    }
+    let report = device.capabilities().paths();
+    let line = report.iter().find(|p| p.area == "dmabuf import").unwrap();
+    assert!(line.path.contains("host memory"), "{line}");
+    // (what, width, height, stride, offset): padded rows; an offset inside a page; a
+    // buffer that ends mid-page, right after its last row's texels; a 1x1.
+    let cases = [
+        (
+            "stride padding, offset past a page",
+            37,
+            21,
+            37 * 4 + 52,
+            4096 + 64,
+        ),
+        ("offset inside the first page", 64, 48, 64 * 4, 100 * 4),
+        (
+            "odd size, no padding after the last row",
+            33,
+            17,
+            33 * 4 + 12,
+            8,
+        ),
+        ("one pixel", 1, 1, 4, 0),
+    ];
+    for (what, width, height, stride, offset) in cases {
+        let bytes = tight_quadrant_bytes(width, height, stride, offset);
+        let buffer = argb_buffer(width, height, memfd(&bytes), offset, stride);
+        let texture = r.import_dmabuf(&buffer).unwrap();
+        assert_eq!(
+            r.dmabuf_path(&buffer),
+            Some(DmabufPath::HostMappingCopy),
+            "{what}"
+        );
+        let pixels = show(&mut r, &texture);
+        assert_exact_quadrants(&pixels, width, height, what);
+    }
+    drop(r);
+    assert_validation_clean(&instance);
+}
+
+#[test]
+fn a_host_mapped_buffer_imported_again_shows_its_new_bytes_and_creates_nothing() {
+    let (instance, device) = gpu();
+    let mut r = renderer(&device);
+    if !maps_into_host_memory(&r) {
+        return;
+    }
+    let (width, height, stride) = (40u32, 30u32, 40 * 4 + 16);
+    let fd = memfd(&vec![0u8; (stride * height) as usize]);
+    let raw = fd.as_raw_fd();
+    let buffer = argb_buffer(width, height, fd, 0, stride);
+    let fill = |color: [u8; 4]| {
+        let [r, g, b, a] = color;
+        let row: Vec<u8> = (0..stride / 4).flat_map(|_| [b, g, r, a]).collect();
+        let bytes = row.repeat(height as usize);
+        // SAFETY: `raw` stays open while `buffer` lives; pwrite does not take ownership.
+        let written = unsafe { libc::pwrite(raw, bytes.as_ptr().cast(), bytes.len(), 0) };
+        assert_eq!(written, bytes.len() as isize);
+    };
+    let first = r.import_dmabuf(&buffer).unwrap();
+    assert_eq!(r.dmabuf_path(&buffer), Some(DmabufPath::HostMappingCopy));
+    assert!(show(&mut r, &first).iter().all(|p| *p == BACKGROUND));
+    fill([150, 100, 50, 255]);
+    let again = r.import_dmabuf(&buffer).unwrap();
+    assert!(Arc::ptr_eq(&first, &again));
+    assert!(show(&mut r, &again)
+        .iter()
+        .all(|p| *p == [150, 100, 50, 255]));
+    // Steady commits: the client redraws and commits the same buffer; nothing is made
+    // once the renderer's rings of upload recorders are full.
+    for _ in 0..5 {
+        drop(r.import_dmabuf(&buffer).unwrap());
+    }
+    let objects = device.objects_created();
+    let allocations = device.allocations_made();
+    for i in 0..50u8 {
+        fill([i, 255 - i, 7, 255]);
+        drop(r.import_dmabuf(&buffer).unwrap());
+    }
+    r.wait_idle().unwrap();
+    assert_eq!(
+        device.objects_created(),
+        objects,
+        "objects in steady re-imports"
+    );
+    assert_eq!(
+        device.allocations_made(),
+        allocations,
+        "allocations in steady re-imports"
+    );
+    assert!(show(&mut r, &again).iter().all(|p| *p == [49, 206, 7, 255]));
+    drop((first, again, buffer));
+    drop(r);
+    assert_validation_clean(&instance);
+}
+
+#[test]
+fn a_mapping_the_gpu_cannot_copy_from_is_copied_on_the_cpu() {
+    let (instance, device) = gpu();
+    let mut r = renderer(&device);
+    if !maps_into_host_memory(&r) {
+        return;
+    }
+    // An offset that is not a multiple of 4: vkCmdCopyBufferToImage cannot start there,
+    // whatever the mapping, but the CPU reads bytes from anywhere.
+    let (width, height, stride, offset) = (24, 10, 24 * 4, 4096 + 2);
+    let buffer = argb_buffer(
+        width,
+        height,
+        quadrant_memfd(width, height, stride, offset),
+        offset,
+        stride,
+    );
+    let texture = r.import_dmabuf(&buffer).unwrap();
+    assert_eq!(r.dmabuf_path(&buffer), Some(DmabufPath::CpuCopy));
+    assert_exact_quadrants(&show(&mut r, &texture), width, height, "CPU fallback");
+    // And the fallback re-copies on the next commit, into the same texture.
+    let again = r.import_dmabuf(&buffer).unwrap();
+    assert!(Arc::ptr_eq(&texture, &again));
+    drop((texture, again));
+    drop(r);
+    assert_validation_clean(&instance);
+}
+
+#[test]
+fn a_too_small_buffer_on_the_host_path_is_a_typed_error_and_leaves_nothing() {
+    let (instance, device) = gpu();
+    let mut r = renderer(&device);
+    if !maps_into_host_memory(&r) {
+        return;
+    }
+    let objects = device.objects_created();
+    // 16 rows of 64 bytes need 1024 bytes after the offset; the memfd has 1000.
+    let buffer = argb_buffer(16, 16, memfd(&[0; 1000]), 0, 64);
+    let error = r.import_dmabuf(&buffer).unwrap_err();
+    assert!(matches!(error, Error::BadBuffer(_)), "{error:?}");
+    assert_eq!(r.dmabuf_path(&buffer), None);
+    assert_eq!(
+        device.objects_created(),
+        objects,
+        "objects made for a bad buffer"
+    );
+    drop(r);
+    assert_validation_clean(&instance);
+}
+
+/// `DeviceBuilder::dmabuf_import(false)` makes a device that takes the path of drivers
+/// without dma-buf import, whatever the driver: how real dma-bufs reach this path where
+/// the driver could import them.
+#[test]
+fn a_device_built_without_dmabuf_import_maps_linear_buffers() {
+    let instance = vkcompose::Instance::new(&vkcompose::InstanceOptions {
+        validation: true,
+        ..Default::default()
+    })
+    .unwrap();
+    let physical = vkcompose::select_device(&instance, &vkcompose::DeviceSelector::Best).unwrap();
+    let builder = vkcompose::DeviceBuilder::new(&physical)
+        .unwrap()
+        .dmabuf_import(false);
+    let caps = builder.capabilities().clone();
+    assert_ne!(caps.dmabuf_import, vkcompose::DmabufImport::Native);
+    assert!(!caps
+        .device_extensions()
+        .contains(&vkcompose::ash::ext::external_memory_dma_buf::NAME));
+    // Turned back on, it is what the driver offers.
+    let detected = vkcompose::Capabilities::detect(physical.info()).unwrap();
+    let back = vkcompose::DeviceBuilder::new(&physical)
+        .unwrap()
+        .dmabuf_import(false)
+        .dmabuf_import(true);
+    assert_eq!(back.capabilities().dmabuf_import, detected.dmabuf_import);
+    let device = builder.build().unwrap();
+    let mut r = renderer(&device);
+    let (width, height, stride) = (20, 12, 20 * 4);
+    let buffer = argb_buffer(
+        width,
+        height,
+        quadrant_memfd(width, height, stride, 0),
+        0,
+        stride,
+    );
+    let texture = r.import_dmabuf(&buffer).unwrap();
+    let expected = match caps.dmabuf_import {
+        vkcompose::DmabufImport::HostMapping => DmabufPath::HostMappingCopy,
+        _ => DmabufPath::CpuCopy,
+    };
+    assert_eq!(r.dmabuf_path(&buffer), Some(expected));
+    assert_exact_quadrants(
+        &show(&mut r, &texture),
+        width,
+        height,
+        "without dma-buf import",
+    );
+    drop(texture);
+    drop(r);
+    drop(device);
     assert_validation_clean(&instance);
 }
 

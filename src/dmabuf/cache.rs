@@ -8,6 +8,7 @@ use std::sync::{Arc, Weak};
 
 use super::buffer::ImportedBuffer;
 use super::desc::Dmabuf;
+use super::hostmap::HostMapped;
 use crate::texture::Texture;
 
 /// Where a texture that holds a copy of a buffer copies from again.
@@ -15,8 +16,38 @@ use crate::texture::Texture;
 pub(crate) enum CopySource {
     /// The buffer's memory imported as a `VkBuffer`: a GPU copy.
     Buffer(Arc<ImportedBuffer>),
+    /// The buffer mapped, the mapping imported as host memory: a GPU copy.
+    HostMapped(Arc<HostMapped>),
     /// The buffer mapped on the CPU.
     Mapped,
+}
+
+/// How an imported dmabuf's texture gets the buffer's pixels
+/// ([`Renderer::dmabuf_path`](crate::Renderer::dmabuf_path)).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DmabufPath {
+    /// The texture is the buffer's memory: no copy.
+    ZeroCopy,
+    /// The buffer's memory is imported as a `VkBuffer` (no image can take its layout) and
+    /// the GPU copies it into the texture on every import.
+    BufferCopy,
+    /// The buffer is mapped, the mapping imported as host memory, and the GPU copies it
+    /// into the texture on every import (no dma-buf import on the device).
+    HostMappingCopy,
+    /// The buffer is mapped and copied on the CPU on every import.
+    CpuCopy,
+}
+
+impl CopySource {
+    /// The path of a texture copied from this source, or of a zero-copy one.
+    pub fn path(source: Option<&CopySource>) -> DmabufPath {
+        match source {
+            None => DmabufPath::ZeroCopy,
+            Some(CopySource::Buffer(_)) => DmabufPath::BufferCopy,
+            Some(CopySource::HostMapped(_)) => DmabufPath::HostMappingCopy,
+            Some(CopySource::Mapped) => DmabufPath::CpuCopy,
+        }
+    }
 }
 
 struct Entry {

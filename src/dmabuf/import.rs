@@ -3,8 +3,10 @@
 //!   explicitly through the modifier, or checked against the driver's for LINEAR);
 //! - through a `VkBuffer`: the memory imports but no image can use its layout (a LINEAR
 //!   stride the driver would not choose), so the GPU copies it into a texture;
-//! - by mapping: the driver cannot import dma-bufs at all, so a LINEAR buffer is mapped
-//!   and copied through the shm path, bracketed by `DMA_BUF_IOCTL_SYNC`.
+//! - by mapping: the driver cannot import dma-bufs at all, so a LINEAR buffer is mapped;
+//!   the mapping is imported as host memory and copied by the GPU where the driver can
+//!   (`hostmap.rs`), else copied on the CPU through the shm path. Both are bracketed by
+//!   `DMA_BUF_IOCTL_SYNC`.
 //!
 //! Copies are redone each time the buffer is imported again (each commit of a client).
 
@@ -61,14 +63,21 @@ impl Renderer {
         let (texture, copy) = match self.import_path(buffer.kind())? {
             ImportPath::Memory => self.import_memory_of(buffer, options)?,
             ImportPath::Map => {
-                let texture = self.import_by_mapping(buffer)?;
-                (texture, Some(CopySource::Mapped))
+                let (texture, copy) = self.import_by_mapping(buffer)?;
+                (texture, Some(copy))
             }
         };
         texture.set_owner(self.id);
         let texture = Arc::new(texture);
         self.dmabufs.insert(buffer, &texture, copy);
         Ok(texture)
+    }
+
+    /// How the texture of `buffer` gets its pixels, while it is imported (`None` when it is
+    /// not): a compositor's debugging aid, and how tests tell the copy paths apart.
+    pub fn dmabuf_path(&mut self, buffer: &Dmabuf) -> Option<super::DmabufPath> {
+        let (_, copy) = self.dmabufs.lookup(buffer)?;
+        Some(CopySource::path(copy.as_ref()))
     }
 
     /// The (format, modifier) pairs this device can import, render into and export.
@@ -84,10 +93,10 @@ impl Renderer {
         match (self.device.capabilities().dmabuf_import, render) {
             (DmabufImport::Native, false) => self.modifiers.texture_formats(HandleKind::DmaBuf),
             (DmabufImport::Native, true) => self.modifiers.render_formats(HandleKind::DmaBuf),
-            (DmabufImport::MmapCopy, false) => {
+            (DmabufImport::HostMapping | DmabufImport::MmapCopy, false) => {
                 self.mapped_dmabufs.texture_formats(HandleKind::DmaBuf)
             }
-            (DmabufImport::MmapCopy, true) => Vec::new(),
+            (DmabufImport::HostMapping | DmabufImport::MmapCopy, true) => Vec::new(),
         }
     }
 
@@ -201,8 +210,9 @@ impl Renderer {
         Ok((texture, source))
     }
 
-    /// The CPU fallback: a LINEAR buffer mapped and copied like shm memory.
-    fn import_by_mapping(&mut self, buffer: &Dmabuf) -> Result<Texture> {
+    /// Without dma-buf import: a LINEAR buffer mapped, the mapping imported as host memory
+    /// and copied by the GPU where the driver takes it, else copied like shm memory.
+    fn import_by_mapping(&mut self, buffer: &Dmabuf) -> Result<(Texture, CopySource)> {
         self.note_mapping_fallback();
         if buffer.modifier() != super::Modifier::LINEAR {
             return Err(Error::Unsupported {
@@ -214,10 +224,18 @@ impl Renderer {
             });
         }
         buffer.validate(&self.mapped_dmabufs)?;
+        if let Some(host) = super::hostmap::HostMapped::import(self, buffer)? {
+            let info = self.shm_format(buffer.fourcc())?;
+            let texture = self.texture_for_copies(buffer.width(), buffer.height(), info)?;
+            texture.set_owner(self.id);
+            host.copy_into(self, &texture)?;
+            return Ok((texture, CopySource::HostMapped(Arc::new(host))));
+        }
         let layout = shm_layout(buffer)?;
-        self.with_mapping(buffer, |renderer, bytes| {
+        let texture = self.with_mapping(buffer, |renderer, bytes| {
             renderer.import_memory(bytes, layout)
-        })
+        })?;
+        Ok((texture, CopySource::Mapped))
     }
 
     /// Copies the buffer's current contents into the texture made from it.
@@ -229,6 +247,7 @@ impl Renderer {
     ) -> Result<()> {
         match copy {
             CopySource::Buffer(source) => source.copy_into(self, texture),
+            CopySource::HostMapped(source) => source.copy_into(self, texture),
             CopySource::Mapped => {
                 let layout = shm_layout(buffer)?;
                 let whole = [crate::geometry::Rect::new(
@@ -265,9 +284,16 @@ impl Renderer {
 
     fn note_mapping_fallback(&self) {
         static ONCE: std::sync::Once = std::sync::Once::new();
+        let how = if self.device.capabilities().dmabuf_import == DmabufImport::HostMapping
+            && self.dmabuf_host_import
+        {
+            "mapped, imported as host memory and copied on the GPU (where the driver takes the mapping)"
+        } else {
+            "mapped and copied on the CPU"
+        };
         ONCE.call_once(|| {
             tracing::info!(
-                "{}: no VK_EXT_external_memory_dma_buf: LINEAR dmabufs are mapped and copied",
+                "{}: no VK_EXT_external_memory_dma_buf: LINEAR dmabufs are {how}",
                 self.device.name()
             )
         });

@@ -192,6 +192,21 @@ impl Mapping {
     }
 }
 
+impl Mapping {
+    /// The mapped pages: their page-aligned start, and the length rounded up to whole
+    /// pages, which is what the kernel maps (bytes of the last page past the file's end
+    /// read as zero). What a host-memory import of the mapping covers.
+    pub(crate) fn pages(&self) -> (NonNull<u8>, usize) {
+        let page = page_size() as usize;
+        (self.base.cast(), self.mapped.div_ceil(page) * page)
+    }
+
+    /// Bytes from the start of [`Mapping::pages`] to the first requested byte.
+    pub(crate) fn skip(&self) -> usize {
+        self.skip
+    }
+}
+
 impl Drop for Mapping {
     fn drop(&mut self) {
         // SAFETY: exactly the range mmap returned, unmapped once; no slice of it outlives
@@ -200,7 +215,7 @@ impl Drop for Mapping {
     }
 }
 
-fn page_size() -> u64 {
+pub(crate) fn page_size() -> u64 {
     // SAFETY: sysconf reads a constant of the system.
     let size = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
     // Every Linux has a page size; 4096 is the smallest there is.

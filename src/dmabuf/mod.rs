@@ -8,6 +8,7 @@ pub(crate) mod linux;
 pub mod modifiers;
 pub mod planes;
 
+pub use cache::DmabufPath;
 pub use desc::{Dmabuf, DmabufBuilder, DmabufPlane, Purpose, ValidatedLayout, ValidatedPlane};
 pub use linux::open_fd_count;
 pub use modifiers::{
@@ -90,6 +91,7 @@ mod buffer;
 pub(crate) mod cache;
 mod export;
 pub(crate) mod handover;
+mod hostmap;
 mod image;
 pub(crate) mod implicit;
 mod import;
