@@ -38,6 +38,7 @@ mod render_pass;
 mod renderer;
 mod sampler;
 mod select;
+mod semaphore_pool;
 mod shm;
 #[cfg(feature = "smithay")]
 pub mod smithay;
