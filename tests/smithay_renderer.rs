@@ -704,17 +704,18 @@ impl smithay::backend::renderer::sync::Fence for ForeignFence {
     }
 }
 
-/// A sync_file that has signalled, from a frame of the vkcompose renderer underneath;
-/// `None` where the driver exports none.
-fn signalled_sync_file(renderer: &mut VulkanRenderer) -> Option<std::os::fd::OwnedFd> {
-    use vkcompose::format::DrmFourcc;
+/// A sync_file that has signalled, from a frame of the vkcompose renderer underneath
+/// drawing into `scratch` (one of its targets); `None` where the driver exports none.
+fn signalled_sync_file(
+    renderer: &mut VulkanRenderer,
+    scratch: &vkcompose::Texture,
+) -> Option<std::os::fd::OwnedFd> {
     let core = renderer.renderer_mut();
     if !core.device().capabilities().sync_file.export {
         return None;
     }
-    let target = core.create_target(4, 4, DrmFourcc::Abgr8888).unwrap();
     let frame = core
-        .render(&target, vkcompose::geometry::Transform::Normal)
+        .render(scratch, vkcompose::geometry::Transform::Normal)
         .unwrap();
     let (point, file) = frame.finish_with_sync_file().unwrap();
     assert!(file.wait(std::time::Duration::from_secs(10)).unwrap());
@@ -763,6 +764,10 @@ fn a_foreign_fence_is_waited_for_on_the_gpu_where_sync_files_import() {
     let mut target = renderer
         .create_buffer(Fourcc::Abgr8888, (8, 8).into())
         .unwrap();
+    let scratch = renderer
+        .renderer_mut()
+        .create_target(4, 4, vkcompose::format::DrmFourcc::Abgr8888)
+        .unwrap();
     let device = renderer.renderer().device().clone();
     let gpu_waits = device.capabilities().sync_file.both();
     let fence = |signaled, fd| ForeignFence {
@@ -772,7 +777,7 @@ fn a_foreign_fence_is_waited_for_on_the_gpu_where_sync_files_import() {
     };
     // A signalled fence needs no wait at all; one without a sync_file is waited for on
     // the CPU everywhere.
-    let signalled = fence(true, signalled_sync_file(&mut renderer));
+    let signalled = fence(true, signalled_sync_file(&mut renderer, &scratch));
     assert_eq!(
         frame_waiting_for(&mut renderer, &mut target, vec![signalled]),
         0
@@ -800,7 +805,7 @@ fn a_foreign_fence_is_waited_for_on_the_gpu_where_sync_files_import() {
     // after the first frames, no new Vulkan objects.
     let mut frame = |renderer: &mut VulkanRenderer| {
         let fences = (0..2)
-            .map(|_| fence(false, signalled_sync_file(renderer)))
+            .map(|_| fence(false, signalled_sync_file(renderer, &scratch)))
             .collect();
         frame_waiting_for(renderer, &mut target, fences)
     };
