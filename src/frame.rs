@@ -21,7 +21,7 @@ use crate::sampler::Filter;
 use crate::shaders::{
     passes, sets, solid, texture, texture_indexed, texture_opaque, texture_ycbcr,
 };
-use crate::sync::{Semaphore, SemaphoreHandle, SyncFile, TimelineSemaphore};
+use crate::sync::{Semaphore, SyncFile, TimelineSemaphore};
 use crate::texture::Texture;
 
 /// One frame being drawn into a target.
@@ -41,6 +41,10 @@ pub struct Frame<'r> {
 #[derive(Default)]
 struct FrameSync<'r> {
     waits: Vec<&'r Semaphore>,
+    /// Semaphores of the renderer's pool holding imported sync_files
+    /// ([`Frame::wait_sync_file`]): the frame owns them until its submission, which
+    /// consumes the imports, then they go back to the pool.
+    imported: Vec<Semaphore>,
     signals: Vec<&'r Semaphore>,
     final_layout: Option<vk::ImageLayout>,
 }
@@ -347,6 +351,29 @@ impl<'r> Frame<'r> {
         self.sync.waits.push(semaphore);
     }
 
+    /// Makes the frame's submission wait on the GPU for `file` (a client's acquire fence, a
+    /// dma-buf's or another device's work) before it touches the target. The sync_file is
+    /// imported now, temporarily, into a semaphore of the renderer's pool that the frame
+    /// gives back after its submission (consumed like [`Frame::wait_semaphore`]'s, even
+    /// when `finish` fails). A signalled file (no fd) needs no wait. An `Unsupported`
+    /// error where the device cannot import sync_files
+    /// (`capabilities().sync_file.import`): wait for it on the CPU instead
+    /// ([`SyncFile::wait`]).
+    pub fn wait_sync_file(&mut self, file: SyncFile) -> Result<()> {
+        if file.fd().is_none() {
+            return Ok(());
+        }
+        let semaphore = self.renderer.semaphores.import(file)?;
+        self.wait_imported(semaphore);
+        Ok(())
+    }
+
+    /// Makes the submission wait on a semaphore of the renderer's pool holding an
+    /// imported sync_file; the frame gives it back to the pool.
+    pub(crate) fn wait_imported(&mut self, semaphore: Semaphore) {
+        self.sync.imported.push(semaphore);
+    }
+
     /// Makes the frame's submission signal `semaphore` (binary, of this device, with no
     /// signal pending) when its work is done; a frame whose `finish` fails signals none.
     pub fn signal_semaphore(&mut self, semaphore: &'r Semaphore) {
@@ -419,29 +446,29 @@ impl<'r> Frame<'r> {
             recorded,
         } = match submitted {
             Ok(submitted) => submitted,
-            Err(e) => {
-                // The caller's semaphores are consumed whatever happens, so it can reuse them.
-                if !sync.waits.is_empty() {
-                    renderer.submit_waits_only(&sync.waits)?;
-                }
-                return Err(e);
-            }
+            Err(e) => return Err(consume_waits(renderer, sync).err().unwrap_or(e)),
         };
         target.mark_used(&renderer.graveyard, point);
-        // The waited semaphores' payloads are consumed by the submission; the objects
-        // must outlive it.
-        if !waits.is_empty() {
-            renderer
-                .graveyard
-                .bury(point, Box::new(move || drop(waits)));
-        }
+        // The submission consumes the imported payloads; the semaphores are reused once
+        // its point has passed.
+        renderer
+            .semaphores
+            .recycle_waits(waits.into_iter().chain(sync.imported), point);
+        // Signalled only when what was recorded is whole (see `submit_ops`).
+        let file = match signal {
+            Some(s) if recorded.is_ok() => Some(export_signal(renderer, s, point)?),
+            Some(s) => {
+                renderer.semaphores.recycle_signal(s, point);
+                None
+            }
+            None => None,
+        };
         recorded?;
         let sync_point = SyncPoint {
             timeline: renderer.timeline.clone(),
             point,
         };
-        let file = signal.map(|s| s.export_sync_file()).transpose()?;
-        if handover.has_dmabufs() && !handover.fences_after(file.as_ref())? {
+        if handover.writes_dmabufs() && !handover.fences_after(file.as_ref())? {
             sync_point.wait(Duration::MAX)?;
         }
         Ok((sync_point, file))
@@ -668,9 +695,10 @@ impl SyncPoint {
 /// A frame's submission.
 struct Submitted {
     point: u64,
-    /// The semaphore the frame's sync_file comes from.
+    /// The pool's semaphore the frame's sync_file comes from, signalled when `recorded`
+    /// is Ok.
     signal: Option<Semaphore>,
-    /// The hand-over's waits, which must live until the point.
+    /// The hand-over's waits, from the pool: they must live until the point.
     waits: Vec<Semaphore>,
     /// How recording went: on failure, what was recorded before it was submitted.
     recorded: Result<()>,
@@ -686,48 +714,122 @@ fn submit_ops(
     sync: &FrameSync<'_>,
     want_sync_file: bool,
 ) -> Result<Submitted> {
+    // A sync_file of the frame is made when asked for, and for the implicit fences of the
+    // dma-bufs it writes where the driver can export one.
     let caps_export = renderer.device.capabilities().sync_file.export;
-    // A sync_file of the frame is made when asked for, and for dma-bufs' implicit
-    // fences where the driver can export one.
-    let signal = if want_sync_file || (handover.has_dmabufs() && caps_export) {
-        Some(Semaphore::exportable(
-            &renderer.device,
-            SemaphoreHandle::SyncFd,
-        )?)
-    } else {
-        None
-    };
-    let waits = handover.fences_before(&renderer.device)?;
+    let exports = want_sync_file || (handover.writes_dmabufs() && caps_export);
+    // The recorder ring waits for the oldest frame in flight, so the pool's semaphores
+    // are taken after it: the oldest ones are free by then.
     let mut recorder = renderer.take_recorder()?;
+    let (signal, waits) = match take_semaphores(renderer, handover, exports) {
+        Ok(taken) => taken,
+        Err(e) => {
+            renderer.return_unsubmitted(recorder);
+            return Err(e);
+        }
+    };
     let point = renderer.submitted + 1;
     // What was recorded before a failure is whole commands (a failing draw records
     // nothing) that the textures' tracked layouts already assume, so it is submitted, to
     // keep those layouts true; nothing is signalled then. Shared textures need no such
     // care (each frame acquires them from the layout their owner left), and the frame's
-    // acquires of them must not go unreleased: with them it is dropped.
+    // acquires of them must not go unreleased: with them it is dropped (and the imports
+    // of `waits` with it, never waited on).
     let recorded = match record_ops(renderer, &mut recorder, target, ops, point, handover) {
         Err(e) if !handover.is_empty() => {
             renderer.return_unsubmitted(recorder);
+            give_back_unused(renderer, signal);
             return Err(e);
         }
         recorded => recorded,
     };
-    let signals: Vec<&Semaphore> = if recorded.is_ok() {
+    if recorded.is_ok() {
         if let Some(layout) = sync.final_layout {
             recorder.transition(target, layout);
         }
-        signal.iter().chain(sync.signals.iter().copied()).collect()
-    } else {
-        Vec::new()
+    }
+    let signals: Vec<&Semaphore> = match recorded {
+        Ok(()) => signal.iter().chain(sync.signals.iter().copied()).collect(),
+        Err(_) => Vec::new(),
     };
-    let all_waits: Vec<&Semaphore> = waits.iter().chain(sync.waits.iter().copied()).collect();
-    let point = renderer.submit_waiting(recorder, &all_waits, &signals)?;
-    Ok(Submitted {
-        point,
-        signal,
-        waits,
-        recorded,
-    })
+    let all_waits: Vec<&Semaphore> = (waits.iter())
+        .chain(sync.waits.iter().copied())
+        .chain(sync.imported.iter())
+        .collect();
+    match renderer.submit_waiting(recorder, &all_waits, &signals) {
+        Ok(point) => Ok(Submitted {
+            point,
+            signal,
+            waits,
+            recorded,
+        }),
+        Err(e) => {
+            // A failed vkQueueSubmit leaves its semaphores as they were.
+            give_back_unused(renderer, signal);
+            Err(e)
+        }
+    }
+}
+
+/// The pool's semaphores a frame needs: one to export its sync_file from, when it
+/// `exports`, and the waits for its dma-bufs' pending fences.
+fn take_semaphores(
+    renderer: &mut Renderer,
+    handover: &Handover<'_>,
+    exports: bool,
+) -> Result<(Option<Semaphore>, Vec<Semaphore>)> {
+    let signal = exports
+        .then(|| renderer.semaphores.take_signal())
+        .transpose()?;
+    match handover.fences_before(&renderer.device, &mut renderer.semaphores) {
+        Ok(waits) => Ok((signal, waits)),
+        Err(e) => {
+            give_back_unused(renderer, signal);
+            Err(e)
+        }
+    }
+}
+
+/// Returns a signal semaphore no submission signalled: it can be reused at once.
+fn give_back_unused(renderer: &mut Renderer, signal: Option<Semaphore>) {
+    if let Some(semaphore) = signal {
+        renderer.semaphores.recycle_signal(semaphore, 0);
+    }
+}
+
+/// Exports the frame's sync_file from `signal`, signalled by the submission at `point`.
+/// The export unsignals it (copy transference), so it goes back to the pool; if the
+/// export fails it still holds the signal, and is dropped once the point has passed.
+fn export_signal(renderer: &mut Renderer, signal: Semaphore, point: u64) -> Result<SyncFile> {
+    match signal.export_sync_file() {
+        Ok(file) => {
+            renderer.semaphores.recycle_signal(signal, point);
+            Ok(file)
+        }
+        Err(e) => {
+            renderer
+                .graveyard
+                .bury(point, Box::new(move || drop(signal)));
+            Err(e)
+        }
+    }
+}
+
+/// A frame that failed before its submission still consumes the semaphores it was given
+/// to wait on, in an empty batch, so that their owners can reuse them once the renderer's
+/// next point is reached; the imported ones go back to the pool then. An error only when
+/// that batch could not be submitted.
+fn consume_waits(renderer: &mut Renderer, sync: FrameSync<'_>) -> Result<()> {
+    let FrameSync {
+        waits, imported, ..
+    } = sync;
+    if waits.is_empty() && imported.is_empty() {
+        return Ok(());
+    }
+    let all: Vec<&Semaphore> = waits.iter().copied().chain(imported.iter()).collect();
+    let point = renderer.submit_waits_only(&all)?;
+    renderer.semaphores.recycle_waits(imported, point);
+    Ok(())
 }
 
 /// The texture coordinate the instance gives output point (x, y).

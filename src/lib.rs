@@ -39,6 +39,7 @@ mod render_pass;
 mod renderer;
 mod sampler;
 mod select;
+mod semaphore_pool;
 mod shm;
 #[cfg(feature = "smithay")]
 pub mod smithay;

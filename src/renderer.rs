@@ -1,7 +1,8 @@
 //! The renderer: owns the timeline every submission advances, the staging ring, the
 //! recyclable command recorders, and the caches (render passes and pipelines per target
-//! format, samplers, the pipeline cache; framebuffers live with their targets). A steady stream of
-//! frames creates no Vulkan objects.
+//! format, samplers, the pipeline cache; framebuffers live with their targets), and the
+//! binary semaphores sync_files pass through. A steady stream of frames creates no Vulkan
+//! objects.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -17,6 +18,7 @@ use crate::graveyard::Graveyard;
 use crate::recorder::Recorder;
 use crate::render_pass::RenderPass;
 use crate::sampler::{Filter, Sampler};
+use crate::semaphore_pool::SemaphorePool;
 use crate::shaders::{passes, Pipelines};
 use crate::staging::{StagingRing, Timeline};
 use crate::sync::TimelineSemaphore;
@@ -75,6 +77,8 @@ pub struct Renderer {
     pub(crate) timeline: Arc<TimelineSemaphore>,
     /// Objects dropped while the GPU may still use them.
     pub(crate) graveyard: Arc<Graveyard>,
+    /// Binary semaphores for sync_file exports and imports, reused once their point passed.
+    pub(crate) semaphores: SemaphorePool,
     /// The last point given to a submission.
     pub(crate) submitted: u64,
     staging: StagingRing,
@@ -121,6 +125,7 @@ impl Renderer {
             dmabufs: Default::default(),
             yuv: Default::default(),
             graveyard: Graveyard::new(timeline.clone()),
+            semaphores: SemaphorePool::new(device, timeline.clone(), IN_FLIGHT),
             timeline,
             submitted: 0,
             staging: StagingRing::new(device, options.staging_size)?,

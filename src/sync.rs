@@ -1,7 +1,7 @@
 //! Synchronization primitives: fences, binary and timeline semaphores, and their export to
 //! and import from file descriptors (sync_files and opaque fds) where the driver can.
 
-use std::os::fd::{AsRawFd, FromRawFd, IntoRawFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, IntoRawFd, OwnedFd};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
@@ -198,8 +198,12 @@ impl Semaphore {
     }
 
     /// Makes the next wait on this semaphore wait for `file` (a temporary import: after
-    /// that wait the semaphore is its old self again). Consumes the file.
+    /// that wait the semaphore is its old self again). Consumes the file. An fd that is no
+    /// sync_file is refused here (the driver would take it as invalid usage).
     pub fn import_sync_file(&self, file: SyncFile) -> Result<()> {
+        if let Some(fd) = &file.0 {
+            require_sync_file(fd.as_fd())?;
+        }
         let fd = file.0.map_or(-1, IntoRawFd::into_raw_fd);
         import_fd(&self.device, self.raw, SemaphoreHandle::SyncFd, fd, true)
     }
@@ -374,6 +378,50 @@ impl SyncFile {
             return Err(Error::Io(std::io::Error::last_os_error()));
         }
         Ok(ready > 0)
+    }
+}
+
+/// `struct sync_file_info` of `linux/sync_file.h`, asked for without its fence list.
+#[repr(C)]
+struct SyncFileInfo {
+    name: [u8; 32],
+    status: i32,
+    flags: u32,
+    num_fences: u32,
+    pad: u32,
+    sync_fence_info: u64,
+}
+
+/// `_IOWR('>', 4, struct sync_file_info)`: read and write (3) in bits 30-31, the size in
+/// 16-29, the type in 8-15, the number in 0-7.
+const SYNC_IOC_FILE_INFO: u64 =
+    (3 << 30) | ((size_of::<SyncFileInfo>() as u64) << 16) | ((b'>' as u64) << 8) | 4;
+
+/// An `InvalidArgument` error unless `fd` is a sync_file: only the sync_file driver
+/// answers `SYNC_IOC_FILE_INFO` (anything else says ENOTTY or EINVAL).
+fn require_sync_file(fd: BorrowedFd<'_>) -> Result<()> {
+    // SAFETY: plain old data; all zeroes (no fence list asked for) is a valid argument.
+    let mut info: SyncFileInfo = unsafe { std::mem::zeroed() };
+    loop {
+        // SAFETY: `info` is the live argument struct the request encodes the size of; with
+        // `num_fences` 0 the kernel writes only into it.
+        let result = unsafe {
+            libc::ioctl(
+                fd.as_raw_fd(),
+                SYNC_IOC_FILE_INFO as _,
+                (&raw mut info).cast::<libc::c_void>(),
+            )
+        };
+        if result == 0 {
+            return Ok(());
+        }
+        let error = std::io::Error::last_os_error();
+        if error.raw_os_error() != Some(libc::EINTR) {
+            return Err(Error::InvalidArgument(format!(
+                "fd {} is not a sync_file ({error})",
+                fd.as_raw_fd()
+            )));
+        }
     }
 }
 

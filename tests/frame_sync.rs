@@ -10,7 +10,7 @@ use common::{assert_validation_clean, gpu, rgba_texture, submit_commands};
 use vkcompose::format::DrmFourcc;
 use vkcompose::geometry::{Rect, Transform};
 use vkcompose::shaders::{passes, sets, texture, Pipelines};
-use vkcompose::sync::{Fence, Semaphore};
+use vkcompose::sync::{Fence, Semaphore, SyncFile};
 use vkcompose::{vk, Device, Error, Filter, RenderPass, Renderer, Sampler, SemaphorePoint};
 
 const LONG: Duration = Duration::from_secs(10);
@@ -175,5 +175,223 @@ fn a_frame_refuses_final_layouts_its_target_cannot_take() {
         "{result:?}"
     );
     frame.finish().unwrap().wait(LONG).unwrap();
+    assert_validation_clean(&instance);
+}
+
+/// A frame drawing `color` over the whole of `target` (16x16 at most).
+fn cleared<'r>(
+    renderer: &'r mut Renderer,
+    target: &'r vkcompose::Texture,
+    color: [f32; 4],
+) -> vkcompose::Frame<'r> {
+    let mut frame = renderer.render(target, Transform::Normal).unwrap();
+    frame.clear(color, &[Rect::new(0, 0, 16, 16)]).unwrap();
+    frame
+}
+
+/// A shade that changes with `i`, so that each frame writes something new.
+fn shade(i: usize) -> [f32; 4] {
+    [(i % 7) as f32 / 7.0, 0.5, 0.0, 1.0]
+}
+
+/// A file that is no sync_file.
+fn memfd() -> std::os::fd::OwnedFd {
+    use std::os::fd::FromRawFd;
+    // SAFETY: test code; a NUL-terminated name.
+    let raw = unsafe { libc::memfd_create(c"vkcompose-test".as_ptr(), libc::MFD_CLOEXEC) };
+    assert!(raw >= 0, "memfd_create failed");
+    // SAFETY: a new fd nothing else owns.
+    unsafe { std::os::fd::OwnedFd::from_raw_fd(raw) }
+}
+
+#[test]
+fn steady_frames_exporting_sync_files_create_no_objects() {
+    let (instance, device) = gpu();
+    let mut renderer = Renderer::new(&device, &Default::default()).unwrap();
+    let target = renderer.create_target(16, 16, DrmFourcc::Abgr8888).unwrap();
+    if !device.capabilities().sync_file.export {
+        // The documented fallback: asking for a sync_file is an error naming what is
+        // missing, nothing is submitted, and plain frames go on.
+        let err = cleared(&mut renderer, &target, RED)
+            .finish_with_sync_file()
+            .unwrap_err();
+        assert!(
+            matches!(err, Error::Unsupported { .. }) && err.to_string().contains("sync_file"),
+            "{err}"
+        );
+        let point = cleared(&mut renderer, &target, RED).finish().unwrap();
+        assert!(point.wait(LONG).unwrap());
+        eprintln!("{}: no sync_file export; checked the error", device.name());
+        assert_validation_clean(&instance);
+        return;
+    }
+    // Warm-up: render pass, pipelines, framebuffer, recorders and the pool's semaphores.
+    for i in 0..5 {
+        let (_, file) = cleared(&mut renderer, &target, shade(i))
+            .finish_with_sync_file()
+            .unwrap();
+        assert!(file.wait(LONG).unwrap());
+    }
+    let objects = device.objects_created();
+    let mut files = Vec::new();
+    for i in 5..35 {
+        files.push(
+            cleared(&mut renderer, &target, shade(i))
+                .finish_with_sync_file()
+                .unwrap(),
+        );
+    }
+    assert_eq!(
+        device.objects_created(),
+        objects,
+        "objects created by steady frames exporting sync_files"
+    );
+    for (point, file) in files {
+        assert!(file.wait(LONG).unwrap(), "frame {}", point.value());
+        assert!(point.wait(LONG).unwrap());
+    }
+    renderer.wait_idle().unwrap();
+    assert_validation_clean(&instance);
+}
+
+#[test]
+fn frames_wait_on_imported_sync_files_on_the_gpu_without_new_objects() {
+    let (instance, device) = gpu();
+    let mut renderer = Renderer::new(&device, &Default::default()).unwrap();
+    let target = renderer.create_target(16, 16, DrmFourcc::Abgr8888).unwrap();
+    if !device.capabilities().sync_file.both() {
+        // The documented fallback: a signalled file needs no wait, any other is refused
+        // with an error naming what is missing (the caller waits on the CPU instead).
+        let mut frame = cleared(&mut renderer, &target, RED);
+        frame.wait_sync_file(SyncFile::signaled()).unwrap();
+        let err = frame
+            .wait_sync_file(SyncFile::from_fd(memfd()))
+            .unwrap_err();
+        assert!(
+            matches!(err, Error::Unsupported { .. }) && err.to_string().contains("sync_file"),
+            "{err}"
+        );
+        assert!(frame.finish().unwrap().wait(LONG).unwrap());
+        eprintln!("{}: no sync_file import; checked the error", device.name());
+        assert_validation_clean(&instance);
+        return;
+    }
+    // Each frame waits on the sync_file of the one before, as a frame would wait on a
+    // client's acquire fence.
+    let (_, mut file) = cleared(&mut renderer, &target, RED)
+        .finish_with_sync_file()
+        .unwrap();
+    // A real fd (not -1 for "signalled"), or this test would import nothing.
+    assert!(file.fd().is_some(), "the driver exported no fd");
+    let frame_at = |renderer: &mut Renderer, file: SyncFile, i: usize| {
+        let mut frame = cleared(renderer, &target, shade(i));
+        frame.wait_sync_file(file).unwrap();
+        frame.finish_with_sync_file().unwrap()
+    };
+    for i in 0..5 {
+        file = frame_at(&mut renderer, file, i).1;
+    }
+    let objects = device.objects_created();
+    for i in 5..35 {
+        file = frame_at(&mut renderer, file, i).1;
+    }
+    assert_eq!(
+        device.objects_created(),
+        objects,
+        "objects created by steady frames waiting on sync_files"
+    );
+    assert!(file.wait(LONG).unwrap());
+    let readback = renderer
+        .copy_framebuffer(&target, Rect::new(0, 0, 16, 16), DrmFourcc::Abgr8888)
+        .unwrap();
+    let expected = shade(34).map(|c| (c * 255.0).round() as u8);
+    let pixels = readback.bytes().unwrap();
+    let close = |p: &[u8]| p.iter().zip(expected).all(|(&a, e)| a.abs_diff(e) <= 1);
+    assert!(
+        pixels.chunks_exact(4).all(close),
+        "{:?}, expected {expected:?}",
+        &pixels[..4]
+    );
+    drop(readback);
+    renderer.wait_idle().unwrap();
+    assert_validation_clean(&instance);
+}
+
+#[test]
+fn a_frame_that_fails_still_consumes_its_imported_sync_files() {
+    let (instance, device) = gpu();
+    if !device.capabilities().sync_file.both() {
+        eprintln!(
+            "{}: no sync_file import (the fallback is checked by frames_wait_on_imported_sync_files_on_the_gpu_without_new_objects)",
+            device.name()
+        );
+        return;
+    }
+    let mut renderer = Renderer::new(&device, &Default::default()).unwrap();
+    let target = renderer.create_target(8, 8, DrmFourcc::Abgr8888).unwrap();
+    let format = vk::Format::R8G8B8A8_UNORM;
+    let pass = RenderPass::<passes::Output>::new(&device, format).unwrap();
+    let pipelines = Pipelines::new(&device, &pass, vk::PipelineCache::null()).unwrap();
+    let sampler = Sampler::new(&device, Filter::Nearest).unwrap();
+    let never_uploaded = rgba_texture(&device, 4, 4, true);
+    let (_, file) = cleared(&mut renderer, &target, RED)
+        .finish_with_sync_file()
+        .unwrap();
+
+    let mut frame = renderer.render(&target, Transform::Normal).unwrap();
+    frame.wait_sync_file(file).unwrap();
+    let set = sets::Textured {
+        tex: vkcompose::pipelines::SampledTexture {
+            texture: &never_uploaded,
+            sampler: &sampler,
+        },
+    };
+    let push = texture::Push {
+        target_size: [8.0, 8.0],
+    };
+    let quad = texture::Instance {
+        dst: [0.0, 0.0, 8.0, 8.0],
+        uv_offset: [0.0; 2],
+        uv_axes: [1.0, 0.0, 0.0, 1.0],
+        alpha: 1.0,
+    };
+    frame.draw(&pipelines.texture, push, set, &[quad]).unwrap();
+    let result = frame.finish_with_sync_file();
+    assert!(
+        matches!(result, Err(Error::InvalidArgument(_))),
+        "{:?}",
+        result.err()
+    );
+    // The import was consumed and its semaphore went back to the pool: the next frames
+    // reuse it (and the signal semaphore nothing signalled) without validation errors.
+    for _ in 0..3 {
+        let (_, file) = cleared(&mut renderer, &target, RED)
+            .finish_with_sync_file()
+            .unwrap();
+        let mut frame = cleared(&mut renderer, &target, RED);
+        frame.wait_sync_file(file).unwrap();
+        assert!(frame.finish().unwrap().wait(LONG).unwrap());
+    }
+    renderer.wait_idle().unwrap();
+    assert_validation_clean(&instance);
+}
+
+#[test]
+fn a_file_that_is_no_sync_file_is_a_typed_error() {
+    let (instance, device) = gpu();
+    let mut renderer = Renderer::new(&device, &Default::default()).unwrap();
+    let target = renderer.create_target(16, 16, DrmFourcc::Abgr8888).unwrap();
+    let mut frame = cleared(&mut renderer, &target, RED);
+    let err = frame
+        .wait_sync_file(SyncFile::from_fd(memfd()))
+        .unwrap_err();
+    if device.capabilities().sync_file.import {
+        assert!(matches!(err, Error::InvalidArgument(_)), "{err}");
+    } else {
+        assert!(matches!(err, Error::Unsupported { .. }), "{err}");
+    }
+    // The frame goes on without it.
+    assert!(frame.finish().unwrap().wait(LONG).unwrap());
+    renderer.wait_idle().unwrap();
     assert_validation_clean(&instance);
 }

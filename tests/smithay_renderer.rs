@@ -672,3 +672,168 @@ fn smithay_dmabufs_import_through_the_renderer() {
     assert!(err.to_string().contains("stride"), "{err}");
     common::assert_validation_clean(&instance);
 }
+
+/// Someone else's fence (another renderer's, a client's acquire point): it claims to be
+/// pending (or signalled), exports a dup of `fd` if it has one, and counts how often it is
+/// waited for on the CPU.
+#[derive(Debug)]
+struct ForeignFence {
+    signaled: bool,
+    fd: Option<std::os::fd::OwnedFd>,
+    cpu_waits: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl smithay::backend::renderer::sync::Fence for ForeignFence {
+    fn is_signaled(&self) -> bool {
+        self.signaled
+    }
+
+    fn wait(&self) -> Result<(), smithay::backend::renderer::sync::Interrupted> {
+        self.cpu_waits
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        Ok(())
+    }
+
+    fn is_exportable(&self) -> bool {
+        self.fd.is_some()
+    }
+
+    fn export(&self) -> Option<std::os::fd::OwnedFd> {
+        self.fd.as_ref().map(|fd| fd.try_clone().unwrap())
+    }
+}
+
+/// A sync_file that has signalled, from a frame of the vkcompose renderer underneath
+/// drawing into `scratch` (one of its targets); `None` where the driver exports none.
+fn signalled_sync_file(
+    renderer: &mut VulkanRenderer,
+    scratch: &vkcompose::Texture,
+) -> Option<std::os::fd::OwnedFd> {
+    let core = renderer.renderer_mut();
+    if !core.device().capabilities().sync_file.export {
+        return None;
+    }
+    let frame = core
+        .render(scratch, vkcompose::geometry::Transform::Normal)
+        .unwrap();
+    let (point, file) = frame.finish_with_sync_file().unwrap();
+    assert!(file.wait(std::time::Duration::from_secs(10)).unwrap());
+    assert!(point.wait(std::time::Duration::from_secs(10)).unwrap());
+    let fd = file.into_fd();
+    assert!(
+        fd.is_some(),
+        "the driver exported -1, not a sync_file to test with"
+    );
+    fd
+}
+
+/// Draws a frame into `target` that waits for `fences` and clears it red; returns the
+/// CPU waits the fences saw.
+fn frame_waiting_for(
+    renderer: &mut VulkanRenderer,
+    target: &mut VulkanTexture,
+    fences: Vec<ForeignFence>,
+) -> usize {
+    let counters: Vec<_> = fences.iter().map(|f| f.cpu_waits.clone()).collect();
+    let mut framebuffer = renderer.bind(target).unwrap();
+    let mut frame = renderer
+        .render(&mut framebuffer, (8, 8).into(), Transform::Normal)
+        .unwrap();
+    for fence in fences {
+        frame
+            .wait(&smithay::backend::renderer::sync::SyncPoint::from(fence))
+            .unwrap();
+    }
+    frame
+        .clear(
+            Color32F::new(1.0, 0.0, 0.0, 1.0),
+            &[Rectangle::from_size((8, 8).into())],
+        )
+        .unwrap();
+    frame.finish().unwrap().wait().unwrap();
+    counters
+        .iter()
+        .map(|c| c.load(std::sync::atomic::Ordering::SeqCst))
+        .sum()
+}
+
+#[test]
+fn a_foreign_fence_is_waited_for_on_the_gpu_where_sync_files_import() {
+    let (instance, mut renderer) = vulkan();
+    let mut target = renderer
+        .create_buffer(Fourcc::Abgr8888, (8, 8).into())
+        .unwrap();
+    let scratch = renderer
+        .renderer_mut()
+        .create_target(4, 4, vkcompose::format::DrmFourcc::Abgr8888)
+        .unwrap();
+    let device = renderer.renderer().device().clone();
+    let gpu_waits = device.capabilities().sync_file.both();
+    let fence = |signaled, fd| ForeignFence {
+        signaled,
+        fd,
+        cpu_waits: Default::default(),
+    };
+    // A signalled fence needs no wait at all; one without a sync_file is waited for on
+    // the CPU everywhere.
+    let signalled = fence(true, signalled_sync_file(&mut renderer, &scratch));
+    assert_eq!(
+        frame_waiting_for(&mut renderer, &mut target, vec![signalled]),
+        0
+    );
+    assert_eq!(
+        frame_waiting_for(&mut renderer, &mut target, vec![fence(false, None)]),
+        1
+    );
+    if !gpu_waits {
+        // The documented fallback: without sync_file import every pending fence is
+        // waited for on the CPU.
+        let pending = fence(false, Some(memfd(&[0])));
+        assert_eq!(
+            frame_waiting_for(&mut renderer, &mut target, vec![pending]),
+            1
+        );
+        eprintln!(
+            "{}: no sync_file import; checked the CPU wait",
+            device.name()
+        );
+        common::assert_validation_clean(&instance);
+        return;
+    }
+    // Steady frames each waiting for two foreign sync_files, on the GPU: no CPU wait and,
+    // after the first frames, no new Vulkan objects.
+    let mut frame = |renderer: &mut VulkanRenderer| {
+        let fences = (0..2)
+            .map(|_| fence(false, signalled_sync_file(renderer, &scratch)))
+            .collect();
+        frame_waiting_for(renderer, &mut target, fences)
+    };
+    for _ in 0..5 {
+        assert_eq!(frame(&mut renderer), 0);
+    }
+    let objects = device.objects_created();
+    for _ in 0..10 {
+        assert_eq!(frame(&mut renderer), 0);
+    }
+    assert_eq!(
+        device.objects_created(),
+        objects,
+        "objects created by steady waits"
+    );
+    let pixels = read(&mut renderer, &target);
+    assert!(pixels.chunks_exact(4).all(|p| p == [255, 0, 0, 255]));
+    // A fence whose fd is no sync_file is a typed error, not a panic.
+    {
+        let mut framebuffer = renderer.bind(&mut target).unwrap();
+        let mut frame = renderer
+            .render(&mut framebuffer, (8, 8).into(), Transform::Normal)
+            .unwrap();
+        let bogus = fence(false, Some(memfd(&[0])));
+        let err = frame
+            .wait(&smithay::backend::renderer::sync::SyncPoint::from(bogus))
+            .unwrap_err();
+        assert!(matches!(err, vkcompose::Error::InvalidArgument(_)), "{err}");
+        frame.finish().unwrap().wait().unwrap();
+    }
+    common::assert_validation_clean(&instance);
+}

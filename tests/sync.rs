@@ -3,6 +3,7 @@
 
 mod common;
 
+use std::os::fd::FromRawFd;
 use std::time::Duration;
 
 use common::{assert_validation_clean, gpu, rgba_texture, submit_commands};
@@ -189,6 +190,44 @@ fn a_sync_file_carries_a_gpu_signal_out_and_back_in() {
     );
     assert!(done.wait(2, LONG).unwrap());
     drop((_producer, _consumer, _third));
+    assert_validation_clean(&instance);
+}
+
+#[test]
+fn importing_a_file_that_is_no_sync_file_is_refused_before_the_driver() {
+    let (instance, device) = gpu();
+    let semaphore = Semaphore::new(&device).unwrap();
+    // SAFETY: test code; a NUL-terminated name.
+    let raw = unsafe { libc::memfd_create(c"vkcompose-test".as_ptr(), libc::MFD_CLOEXEC) };
+    assert!(raw >= 0, "memfd_create failed");
+    // SAFETY: a new fd nothing else owns.
+    let memfd = unsafe { std::os::fd::OwnedFd::from_raw_fd(raw) };
+    let err = semaphore
+        .import_sync_file(SyncFile::from_fd(memfd))
+        .unwrap_err();
+    assert!(
+        matches!(&err, Error::InvalidArgument(m) if m.contains("not a sync_file")),
+        "{err}"
+    );
+    // The semaphore is untouched: still usable as a plain semaphore.
+    let stage = vk::PipelineStageFlags::ALL_COMMANDS;
+    let done = TimelineSemaphore::new(&device, 0).unwrap();
+    let _signal = submit_commands(
+        &device,
+        &[],
+        &[SemaphorePoint::Binary(&semaphore)],
+        None,
+        |_| {},
+    );
+    let _wait = submit_commands(
+        &device,
+        &[(SemaphorePoint::Binary(&semaphore), stage)],
+        &[SemaphorePoint::Timeline(&done, 1)],
+        None,
+        |_| {},
+    );
+    assert!(done.wait(1, LONG).unwrap());
+    drop((_signal, _wait, semaphore, done));
     assert_validation_clean(&instance);
 }
 

@@ -1,7 +1,7 @@
 //! Handing shared textures over around a frame: their memory is also used by another
 //! driver, process or Vulkan instance, so each frame acquires them from that owner's queue
 //! family before using them and releases them back after, and (for dma-bufs) waits for
-//! their kernel fences first and attaches its own after.
+//! their kernel fences first and attaches its own to the ones it writes after.
 
 use std::os::fd::{AsFd, BorrowedFd};
 
@@ -13,6 +13,7 @@ use crate::barrier::{record_image_barriers, ImageBarrier};
 use crate::device::Device;
 use crate::error::Result;
 use crate::recorder::Recorder;
+use crate::semaphore_pool::SemaphorePool;
 use crate::sync::{Semaphore, SyncFile};
 use crate::texture::Texture;
 
@@ -47,9 +48,10 @@ impl<'a> Handover<'a> {
         self.textures.is_empty()
     }
 
-    /// Whether any of the textures is a dma-buf with kernel fences.
-    pub fn has_dmabufs(&self) -> bool {
-        self.dmabuf_fds().next().is_some()
+    /// Whether the frame writes a dma-buf (its target): the frame's completion fence is
+    /// attached to those, so the frame exports a sync_file for them.
+    pub fn writes_dmabufs(&self) -> bool {
+        self.dmabuf_fds().any(|(_, access)| access != Access::Read)
     }
 
     fn dmabuf_fds(&self) -> impl Iterator<Item = (BorrowedFd<'_>, Access)> {
@@ -61,22 +63,39 @@ impl<'a> Handover<'a> {
         })
     }
 
-    /// Semaphores the frame's submission waits on for the buffers' pending work (empty
-    /// where the fences were waited for on the CPU instead).
-    pub fn fences_before(&self, device: &Device) -> Result<Vec<Semaphore>> {
+    /// Semaphores (from `pool`) the frame's submission waits on for the buffers' pending
+    /// work: empty where it is done already or was waited for on the CPU instead. On an
+    /// error the semaphores already made are dropped, their imports never waited on.
+    pub fn fences_before(
+        &self,
+        device: &Device,
+        pool: &mut SemaphorePool,
+    ) -> Result<Vec<Semaphore>> {
         let mut waits = Vec::new();
         for (fd, access) in self.dmabuf_fds() {
-            waits.extend(implicit::before_gpu_access(device, fd, access)?);
+            if let Some(file) = implicit::before_gpu_access(device, fd, access)? {
+                waits.push(pool.import(file)?);
+            }
         }
         Ok(waits)
     }
 
-    /// Attaches the frame's completion to each dma-buf. False when it could not be: the
-    /// caller waits for the frame on the CPU before the buffers go back.
+    /// Attaches the frame's completion to each dma-buf the frame writes. False when it
+    /// could not be: the caller waits for the frame on the CPU before the buffers go back.
+    ///
+    /// Dma-bufs the frame only samples get no read fence. By the Wayland buffer contract
+    /// a client does not write a buffer between committing it and wl_buffer.release, and
+    /// the compositor sends that release once the frames sampling the buffer are done
+    /// (their [`crate::SyncPoint`]s reached), so no writer needs to wait on our reads.
+    /// Attaching one would need the frame's sync_file, and exporting that blocks until the
+    /// frame completes on some drivers (Mesa 25 lavapipe), so a frame sampling a buffer
+    /// whose producer is still drawing would block in `finish` until it is done.
     pub fn fences_after(&self, done: Option<&SyncFile>) -> Result<bool> {
         let mut attached = true;
         for (fd, access) in self.dmabuf_fds() {
-            attached &= implicit::after_gpu_access(fd, access, done)?;
+            if access != Access::Read {
+                attached &= implicit::after_gpu_access(fd, access, done)?;
+            }
         }
         Ok(attached)
     }

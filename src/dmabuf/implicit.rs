@@ -11,7 +11,7 @@ use std::time::Duration;
 use super::linux::{self, Access};
 use crate::device::Device;
 use crate::error::Result;
-use crate::sync::{Semaphore, SyncFile};
+use crate::sync::SyncFile;
 
 /// How long a buffer's producer may keep it busy before the wait gives up and goes on
 /// (a stuck client must not hang the compositor).
@@ -35,31 +35,32 @@ pub(crate) fn after_cpu_read(fd: BorrowedFd<'_>) {
     }
 }
 
-/// The semaphore a submission that accesses the buffer behind `fd` must wait on: the
-/// buffer's fences as a sync_file imported into a semaphore. Where that is impossible the
-/// fences are waited for here, on the CPU, and there is none.
+/// The pending fences a submission that accesses the buffer behind `fd` must wait on, as
+/// a sync_file to import into a wait semaphore. None when there is nothing to wait for on
+/// the GPU: the fences have signalled already (the common case, a client that finished
+/// drawing before it committed), or import is impossible and they were waited for here,
+/// on the CPU.
 pub(crate) fn before_gpu_access(
     device: &Device,
     fd: BorrowedFd<'_>,
     access: Access,
-) -> Result<Option<Semaphore>> {
-    match linux::export_sync_file(fd, access)? {
-        Some(file) if device.capabilities().sync_file.import => {
-            let semaphore = Semaphore::new(device)?;
-            semaphore.import_sync_file(SyncFile::from_fd(file))?;
-            Ok(Some(semaphore))
-        }
-        Some(file) => {
-            note_once(&NO_SEMAPHORE_IMPORT, "the driver cannot import sync_files: a dma-buf's fences are waited for on the CPU before use");
-            SyncFile::from_fd(file).wait(FENCE_TIMEOUT)?;
-            Ok(None)
-        }
-        None => {
-            note_once(&NO_EXPORT_IOCTL, "DMA_BUF_IOCTL_EXPORT_SYNC_FILE is unavailable: dma-bufs are polled for readiness before use");
-            linux::poll_ready(fd, access, FENCE_TIMEOUT)?;
-            Ok(None)
-        }
+) -> Result<Option<SyncFile>> {
+    let Some(file) = linux::export_sync_file(fd, access)? else {
+        note_once(&NO_EXPORT_IOCTL, "DMA_BUF_IOCTL_EXPORT_SYNC_FILE is unavailable: dma-bufs are polled for readiness before use");
+        linux::poll_ready(fd, access, FENCE_TIMEOUT)?;
+        return Ok(None);
+    };
+    let file = SyncFile::from_fd(file);
+    // A poll that does not block: a signalled fence costs no semaphore and no wait.
+    if file.wait(Duration::ZERO)? {
+        return Ok(None);
     }
+    if device.capabilities().sync_file.import {
+        return Ok(Some(file));
+    }
+    note_once(&NO_SEMAPHORE_IMPORT, "the driver cannot import sync_files: a dma-buf's fences are waited for on the CPU before use");
+    file.wait(FENCE_TIMEOUT)?;
+    Ok(None)
 }
 
 /// Attaches `done` (a sync_file that signals when the work on the buffer completes) to

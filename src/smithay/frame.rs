@@ -2,7 +2,7 @@
 //! as one vkcompose frame when Smithay finishes (or drops) it.
 
 use std::marker::PhantomData;
-use std::sync::Arc;
+use std::sync::{Arc, Once};
 
 use smithay::backend::renderer::sync::SyncPoint;
 use smithay::backend::renderer::{Color32F, ContextId, DebugFlags, Frame};
@@ -16,7 +16,11 @@ use crate::error::{Error, Result};
 use crate::frame::TextureDraw;
 use crate::geometry::{Rect, RectF, Transform};
 use crate::sampler::Filter;
+use crate::sync::{Semaphore, SyncFile};
 use crate::texture::Texture;
+
+static NO_FD: Once = Once::new();
+static NO_IMPORT: Once = Once::new();
 
 /// `DebugFlags::TINT`'s colour, premultiplied, laid over what was drawn: the same result
 /// as tinting the texels before blending (`0.8 * colour + tint`).
@@ -51,6 +55,9 @@ pub struct VulkanFrame<'frame, 'buffer> {
     target: Arc<Texture>,
     transform: SmithayTransform,
     ops: Vec<Recorded>,
+    /// Foreign fences imported for the GPU to wait on (semaphores of the renderer's pool),
+    /// handed to the vkcompose frame when it is submitted.
+    waits: Vec<Semaphore>,
     submitted: bool,
     _framebuffer: PhantomData<&'frame mut VulkanFramebuffer<'buffer>>,
 }
@@ -66,6 +73,7 @@ impl<'frame, 'buffer> VulkanFrame<'frame, 'buffer> {
             target: framebuffer.texture().clone(),
             transform,
             ops: Vec::new(),
+            waits: Vec::new(),
             submitted: false,
             _framebuffer: PhantomData,
         }
@@ -79,12 +87,18 @@ impl<'frame, 'buffer> VulkanFrame<'frame, 'buffer> {
     fn submit(&mut self) -> Result<SyncPoint> {
         self.submitted = true;
         let ops = std::mem::take(&mut self.ops);
+        // Dropped unwaited when the frame fails before its submission: their imports
+        // then never reach a queue, and destroying them is all that is left to do.
+        let waits = std::mem::take(&mut self.waits);
         let target = self.target.clone();
         let renderer = &mut self.renderer.renderer;
         let export = renderer.device().capabilities().sync_file.export;
         let mut frame = renderer.render(&target, convert::transform(self.transform))?;
         for op in &ops {
             replay(&mut frame, op)?;
+        }
+        for semaphore in waits {
+            frame.wait_imported(semaphore);
         }
         let (point, sync_file) = if export {
             let (point, file) = frame.finish_with_sync_file()?;
@@ -222,17 +236,28 @@ impl Frame for VulkanFrame<'_, '_> {
     }
 
     fn wait(&mut self, sync: &SyncPoint) -> Result<()> {
-        // This renderer's own points are ordered by its queue already; anything else is
-        // waited for on the CPU (sync_file imports into a wait semaphore are not wired to
-        // Smithay's fences yet).
+        // This renderer's own points are ordered by its queue already, and a fence that
+        // has signalled needs no wait.
         let own = sync
             .get::<VulkanFence>()
             .is_some_and(|f| f.point().belongs_to(&self.renderer.renderer));
-        if own {
-            Ok(())
-        } else {
-            fence::wait_on_cpu(sync)
+        if own || sync.is_reached() {
+            return Ok(());
         }
+        // Anything else becomes a wait of the frame's submission where its sync_file can
+        // be imported, so that neither this call nor `finish` blocks on it.
+        let renderer = &mut self.renderer.renderer;
+        if renderer.device().capabilities().sync_file.import {
+            if let Some(fd) = sync.export() {
+                let semaphore = renderer.semaphores.import(SyncFile::from_fd(fd))?;
+                self.waits.push(semaphore);
+                return Ok(());
+            }
+            NO_FD.call_once(|| tracing::info!("a fence given to Frame::wait exports no sync_file: such fences are waited for on the CPU"));
+        } else {
+            NO_IMPORT.call_once(|| tracing::info!("the driver cannot import sync_files: fences given to Frame::wait are waited for on the CPU"));
+        }
+        fence::wait_on_cpu(sync)
     }
 
     fn finish(mut self) -> Result<SyncPoint> {
