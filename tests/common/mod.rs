@@ -28,6 +28,21 @@ pub fn assert_validation_clean(instance: &Instance) {
     );
 }
 
+/// The Khronos validation layer's version (major, minor, patch), where it is installed.
+pub fn validation_layer_version(instance: &Instance) -> Option<(u32, u32, u32)> {
+    // SAFETY: a plain query of the loader.
+    let layers = unsafe { instance.entry().enumerate_instance_layer_properties() }.ok()?;
+    let layer = layers
+        .iter()
+        .find(|l| l.layer_name_as_c_str() == Ok(c"VK_LAYER_KHRONOS_validation"))?;
+    let v = layer.spec_version;
+    Some((
+        vk::api_version_major(v),
+        vk::api_version_minor(v),
+        vk::api_version_patch(v),
+    ))
+}
+
 /// An RGBA8 texture that can be sampled, uploaded to and read back.
 pub fn rgba_texture(device: &Device, width: u32, height: u32, has_alpha: bool) -> Texture {
     Texture::new(
