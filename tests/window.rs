@@ -513,8 +513,12 @@ fn offered_modes(
 // The window example, as a program
 
 /// Builds the window example with this test's profile, features and target directory,
-/// and returns its path.
+/// and returns its path; `$WINDOW_EXAMPLE` names one built already (the guest of
+/// scripts/test-vm has no cargo).
 fn build_window_example() -> PathBuf {
+    if let Some(path) = std::env::var_os("WINDOW_EXAMPLE") {
+        return PathBuf::from(path);
+    }
     let exe = std::env::current_exe().expect("the test's path");
     // <target>/<profile>/deps/window-<hash>
     let profile_dir = exe
