@@ -8,20 +8,16 @@
 //!
 //! `cargo bench --bench dmabuf_mapping`. See BENCHMARKS.md.
 
+mod common;
+
 use std::os::fd::{FromRawFd, OwnedFd};
-use std::time::{Duration, Instant};
+use std::time::Instant;
+
+use common::{measure, ms, Result, Samples, WARM_UP};
 
 use vkcompose::dmabuf::{Dmabuf, DmabufPath, HandleKind, Modifier};
 use vkcompose::format::DrmFourcc;
 use vkcompose::{Device, DmabufImport, Instance, InstanceOptions, Renderer, RendererOptions};
-
-const BUDGET: Duration = Duration::from_secs(3);
-const MIN_RUNS: usize = 5;
-const MAX_RUNS: usize = 200;
-/// More than the renderer's upload recorders, so every one has been used once.
-const WARM_UP: usize = 4;
-
-type Result<T> = std::result::Result<T, Box<dyn std::error::Error>>;
 
 fn main() -> Result<()> {
     let instance = Instance::new(&InstanceOptions::default())?;
@@ -155,50 +151,4 @@ fn memfd(bytes: &[u8]) -> Result<OwnedFd> {
     let mut file = std::fs::File::from(unsafe { OwnedFd::from_raw_fd(raw) });
     std::io::Write::write_all(&mut file, bytes)?;
     Ok(file.into())
-}
-
-/// Sorted samples of one quantity.
-struct Samples(Vec<f64>);
-
-impl Samples {
-    fn new(mut values: Vec<f64>) -> Samples {
-        values.sort_by(f64::total_cmp);
-        Samples(values)
-    }
-    fn median(&self) -> f64 {
-        self.0.get(self.0.len() / 2).copied().unwrap_or(f64::NAN)
-    }
-    fn percentile(&self, p: f64) -> f64 {
-        let i = ((self.0.len() as f64 - 1.0) * p).round() as usize;
-        self.0.get(i).copied().unwrap_or(f64::NAN)
-    }
-    fn spread(&self) -> String {
-        format!(
-            "{:.3} ms (p10 {:.3}, p90 {:.3}, {} runs)",
-            self.median(),
-            self.percentile(0.1),
-            self.percentile(0.9),
-            self.0.len()
-        )
-    }
-}
-
-/// Runs `sample` after warm-up runs until the budget is spent; each run returns its
-/// measurements in milliseconds.
-fn measure<const N: usize>(mut sample: impl FnMut() -> Result<[f64; N]>) -> Result<[Samples; N]> {
-    for _ in 0..WARM_UP {
-        sample()?;
-    }
-    let started = Instant::now();
-    let mut runs: Vec<[f64; N]> = Vec::new();
-    while runs.len() < MIN_RUNS || (started.elapsed() < BUDGET && runs.len() < MAX_RUNS) {
-        runs.push(sample()?);
-    }
-    Ok(std::array::from_fn(|i| {
-        Samples::new(runs.iter().map(|r| r[i]).collect())
-    }))
-}
-
-fn ms(d: Duration) -> f64 {
-    d.as_secs_f64() * 1e3
 }

@@ -6,7 +6,11 @@
 //!
 //! `cargo bench --bench renderer` (or `-- quick` for fewer sizes). See BENCHMARKS.md.
 
+mod common;
+
 use std::time::{Duration, Instant};
+
+use common::{measure, ms, Result, Samples, WARM_UP};
 
 use vkcompose::format::DrmFourcc;
 use vkcompose::geometry::{Rect, RectF, Transform};
@@ -15,15 +19,6 @@ use vkcompose::{
     vk, Buffer, DedicatedMemory, DedicatedTo, Device, DeviceBuilder, Filter, Instance,
     InstanceOptions, RenderPass, Renderer, RendererOptions, ShmLayout, Texture, TextureDraw,
 };
-
-/// How long one case may run before it stops taking samples (after at least `MIN_RUNS`).
-const BUDGET: Duration = Duration::from_secs(3);
-const MIN_RUNS: usize = 5;
-const MAX_RUNS: usize = 200;
-/// More than the renderer's recorders per ring, so every one has been used once.
-const WARM_UP: usize = 4;
-
-type Result<T> = std::result::Result<T, Box<dyn std::error::Error>>;
 
 fn main() -> Result<()> {
     let quick = std::env::args().any(|a| a == "quick");
@@ -64,52 +59,6 @@ fn main() -> Result<()> {
     import_bench(&device)?;
     pipeline_bench(&device)?;
     Ok(())
-}
-
-/// Sorted samples of one quantity.
-struct Samples(Vec<f64>);
-
-impl Samples {
-    fn new(mut values: Vec<f64>) -> Samples {
-        values.sort_by(f64::total_cmp);
-        Samples(values)
-    }
-    fn median(&self) -> f64 {
-        self.0.get(self.0.len() / 2).copied().unwrap_or(f64::NAN)
-    }
-    fn percentile(&self, p: f64) -> f64 {
-        let i = ((self.0.len() as f64 - 1.0) * p).round() as usize;
-        self.0.get(i).copied().unwrap_or(f64::NAN)
-    }
-    fn spread(&self) -> String {
-        format!(
-            "{:.3} ms (p10 {:.3}, p90 {:.3}, {} runs)",
-            self.median(),
-            self.percentile(0.1),
-            self.percentile(0.9),
-            self.0.len()
-        )
-    }
-}
-
-/// Runs `sample` after warm-up runs (enough to use each of the renderer's recorders once)
-/// until the budget is spent; each run returns its measurements in milliseconds.
-fn measure<const N: usize>(mut sample: impl FnMut() -> Result<[f64; N]>) -> Result<[Samples; N]> {
-    for _ in 0..WARM_UP {
-        sample()?;
-    }
-    let started = Instant::now();
-    let mut runs: Vec<[f64; N]> = Vec::new();
-    while runs.len() < MIN_RUNS || (started.elapsed() < BUDGET && runs.len() < MAX_RUNS) {
-        runs.push(sample()?);
-    }
-    Ok(std::array::from_fn(|i| {
-        Samples::new(runs.iter().map(|r| r[i]).collect())
-    }))
-}
-
-fn ms(d: Duration) -> f64 {
-    d.as_secs_f64() * 1e3
 }
 
 fn rgba_texture(renderer: &mut Renderer, size: u32, seed: u8, alpha: bool) -> Result<Texture> {
@@ -243,7 +192,7 @@ fn frame_bench(
         cpu.spread(),
         gpu.spread(),
         gpu.median() / bound,
-        cpu.0.len(),
+        cpu.len(),
         steady_objects,
         steady_allocations,
     );
