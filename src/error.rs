@@ -2,7 +2,7 @@
 
 use ash::vk;
 
-use crate::dmabuf::{HandleKind, Modifier, Purpose};
+use crate::drm_types::{HandleKind, Modifier, Purpose};
 
 /// Everything that can go wrong in vkcompose's runtime.
 #[derive(Debug, thiserror::Error)]
@@ -36,9 +36,9 @@ pub enum Error {
     #[error("bad device selector {text:?}: {why}")]
     BadSelector { text: String, why: String },
     #[error(transparent)]
-    Drm(#[from] crate::drm::DrmError),
+    Drm(#[from] crate::drm_types::DrmError),
     #[error(transparent)]
-    NoMatchingDevice(#[from] crate::drm::NoMatch),
+    NoMatchingDevice(#[from] crate::drm_types::NoMatch),
     #[error("memory allocation failed: {0}")]
     Allocation(String),
     #[error(transparent)]

@@ -15,72 +15,56 @@
 //! # Ok(()) }
 //! ```
 
-mod barrier;
-mod buffer;
-mod capabilities;
-mod device;
+mod core;
 pub mod dmabuf;
-pub mod drm;
+mod drm_types;
 mod error;
-pub mod format;
-mod frame;
 pub mod geometry;
-mod graveyard;
-mod instance;
-mod layer_quirks;
-mod memory;
-mod physical;
-mod pipeline_build;
 pub mod pipelines;
-mod queue;
-mod readback;
-mod recorder;
-mod render_pass;
-mod renderer;
-mod sampler;
-mod select;
-mod semaphore_pool;
-mod shm;
+#[cfg(feature = "winit")]
+mod present;
+mod render;
+mod resources;
 #[cfg(feature = "smithay")]
 pub mod smithay;
-mod staging;
-#[cfg(feature = "winit")]
-mod surface;
-#[cfg(feature = "winit")]
-mod swapchain;
-pub mod sync;
-mod texture;
-mod timing;
-mod yuv;
 
-pub use ash;
-pub use ash::vk;
-pub use barrier::{layout_use, record_image_barriers, ImageBarrier};
-pub use buffer::Buffer;
-pub use capabilities::{Capabilities, DmabufImport, DrmMatching, PathReport, ShmUpload};
-pub use device::{AdoptedDevice, Device, DeviceBuilder};
-pub use error::{Error, Result};
-pub use frame::{Frame, SyncPoint, TextureDraw};
-pub use instance::{Instance, InstanceOptions, MessageLog};
-pub use layer_quirks::ValidationReport;
-pub use memory::{Allocation, AllocatorStats, DedicatedMemory, DedicatedTo, HeapBudget, MemoryUse};
-pub use physical::{
+pub use crate::core::{drm, sync};
+pub use crate::resources::format;
+
+pub use crate::core::barrier::{layout_use, record_image_barriers, ImageBarrier};
+pub use crate::core::capabilities::{
+    Capabilities, DmabufImport, DrmMatching, PathReport, ShmUpload,
+};
+pub use crate::core::device::{AdoptedDevice, Device, DeviceBuilder};
+pub use crate::core::instance::{Instance, InstanceOptions, MessageLog};
+pub use crate::core::layer_quirks::ValidationReport;
+pub use crate::core::memory::{
+    Allocation, AllocatorStats, DedicatedMemory, DedicatedTo, HeapBudget, MemoryUse,
+};
+pub use crate::core::physical::{
     DeviceType, Driver, ExternalSupport, Features, GraphicsFamily, HandleSupport, Limits,
     MemoryHeap, PhysicalDevice, PhysicalDeviceInfo, QueueFamily, Version,
 };
-pub use queue::{Queue, SemaphorePoint, Submission};
-pub use readback::Readback;
-pub use recorder::{texel_size, Finished, PassRecorder, ReadbackId, Recorder};
-pub use render_pass::RenderPass;
-pub use renderer::{Renderer, RendererOptions};
-pub use sampler::{Filter, Sampler, YcbcrConversion, YcbcrModel, YcbcrOptions, YcbcrRange};
-pub use select::{select_device, uuid_text, DeviceSelector, DEVICE_ENV};
-pub use shm::{ShmLayout, ShmPool};
+pub use crate::core::queue::{Queue, SemaphorePoint, Submission};
+pub use crate::core::select::{select_device, uuid_text, DeviceSelector, DEVICE_ENV};
+pub use crate::pipelines::recorder::{texel_size, Finished, PassRecorder, ReadbackId, Recorder};
+pub use crate::pipelines::render_pass::RenderPass;
 #[cfg(feature = "winit")]
-pub use surface::{surface_extensions, Surface};
+pub use crate::present::surface::{surface_extensions, Surface};
 #[cfg(feature = "winit")]
-pub use swapchain::{PresentFrame, PresentMode, Swapchain, SwapchainOptions};
-pub use texture::{Texture, TextureDesc};
+pub use crate::present::swapchain::{PresentFrame, PresentMode, Swapchain, SwapchainOptions};
+pub use crate::render::frame::{Frame, SyncPoint, TextureDraw};
+pub use crate::render::readback::Readback;
+pub use crate::render::renderer::{Renderer, RendererOptions};
+pub use crate::render::shm::{ShmLayout, ShmPool};
+pub use crate::resources::buffer::Buffer;
+pub use crate::resources::sampler::{
+    Filter, Sampler, YcbcrConversion, YcbcrModel, YcbcrOptions, YcbcrRange,
+};
+pub use crate::resources::texture::{Texture, TextureDesc};
+pub use ash;
+pub use ash::vk;
+pub use error::{Error, Result};
 
 /// vkcompose's own pipelines, generated at build time from `shaders/` and
 /// `pipelines.ron`.

@@ -9,12 +9,12 @@ use ash::vk;
 
 use super::desc::{Dmabuf, ValidatedLayout};
 use super::{HandleKind, Modifier};
-use crate::device::Device;
+use crate::core::device::Device;
+use crate::core::memory::{DedicatedMemory, DedicatedTo};
 use crate::error::{Error, Result, VkResultExt};
-use crate::graveyard::Graveyard;
-use crate::memory::{DedicatedMemory, DedicatedTo};
-use crate::renderer::Renderer;
-use crate::texture::Texture;
+use crate::render::renderer::Renderer;
+use crate::resources::graveyard::Graveyard;
+use crate::resources::texture::Texture;
 
 /// The imported buffer and the copy that fills a texture from it.
 pub(crate) struct ImportedBuffer {
@@ -135,7 +135,7 @@ impl Drop for ImportedBuffer {
 
 /// The copy of the whole buffer: rows `stride` bytes apart from the plane's offset.
 fn copy_region(buffer: &Dmabuf) -> Result<vk::BufferImageCopy> {
-    let info = crate::format::format_info(buffer.fourcc()).ok_or_else(|| {
+    let info = crate::resources::format::format_info(buffer.fourcc()).ok_or_else(|| {
         Error::BadBuffer(format!(
             "{:?} buffers cannot be copied through a buffer (multi-planar)",
             buffer.fourcc()
@@ -165,7 +165,7 @@ fn copy_region(buffer: &Dmabuf) -> Result<vk::BufferImageCopy> {
     }
     let row_length = u32::try_from(plane.stride / bpp)
         .map_err(|_| Error::BadBuffer(format!("stride {} is too large", plane.stride)))?;
-    Ok(crate::texture::buffer_image_copy(
+    Ok(crate::resources::texture::buffer_image_copy(
         plane.offset,
         row_length,
         (0, 0, buffer.width(), buffer.height()),

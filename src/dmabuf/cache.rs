@@ -9,7 +9,7 @@ use std::sync::{Arc, Weak};
 use super::buffer::ImportedBuffer;
 use super::desc::Dmabuf;
 use super::hostmap::HostMapped;
-use crate::texture::Texture;
+use crate::resources::texture::Texture;
 
 /// Where a texture that holds a copy of a buffer copies from again.
 #[derive(Clone)]

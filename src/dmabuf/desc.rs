@@ -1,7 +1,6 @@
 //! The description of a dmabuf as a client or another device hands it over, and its
 //! validation against what the device supports, before any Vulkan call sees it.
 
-use std::fmt;
 use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 use std::sync::Arc;
 
@@ -10,9 +9,9 @@ use ash::vk;
 use super::linux::{check_open, fd_size, file_id};
 use super::modifiers::{ModifierSupport, ModifierTable, Tiling};
 use super::planes::{fourcc_name, plane_layout, PlaneInfo, PlaneLayout};
-use super::{HandleKind, Modifier};
+use super::{HandleKind, Modifier, Purpose};
 use crate::error::{Error, Result};
-use crate::format::DrmFourcc;
+use crate::resources::format::DrmFourcc;
 
 /// One plane of a dmabuf: where its pixels start in the fd and how far apart its rows are.
 #[derive(Clone, Debug)]
@@ -79,15 +78,6 @@ pub struct ValidatedPlane {
     pub row_bytes: u64,
 }
 
-/// What an imported buffer will be used as: which of its table entry's limits apply.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Purpose {
-    /// Sampled ([`ModifierTable::TEXTURE_USAGE`]).
-    Texture,
-    /// Rendered into ([`ModifierTable::RENDER_USAGE`]).
-    Render,
-}
-
 impl Purpose {
     /// The entry's largest image for this purpose; `None` where it does not serve it.
     pub fn extent(self, support: &ModifierSupport) -> Option<vk::Extent2D> {
@@ -95,15 +85,6 @@ impl Purpose {
             Purpose::Texture => support.texture,
             Purpose::Render => support.render,
         }
-    }
-}
-
-impl fmt::Display for Purpose {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Purpose::Texture => "texture",
-            Purpose::Render => "render target",
-        })
     }
 }
 

@@ -10,11 +10,11 @@ use super::desc::Dmabuf;
 use super::image::{self, ExternalImage, Modifiers};
 use super::modifiers::{ModifierSupport, ModifierTable, Tiling};
 use super::{HandleKind, Modifier};
+use crate::core::memory::{DedicatedMemory, DedicatedTo};
 use crate::error::{Error, Result, VkResultExt};
-use crate::format::DrmFourcc;
-use crate::memory::{DedicatedMemory, DedicatedTo};
-use crate::renderer::Renderer;
-use crate::texture::{External, Texture, TextureDesc};
+use crate::render::renderer::Renderer;
+use crate::resources::format::DrmFourcc;
+use crate::resources::texture::{External, Texture, TextureDesc};
 
 impl Renderer {
     /// A render target of `width`x`height` `fourcc` pixels in memory exported as `kind`,
@@ -92,7 +92,7 @@ impl Renderer {
             fourcc: super::planes::fourcc_name(fourcc),
             modifier: modifiers.first().copied().unwrap_or(Modifier::INVALID),
             kind,
-            purpose: super::desc::Purpose::Render,
+            purpose: super::Purpose::Render,
             supported: self
                 .modifiers
                 .entries()
@@ -177,7 +177,8 @@ fn exported_planes(
         Tiling::DrmModifier => image::memory_plane_aspects(planes),
         Tiling::Linear => image::plane_aspects(planes),
         Tiling::Optimal => {
-            let bpp = crate::format::format_info(support.fourcc).map_or(4, |i| i.bytes_per_pixel);
+            let bpp = crate::resources::format::format_info(support.fourcc)
+                .map_or(4, |i| i.bytes_per_pixel);
             return vec![(0, u64::from(width) * u64::from(bpp))];
         }
     };

@@ -9,13 +9,13 @@ use ash::vk;
 
 use super::implicit;
 use super::linux::Access;
-use crate::barrier::{record_image_barriers, ImageBarrier};
-use crate::device::Device;
+use crate::core::barrier::{record_image_barriers, ImageBarrier};
+use crate::core::device::Device;
+use crate::core::semaphore_pool::SemaphorePool;
+use crate::core::sync::{Semaphore, SyncFile};
 use crate::error::Result;
-use crate::recorder::Recorder;
-use crate::semaphore_pool::SemaphorePool;
-use crate::sync::{Semaphore, SyncFile};
-use crate::texture::Texture;
+use crate::pipelines::recorder::Recorder;
+use crate::resources::texture::Texture;
 
 /// The layout shared images are in between frames: the only one every user agrees on.
 /// Acquires name it also on a texture's first use: the image is UNDEFINED to this device

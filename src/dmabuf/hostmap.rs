@@ -32,13 +32,13 @@ use ash::vk;
 use super::desc::Dmabuf;
 use super::implicit;
 use super::linux::{self, Access, Mapping};
-use crate::buffer::HostBuffer;
-use crate::capabilities::ShmUpload;
+use crate::core::capabilities::ShmUpload;
+use crate::core::sync::{Semaphore, SemaphoreHandle, SyncFile};
 use crate::error::{Error, Result};
-use crate::graveyard::Graveyard;
-use crate::renderer::Renderer;
-use crate::sync::{Semaphore, SemaphoreHandle, SyncFile};
-use crate::texture::Texture;
+use crate::render::renderer::Renderer;
+use crate::resources::buffer::HostBuffer;
+use crate::resources::graveyard::Graveyard;
+use crate::resources::texture::Texture;
 
 /// A buffer's mapping imported as host memory, and the copy that fills its texture.
 pub(crate) struct HostMapped {
@@ -220,7 +220,10 @@ fn host_copy_region(
             "the driver needs {alignment}-byte alignment, which {page}-byte pages do not give"
         ));
     }
-    let (plane, info) = match (buffer.planes(), crate::format::format_info(buffer.fourcc())) {
+    let (plane, info) = match (
+        buffer.planes(),
+        crate::resources::format::format_info(buffer.fourcc()),
+    ) {
         ([plane], Some(info)) => (plane, info),
         _ => return Err("only single-plane RGB buffers are copied from a mapping".into()),
     };
@@ -237,7 +240,7 @@ fn host_copy_region(
     }
     let row_length = u32::try_from(plane.stride / bpp)
         .map_err(|_| format!("stride {} is too large", plane.stride))?;
-    Ok(crate::texture::buffer_image_copy(
+    Ok(crate::resources::texture::buffer_image_copy(
         0,
         row_length,
         (0, 0, buffer.width(), buffer.height()),

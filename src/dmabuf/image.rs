@@ -8,9 +8,9 @@ use ash::{ext, vk};
 use super::desc::Dmabuf;
 use super::modifiers::Tiling;
 use super::HandleKind;
-use crate::device::Device;
+use crate::core::device::Device;
+use crate::core::memory::{memory_type, DedicatedMemory, DedicatedTo, MemoryImport};
 use crate::error::{Error, Result, VkResultExt};
-use crate::memory::{memory_type, DedicatedMemory, DedicatedTo, MemoryImport};
 
 /// How the image's modifier is given.
 pub(crate) enum Modifiers<'a> {

@@ -9,9 +9,9 @@ use std::sync::Once;
 use std::time::Duration;
 
 use super::linux::{self, Access};
-use crate::device::Device;
+use crate::core::device::Device;
+use crate::core::sync::SyncFile;
 use crate::error::Result;
-use crate::sync::SyncFile;
 
 /// How long a buffer's producer may keep it busy before the wait gives up and goes on
 /// (a stuck client must not hang the compositor).

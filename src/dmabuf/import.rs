@@ -20,13 +20,13 @@ use super::desc::{Dmabuf, ValidatedLayout};
 use super::linux;
 use super::modifiers::{ModifierTable, Tiling};
 use super::HandleKind;
-use crate::capabilities::DmabufImport;
+use crate::core::capabilities::DmabufImport;
+use crate::core::memory::{DedicatedMemory, DedicatedTo};
 use crate::error::{Error, Result, VkResultExt};
-use crate::memory::{DedicatedMemory, DedicatedTo};
-use crate::renderer::Renderer;
-use crate::sampler::YcbcrOptions;
-use crate::shm::ShmLayout;
-use crate::texture::{External, Texture, TextureDesc};
+use crate::render::renderer::Renderer;
+use crate::render::shm::ShmLayout;
+use crate::resources::sampler::YcbcrOptions;
+use crate::resources::texture::{External, Texture, TextureDesc};
 
 /// How this device turns a buffer of one handle kind into a texture.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -174,7 +174,7 @@ impl Renderer {
         };
         let memories = import_memories(self, buffer, layout, image.raw)?;
         bind_memories(self, image.raw, layout, &memories, bind_offset)?;
-        let info = crate::format::format_info(buffer.fourcc());
+        let info = crate::resources::format::format_info(buffer.fourcc());
         let desc = TextureDesc {
             width: buffer.width(),
             height: buffer.height(),

@@ -13,9 +13,9 @@ use ash::vk;
 
 use super::planes::{dmabuf_formats, PlaneLayout};
 use super::{HandleKind, Modifier};
-use crate::capabilities::{Capabilities, DmabufImport};
-use crate::device::Device;
-use crate::format::{format_info, DrmFourcc};
+use crate::core::capabilities::{Capabilities, DmabufImport};
+use crate::core::device::Device;
+use crate::resources::format::{format_info, DrmFourcc};
 
 /// How an image with a given modifier is created.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -564,7 +564,7 @@ impl ModifierTable {
     /// largest image, so that mapped buffers are validated like imported ones.
     pub(crate) fn copy_fallback(
         device: &str,
-        formats: &crate::format::FormatTable,
+        formats: &crate::resources::format::FormatTable,
         max_extent: u32,
     ) -> ModifierTable {
         let extent = vk::Extent2D {
@@ -998,8 +998,8 @@ mod tests {
 
     #[test]
     fn importable_kinds_follow_the_capabilities() {
-        use crate::capabilities::{DrmMatching, ShmUpload};
-        use crate::physical::{HandleSupport, Version};
+        use crate::core::capabilities::{DrmMatching, ShmUpload};
+        use crate::core::physical::{HandleSupport, Version};
         let caps = |import: bool, dmabuf_import: DmabufImport| Capabilities {
             api_version: Version(vk::API_VERSION_1_3),
             dmabuf_import,

@@ -1,12 +1,12 @@
 //! How each format vkcompose shares as a dmabuf lies in memory, plane by plane: what
 //! validation needs to check strides and sizes, and the Vulkan format to import it as.
 //!
-//! The single-plane formats come from [`crate::format`]'s table (one source for their
+//! The single-plane formats come from [`crate::resources::format`]'s table (one source for their
 //! Vulkan format and texel size); the multi-planar YUV formats are listed here.
 
 use ash::vk;
 
-use crate::format::{all_formats, format_info, DrmFourcc};
+use crate::resources::format::{all_formats, format_info, DrmFourcc};
 
 /// The most planes a format of the table has.
 const MAX_PLANES: usize = 2;

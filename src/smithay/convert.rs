@@ -4,7 +4,7 @@ use smithay::backend::renderer::{Color32F, TextureFilter};
 use smithay::utils::{Buffer, Physical, Point, Rectangle, Transform as SmithayTransform};
 
 use crate::geometry::{Rect, RectF, Transform};
-use crate::sampler::Filter;
+use crate::resources::sampler::Filter;
 
 pub(super) fn filter(filter: TextureFilter) -> Filter {
     match filter {

@@ -12,9 +12,9 @@ use super::convert;
 use super::texture::{VulkanFramebuffer, VulkanTexture};
 use super::VulkanRenderer;
 use crate::error::Result;
-use crate::frame::TextureDraw;
 use crate::geometry::{RectF, Transform};
-use crate::readback::Readback;
+use crate::render::frame::TextureDraw;
+use crate::render::readback::Readback;
 
 /// Pixels on their way to the CPU; [`ExportMem::map_texture`] waits for them.
 pub struct VulkanMapping {

@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use smithay::backend::renderer::sync::{Fence, Interrupted, SyncPoint};
 
+use crate::core::sync::SyncFile;
 use crate::error::{Error, Result};
-use crate::sync::SyncFile;
 
 /// A submitted frame's completion.
 pub struct VulkanFence {

@@ -12,12 +12,12 @@ use super::convert;
 use super::fence::{self, VulkanFence};
 use super::texture::{VulkanFramebuffer, VulkanTexture};
 use super::VulkanRenderer;
+use crate::core::sync::{Semaphore, SyncFile};
 use crate::error::{Error, Result};
-use crate::frame::TextureDraw;
 use crate::geometry::{Rect, RectF, Transform};
-use crate::sampler::Filter;
-use crate::sync::{Semaphore, SyncFile};
-use crate::texture::Texture;
+use crate::render::frame::TextureDraw;
+use crate::resources::sampler::Filter;
+use crate::resources::texture::Texture;
 
 static NO_FD: Once = Once::new();
 static NO_IMPORT: Once = Once::new();

@@ -19,8 +19,8 @@ use super::{convert, VulkanRenderer};
 use crate::dmabuf::{Dmabuf, HandleKind, Modifier};
 use crate::error::{Error, Result};
 use crate::geometry::Rect;
-use crate::shm::ShmLayout;
-use crate::texture::Texture;
+use crate::render::shm::ShmLayout;
+use crate::resources::texture::Texture;
 
 /// A surface's shm texture per renderer, kept in the surface's data so that later commits
 /// upload only their damage.

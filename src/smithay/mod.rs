@@ -26,7 +26,7 @@ use smithay::backend::renderer::{
 use smithay::utils::{Physical, Size, Transform};
 
 use crate::error::{Error, Result};
-use crate::sampler::Filter;
+use crate::resources::sampler::Filter;
 
 pub use export::VulkanMapping;
 pub use fence::VulkanFence;

@@ -12,7 +12,7 @@ use smithay::utils::{Buffer, Size};
 
 use super::VulkanRenderer;
 use crate::error::{Error, Result};
-use crate::texture::Texture;
+use crate::resources::texture::Texture;
 
 /// A texture Smithay can hold on to: cheap to clone, sendable, the same texture in every
 /// clone.

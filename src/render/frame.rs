@@ -1,0 +1,1206 @@
+//! Frames: what is drawn into one target between [`Renderer::render`] and
+//! [`Frame::finish`]. Draw calls are collected, then recorded at `finish` so that
+//! consecutive draws of one texture merge into one instanced draw and opaque, unblended
+//! copies can leave the render pass for `vkCmdCopyImage`.
+//!
+//! Coordinates: every rectangle a frame takes (destinations, damage, opaque regions, clear
+//! rectangles) is in output pixels, y down; the output is the target turned by the frame's
+//! transform (so a 90-degree output on a 1080x1920 target is 1920x1080).
+
+use std::time::Duration;
+
+use ash::vk;
+
+use crate::core::sync::{Semaphore, SyncFile, TimelineSemaphore};
+use crate::dmabuf::handover::Handover;
+use crate::error::{Error, Result};
+use crate::geometry::{self, Rect, RectF, Transform};
+use crate::pipelines::recorder::{PassRecorder, Recorder};
+use crate::pipelines::{Pipeline, SampledTexture};
+use crate::render::renderer::Renderer;
+use crate::resources::sampler::Filter;
+use crate::resources::texture::Texture;
+use crate::shaders::{
+    passes, sets, solid, texture, texture_indexed, texture_opaque, texture_ycbcr,
+};
+
+/// One frame being drawn into a target.
+pub struct Frame<'r> {
+    renderer: &'r mut Renderer,
+    target: &'r Texture,
+    transform: Transform,
+    ops: Vec<Op<'r>>,
+    /// Whether textured quads go through the texture array (descriptor indexing).
+    indexed: bool,
+    /// What the caller adds to the submission (for presenting).
+    sync: FrameSync<'r>,
+}
+
+/// Semaphores and a final layout the caller adds to a frame's submission: how a swapchain
+/// image is waited for, handed to presentation and left presentable.
+#[derive(Default)]
+struct FrameSync<'r> {
+    waits: Vec<&'r Semaphore>,
+    /// Semaphores of the renderer's pool holding imported sync_files
+    /// ([`Frame::wait_sync_file`]): the frame owns them until its submission, which
+    /// consumes the imports, then they go back to the pool.
+    imported: Vec<Semaphore>,
+    signals: Vec<&'r Semaphore>,
+    final_layout: Option<vk::ImageLayout>,
+}
+
+/// A texture draw: where it comes from, where it goes, and how.
+#[derive(Clone, Copy, Debug)]
+pub struct TextureDraw<'a> {
+    /// The source rectangle in buffer pixels (fractional allowed, as from wp_viewporter).
+    pub src: RectF,
+    /// The destination in output pixels.
+    pub dst: Rect,
+    /// What to redraw, in output pixels; parts of `dst` outside it keep the target's
+    /// contents.
+    pub damage: &'a [Rect],
+    /// Parts of the destination the client promises are opaque (output pixels): drawn
+    /// without blending when `alpha` is 1.
+    pub opaque: &'a [Rect],
+    /// The buffer transform (how the buffer content is turned before it is shown).
+    pub transform: Transform,
+    pub alpha: f32,
+    pub filter: Filter,
+}
+
+enum Op<'f> {
+    Clear {
+        color: [f32; 4],
+        rects: Vec<Rect>,
+    },
+    Solid(Vec<solid::Instance>),
+    Texture {
+        texture: &'f Texture,
+        filter: Filter,
+        blend: bool,
+        instances: Vec<texture::Instance>,
+    },
+    /// Texels moved without the shader: copies, or one scaling blit.
+    Copy {
+        texture: &'f Texture,
+        regions: Vec<vk::ImageCopy>,
+        blit: Option<(vk::ImageBlit, Filter)>,
+    },
+    /// Quads of many textures in one draw through the frame's texture array.
+    Indexed {
+        textures: Vec<(&'f Texture, Filter)>,
+        instances: Vec<texture_indexed::Instance>,
+    },
+    /// Quads of a YUV texture, through its conversion's pipeline.
+    Yuv {
+        texture: &'f Texture,
+        instances: Vec<texture::Instance>,
+    },
+    Custom(CustomDraw<'f>),
+}
+
+type CustomDraw<'f> = Box<dyn FnOnce(&mut PassRecorder<'_, passes::Output>) -> Result<()> + 'f>;
+
+/// A submitted frame: a point on the renderer's timeline.
+#[derive(Clone)]
+pub struct SyncPoint {
+    timeline: std::sync::Arc<TimelineSemaphore>,
+    point: u64,
+}
+
+impl Renderer {
+    /// Begins a frame on `target` (a target this renderer made or adopted) whose output is
+    /// turned by `transform`.
+    pub fn render<'r>(
+        &'r mut self,
+        target: &'r Texture,
+        transform: Transform,
+    ) -> Result<Frame<'r>> {
+        self.require_own(target)?;
+        target.require_usage(vk::ImageUsageFlags::COLOR_ATTACHMENT, "a render target")?;
+        let indexed = self.device.capabilities().descriptor_indexing && !self.classic_binding;
+        Ok(Frame {
+            renderer: self,
+            target,
+            transform,
+            ops: Vec::new(),
+            indexed,
+            sync: FrameSync::default(),
+        })
+    }
+}
+
+impl Renderer {
+    /// What every texture draw needs of its source: made or adopted by this renderer,
+    /// sampleable, and the source rectangle inside it.
+    pub(crate) fn check_draw_source(&self, texture: &Texture, src: &RectF) -> Result<()> {
+        self.require_own(texture)?;
+        texture.require_usage(vk::ImageUsageFlags::SAMPLED, "a sampled texture")?;
+        check_source(texture, src)
+    }
+}
+
+impl<'r> Frame<'r> {
+    /// The output's size in pixels (the target's, swapped for 90 and 270 degrees).
+    pub fn output_size(&self) -> (i32, i32) {
+        let (w, h) = (self.target.width() as i32, self.target.height() as i32);
+        if self.transform.swaps_axes() {
+            (h, w)
+        } else {
+            (w, h)
+        }
+    }
+
+    /// Sets `rects` to `color` (premultiplied), replacing what was there.
+    pub fn clear(&mut self, color: [f32; 4], rects: &[Rect]) -> Result<()> {
+        let rects: Vec<Rect> = self.to_target_rects(rects);
+        if !rects.is_empty() {
+            self.ops.push(Op::Clear { color, rects });
+        }
+        Ok(())
+    }
+
+    /// Blends a solid rectangle of `color` (premultiplied) over `dst`, within `damage`.
+    pub fn draw_solid(&mut self, dst: Rect, damage: &[Rect], color: [f32; 4]) -> Result<()> {
+        let visible = self.to_target_rects(&clip_all(damage, dst));
+        let instances: Vec<_> = visible
+            .iter()
+            .map(|r| solid::Instance {
+                dst: [r.x as f32, r.y as f32, r.w as f32, r.h as f32],
+                color,
+            })
+            .collect();
+        if let Some(Op::Solid(previous)) = self.ops.last_mut() {
+            previous.extend(instances);
+        } else if !instances.is_empty() {
+            self.ops.push(Op::Solid(instances));
+        }
+        Ok(())
+    }
+
+    /// Draws the `src` part of `texture` into `dst`, within `damage`.
+    pub fn render_texture_from_to(
+        &mut self,
+        texture: &'r Texture,
+        draw: &TextureDraw<'_>,
+    ) -> Result<()> {
+        self.renderer.check_draw_source(texture, &draw.src)?;
+        if !(0.0..=1.0).contains(&draw.alpha) {
+            return Err(Error::InvalidArgument(format!(
+                "alpha {} is outside 0..=1",
+                draw.alpha
+            )));
+        }
+        let visible = clip_all(draw.damage, draw.dst);
+        if visible.is_empty() || draw.alpha == 0.0 {
+            return Ok(());
+        }
+        let draw = &TextureDraw {
+            filter: self.usable_filter(texture, draw.filter),
+            ..*draw
+        };
+        if texture.ycbcr().is_some() {
+            // YUV textures have no copy path or texture-array slot: their sampler is
+            // baked into their own pipeline.
+            let full = self.target_instance(texture, draw);
+            let instances = instances_within(&full, &self.to_target_rects(&visible));
+            if !instances.is_empty() {
+                self.ops.push(Op::Yuv { texture, instances });
+            }
+            return Ok(());
+        }
+        if let Some(visible) = self.single_quad(texture, draw, &visible) {
+            // The common case (one damage rectangle, no opaque region, a plain output)
+            // goes straight to the texture array: one instance, no rectangle lists.
+            let full = self.target_instance(texture, draw);
+            if let Some(instance) = geometry::clip_texture_instance(&full, visible) {
+                self.push_indexed(texture, draw.filter, [instance]);
+            }
+            return Ok(());
+        }
+        let full = self.target_instance(texture, draw);
+        let fully_opaque = draw.alpha == 1.0 && !texture.has_alpha();
+        let (opaque, blended) = if draw.alpha < 1.0 {
+            (Vec::new(), visible)
+        } else if fully_opaque {
+            (visible, Vec::new())
+        } else {
+            let opaque = intersect_all(&visible, draw.opaque);
+            // Most draws declare no opaque region: nothing to subtract.
+            let blended = if opaque.is_empty() {
+                visible
+            } else {
+                geometry::subtract(&visible, &opaque)
+            };
+            (opaque, blended)
+        };
+        let opaque = self.to_target_rects(&opaque);
+        let blended = self.to_target_rects(&blended);
+        let opaque = self.try_copy(texture, draw, opaque);
+        let opaque = instances_within(&full, &opaque);
+        let blended = instances_within(&full, &blended);
+        if self.indexed {
+            // A texture without alpha reads alpha 1 through its view, so blending it is
+            // exact: it joins the frame's one array draw instead of breaking it.
+            if texture.has_alpha() {
+                self.push_texture(texture, draw.filter, false, opaque);
+            } else {
+                self.push_indexed(texture, draw.filter, opaque);
+            }
+            self.push_indexed(texture, draw.filter, blended);
+        } else {
+            self.push_texture(texture, draw.filter, false, opaque);
+            self.push_texture(texture, draw.filter, true, blended);
+        }
+        Ok(())
+    }
+
+    /// The one visible rectangle of a draw that needs no splitting: texture array in use,
+    /// an untransformed output, one visible rectangle, no opaque region, and no copy path
+    /// that could take it instead.
+    fn single_quad(
+        &self,
+        texture: &Texture,
+        draw: &TextureDraw<'_>,
+        visible: &[Rect],
+    ) -> Option<Rect> {
+        let [visible] = visible else { return None };
+        let simple = self.indexed
+            && self.transform == Transform::Normal
+            && draw.opaque.is_empty()
+            && (texture.has_alpha() || draw.alpha < 1.0 || !self.can_copy(texture, draw));
+        let (w, h) = self.output_size();
+        simple
+            .then(|| visible.intersect(&Rect::new(0, 0, w, h)))
+            .flatten()
+    }
+
+    /// Adds instances to the frame's current texture-array draw, starting a new one when the
+    /// last operation was something else or the array is full.
+    fn push_indexed(
+        &mut self,
+        texture: &'r Texture,
+        filter: Filter,
+        instances: impl IntoIterator<Item = texture::Instance>,
+    ) {
+        let mut instances = instances.into_iter().peekable();
+        if instances.peek().is_none() {
+            return;
+        }
+        let max = crate::pipelines::build::MAX_RUNTIME_DESCRIPTORS as usize;
+        let fits = matches!(self.ops.last(), Some(Op::Indexed { textures, .. })
+            if textures.len() < max || textures.iter().any(|(t, f)| std::ptr::eq(*t, texture) && *f == filter));
+        if !fits {
+            self.ops.push(Op::Indexed {
+                textures: Vec::new(),
+                instances: Vec::new(),
+            });
+        }
+        let Some(Op::Indexed {
+            textures,
+            instances: all,
+        }) = self.ops.last_mut()
+        else {
+            unreachable!("pushed above");
+        };
+        let index = match textures
+            .iter()
+            .rposition(|(t, f)| std::ptr::eq(*t, texture) && *f == filter)
+        {
+            Some(i) => i,
+            None => {
+                textures.push((texture, filter));
+                textures.len() - 1
+            }
+        } as u32;
+        all.extend(instances.map(|i| texture_indexed::Instance {
+            dst: i.dst,
+            uv_offset: i.uv_offset,
+            uv_axes: i.uv_axes,
+            alpha: i.alpha,
+            texture_index: index,
+        }));
+    }
+
+    /// Draws with any pipeline built for the output render pass, with its own typed push
+    /// constants, descriptor sets and instances, in order with the frame's other draws.
+    pub fn draw<Pl>(
+        &mut self,
+        pipeline: &'r Pl,
+        push: Pl::Push,
+        sets: Pl::Sets<'r>,
+        instances: &[Pl::Instance],
+    ) -> Result<()>
+    where
+        Pl: Pipeline<Pass = passes::Output, Vertex = ()>,
+        Pl::Sets<'r>: 'r,
+    {
+        let instances = instances.to_vec();
+        self.ops.push(Op::Custom(Box::new(move |pass| {
+            pass.draw(pipeline, &push, sets, &instances)
+        })));
+        Ok(())
+    }
+
+    /// Makes the frame's submission wait for `semaphore` (binary, of this device, with a
+    /// signal pending, such as a swapchain image's acquire semaphore) before it touches
+    /// the target. `finish` consumes the signal even when it fails (what was recorded, or
+    /// an empty batch, waits for it), so the semaphore is free again once the renderer's
+    /// next point is reached.
+    pub fn wait_semaphore(&mut self, semaphore: &'r Semaphore) {
+        self.sync.waits.push(semaphore);
+    }
+
+    /// Makes the frame's submission wait on the GPU for `file` (a client's acquire fence, a
+    /// dma-buf's or another device's work) before it touches the target. The sync_file is
+    /// imported now, temporarily, into a semaphore of the renderer's pool that the frame
+    /// gives back after its submission (consumed like [`Frame::wait_semaphore`]'s, even
+    /// when `finish` fails). A signalled file (no fd) needs no wait. An `Unsupported`
+    /// error where the device cannot import sync_files
+    /// (`capabilities().sync_file.import`): wait for it on the CPU instead
+    /// ([`SyncFile::wait`]).
+    pub fn wait_sync_file(&mut self, file: SyncFile) -> Result<()> {
+        if file.fd().is_none() {
+            return Ok(());
+        }
+        let semaphore = self.renderer.semaphores.import(file)?;
+        self.wait_imported(semaphore);
+        Ok(())
+    }
+
+    /// Makes the submission wait on a semaphore of the renderer's pool holding an
+    /// imported sync_file; the frame gives it back to the pool.
+    pub(crate) fn wait_imported(&mut self, semaphore: Semaphore) {
+        self.sync.imported.push(semaphore);
+    }
+
+    /// Makes the frame's submission signal `semaphore` (binary, of this device, with no
+    /// signal pending) when its work is done; a frame whose `finish` fails signals none.
+    pub fn signal_semaphore(&mut self, semaphore: &'r Semaphore) {
+        self.sync.signals.push(semaphore);
+    }
+
+    /// Leaves the target in `layout` after the frame rather than in the color-attachment
+    /// layout: `PRESENT_SRC_KHR` for a swapchain image. Shared (imported or exported)
+    /// targets always go back to their other owner in the shared layout, so they refuse.
+    pub fn set_final_layout(&mut self, layout: vk::ImageLayout) -> Result<()> {
+        if self.target.external().is_some() {
+            return Err(Error::InvalidArgument(
+                "a shared target ends each frame in the layout its other owner expects".into(),
+            ));
+        }
+        let usage = self.target.usage();
+        let allowed = match layout {
+            vk::ImageLayout::COLOR_ATTACHMENT_OPTIMAL | vk::ImageLayout::GENERAL => true,
+            vk::ImageLayout::PRESENT_SRC_KHR => self.renderer.device.can_present(),
+            vk::ImageLayout::SHADER_READ_ONLY_OPTIMAL => {
+                usage.contains(vk::ImageUsageFlags::SAMPLED)
+            }
+            vk::ImageLayout::TRANSFER_SRC_OPTIMAL => {
+                usage.contains(vk::ImageUsageFlags::TRANSFER_SRC)
+            }
+            _ => false,
+        };
+        if !allowed {
+            return Err(Error::InvalidArgument(format!(
+                "a frame cannot leave a target with usage {usage:?} in {layout:?}{}",
+                if layout == vk::ImageLayout::PRESENT_SRC_KHR {
+                    " (the device has no VK_KHR_swapchain)"
+                } else {
+                    ""
+                }
+            )));
+        }
+        self.sync.final_layout = Some(layout);
+        Ok(())
+    }
+
+    /// Records and submits the frame; returns its point on the renderer's timeline.
+    pub fn finish(self) -> Result<SyncPoint> {
+        self.finish_inner(false).map(|(point, _)| point)
+    }
+
+    /// Like [`Frame::finish`], and also returns a sync_file that signals when the frame is
+    /// done (for KMS or a client). An error on devices that cannot export sync_files.
+    pub fn finish_with_sync_file(self) -> Result<(SyncPoint, SyncFile)> {
+        let (point, file) = self.finish_inner(true)?;
+        let file =
+            file.ok_or_else(|| Error::InvalidArgument("no sync_file was exported".into()))?;
+        Ok((point, file))
+    }
+
+    fn finish_inner(self, want_sync_file: bool) -> Result<(SyncPoint, Option<SyncFile>)> {
+        let Frame {
+            renderer,
+            target,
+            ops,
+            sync,
+            ..
+        } = self;
+        let handover = Handover::new(target, source_textures(&ops));
+        let submitted = submit_ops(renderer, target, ops, &handover, &sync, want_sync_file);
+        let Submitted {
+            point,
+            signal,
+            waits,
+            recorded,
+        } = match submitted {
+            Ok(submitted) => submitted,
+            Err(e) => return Err(consume_waits(renderer, sync).err().unwrap_or(e)),
+        };
+        target.mark_used(&renderer.graveyard, point);
+        // The submission consumes the imported payloads; the semaphores are reused once
+        // its point has passed.
+        renderer
+            .semaphores
+            .recycle_waits(waits.into_iter().chain(sync.imported), point);
+        // Signalled only when what was recorded is whole (see `submit_ops`).
+        let file = match signal {
+            Some(s) if recorded.is_ok() => Some(export_signal(renderer, s, point)?),
+            Some(s) => {
+                renderer.semaphores.recycle_signal(s, point);
+                None
+            }
+            None => None,
+        };
+        recorded?;
+        let sync_point = SyncPoint {
+            timeline: renderer.timeline.clone(),
+            point,
+        };
+        if handover.writes_dmabufs() && !handover.fences_after(file.as_ref())? {
+            sync_point.wait(Duration::MAX)?;
+        }
+        Ok((sync_point, file))
+    }
+
+    /// The instance drawing the whole of `draw.dst`, in target pixels.
+    fn target_instance(&self, texture: &Texture, draw: &TextureDraw<'_>) -> texture::Instance {
+        let size = (texture.width(), texture.height());
+        let logical =
+            geometry::texture_instance(draw.src, size, draw.dst, draw.transform, draw.alpha);
+        if self.transform == Transform::Normal {
+            return logical;
+        }
+        // The uv is affine in position: evaluate the output-space quad at the target
+        // rectangle's corners, mapped back into output space.
+        let target_dst = self.to_target_rect(draw.dst);
+        let uv_at = |x: f64, y: f64| {
+            let [ox, oy] = self.to_output_point([x, y]);
+            uv_of(&logical, ox, oy)
+        };
+        let (x, y, w, h) = (
+            f64::from(target_dst.x),
+            f64::from(target_dst.y),
+            f64::from(target_dst.w),
+            f64::from(target_dst.h),
+        );
+        let corners = [uv_at(x, y), uv_at(x + w, y), uv_at(x, y + h)];
+        let dst = [x as f32, y as f32, w as f32, h as f32];
+        geometry::instance_from_corners(dst, corners, draw.alpha)
+    }
+
+    /// Copies what can be copied of the opaque `rects` (target pixels) with
+    /// `vkCmdCopyImage`, returning the rectangles left to draw.
+    fn try_copy(
+        &mut self,
+        texture: &'r Texture,
+        draw: &TextureDraw<'_>,
+        rects: Vec<Rect>,
+    ) -> Vec<Rect> {
+        let unscaled = draw.src.w == f64::from(draw.dst.w)
+            && draw.src.h == f64::from(draw.dst.h)
+            && draw.src.x.fract() == 0.0
+            && draw.src.y.fract() == 0.0;
+        if rects.is_empty() || !self.can_copy(texture, draw) {
+            return rects;
+        }
+        if unscaled {
+            let regions = rects.iter().map(|r| image_copy(draw, r)).collect();
+            self.ops.push(Op::Copy {
+                texture,
+                regions,
+                blit: None,
+            });
+            return Vec::new();
+        }
+        // A scaled blit of part of the quad would sample differently from the shader at
+        // the cut; only a quad shown whole, from whole texels, is blitted.
+        let whole = rects == [draw.dst]
+            && [draw.src.x, draw.src.y, draw.src.w, draw.src.h]
+                .iter()
+                .all(|v| v.fract() == 0.0);
+        if whole && self.can_blit(texture, draw.filter) {
+            self.ops.push(Op::Copy {
+                texture,
+                regions: Vec::new(),
+                blit: Some((image_blit(draw), draw.filter)),
+            });
+            return Vec::new();
+        }
+        rects
+    }
+
+    /// Whether texels of `texture` can be moved into the target without the shader: same
+    /// memory layout, no transform, full opacity, and the usages transfers need.
+    fn can_copy(&self, texture: &Texture, draw: &TextureDraw<'_>) -> bool {
+        let same_layout = texture.format() == self.target.format()
+            && texture.fourcc().is_some()
+            && texture.fourcc() == self.target.fourcc()
+            && texture.has_alpha() == self.target.has_alpha();
+        same_layout
+            && draw.transform == Transform::Normal
+            && self.transform == Transform::Normal
+            && draw.alpha == 1.0
+            && texture.usage().contains(vk::ImageUsageFlags::TRANSFER_SRC)
+            && self
+                .target
+                .usage()
+                .contains(vk::ImageUsageFlags::TRANSFER_DST)
+    }
+
+    /// `filter`, or nearest where the texture's format cannot be filtered linearly
+    /// (sampling it linearly would be invalid usage).
+    fn usable_filter(&self, texture: &Texture, filter: Filter) -> Filter {
+        let linear_ok = texture
+            .fourcc()
+            .and_then(|f| self.renderer.formats().support(f))
+            .is_none_or(|s| s.sample_linear_filter);
+        if filter == Filter::Linear && !linear_ok {
+            tracing::debug!(
+                "{:?} cannot be filtered linearly here; sampling nearest",
+                texture.fourcc()
+            );
+            return Filter::Nearest;
+        }
+        filter
+    }
+
+    /// Whether the format can be blitted into the target with `filter`.
+    fn can_blit(&self, texture: &Texture, filter: Filter) -> bool {
+        let Some(support) = texture
+            .fourcc()
+            .and_then(|f| self.renderer.formats().support(f))
+        else {
+            return false;
+        };
+        support.blit_src
+            && support.blit_dst
+            && (filter == Filter::Nearest || support.sample_linear_filter)
+    }
+
+    fn push_texture(
+        &mut self,
+        texture: &'r Texture,
+        filter: Filter,
+        blend: bool,
+        instances: Vec<texture::Instance>,
+    ) {
+        if instances.is_empty() {
+            return;
+        }
+        // Consecutive draws of one texture with one pipeline become one instanced draw.
+        if let Some(Op::Texture {
+            texture: t,
+            filter: f,
+            blend: b,
+            instances: previous,
+        }) = self.ops.last_mut()
+        {
+            if std::ptr::eq(*t, texture) && *f == filter && *b == blend {
+                previous.extend(instances);
+                return;
+            }
+        }
+        self.ops.push(Op::Texture {
+            texture,
+            filter,
+            blend,
+            instances,
+        });
+    }
+
+    fn to_target_rects(&self, rects: &[Rect]) -> Vec<Rect> {
+        let bounds = Rect::new(0, 0, self.output_size().0, self.output_size().1);
+        rects
+            .iter()
+            .filter_map(|r| r.intersect(&bounds))
+            .map(|r| self.to_target_rect(r))
+            .collect()
+    }
+
+    /// An output rectangle in target pixels.
+    fn to_target_rect(&self, rect: Rect) -> Rect {
+        if self.transform == Transform::Normal {
+            return rect;
+        }
+        let forward = self.transform.invert();
+        let (ow, oh) = self.output_size();
+        let (tw, th) = (
+            f64::from(self.target.width()),
+            f64::from(self.target.height()),
+        );
+        let corner = |x: i32, y: i32| {
+            let [u, v] =
+                forward.source_point([f64::from(x) / f64::from(ow), f64::from(y) / f64::from(oh)]);
+            ((u * tw).round() as i32, (v * th).round() as i32)
+        };
+        let (ax, ay) = corner(rect.x, rect.y);
+        let (bx, by) = corner(rect.right(), rect.bottom());
+        Rect::new(ax.min(bx), ay.min(by), (ax - bx).abs(), (ay - by).abs())
+    }
+
+    /// A target point in output pixels.
+    fn to_output_point(&self, target: [f64; 2]) -> [f64; 2] {
+        let (ow, oh) = self.output_size();
+        let [u, v] = self.transform.source_point([
+            target[0] / f64::from(self.target.width()),
+            target[1] / f64::from(self.target.height()),
+        ]);
+        [u * f64::from(ow), v * f64::from(oh)]
+    }
+}
+
+impl std::fmt::Debug for SyncPoint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SyncPoint")
+            .field("point", &self.point)
+            .finish()
+    }
+}
+
+impl SyncPoint {
+    /// Whether this is a point on `renderer`'s own timeline: work it submits later is
+    /// ordered after it without any wait.
+    pub fn belongs_to(&self, renderer: &Renderer) -> bool {
+        std::sync::Arc::ptr_eq(&self.timeline, &renderer.timeline)
+    }
+
+    /// The timeline value the frame signals.
+    pub fn value(&self) -> u64 {
+        self.point
+    }
+
+    /// Whether the GPU has finished the frame (does not block).
+    pub fn is_reached(&self) -> Result<bool> {
+        Ok(self.timeline.value()? >= self.point)
+    }
+
+    /// Waits for the frame, up to `timeout`; `Ok(false)` on timeout.
+    pub fn wait(&self, timeout: Duration) -> Result<bool> {
+        self.timeline.wait(self.point, timeout)
+    }
+}
+
+/// A frame's submission.
+struct Submitted {
+    point: u64,
+    /// The pool's semaphore the frame's sync_file comes from, signalled when `recorded`
+    /// is Ok.
+    signal: Option<Semaphore>,
+    /// The hand-over's waits, from the pool: they must live until the point.
+    waits: Vec<Semaphore>,
+    /// How recording went: on failure, what was recorded before it was submitted.
+    recorded: Result<()>,
+}
+
+/// Records the frame and submits it with the hand-over's and the caller's semaphores. An
+/// error means nothing was submitted.
+fn submit_ops(
+    renderer: &mut Renderer,
+    target: &Texture,
+    ops: Vec<Op<'_>>,
+    handover: &Handover<'_>,
+    sync: &FrameSync<'_>,
+    want_sync_file: bool,
+) -> Result<Submitted> {
+    // A sync_file of the frame is made when asked for, and for the implicit fences of the
+    // dma-bufs it writes where the driver can export one.
+    let caps_export = renderer.device.capabilities().sync_file.export;
+    let exports = want_sync_file || (handover.writes_dmabufs() && caps_export);
+    // The recorder ring waits for the oldest frame in flight, so the pool's semaphores
+    // are taken after it: the oldest ones are free by then.
+    let mut recorder = renderer.take_recorder()?;
+    let (signal, waits) = match take_semaphores(renderer, handover, exports) {
+        Ok(taken) => taken,
+        Err(e) => {
+            renderer.return_unsubmitted(recorder);
+            return Err(e);
+        }
+    };
+    let point = renderer.submitted + 1;
+    // What was recorded before a failure is whole commands (a failing draw records
+    // nothing) that the textures' tracked layouts already assume, so it is submitted, to
+    // keep those layouts true; nothing is signalled then. Shared textures need no such
+    // care (each frame acquires them from the layout their owner left), and the frame's
+    // acquires of them must not go unreleased: with them it is dropped (and the imports
+    // of `waits` with it, never waited on).
+    let recorded = match record_ops(renderer, &mut recorder, target, ops, point, handover) {
+        Err(e) if !handover.is_empty() => {
+            renderer.return_unsubmitted(recorder);
+            give_back_unused(renderer, signal);
+            return Err(e);
+        }
+        recorded => recorded,
+    };
+    if recorded.is_ok() {
+        if let Some(layout) = sync.final_layout {
+            recorder.transition(target, layout);
+        }
+    }
+    let signals: Vec<&Semaphore> = match recorded {
+        Ok(()) => signal.iter().chain(sync.signals.iter().copied()).collect(),
+        Err(_) => Vec::new(),
+    };
+    let all_waits: Vec<&Semaphore> = (waits.iter())
+        .chain(sync.waits.iter().copied())
+        .chain(sync.imported.iter())
+        .collect();
+    match renderer.submit_waiting(recorder, &all_waits, &signals) {
+        Ok(point) => Ok(Submitted {
+            point,
+            signal,
+            waits,
+            recorded,
+        }),
+        Err(e) => {
+            // A failed vkQueueSubmit leaves its semaphores as they were.
+            give_back_unused(renderer, signal);
+            Err(e)
+        }
+    }
+}
+
+/// The pool's semaphores a frame needs: one to export its sync_file from, when it
+/// `exports`, and the waits for its dma-bufs' pending fences.
+fn take_semaphores(
+    renderer: &mut Renderer,
+    handover: &Handover<'_>,
+    exports: bool,
+) -> Result<(Option<Semaphore>, Vec<Semaphore>)> {
+    let signal = exports
+        .then(|| renderer.semaphores.take_signal())
+        .transpose()?;
+    match handover.fences_before(&renderer.device, &mut renderer.semaphores) {
+        Ok(waits) => Ok((signal, waits)),
+        Err(e) => {
+            give_back_unused(renderer, signal);
+            Err(e)
+        }
+    }
+}
+
+/// Returns a signal semaphore no submission signalled: it can be reused at once.
+fn give_back_unused(renderer: &mut Renderer, signal: Option<Semaphore>) {
+    if let Some(semaphore) = signal {
+        renderer.semaphores.recycle_signal(semaphore, 0);
+    }
+}
+
+/// Exports the frame's sync_file from `signal`, signalled by the submission at `point`.
+/// The export unsignals it (copy transference), so it goes back to the pool; if the
+/// export fails it still holds the signal, and is dropped once the point has passed.
+fn export_signal(renderer: &mut Renderer, signal: Semaphore, point: u64) -> Result<SyncFile> {
+    match signal.export_sync_file() {
+        Ok(file) => {
+            renderer.semaphores.recycle_signal(signal, point);
+            Ok(file)
+        }
+        Err(e) => {
+            renderer
+                .graveyard
+                .bury(point, Box::new(move || drop(signal)));
+            Err(e)
+        }
+    }
+}
+
+/// A frame that failed before its submission still consumes the semaphores it was given
+/// to wait on, in an empty batch, so that their owners can reuse them once the renderer's
+/// next point is reached; the imported ones go back to the pool then. An error only when
+/// that batch could not be submitted.
+fn consume_waits(renderer: &mut Renderer, sync: FrameSync<'_>) -> Result<()> {
+    let FrameSync {
+        waits, imported, ..
+    } = sync;
+    if waits.is_empty() && imported.is_empty() {
+        return Ok(());
+    }
+    let all: Vec<&Semaphore> = waits.iter().copied().chain(imported.iter()).collect();
+    let point = renderer.submit_waits_only(&all)?;
+    renderer.semaphores.recycle_waits(imported, point);
+    Ok(())
+}
+
+/// The texture coordinate the instance gives output point (x, y).
+fn uv_of(instance: &texture::Instance, x: f64, y: f64) -> [f64; 2] {
+    let [dx, dy, dw, dh] = instance.dst.map(f64::from);
+    let [ox, oy] = instance.uv_offset.map(f64::from);
+    let [ax, ay, bx, by] = instance.uv_axes.map(f64::from);
+    let (s, t) = ((x - dx) / dw, (y - dy) / dh);
+    [ox + s * ax + t * bx, oy + s * ay + t * by]
+}
+
+/// `full` clipped to each of `rects`, which are already disjoint.
+fn instances_within(full: &texture::Instance, rects: &[Rect]) -> Vec<texture::Instance> {
+    rects
+        .iter()
+        .filter_map(|r| geometry::clip_texture_instance(full, *r))
+        .collect()
+}
+
+fn clip_all(rects: &[Rect], to: Rect) -> Vec<Rect> {
+    // One rectangle (the common case: a whole-output or one-rectangle damage) is disjoint
+    // already.
+    if let [only] = rects {
+        return only.intersect(&to).into_iter().collect();
+    }
+    geometry::disjoint(
+        &rects
+            .iter()
+            .filter_map(|r| r.intersect(&to))
+            .collect::<Vec<_>>(),
+    )
+}
+
+fn intersect_all(rects: &[Rect], with: &[Rect]) -> Vec<Rect> {
+    if with.is_empty() {
+        return Vec::new();
+    }
+    let pieces: Vec<Rect> = rects
+        .iter()
+        .flat_map(|r| with.iter().filter_map(move |w| r.intersect(w)))
+        .collect();
+    geometry::disjoint(&pieces)
+}
+
+fn check_source(texture: &Texture, src: &RectF) -> Result<()> {
+    let (w, h) = (f64::from(texture.width()), f64::from(texture.height()));
+    let inside = src.x >= 0.0
+        && src.y >= 0.0
+        && src.w > 0.0
+        && src.h > 0.0
+        && src.x + src.w <= w
+        && src.y + src.h <= h;
+    if inside {
+        Ok(())
+    } else {
+        Err(Error::InvalidArgument(format!(
+            "source rectangle {src:?} is not inside the {w}x{h} buffer"
+        )))
+    }
+}
+
+/// The copy of target rectangle `r` (within `draw.dst`) from the matching texels.
+fn image_copy(draw: &TextureDraw<'_>, r: &Rect) -> vk::ImageCopy {
+    let layers = crate::resources::texture::color_layers();
+    vk::ImageCopy {
+        src_subresource: layers,
+        src_offset: vk::Offset3D {
+            x: draw.src.x as i32 + (r.x - draw.dst.x),
+            y: draw.src.y as i32 + (r.y - draw.dst.y),
+            z: 0,
+        },
+        dst_subresource: layers,
+        dst_offset: vk::Offset3D {
+            x: r.x,
+            y: r.y,
+            z: 0,
+        },
+        extent: vk::Extent3D {
+            width: r.w as u32,
+            height: r.h as u32,
+            depth: 1,
+        },
+    }
+}
+
+/// The blit of the whole source rectangle onto the whole destination.
+fn image_blit(draw: &TextureDraw<'_>) -> vk::ImageBlit {
+    let layers = crate::resources::texture::color_layers();
+    let corner = |x: f64, y: f64| vk::Offset3D {
+        x: x as i32,
+        y: y as i32,
+        z: 0,
+    };
+    let (src, dst) = (draw.src, draw.dst);
+    vk::ImageBlit {
+        src_subresource: layers,
+        src_offsets: [corner(src.x, src.y), {
+            let mut far = corner(src.x + src.w, src.y + src.h);
+            far.z = 1;
+            far
+        }],
+        dst_subresource: layers,
+        dst_offsets: [
+            vk::Offset3D {
+                x: dst.x,
+                y: dst.y,
+                z: 0,
+            },
+            vk::Offset3D {
+                x: dst.right(),
+                y: dst.bottom(),
+                z: 1,
+            },
+        ],
+    }
+}
+
+/// Records the frame's operations in order: draws inside the output render pass, copies
+/// between passes.
+fn record_ops(
+    renderer: &mut Renderer,
+    recorder: &mut Recorder,
+    target: &Texture,
+    ops: Vec<Op<'_>>,
+    point: u64,
+    handover: &Handover<'_>,
+) -> Result<()> {
+    let format = target.format();
+    let pass = renderer.output(format)?.pass.raw();
+    let framebuffer = target.framebuffer(pass)?;
+    if let Some(timer) = &renderer.timer {
+        timer.record_start(recorder.command_buffer(), point);
+    }
+    handover.record_acquire(recorder);
+    prepare_sources(renderer, recorder, target, &ops, point);
+    for op in &ops {
+        if let Op::Yuv { texture, .. } = op {
+            let sampler = texture.ycbcr().expect("YUV ops hold YUV textures");
+            renderer.build_yuv_pipeline(format, sampler)?;
+        }
+    }
+    let renderer = &*renderer;
+    let output = renderer.built_output(format);
+    let push = texture::Push {
+        target_size: [target.width() as f32, target.height() as f32],
+    };
+    let solid_push = solid::Push {
+        target_size: push.target_size,
+    };
+    let mut ops = ops.into_iter().peekable();
+    while ops.peek().is_some() {
+        // Copies happen outside the pass.
+        while let Some(Op::Copy {
+            texture,
+            regions,
+            blit,
+        }) = ops.next_if(|op| matches!(op, Op::Copy { .. }))
+        {
+            record_copy(recorder, texture, target, &regions, blit);
+        }
+        if ops.peek().is_none() {
+            break;
+        }
+        let mut pass = recorder.begin_pass_with(&output.pass, target, framebuffer, [0.0; 4])?;
+        while let Some(op) = ops.next_if(|op| !matches!(op, Op::Copy { .. })) {
+            match op {
+                Op::Clear { color, rects } => clear_rects(&mut pass, color, &rects),
+                Op::Solid(instances) => {
+                    pass.draw(&output.pipelines.solid, &solid_push, (), &instances)?
+                }
+                Op::Texture {
+                    texture,
+                    filter,
+                    blend,
+                    instances,
+                } => {
+                    let tex = SampledTexture {
+                        texture,
+                        sampler: renderer.sampler(filter),
+                    };
+                    draw_texture(&mut pass, &output.pipelines, tex, blend, &push, &instances)?;
+                }
+                Op::Indexed {
+                    textures,
+                    instances,
+                } => {
+                    let pipeline = output.pipelines.texture_indexed.as_ref().ok_or_else(|| {
+                        Error::InvalidArgument("the texture-array pipeline was not built".into())
+                    })?;
+                    let list: Vec<SampledTexture<'_>> = textures
+                        .iter()
+                        .map(|&(texture, filter)| SampledTexture {
+                            texture,
+                            sampler: renderer.sampler(filter),
+                        })
+                        .collect();
+                    let set = sets::TextureArray { textures: &list };
+                    let push = texture_indexed::Push {
+                        target_size: push.target_size,
+                    };
+                    pass.draw(pipeline, &push, set, &instances)?;
+                }
+                Op::Yuv { texture, instances } => {
+                    let sampler = texture.ycbcr().expect("YUV ops hold YUV textures");
+                    let pipeline = renderer
+                        .yuv
+                        .pipeline(format, sampler)
+                        .expect("built before the pass");
+                    let set = sets::YcbcrTextured { tex: texture };
+                    let variant = pipeline.variant(texture_ycbcr::Variant::Opaque);
+                    pass.draw(&variant, &push, set, &instances)?;
+                }
+                Op::Custom(draw) => draw(&mut pass)?,
+                Op::Copy { .. } => unreachable!("copies are taken before the pass"),
+            }
+        }
+    }
+    handover.record_release(recorder);
+    if let Some(timer) = &renderer.timer {
+        timer.record_end(recorder.command_buffer(), point);
+    }
+    Ok(())
+}
+
+/// Every texture the frame's operations read.
+/// Not collected: this runs for every frame, and most frames share no texture.
+fn source_textures<'o, 't>(ops: &'o [Op<'t>]) -> impl Iterator<Item = &'t Texture> + 'o
+where
+    't: 'o,
+{
+    ops.iter().flat_map(|op| {
+        let (one, many): (Option<&'t Texture>, &'o [(&'t Texture, Filter)]) = match op {
+            Op::Texture { texture, .. } | Op::Copy { texture, .. } | Op::Yuv { texture, .. } => {
+                (Some(*texture), &[])
+            }
+            Op::Indexed { textures, .. } => (None, textures),
+            _ => (None, &[]),
+        };
+        one.into_iter().chain(many.iter().map(|(t, _)| *t))
+    })
+}
+
+/// Marks every texture the frame reads as used until `point`, and moves those not ready to
+/// sample (a target drawn earlier, now a source) into the sampling layout before the pass.
+fn prepare_sources(
+    renderer: &Renderer,
+    recorder: &mut Recorder,
+    target: &Texture,
+    ops: &[Op<'_>],
+    point: u64,
+) {
+    for op in ops {
+        let (textures, layout): (Vec<&Texture>, _) = match op {
+            Op::Texture { texture, .. } | Op::Yuv { texture, .. } => {
+                (vec![*texture], vk::ImageLayout::SHADER_READ_ONLY_OPTIMAL)
+            }
+            Op::Indexed { textures, .. } => (
+                textures.iter().map(|(t, _)| *t).collect(),
+                vk::ImageLayout::SHADER_READ_ONLY_OPTIMAL,
+            ),
+            Op::Copy { texture, .. } => (vec![*texture], vk::ImageLayout::TRANSFER_SRC_OPTIMAL),
+            _ => continue,
+        };
+        for texture in textures {
+            texture.mark_used(&renderer.graveyard, point);
+            let sampled = layout == vk::ImageLayout::SHADER_READ_ONLY_OPTIMAL;
+            if sampled && !std::ptr::eq(texture, target) && texture.layout() != layout {
+                recorder.transition(texture, layout);
+            }
+        }
+    }
+}
+
+fn draw_texture(
+    pass: &mut PassRecorder<'_, passes::Output>,
+    pipelines: &crate::shaders::Pipelines,
+    tex: SampledTexture<'_>,
+    blend: bool,
+    push: &texture::Push,
+    instances: &[texture::Instance],
+) -> Result<()> {
+    let set = sets::Textured { tex };
+    let has_alpha = tex.texture.has_alpha();
+    if blend {
+        let variant = if has_alpha {
+            texture::Variant::Alpha
+        } else {
+            texture::Variant::Opaque
+        };
+        pass.draw(&pipelines.texture.variant(variant), push, set, instances)
+    } else {
+        let variant = if has_alpha {
+            texture_opaque::Variant::Alpha
+        } else {
+            texture_opaque::Variant::Opaque
+        };
+        pass.draw(
+            &pipelines.texture_opaque.variant(variant),
+            push,
+            set,
+            instances,
+        )
+    }
+}
+
+/// `vkCmdClearAttachments` over `rects` (target pixels).
+fn clear_rects(pass: &mut PassRecorder<'_, passes::Output>, color: [f32; 4], rects: &[Rect]) {
+    let attachment = vk::ClearAttachment {
+        aspect_mask: vk::ImageAspectFlags::COLOR,
+        color_attachment: 0,
+        clear_value: vk::ClearValue {
+            color: vk::ClearColorValue { float32: color },
+        },
+    };
+    let rects: Vec<vk::ClearRect> = rects
+        .iter()
+        .map(|r| vk::ClearRect {
+            rect: vk::Rect2D {
+                offset: vk::Offset2D { x: r.x, y: r.y },
+                extent: vk::Extent2D {
+                    width: r.w as u32,
+                    height: r.h as u32,
+                },
+            },
+            base_array_layer: 0,
+            layer_count: 1,
+        })
+        .collect();
+    pass.clear_attachments(&[attachment], &rects);
+}
+
+/// Copies `regions` (or blits) from `texture` into `target` outside any render pass.
+fn record_copy(
+    recorder: &mut Recorder,
+    texture: &Texture,
+    target: &Texture,
+    regions: &[vk::ImageCopy],
+    blit: Option<(vk::ImageBlit, Filter)>,
+) {
+    let source_layout = texture.layout();
+    recorder.transition(texture, vk::ImageLayout::TRANSFER_SRC_OPTIMAL);
+    recorder.transition(target, vk::ImageLayout::TRANSFER_DST_OPTIMAL);
+    let (device, cmd) = (recorder.device().raw(), recorder.command_buffer());
+    let (src, dst) = (
+        vk::ImageLayout::TRANSFER_SRC_OPTIMAL,
+        vk::ImageLayout::TRANSFER_DST_OPTIMAL,
+    );
+    // SAFETY: both images are in the transfer layouts recorded just above; the regions lie
+    // inside both (clipped to the destination, which lies within the source rectangle);
+    // blits only happen for formats that support them (`can_blit`).
+    unsafe {
+        if !regions.is_empty() {
+            device.cmd_copy_image(cmd, texture.image(), src, target.image(), dst, regions);
+        }
+        if let Some((region, filter)) = blit {
+            let filter = match filter {
+                Filter::Nearest => vk::Filter::NEAREST,
+                Filter::Linear => vk::Filter::LINEAR,
+            };
+            device.cmd_blit_image(
+                cmd,
+                texture.image(),
+                src,
+                target.image(),
+                dst,
+                &[region],
+                filter,
+            );
+        }
+    }
+    if source_layout == vk::ImageLayout::SHADER_READ_ONLY_OPTIMAL {
+        recorder.transition(texture, source_layout);
+    }
+}
