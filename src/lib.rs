@@ -31,6 +31,7 @@ pub mod smithay;
 pub use crate::core::{drm, sync};
 pub use crate::resources::format;
 
+pub use crate::core::allocator::{AllocatorStats, HeapBudget};
 pub use crate::core::barrier::{layout_use, record_image_barriers, ImageBarrier};
 pub use crate::core::capabilities::{
     Capabilities, DmabufImport, DrmMatching, PathReport, ShmUpload,
@@ -38,15 +39,14 @@ pub use crate::core::capabilities::{
 pub use crate::core::device::{AdoptedDevice, Device, DeviceBuilder};
 pub use crate::core::instance::{Instance, InstanceOptions, MessageLog};
 pub use crate::core::layer_quirks::ValidationReport;
-pub use crate::core::memory::{
-    Allocation, AllocatorStats, DedicatedMemory, DedicatedTo, HeapBudget, MemoryUse,
-};
+pub use crate::core::memory::{Allocation, DedicatedMemory, DedicatedTo, MemoryUse};
 pub use crate::core::physical::{
     DeviceType, Driver, ExternalSupport, Features, GraphicsFamily, HandleSupport, Limits,
     MemoryHeap, PhysicalDevice, PhysicalDeviceInfo, QueueFamily, Version,
 };
-pub use crate::core::queue::{Queue, SemaphorePoint, Submission};
+pub use crate::core::queue::Queue;
 pub use crate::core::select::{select_device, uuid_text, DeviceSelector, DEVICE_ENV};
+pub use crate::core::submit::{SemaphorePoint, Submission};
 pub use crate::pipelines::recorder::{texel_size, Finished, PassRecorder, ReadbackId, Recorder};
 pub use crate::pipelines::render_pass::RenderPass;
 #[cfg(feature = "winit")]

@@ -8,9 +8,9 @@ use std::sync::Arc;
 
 use ash::{khr, vk};
 
+use crate::core::allocator::{self, Allocator, AllocatorStats, HeapBudget};
 use crate::core::capabilities::Capabilities;
 use crate::core::instance::Instance;
-use crate::core::memory::{self, Allocator, AllocatorStats, HeapBudget};
 use crate::core::physical::{Features, GraphicsFamily, PhysicalDevice};
 use crate::core::queue::Queue;
 use crate::core::select::{select_device, DeviceSelector};
@@ -266,7 +266,11 @@ impl Device {
 
     /// Each heap's size, and its budget and usage where `VK_EXT_memory_budget` is enabled.
     pub fn memory_budget(&self) -> Vec<HeapBudget> {
-        memory::heap_budgets(self)
+        allocator::heap_budgets(
+            self.physical_device().instance().raw(),
+            self.physical(),
+            self.capabilities().memory_budget,
+        )
     }
 
     /// What the sub-allocator holds now.

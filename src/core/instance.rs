@@ -8,6 +8,7 @@ use std::sync::{Arc, Mutex};
 
 use ash::{ext, vk};
 
+use crate::core::layer_quirks::{QuirkCell, Quirks, ValidationReport};
 use crate::error::{Result, VkResultExt};
 
 const VALIDATION_LAYER: &CStr = c"VK_LAYER_KHRONOS_validation";
@@ -97,7 +98,7 @@ pub(crate) struct InstanceShared {
     /// False when the caller created the instance and will destroy it.
     owned: bool,
     /// Driver bugs behind known validation false positives, probed on first use.
-    quirks: crate::core::layer_quirks::QuirkCell,
+    quirks: QuirkCell,
 }
 
 impl Instance {
@@ -287,8 +288,21 @@ impl Instance {
         &self.shared.raw
     }
 
-    pub(crate) fn shared_quirks(&self) -> &crate::core::layer_quirks::QuirkCell {
-        &self.shared.quirks
+    /// The validation errors so far, with the known false positives (see
+    /// `layer_quirks`) taken out.
+    pub fn validation_report(&self) -> ValidationReport {
+        let log = self.messages();
+        ValidationReport::new(log.errors(), log.error_count(), self.quirks())
+    }
+
+    /// Whether `message` is a validation error known to be false on this instance's
+    /// devices.
+    pub fn is_known_false_positive(&self, message: &str) -> bool {
+        self.quirks().forgives(message)
+    }
+
+    fn quirks(&self) -> &Quirks {
+        self.shared.quirks.get_or_init(|| Quirks::probe(self.raw()))
     }
 
     /// The loaded Vulkan library the instance came from, for interop.

@@ -17,8 +17,6 @@ use std::sync::OnceLock;
 
 use ash::vk;
 
-use crate::core::instance::Instance;
-
 /// What the layer reported, less the known false positives.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ValidationReport {
@@ -48,32 +46,18 @@ const MODIFIER_LIST2_MESSAGES: [&str; 3] = [
     "tiling VK_IMAGE_TILING_DRM_FORMAT_MODIFIER_EXT which have VkFormatFeatureFlags2 (VkFormatFeatureFlags2(0))",
 ];
 
-impl Instance {
-    /// The validation errors so far, with the known false positives (see the module
-    /// documentation) taken out.
-    pub fn validation_report(&self) -> ValidationReport {
-        let log = self.messages();
-        let kept = log.errors();
-        let unseen = log.error_count().saturating_sub(kept.len());
-        let (forgiven, errors): (Vec<String>, Vec<String>) = kept
-            .into_iter()
-            .partition(|m| self.is_known_false_positive(m));
+impl ValidationReport {
+    /// The report of the `kept` error messages (`total` counted in all), less those
+    /// `quirks` forgives.
+    pub(crate) fn new(kept: Vec<String>, total: usize, quirks: &Quirks) -> ValidationReport {
+        let unseen = total.saturating_sub(kept.len());
+        let (forgiven, errors): (Vec<String>, Vec<String>) =
+            kept.into_iter().partition(|m| quirks.forgives(m));
         ValidationReport {
             errors,
             unseen,
             forgiven: forgiven.len(),
         }
-    }
-
-    /// Whether `message` is a validation error known to be false on this instance's
-    /// devices.
-    pub fn is_known_false_positive(&self, message: &str) -> bool {
-        MODIFIER_LIST2_MESSAGES.iter().any(|m| message.contains(m))
-            && self.quirks().modifier_list2_unfilled
-    }
-
-    fn quirks(&self) -> &Quirks {
-        self.shared_quirks().get_or_init(|| Quirks::probe(self))
     }
 }
 
@@ -86,26 +70,27 @@ pub(crate) struct Quirks {
 pub(crate) type QuirkCell = OnceLock<Quirks>;
 
 impl Quirks {
-    fn probe(instance: &Instance) -> Quirks {
-        let raw = instance.raw();
+    /// Queries every physical device of `raw` for the bugs this module knows.
+    pub(crate) fn probe(raw: &ash::Instance) -> Quirks {
         // SAFETY: a live instance.
         let devices = unsafe { raw.enumerate_physical_devices() }.unwrap_or_default();
         let modifier_list2_unfilled = devices
             .iter()
-            .any(|&d| has_modifier_extension(instance, d) && list2_unfilled(instance, d));
+            .any(|&d| has_modifier_extension(raw, d) && list2_unfilled(raw, d));
         Quirks {
             modifier_list2_unfilled,
         }
     }
+
+    /// Whether `message` is a validation error known to be false on these devices.
+    pub(crate) fn forgives(&self, message: &str) -> bool {
+        MODIFIER_LIST2_MESSAGES.iter().any(|m| message.contains(m)) && self.modifier_list2_unfilled
+    }
 }
 
-fn has_modifier_extension(instance: &Instance, physical: vk::PhysicalDevice) -> bool {
+fn has_modifier_extension(instance: &ash::Instance, physical: vk::PhysicalDevice) -> bool {
     // SAFETY: a physical device of this instance.
-    let extensions = unsafe {
-        instance
-            .raw()
-            .enumerate_device_extension_properties(physical)
-    };
+    let extensions = unsafe { instance.enumerate_device_extension_properties(physical) };
     extensions
         .unwrap_or_default()
         .iter()
@@ -114,16 +99,12 @@ fn has_modifier_extension(instance: &Instance, physical: vk::PhysicalDevice) -> 
 
 /// Whether the driver reports modifier features in the first list and leaves the second
 /// untouched (a sentinel it would overwrite stays).
-fn list2_unfilled(instance: &Instance, physical: vk::PhysicalDevice) -> bool {
+fn list2_unfilled(instance: &ash::Instance, physical: vk::PhysicalDevice) -> bool {
     let format = vk::Format::B8G8R8A8_UNORM;
     let query = |properties: &mut vk::FormatProperties2<'_>| {
         // SAFETY: the chained list belongs to an extension the device has, with room for
         // the count it states.
-        unsafe {
-            instance
-                .raw()
-                .get_physical_device_format_properties2(physical, format, properties)
-        }
+        unsafe { instance.get_physical_device_format_properties2(physical, format, properties) }
     };
     let mut first = [vk::DrmFormatModifierPropertiesEXT::default(); 16];
     let count = {

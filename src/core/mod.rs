@@ -9,6 +9,7 @@
 //!
 //! [`Capabilities`]: crate::Capabilities
 
+pub(crate) mod allocator;
 pub(crate) mod barrier;
 pub(crate) mod capabilities;
 pub(crate) mod device;
@@ -20,4 +21,5 @@ pub(crate) mod physical;
 pub(crate) mod queue;
 pub(crate) mod select;
 pub(crate) mod semaphore_pool;
+pub(crate) mod submit;
 pub mod sync;

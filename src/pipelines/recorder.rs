@@ -9,7 +9,7 @@ use ash::vk;
 
 use crate::core::barrier::color_range;
 use crate::core::device::Device;
-use crate::core::queue::Submission;
+use crate::core::submit::Submission;
 use crate::core::sync::Fence;
 use crate::error::{Error, Result, VkResultExt};
 use crate::pipelines::render_pass::RenderPass;
@@ -147,15 +147,15 @@ impl Recorder {
         let mut buffers = Vec::with_capacity(2);
         buffers.extend(before);
         buffers.push(self.cmd);
-        let mut signal_points = vec![crate::core::queue::SemaphorePoint::Timeline(
+        let mut signal_points = vec![crate::core::submit::SemaphorePoint::Timeline(
             timeline, point,
         )];
         signal_points.extend(
             signals
                 .iter()
-                .map(|&s| crate::core::queue::SemaphorePoint::Binary(s)),
+                .map(|&s| crate::core::submit::SemaphorePoint::Binary(s)),
         );
-        let waits = crate::core::queue::binary_waits(waits);
+        let waits = crate::core::submit::binary_waits(waits);
         self.device.graphics_queue().submit(&Submission {
             command_buffers: &buffers,
             waits: &waits,

@@ -20,7 +20,7 @@ use ash::{khr, vk};
 use drm_fourcc::DrmFourcc;
 
 use crate::core::device::Device;
-use crate::core::queue::{SemaphorePoint, Submission};
+use crate::core::submit::{SemaphorePoint, Submission};
 use crate::core::sync::{Fence, Semaphore};
 use crate::error::{Error, Result, VkResultExt};
 use crate::geometry::Transform;

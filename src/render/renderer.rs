@@ -376,15 +376,15 @@ impl Renderer {
         waits: &[&crate::core::sync::Semaphore],
     ) -> Result<u64> {
         let point = self.submitted + 1;
-        let waits = crate::core::queue::binary_waits(waits);
-        let signals = [crate::core::queue::SemaphorePoint::Timeline(
+        let waits = crate::core::submit::binary_waits(waits);
+        let signals = [crate::core::submit::SemaphorePoint::Timeline(
             &self.timeline,
             point,
         )];
         let result = self
             .device
             .graphics_queue()
-            .submit(&crate::core::queue::Submission {
+            .submit(&crate::core::submit::Submission {
                 waits: &waits,
                 signals: &signals,
                 ..Default::default()
