@@ -4,7 +4,17 @@
 //!
 //! Everything here is plain arithmetic; nothing touches Vulkan.
 
-use crate::shaders::{solid, texture};
+/// A textured quad: where it goes (`dst`: x, y, width, height in target pixels) and the
+/// texture coordinate at its top-left corner and across its width and height. The shape
+/// of the textured pipelines' instance data, which the render layer converts it into.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Quad {
+    pub dst: [f32; 4],
+    pub uv_offset: [f32; 2],
+    /// How the coordinate changes across the quad: xy over its width, zw over its height.
+    pub uv_axes: [f32; 4],
+    pub alpha: f32,
+}
 
 /// An integer rectangle in target pixels (a destination, a damage rectangle).
 ///
@@ -231,7 +241,7 @@ pub fn texture_instance(
     dst: Rect,
     transform: Transform,
     alpha: f32,
-) -> texture::Instance {
+) -> Quad {
     let (buffer_w, buffer_h) = (f64::from(buffer_size.0), f64::from(buffer_size.1));
     let uv_at = |display: [f64; 2]| {
         let [sx, sy] = transform.source_point(display);
@@ -251,8 +261,8 @@ pub fn instance_from_corners(
     dst: [f32; 4],
     [origin, across, down]: [[f64; 2]; 3],
     alpha: f32,
-) -> texture::Instance {
-    texture::Instance {
+) -> Quad {
+    Quad {
         dst,
         uv_offset: [origin[0] as f32, origin[1] as f32],
         uv_axes: [
@@ -268,7 +278,7 @@ pub fn instance_from_corners(
 /// `full` restricted to `clip` (a damage rectangle, say): `dst` becomes their intersection
 /// and the texture coordinates are adjusted so every pixel samples exactly what it would in
 /// `full`. `None` when they share no area, or `full` has none.
-pub fn clip_texture_instance(full: &texture::Instance, clip: Rect) -> Option<texture::Instance> {
+pub fn clip_texture_instance(full: &Quad, clip: Rect) -> Option<Quad> {
     let [x, y, w, h] = full.dst.map(f64::from);
     if clip.is_empty() || !(w > 0.0 && h > 0.0) {
         return None;
@@ -285,7 +295,7 @@ pub fn clip_texture_instance(full: &texture::Instance, clip: Rect) -> Option<tex
     let (span_x, span_y) = ((right - left) / w, (bottom - top) / h);
     let [offset_u, offset_v] = full.uv_offset.map(f64::from);
     let [across_u, across_v, down_u, down_v] = full.uv_axes.map(f64::from);
-    Some(texture::Instance {
+    Some(Quad {
         dst: [
             left as f32,
             top as f32,
@@ -309,23 +319,19 @@ pub fn clip_texture_instance(full: &texture::Instance, clip: Rect) -> Option<tex
 /// `full` clipped to each damaged area it overlaps, one instance per piece. Overlapping
 /// damage is made [`disjoint`] first, since drawing a pixel twice would blend translucent
 /// content twice.
-pub fn texture_instances(full: &texture::Instance, damage: &[Rect]) -> Vec<texture::Instance> {
+pub fn texture_instances(full: &Quad, damage: &[Rect]) -> Vec<Quad> {
     disjoint(damage)
         .into_iter()
         .filter_map(|piece| clip_texture_instance(full, piece))
         .collect()
 }
 
-/// A solid `color` over `dst`, one instance per piece of (made [`disjoint`]) damage it
-/// overlaps.
-pub fn solid_instances(dst: Rect, color: [f32; 4], damage: &[Rect]) -> Vec<solid::Instance> {
+/// The pieces of (made [`disjoint`]) damage inside `dst`: where a solid fill over `dst`
+/// draws.
+pub fn damaged_pieces(dst: Rect, damage: &[Rect]) -> Vec<Rect> {
     disjoint(damage)
         .into_iter()
         .filter_map(|piece| piece.intersect(&dst))
-        .map(|piece| solid::Instance {
-            dst: piece.to_f32(),
-            color,
-        })
         .collect()
 }
 
@@ -557,7 +563,7 @@ mod tests {
     const GRID: Rect = Rect::new(-3, -3, 24, 24);
 
     /// The uv the shader interpolates at target pixel `(px, py)`.
-    fn uv(instance: &texture::Instance, px: f64, py: f64) -> [f64; 2] {
+    fn uv(instance: &Quad, px: f64, py: f64) -> [f64; 2] {
         let [x, y, w, h] = instance.dst.map(f64::from);
         let [ou, ov] = instance.uv_offset.map(f64::from);
         let [au, av, bu, bv] = instance.uv_axes.map(f64::from);
@@ -883,7 +889,7 @@ mod tests {
         assert!(clip_texture_instance(&full, Rect::new(10, 0, 5, 10)).is_none());
         assert!(clip_texture_instance(&full, Rect::new(0, -5, 10, 5)).is_none());
         assert!(clip_texture_instance(&full, Rect::new(2, 2, 0, 5)).is_none());
-        let degenerate = texture::Instance {
+        let degenerate = Quad {
             dst: [0.0, 0.0, 0.0, 10.0],
             ..full
         };
@@ -1058,20 +1064,14 @@ mod tests {
     }
 
     #[test]
-    fn solid_instances_clip_damage_to_dst() {
-        let color = [0.1, 0.2, 0.3, 0.4];
+    fn damaged_pieces_clip_damage_to_dst() {
         let dst = Rect::new(0, 0, 10, 10);
         let damage = [
             Rect::new(-5, -5, 10, 10),
             Rect::new(0, 0, 3, 3),
             Rect::new(50, 0, 5, 5),
         ];
-        let instances = solid_instances(dst, color, &damage);
-        let expected = [solid::Instance {
-            dst: [0.0, 0.0, 5.0, 5.0],
-            color,
-        }];
-        assert_eq!(instances, expected);
-        assert!(solid_instances(dst, color, &[Rect::new(10, 0, 5, 5)]).is_empty());
+        assert_eq!(damaged_pieces(dst, &damage), [Rect::new(0, 0, 5, 5)]);
+        assert!(damaged_pieces(dst, &[Rect::new(10, 0, 5, 5)]).is_empty());
     }
 }

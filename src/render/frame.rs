@@ -14,7 +14,7 @@ use ash::vk;
 use crate::core::sync::{Semaphore, SyncFile, TimelineSemaphore};
 use crate::dmabuf::handover::Handover;
 use crate::error::{Error, Result};
-use crate::geometry::{self, Rect, RectF, Transform};
+use crate::geometry::{self, Quad, Rect, RectF, Transform};
 use crate::pipelines::recorder::{PassRecorder, Recorder};
 use crate::pipelines::{Pipeline, SampledTexture};
 use crate::render::renderer::Renderer;
@@ -214,7 +214,7 @@ impl<'r> Frame<'r> {
             // goes straight to the texture array: one instance, no rectangle lists.
             let full = self.target_instance(texture, draw);
             if let Some(instance) = geometry::clip_texture_instance(&full, visible) {
-                self.push_indexed(texture, draw.filter, [instance]);
+                self.push_indexed(texture, draw.filter, [instance.into()]);
             }
             return Ok(());
         }
@@ -475,7 +475,7 @@ impl<'r> Frame<'r> {
     }
 
     /// The instance drawing the whole of `draw.dst`, in target pixels.
-    fn target_instance(&self, texture: &Texture, draw: &TextureDraw<'_>) -> texture::Instance {
+    fn target_instance(&self, texture: &Texture, draw: &TextureDraw<'_>) -> Quad {
         let size = (texture.width(), texture.height());
         let logical =
             geometry::texture_instance(draw.src, size, draw.dst, draw.transform, draw.alpha);
@@ -832,8 +832,19 @@ fn consume_waits(renderer: &mut Renderer, sync: FrameSync<'_>) -> Result<()> {
     Ok(())
 }
 
+impl From<Quad> for texture::Instance {
+    fn from(q: Quad) -> texture::Instance {
+        texture::Instance {
+            dst: q.dst,
+            uv_offset: q.uv_offset,
+            uv_axes: q.uv_axes,
+            alpha: q.alpha,
+        }
+    }
+}
+
 /// The texture coordinate the instance gives output point (x, y).
-fn uv_of(instance: &texture::Instance, x: f64, y: f64) -> [f64; 2] {
+fn uv_of(instance: &Quad, x: f64, y: f64) -> [f64; 2] {
     let [dx, dy, dw, dh] = instance.dst.map(f64::from);
     let [ox, oy] = instance.uv_offset.map(f64::from);
     let [ax, ay, bx, by] = instance.uv_axes.map(f64::from);
@@ -842,10 +853,11 @@ fn uv_of(instance: &texture::Instance, x: f64, y: f64) -> [f64; 2] {
 }
 
 /// `full` clipped to each of `rects`, which are already disjoint.
-fn instances_within(full: &texture::Instance, rects: &[Rect]) -> Vec<texture::Instance> {
+fn instances_within(full: &Quad, rects: &[Rect]) -> Vec<texture::Instance> {
     rects
         .iter()
         .filter_map(|r| geometry::clip_texture_instance(full, *r))
+        .map(texture::Instance::from)
         .collect()
 }
 

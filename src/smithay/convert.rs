@@ -1,5 +1,7 @@
 //! Smithay's geometry, colour and filter types in vkcompose's terms.
 
+use smithay::backend::allocator::format::FormatSet;
+use smithay::backend::allocator::Format;
 use smithay::backend::renderer::{Color32F, TextureFilter};
 use smithay::utils::{Buffer, Physical, Point, Rectangle, Transform as SmithayTransform};
 
@@ -90,4 +92,25 @@ pub(super) fn scales_up(src: &RectF, dst: &Rect, transform: Transform) -> bool {
         (src.w, src.h)
     };
     f64::from(dst.w) > w.abs() || f64::from(dst.h) > h.abs()
+}
+
+/// (format, modifiers) pairs as Smithay's set.
+pub(super) fn format_set(
+    pairs: impl IntoIterator<Item = (crate::format::DrmFourcc, Vec<crate::dmabuf::Modifier>)>,
+) -> FormatSet {
+    pairs
+        .into_iter()
+        .flat_map(|(code, modifiers)| {
+            modifiers.into_iter().map(move |m| Format {
+                code,
+                modifier: m.0.into(),
+            })
+        })
+        .collect()
+}
+
+/// A size Smithay gives as `i32`, refused when negative.
+pub(super) fn dimension(value: i32) -> crate::error::Result<u32> {
+    u32::try_from(value)
+        .map_err(|_| crate::error::Error::InvalidArgument(format!("negative size {value}")))
 }

@@ -4,17 +4,17 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use drm_fourcc::DrmFourcc;
 use smithay::backend::allocator::dmabuf::Dmabuf as SmithayDmabuf;
 use smithay::backend::allocator::format::FormatSet;
-use smithay::backend::allocator::{Buffer as _, Format, Fourcc};
+use smithay::backend::allocator::{Buffer as _, Fourcc};
 use smithay::backend::renderer::{ContextId, ImportDma, ImportDmaWl, ImportMem, ImportMemWl};
 use smithay::reexports::wayland_server::protocol::wl_buffer::WlBuffer;
 use smithay::utils::{Buffer, Rectangle, Size};
 use smithay::wayland::compositor::SurfaceData;
 use smithay::wayland::shm::{self, BufferData};
 
-use super::texture::{dimension, VulkanTexture};
+use super::convert::{dimension, format_set};
+use super::texture::VulkanTexture;
 use super::{convert, VulkanRenderer};
 use crate::dmabuf::{Dmabuf, HandleKind, Modifier};
 use crate::error::{Error, Result};
@@ -26,19 +26,6 @@ use crate::resources::texture::Texture;
 /// upload only their damage.
 #[derive(Default)]
 struct ShmTextures(Mutex<HashMap<ContextId<VulkanTexture>, VulkanTexture>>);
-
-/// (format, modifiers) pairs as Smithay's set.
-pub(super) fn format_set(pairs: impl IntoIterator<Item = (DrmFourcc, Vec<Modifier>)>) -> FormatSet {
-    pairs
-        .into_iter()
-        .flat_map(|(code, modifiers)| {
-            modifiers.into_iter().map(move |m| Format {
-                code,
-                modifier: m.0.into(),
-            })
-        })
-        .collect()
-}
 
 impl ImportMem for VulkanRenderer {
     fn import_memory(

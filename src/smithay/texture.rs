@@ -10,6 +10,7 @@ use smithay::backend::allocator::Fourcc;
 use smithay::backend::renderer::{Bind, Offscreen, Texture as SmithayTexture};
 use smithay::utils::{Buffer, Size};
 
+use super::convert::dimension;
 use super::VulkanRenderer;
 use crate::error::{Error, Result};
 use crate::resources::texture::Texture;
@@ -110,7 +111,7 @@ impl Bind<VulkanTexture> for VulkanRenderer {
     }
 
     fn supported_formats(&self) -> Option<FormatSet> {
-        Some(super::import::format_set(
+        Some(super::convert::format_set(
             self.renderer
                 .formats()
                 .render_formats()
@@ -127,7 +128,7 @@ impl Bind<SmithayDmabuf> for VulkanRenderer {
     }
 
     fn supported_formats(&self) -> Option<FormatSet> {
-        Some(super::import::format_set(
+        Some(super::convert::format_set(
             self.renderer.dmabuf_formats(true),
         ))
     }
@@ -139,9 +140,4 @@ impl Offscreen<VulkanTexture> for VulkanRenderer {
         let texture = self.renderer.create_target(width, height, format)?;
         Ok(VulkanTexture::new(texture, false))
     }
-}
-
-/// A size Smithay gives as `i32`, refused when negative.
-pub(super) fn dimension(value: i32) -> Result<u32> {
-    u32::try_from(value).map_err(|_| Error::InvalidArgument(format!("negative size {value}")))
 }
