@@ -20,6 +20,7 @@ pub mod dmabuf;
 mod drm_types;
 mod error;
 pub mod geometry;
+mod gpu;
 pub mod pipelines;
 #[cfg(feature = "winit")]
 mod present;
@@ -47,6 +48,7 @@ pub use crate::core::physical::{
 pub use crate::core::queue::Queue;
 pub use crate::core::select::{select_device, uuid_text, DeviceSelector, DEVICE_ENV};
 pub use crate::core::submit::{SemaphorePoint, Submission};
+pub use crate::gpu::upload::{ShmLayout, ShmPool};
 pub use crate::pipelines::recorder::{texel_size, Finished, PassRecorder, ReadbackId, Recorder};
 pub use crate::pipelines::render_pass::RenderPass;
 #[cfg(feature = "winit")]
@@ -56,7 +58,6 @@ pub use crate::present::swapchain::{PresentFrame, PresentMode, Swapchain, Swapch
 pub use crate::render::frame::{Frame, SyncPoint, TextureDraw};
 pub use crate::render::readback::Readback;
 pub use crate::render::renderer::{Renderer, RendererOptions};
-pub use crate::render::shm::{ShmLayout, ShmPool};
 pub use crate::resources::buffer::Buffer;
 pub use crate::resources::sampler::{
     Filter, Sampler, YcbcrConversion, YcbcrModel, YcbcrOptions, YcbcrRange,

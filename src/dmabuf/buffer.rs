@@ -12,7 +12,7 @@ use super::{HandleKind, Modifier};
 use crate::core::device::Device;
 use crate::core::memory::{DedicatedMemory, DedicatedTo};
 use crate::error::{Error, Result, VkResultExt};
-use crate::render::renderer::Renderer;
+use crate::gpu::Gpu;
 use crate::resources::graveyard::Graveyard;
 use crate::resources::texture::Texture;
 
@@ -29,9 +29,9 @@ pub(crate) struct ImportedBuffer {
 
 impl ImportedBuffer {
     /// Imports the memory of a single-plane LINEAR buffer.
-    pub fn import(renderer: &Renderer, buffer: &Dmabuf, layout: &ValidatedLayout) -> Result<Self> {
+    pub fn import(gpu: &Gpu, buffer: &Dmabuf, layout: &ValidatedLayout) -> Result<Self> {
         let region = copy_region(buffer)?;
-        let device = renderer.device();
+        let device = gpu.device();
         require_importable(device, buffer.kind())?;
         let (plane, size) = layout.memories[0];
         let raw = create_buffer(device, buffer.kind(), size)?;
@@ -56,13 +56,13 @@ impl ImportedBuffer {
     }
 
     /// Records the copy into `texture` with the next upload submission.
-    pub fn copy_into(&self, renderer: &mut Renderer, texture: &Texture) -> Result<()> {
-        let point = renderer.submitted + 1;
-        texture.mark_used(&renderer.graveyard, point);
+    pub fn copy_into(&self, gpu: &mut Gpu, texture: &Texture) -> Result<()> {
+        let family = gpu.device().queue_family();
+        let submitter = gpu.submitter();
+        submitter.hold_for_uploads(texture);
         *self.last_use.lock().unwrap_or_else(|p| p.into_inner()) =
-            Some((renderer.graveyard.clone(), point));
-        let family = renderer.device().queue_family();
-        let uploads = renderer.uploads()?;
+            Some((submitter.graveyard().clone(), submitter.next_point()));
+        let uploads = submitter.uploads()?;
         uploads.transition(texture, vk::ImageLayout::TRANSFER_DST_OPTIMAL);
         let cmd = uploads.command_buffer();
         let device = self.device.raw();
@@ -110,9 +110,7 @@ impl ImportedBuffer {
                 &[],
             );
         }
-        renderer
-            .uploads()?
-            .transition(texture, vk::ImageLayout::SHADER_READ_ONLY_OPTIMAL);
+        uploads.transition(texture, vk::ImageLayout::SHADER_READ_ONLY_OPTIMAL);
         Ok(())
     }
 }

@@ -8,29 +8,31 @@ use ash::vk;
 
 use super::desc::Dmabuf;
 use super::image::{self, ExternalImage, Modifiers};
+use super::import::Dmabufs;
 use super::modifiers::{ModifierSupport, ModifierTable, Tiling};
 use super::{HandleKind, Modifier};
 use crate::core::memory::{DedicatedMemory, DedicatedTo};
 use crate::error::{Error, Result, VkResultExt};
-use crate::render::renderer::Renderer;
+use crate::gpu::Gpu;
 use crate::resources::format::DrmFourcc;
 use crate::resources::texture::{External, Texture, TextureDesc};
 
-impl Renderer {
+impl Dmabufs {
     /// A render target of `width`x`height` `fourcc` pixels in memory exported as `kind`,
     /// laid out with one of `modifiers` (the driver picks among those it can render into
     /// and export at this size), and the description another device or process imports
     /// it from. Frames that render into it hand it back to those users when they finish.
-    pub fn create_exported_target(
-        &mut self,
+    pub(crate) fn create_exported_target(
+        &self,
+        gpu: &Gpu,
         width: u32,
         height: u32,
         fourcc: DrmFourcc,
         modifiers: &[Modifier],
         kind: HandleKind,
     ) -> Result<(Texture, Dmabuf)> {
-        self.check_size(width, height)?;
-        let candidates = self.export_candidates(width, height, fourcc, modifiers, kind)?;
+        gpu.check_size(width, height)?;
+        let candidates = self.export_candidates(gpu, width, height, fourcc, modifiers, kind)?;
         let first = candidates[0].clone();
         let listed: Vec<u64> = candidates
             .iter()
@@ -43,7 +45,7 @@ impl Renderer {
             Tiling::DrmModifier
         };
         let raw = image::create_external_image(
-            &self.device,
+            gpu.device(),
             &ExternalImage {
                 format: first.format,
                 width,
@@ -55,10 +57,10 @@ impl Renderer {
                 modifiers: Modifiers::List(&listed),
             },
         )?;
-        let result = self.finish_export(raw, width, height, fourcc, kind, tiling, &candidates);
+        let result = finish_export(gpu, raw, width, height, fourcc, kind, tiling, &candidates);
         if result.is_err() {
             // SAFETY: the image never became a texture and was never used.
-            unsafe { self.device.raw().destroy_image(raw, None) }
+            unsafe { gpu.device().raw().destroy_image(raw, None) }
         }
         result
     }
@@ -67,6 +69,7 @@ impl Renderer {
     /// and exported at this size.
     fn export_candidates(
         &self,
+        gpu: &Gpu,
         width: u32,
         height: u32,
         fourcc: DrmFourcc,
@@ -88,7 +91,7 @@ impl Renderer {
             return Ok(candidates);
         }
         Err(Error::UnsupportedModifier {
-            device: self.device.name().to_string(),
+            device: gpu.device().name().to_string(),
             fourcc: super::planes::fourcc_name(fourcc),
             modifier: modifiers.first().copied().unwrap_or(Modifier::INVALID),
             kind,
@@ -102,66 +105,65 @@ impl Renderer {
                 .collect(),
         })
     }
+}
 
-    /// Allocates and binds exportable memory for `raw`, then describes it.
-    #[allow(clippy::too_many_arguments)]
-    fn finish_export(
-        &mut self,
-        raw: vk::Image,
-        width: u32,
-        height: u32,
-        fourcc: DrmFourcc,
-        kind: HandleKind,
-        tiling: Tiling,
-        candidates: &[ModifierSupport],
-    ) -> Result<(Texture, Dmabuf)> {
-        let device = self.device.clone();
-        // SAFETY: `raw` is an image of this device.
-        let requirements = unsafe { device.raw().get_image_memory_requirements(raw) };
-        let memory = DedicatedMemory::allocate(
-            &device,
-            requirements,
-            vk::MemoryPropertyFlags::DEVICE_LOCAL,
-            DedicatedTo::Image(raw),
-            Some(kind.vk()),
-        )?;
-        // SAFETY: fresh memory allocated for this image, bound once at its start.
-        unsafe { device.raw().bind_image_memory(raw, memory.raw(), 0) }
-            .or_vk("vkBindImageMemory")?;
-        let modifier = match tiling {
-            Tiling::DrmModifier => Modifier(image::image_modifier(&device, raw)?),
-            Tiling::Linear => Modifier::LINEAR,
-            Tiling::Optimal => Modifier::INVALID,
-        };
-        let support = candidates
-            .iter()
-            .find(|c| c.modifier == modifier)
-            .ok_or_else(|| {
-                Error::InvalidArgument(format!(
-                    "the driver chose modifier {modifier}, which was not asked for"
-                ))
-            })?
-            .clone();
-        let fd = Arc::new(memory.export_fd(kind.vk())?);
-        let mut builder = Dmabuf::builder(width, height, fourcc, modifier, kind);
-        for (offset, stride) in exported_planes(&device, raw, &support, width) {
-            builder = builder.plane_with_size(fd.clone(), offset, stride, memory.size());
-        }
-        let buffer = builder.build();
-        let desc = TextureDesc {
-            width,
-            height,
-            format: support.format,
-            usage: ModifierTable::RENDER_USAGE,
-            has_alpha: true,
-            swizzle: vk::ComponentMapping::default(),
-            fourcc: Some(fourcc),
-        };
-        let external = External::new(&device, kind, [fd]);
-        let texture = Texture::from_dedicated(&device, raw, vec![memory], desc, external, None)?;
-        texture.set_owner(self.id);
-        Ok((texture, buffer))
+/// Allocates and binds exportable memory for `raw`, then describes it.
+#[allow(clippy::too_many_arguments)]
+fn finish_export(
+    gpu: &Gpu,
+    raw: vk::Image,
+    width: u32,
+    height: u32,
+    fourcc: DrmFourcc,
+    kind: HandleKind,
+    tiling: Tiling,
+    candidates: &[ModifierSupport],
+) -> Result<(Texture, Dmabuf)> {
+    let device = gpu.device().clone();
+    // SAFETY: `raw` is an image of this device.
+    let requirements = unsafe { device.raw().get_image_memory_requirements(raw) };
+    let memory = DedicatedMemory::allocate(
+        &device,
+        requirements,
+        vk::MemoryPropertyFlags::DEVICE_LOCAL,
+        DedicatedTo::Image(raw),
+        Some(kind.vk()),
+    )?;
+    // SAFETY: fresh memory allocated for this image, bound once at its start.
+    unsafe { device.raw().bind_image_memory(raw, memory.raw(), 0) }.or_vk("vkBindImageMemory")?;
+    let modifier = match tiling {
+        Tiling::DrmModifier => Modifier(image::image_modifier(&device, raw)?),
+        Tiling::Linear => Modifier::LINEAR,
+        Tiling::Optimal => Modifier::INVALID,
+    };
+    let support = candidates
+        .iter()
+        .find(|c| c.modifier == modifier)
+        .ok_or_else(|| {
+            Error::InvalidArgument(format!(
+                "the driver chose modifier {modifier}, which was not asked for"
+            ))
+        })?
+        .clone();
+    let fd = Arc::new(memory.export_fd(kind.vk())?);
+    let mut builder = Dmabuf::builder(width, height, fourcc, modifier, kind);
+    for (offset, stride) in exported_planes(&device, raw, &support, width) {
+        builder = builder.plane_with_size(fd.clone(), offset, stride, memory.size());
     }
+    let buffer = builder.build();
+    let desc = TextureDesc {
+        width,
+        height,
+        format: support.format,
+        usage: ModifierTable::RENDER_USAGE,
+        has_alpha: true,
+        swizzle: vk::ComponentMapping::default(),
+        fourcc: Some(fourcc),
+    };
+    let external = External::new(&device, kind, [fd]);
+    let texture = Texture::from_dedicated(&device, raw, vec![memory], desc, external, None)?;
+    texture.set_owner(gpu.id());
+    Ok((texture, buffer))
 }
 
 /// (offset, stride) of each memory plane as the driver laid the image out. Optimal

@@ -35,7 +35,8 @@ use super::linux::{self, Access, Mapping};
 use crate::core::capabilities::ShmUpload;
 use crate::core::sync::{Semaphore, SemaphoreHandle, SyncFile};
 use crate::error::{Error, Result};
-use crate::render::renderer::Renderer;
+use crate::gpu::submitter::Submitter;
+use crate::gpu::Gpu;
 use crate::resources::buffer::HostBuffer;
 use crate::resources::graveyard::Graveyard;
 use crate::resources::texture::Texture;
@@ -62,8 +63,8 @@ impl HostMapped {
     /// Maps plane 0 of a validated single-plane LINEAR buffer and imports the mapping.
     /// `None` (logged) when it cannot be imported, and the buffer is to be copied on the
     /// CPU; an error when it cannot even be mapped.
-    pub fn import(renderer: &Renderer, buffer: &Dmabuf) -> Result<Option<HostMapped>> {
-        let region = match host_copy_region(renderer, buffer) {
+    pub fn import(gpu: &Gpu, buffer: &Dmabuf, enabled: bool) -> Result<Option<HostMapped>> {
+        let region = match host_copy_region(gpu, buffer, enabled) {
             Ok(region) => region,
             Err(reason) => return Ok(refused(buffer, &reason)),
         };
@@ -76,8 +77,7 @@ impl HostMapped {
         // (HostPointer upload) and that the page size is a multiple of its alignment, so
         // the page-aligned start and whole-page length are aligned; the pages stay mapped
         // until after the buffer is destroyed (`parts` drops the buffer first).
-        let host =
-            unsafe { HostBuffer::import(renderer.device(), pages.as_ptr(), pages_len as u64) };
+        let host = unsafe { HostBuffer::import(gpu.device(), pages.as_ptr(), pages_len as u64) };
         let host = match host {
             Ok(host) => host,
             Err(e) => return Ok(refused(buffer, &format!("the driver refused it ({e})"))),
@@ -86,11 +86,11 @@ impl HostMapped {
             buffer_offset: mapping.skip() as u64,
             ..region
         };
-        let caps = renderer.device().capabilities();
+        let caps = gpu.device().capabilities();
         let fence = caps
             .sync_file
             .export
-            .then(|| Semaphore::exportable(renderer.device(), SemaphoreHandle::SyncFd))
+            .then(|| Semaphore::exportable(gpu.device(), SemaphoreHandle::SyncFd))
             .transpose()?;
         Ok(Some(HostMapped {
             parts: Some((host, mapping)),
@@ -105,11 +105,11 @@ impl HostMapped {
     /// Copies the buffer's current contents into `texture` on the GPU, between the
     /// kernel's begin and end of CPU access. Returns once the buffer may go back to its
     /// producer: the copy has completed, or its completion is the buffer's read fence.
-    pub fn copy_into(&self, renderer: &mut Renderer, texture: &Texture) -> Result<()> {
+    pub fn copy_into(&self, gpu: &mut Gpu, texture: &Texture) -> Result<()> {
         let fd = self.fd.as_fd();
         implicit::before_cpu_read(fd)?;
-        match self.submit_copy(renderer, texture) {
-            Ok(point) => self.hand_back(renderer, point),
+        match self.submit_copy(gpu.submitter(), texture) {
+            Ok(point) => self.hand_back(gpu.submitter_ref(), point),
             Err(e) => {
                 implicit::after_cpu_read(fd);
                 Err(e)
@@ -118,13 +118,12 @@ impl HostMapped {
     }
 
     /// Records the copy and submits it now, with whatever uploads are pending.
-    fn submit_copy(&self, renderer: &mut Renderer, texture: &Texture) -> Result<u64> {
+    fn submit_copy(&self, submitter: &mut Submitter, texture: &Texture) -> Result<u64> {
         let (host, _) = self.parts.as_ref().expect("present until drop");
-        let point = renderer.submitted + 1;
-        texture.mark_used(&renderer.graveyard, point);
+        submitter.hold_for_uploads(texture);
         *self.last_use.lock().unwrap_or_else(|p| p.into_inner()) =
-            Some((renderer.graveyard.clone(), point));
-        let uploads = renderer.uploads()?;
+            Some((submitter.graveyard().clone(), submitter.next_point()));
+        let uploads = submitter.uploads()?;
         uploads.transition(texture, vk::ImageLayout::TRANSFER_DST_OPTIMAL);
         // SAFETY: the upload recorder records outside a render pass; the texture is in
         // TRANSFER_DST_OPTIMAL (transitioned above); the region lies inside the texture
@@ -147,27 +146,27 @@ impl HostMapped {
             .as_ref()
             .filter(|_| self.attach.load(Ordering::Relaxed))
         {
-            Some(fence) => renderer.flush_signalling(fence),
-            None => renderer.flush(),
+            Some(fence) => submitter.flush_signalling(fence),
+            None => submitter.flush(),
         }
     }
 
     /// Attaches the copy's completion to the buffer as a read fence, and ends the CPU
     /// access when the copy completes; where the fence cannot be attached, waits for the
     /// copy first and ends the access now.
-    fn hand_back(&self, renderer: &Renderer, point: u64) -> Result<()> {
+    fn hand_back(&self, submitter: &Submitter, point: u64) -> Result<()> {
         let fd = self.fd.as_fd();
         let file = self.exported_fence();
         if implicit::after_gpu_access(fd, Access::Read, file.as_ref())? {
             let fd = self.fd.clone();
             let end = move || implicit::after_cpu_read(fd.as_fd());
-            renderer.graveyard.bury(point, Box::new(end));
+            submitter.graveyard().bury(point, Box::new(end));
             return Ok(());
         }
         if file.is_some() {
             self.attach.store(false, Ordering::Relaxed);
         }
-        let waited = renderer.timeline.wait(point, Duration::MAX);
+        let waited = submitter.timeline().wait(point, Duration::MAX);
         implicit::after_cpu_read(fd);
         waited.map(|_| ())
     }
@@ -205,13 +204,14 @@ impl Drop for HostMapped {
 /// The whole-buffer copy from plane 0 (at buffer offset 0 for now: the mapping decides
 /// it), or why the GPU cannot make it from an imported mapping.
 fn host_copy_region(
-    renderer: &Renderer,
+    gpu: &Gpu,
     buffer: &Dmabuf,
+    enabled: bool,
 ) -> std::result::Result<vk::BufferImageCopy, String> {
-    let ShmUpload::HostPointer { alignment } = renderer.device().capabilities().shm_upload else {
+    let ShmUpload::HostPointer { alignment } = gpu.device().capabilities().shm_upload else {
         return Err("the device has no host-memory import".into());
     };
-    if !renderer.dmabuf_host_import {
+    if !enabled {
         return Err("RendererOptions::dmabuf_host_import is off".into());
     }
     let page = linux::page_size();

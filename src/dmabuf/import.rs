@@ -15,7 +15,7 @@ use std::sync::Arc;
 use ash::vk;
 use drm_fourcc::DrmFourcc;
 
-use super::cache::CopySource;
+use super::cache::{CopySource, DmabufCache};
 use super::desc::{Dmabuf, ValidatedLayout};
 use super::linux;
 use super::modifiers::{ModifierTable, Tiling};
@@ -23,8 +23,9 @@ use super::HandleKind;
 use crate::core::capabilities::DmabufImport;
 use crate::core::memory::{DedicatedMemory, DedicatedTo};
 use crate::error::{Error, Result, VkResultExt};
-use crate::render::renderer::Renderer;
-use crate::render::shm::ShmLayout;
+use crate::gpu::upload::ShmLayout;
+use crate::gpu::Gpu;
+use crate::pipelines::yuv::YuvCache;
 use crate::resources::sampler::YcbcrOptions;
 use crate::resources::texture::{External, Texture, TextureDesc};
 
@@ -37,51 +38,66 @@ enum ImportPath {
     Map,
 }
 
-impl Renderer {
-    /// A texture showing `buffer`. Importing a buffer that is already imported (a clone of
-    /// the same [`Dmabuf`], while its texture lives) returns the same texture; call this on
-    /// every commit: textures that hold a copy of the buffer copy it again, zero-copy ones
-    /// cost nothing. The caller's fds stay the caller's.
-    pub fn import_dmabuf(&mut self, buffer: &Dmabuf) -> Result<Arc<Texture>> {
-        self.import_dmabuf_ycbcr(buffer, YcbcrOptions::default())
+/// The renderer's dma-buf part: what the device can import and export, and the buffers
+/// imported so far. Its work goes through the renderer's [`Gpu`].
+pub(crate) struct Dmabufs {
+    /// The (format, modifier) pairs of shared buffers.
+    pub(super) modifiers: ModifierTable,
+    /// What the CPU copy fallback takes (LINEAR dma-bufs of the shm formats), for drivers
+    /// without dma-buf import.
+    mapped: ModifierTable,
+    /// Imported dmabufs, so that importing one again returns its texture.
+    cache: DmabufCache,
+    /// Mapped dma-bufs are imported as host memory where the device can.
+    host_import: bool,
+}
+
+impl Dmabufs {
+    pub(crate) fn new(gpu: &Gpu, host_import: bool) -> Dmabufs {
+        let device = gpu.device();
+        Dmabufs {
+            modifiers: ModifierTable::probe(device),
+            mapped: ModifierTable::copy_fallback(device.name(), gpu.formats(), gpu.max_extent()),
+            cache: Default::default(),
+            host_import,
+        }
     }
 
-    /// [`Renderer::import_dmabuf`] for YUV buffers (NV12, P010) whose colour model and
-    /// range the client gave (`wp_color_representation`); RGB buffers ignore `options`.
-    /// Sampled through a `VkSamplerYcbcrConversion`: an error on devices without it.
-    pub fn import_dmabuf_ycbcr(
+    /// A texture showing `buffer` (see `Renderer::import_dmabuf_ycbcr`).
+    pub(crate) fn import(
         &mut self,
+        gpu: &mut Gpu,
+        yuv: &mut YuvCache,
         buffer: &Dmabuf,
         options: YcbcrOptions,
     ) -> Result<Arc<Texture>> {
-        if let Some((texture, copy)) = self.dmabufs.lookup(buffer) {
+        if let Some((texture, copy)) = self.cache.lookup(buffer) {
             if let Some(copy) = copy {
-                self.refresh_copy(&texture, buffer, &copy)?;
+                refresh_copy(gpu, &texture, buffer, &copy)?;
             }
             return Ok(texture);
         }
-        let (texture, copy) = match self.import_path(buffer.kind())? {
-            ImportPath::Memory => self.import_memory_of(buffer, options)?,
+        let (texture, copy) = match import_path(gpu, buffer.kind())? {
+            ImportPath::Memory => self.import_memory_of(gpu, yuv, buffer, options)?,
             ImportPath::Map => {
-                let (texture, copy) = self.import_by_mapping(buffer)?;
+                let (texture, copy) = self.import_by_mapping(gpu, buffer)?;
                 (texture, Some(copy))
             }
         };
-        texture.set_owner(self.id);
+        texture.set_owner(gpu.id());
         let texture = Arc::new(texture);
-        self.dmabufs.insert(buffer, &texture, copy);
+        self.cache.insert(buffer, &texture, copy);
         Ok(texture)
     }
 
-    /// How the texture of `buffer` gets its pixels, while it is imported (`None` when it is
-    /// not): a compositor's debugging aid, and how tests tell the copy paths apart.
-    pub fn dmabuf_path(&mut self, buffer: &Dmabuf) -> Option<super::DmabufPath> {
-        let (_, copy) = self.dmabufs.lookup(buffer)?;
+    /// How the texture of `buffer` gets its pixels, while it is imported.
+    pub(crate) fn path(&mut self, buffer: &Dmabuf) -> Option<super::DmabufPath> {
+        let (_, copy) = self.cache.lookup(buffer)?;
         Some(CopySource::path(copy.as_ref()))
     }
 
     /// The (format, modifier) pairs this device can import, render into and export.
-    pub fn modifier_table(&self) -> &ModifierTable {
+    pub(crate) fn modifier_table(&self) -> &ModifierTable {
         &self.modifiers
     }
 
@@ -89,40 +105,31 @@ impl Renderer {
     /// dma-bufs import natively; else LINEAR for every shm format, which is mapped and
     /// copied. `render` keeps only the pairs that can also be render targets (none on the
     /// copy path: a copy cannot be drawn back into the buffer).
-    pub fn dmabuf_formats(&self, render: bool) -> Vec<(DrmFourcc, Vec<super::Modifier>)> {
-        match (self.device.capabilities().dmabuf_import, render) {
+    pub(crate) fn formats(
+        &self,
+        gpu: &Gpu,
+        render: bool,
+    ) -> Vec<(DrmFourcc, Vec<super::Modifier>)> {
+        match (gpu.device().capabilities().dmabuf_import, render) {
             (DmabufImport::Native, false) => self.modifiers.texture_formats(HandleKind::DmaBuf),
             (DmabufImport::Native, true) => self.modifiers.render_formats(HandleKind::DmaBuf),
             (DmabufImport::HostMapping | DmabufImport::MmapCopy, false) => {
-                self.mapped_dmabufs.texture_formats(HandleKind::DmaBuf)
+                self.mapped.texture_formats(HandleKind::DmaBuf)
             }
             (DmabufImport::HostMapping | DmabufImport::MmapCopy, true) => Vec::new(),
-        }
-    }
-
-    fn import_path(&self, kind: HandleKind) -> Result<ImportPath> {
-        let caps = self.device.capabilities();
-        match kind {
-            HandleKind::DmaBuf if caps.dmabuf_import == DmabufImport::Native => {
-                Ok(ImportPath::Memory)
-            }
-            HandleKind::DmaBuf => Ok(ImportPath::Map),
-            HandleKind::OpaqueFd if caps.opaque_fd_memory.import => Ok(ImportPath::Memory),
-            HandleKind::OpaqueFd => Err(Error::Unsupported {
-                device: self.device.name().to_string(),
-                what: "opaque-fd memory import (VK_KHR_external_memory_fd)".into(),
-            }),
         }
     }
 
     /// Zero-copy where an image can take the layout, else through a `VkBuffer`.
     fn import_memory_of(
         &mut self,
+        gpu: &mut Gpu,
+        yuv: &mut YuvCache,
         buffer: &Dmabuf,
         options: YcbcrOptions,
     ) -> Result<(Texture, Option<CopySource>)> {
         let layout = buffer.validate(&self.modifiers)?;
-        if let Some(texture) = self.import_image(buffer, &layout, options)? {
+        if let Some(texture) = import_image(gpu, yuv, buffer, &layout, options)? {
             return Ok((texture, None));
         }
         tracing::debug!(
@@ -132,160 +139,44 @@ impl Renderer {
             buffer.fourcc(),
             buffer.planes()[0].stride
         );
-        let (texture, source) = self.import_through_buffer(buffer, &layout)?;
+        let (texture, source) = import_through_buffer(gpu, buffer, &layout)?;
         Ok((texture, Some(CopySource::Buffer(source))))
-    }
-
-    /// An image bound to the buffer's imported memory, or `None` when a LINEAR buffer's
-    /// layout is not the one the driver gives LINEAR images (without explicit modifiers it
-    /// cannot be told another).
-    fn import_image(
-        &mut self,
-        buffer: &Dmabuf,
-        layout: &ValidatedLayout,
-        options: YcbcrOptions,
-    ) -> Result<Option<Texture>> {
-        let support = &layout.support;
-        // Made first: a device without YCbCr conversion refuses YUV before any image.
-        let ycbcr = match super::planes::plane_layout(buffer.fourcc()) {
-            Some(planes) if planes.multi_planar() => {
-                Some(
-                    self.yuv
-                        .sampler(&self.device, layout.format, support.features, options)?,
-                )
-            }
-            _ => None,
-        };
-        let render = support
-            .render
-            .is_some_and(|e| buffer.width() <= e.width && buffer.height() <= e.height);
-        let usage = if render {
-            ModifierTable::RENDER_USAGE
-        } else {
-            ModifierTable::TEXTURE_USAGE
-        };
-        let image = ImageGuard::create(self, buffer, layout, usage)?;
-        let bind_offset = match support.tiling {
-            Tiling::Linear => match linear_bind_offset(self, image.raw, buffer, layout) {
-                Some(offset) => offset,
-                None => return Ok(None),
-            },
-            Tiling::DrmModifier | Tiling::Optimal => 0,
-        };
-        let memories = import_memories(self, buffer, layout, image.raw)?;
-        bind_memories(self, image.raw, layout, &memories, bind_offset)?;
-        let info = crate::resources::format::format_info(buffer.fourcc());
-        let desc = TextureDesc {
-            width: buffer.width(),
-            height: buffer.height(),
-            format: layout.format,
-            usage,
-            has_alpha: info.is_none_or(|i| i.has_alpha),
-            swizzle: info.map(|i| i.swizzle).unwrap_or_default(),
-            fourcc: Some(buffer.fourcc()),
-        };
-        let fds = buffer.planes().iter().map(|p| p.fd.clone());
-        let external = External::new(&self.device, buffer.kind(), fds);
-        let raw = image.keep();
-        Texture::from_dedicated(&self.device, raw, memories, desc, external, ycbcr)
-            .inspect_err(|_| {
-                // SAFETY: the image was never used; its memories were dropped with the
-                // failed texture.
-                unsafe { self.device.raw().destroy_image(raw, None) }
-            })
-            .map(Some)
-    }
-
-    /// A texture of our own filled by a GPU copy from the buffer's memory, imported as a
-    /// `VkBuffer`.
-    fn import_through_buffer(
-        &mut self,
-        buffer: &Dmabuf,
-        layout: &ValidatedLayout,
-    ) -> Result<(Texture, Arc<super::buffer::ImportedBuffer>)> {
-        let info = self.shm_format(buffer.fourcc())?;
-        let texture = self.texture_for_copies(buffer.width(), buffer.height(), info)?;
-        let source = Arc::new(super::buffer::ImportedBuffer::import(self, buffer, layout)?);
-        source.copy_into(self, &texture)?;
-        Ok((texture, source))
     }
 
     /// Without dma-buf import: a LINEAR buffer mapped, the mapping imported as host memory
     /// and copied by the GPU where the driver takes it, else copied like shm memory.
-    fn import_by_mapping(&mut self, buffer: &Dmabuf) -> Result<(Texture, CopySource)> {
-        self.note_mapping_fallback();
+    fn import_by_mapping(
+        &mut self,
+        gpu: &mut Gpu,
+        buffer: &Dmabuf,
+    ) -> Result<(Texture, CopySource)> {
+        self.note_mapping_fallback(gpu);
         if buffer.modifier() != super::Modifier::LINEAR {
             return Err(Error::Unsupported {
-                device: self.device.name().to_string(),
+                device: gpu.device().name().to_string(),
                 what: format!(
                     "dma-buf import (VK_EXT_external_memory_dma_buf), so dma-bufs are mapped and copied, and only a LINEAR layout can be read on the CPU; this buffer's modifier is {}",
                     buffer.modifier()
                 ),
             });
         }
-        buffer.validate(&self.mapped_dmabufs)?;
-        if let Some(host) = super::hostmap::HostMapped::import(self, buffer)? {
-            let info = self.shm_format(buffer.fourcc())?;
-            let texture = self.texture_for_copies(buffer.width(), buffer.height(), info)?;
-            texture.set_owner(self.id);
-            host.copy_into(self, &texture)?;
+        buffer.validate(&self.mapped)?;
+        if let Some(host) = super::hostmap::HostMapped::import(gpu, buffer, self.host_import)? {
+            let info = gpu.shm_format(buffer.fourcc())?;
+            let texture = gpu.texture_for_copies(buffer.width(), buffer.height(), info)?;
+            texture.set_owner(gpu.id());
+            host.copy_into(gpu, &texture)?;
             return Ok((texture, CopySource::HostMapped(Arc::new(host))));
         }
         let layout = shm_layout(buffer)?;
-        let texture = self.with_mapping(buffer, |renderer, bytes| {
-            renderer.import_memory(bytes, layout)
-        })?;
+        let texture = with_mapping(gpu, buffer, |gpu, bytes| gpu.import_memory(bytes, layout))?;
         Ok((texture, CopySource::Mapped))
     }
 
-    /// Copies the buffer's current contents into the texture made from it.
-    fn refresh_copy(
-        &mut self,
-        texture: &Texture,
-        buffer: &Dmabuf,
-        copy: &CopySource,
-    ) -> Result<()> {
-        match copy {
-            CopySource::Buffer(source) => source.copy_into(self, texture),
-            CopySource::HostMapped(source) => source.copy_into(self, texture),
-            CopySource::Mapped => {
-                let layout = shm_layout(buffer)?;
-                let whole = [crate::geometry::Rect::new(
-                    0,
-                    0,
-                    buffer.width() as i32,
-                    buffer.height() as i32,
-                )];
-                self.with_mapping(buffer, |renderer, bytes| {
-                    renderer.update_memory(texture, bytes, layout.stride, &whole)
-                })
-            }
-        }
-    }
-
-    /// Runs `copy` on the mapped bytes of plane 0, between the kernel's begin and end of
-    /// CPU access (which wait for the buffer's pending writes and flush caches).
-    fn with_mapping<T>(
-        &mut self,
-        buffer: &Dmabuf,
-        copy: impl FnOnce(&mut Renderer, &[u8]) -> Result<T>,
-    ) -> Result<T> {
-        use std::os::fd::AsFd;
-        let plane = &buffer.planes()[0];
-        let fd = plane.fd.as_fd();
-        let len = plane.stride * u64::from(buffer.height());
-        let mapping = linux::Mapping::new(fd, plane.offset, len as usize)
-            .map_err(|e| Error::BadBuffer(format!("plane 0's fd cannot be mapped ({e})")))?;
-        super::implicit::before_cpu_read(fd)?;
-        let result = copy(self, mapping.bytes());
-        super::implicit::after_cpu_read(fd);
-        result
-    }
-
-    fn note_mapping_fallback(&self) {
+    fn note_mapping_fallback(&self, gpu: &Gpu) {
         static ONCE: std::sync::Once = std::sync::Once::new();
-        let how = if self.device.capabilities().dmabuf_import == DmabufImport::HostMapping
-            && self.dmabuf_host_import
+        let how = if gpu.device().capabilities().dmabuf_import == DmabufImport::HostMapping
+            && self.host_import
         {
             "mapped, imported as host memory and copied on the GPU (where the driver takes the mapping)"
         } else {
@@ -294,10 +185,139 @@ impl Renderer {
         ONCE.call_once(|| {
             tracing::info!(
                 "{}: no VK_EXT_external_memory_dma_buf: LINEAR dmabufs are {how}",
-                self.device.name()
+                gpu.device().name()
             )
         });
     }
+}
+
+fn import_path(gpu: &Gpu, kind: HandleKind) -> Result<ImportPath> {
+    let caps = gpu.device().capabilities();
+    match kind {
+        HandleKind::DmaBuf if caps.dmabuf_import == DmabufImport::Native => Ok(ImportPath::Memory),
+        HandleKind::DmaBuf => Ok(ImportPath::Map),
+        HandleKind::OpaqueFd if caps.opaque_fd_memory.import => Ok(ImportPath::Memory),
+        HandleKind::OpaqueFd => Err(Error::Unsupported {
+            device: gpu.device().name().to_string(),
+            what: "opaque-fd memory import (VK_KHR_external_memory_fd)".into(),
+        }),
+    }
+}
+
+/// An image bound to the buffer's imported memory, or `None` when a LINEAR buffer's
+/// layout is not the one the driver gives LINEAR images (without explicit modifiers it
+/// cannot be told another).
+fn import_image(
+    gpu: &Gpu,
+    yuv: &mut YuvCache,
+    buffer: &Dmabuf,
+    layout: &ValidatedLayout,
+    options: YcbcrOptions,
+) -> Result<Option<Texture>> {
+    let support = &layout.support;
+    // Made first: a device without YCbCr conversion refuses YUV before any image.
+    let ycbcr = match super::planes::plane_layout(buffer.fourcc()) {
+        Some(planes) if planes.multi_planar() => {
+            Some(yuv.sampler(gpu.device(), layout.format, support.features, options)?)
+        }
+        _ => None,
+    };
+    let render = support
+        .render
+        .is_some_and(|e| buffer.width() <= e.width && buffer.height() <= e.height);
+    let usage = if render {
+        ModifierTable::RENDER_USAGE
+    } else {
+        ModifierTable::TEXTURE_USAGE
+    };
+    let image = ImageGuard::create(gpu, buffer, layout, usage)?;
+    let bind_offset = match support.tiling {
+        Tiling::Linear => match linear_bind_offset(gpu, image.raw, buffer, layout) {
+            Some(offset) => offset,
+            None => return Ok(None),
+        },
+        Tiling::DrmModifier | Tiling::Optimal => 0,
+    };
+    let memories = import_memories(gpu, buffer, layout, image.raw)?;
+    bind_memories(gpu, image.raw, layout, &memories, bind_offset)?;
+    let info = crate::resources::format::format_info(buffer.fourcc());
+    let desc = TextureDesc {
+        width: buffer.width(),
+        height: buffer.height(),
+        format: layout.format,
+        usage,
+        has_alpha: info.is_none_or(|i| i.has_alpha),
+        swizzle: info.map(|i| i.swizzle).unwrap_or_default(),
+        fourcc: Some(buffer.fourcc()),
+    };
+    let fds = buffer.planes().iter().map(|p| p.fd.clone());
+    let external = External::new(gpu.device(), buffer.kind(), fds);
+    let raw = image.keep();
+    Texture::from_dedicated(gpu.device(), raw, memories, desc, external, ycbcr)
+        .inspect_err(|_| {
+            // SAFETY: the image was never used; its memories were dropped with the
+            // failed texture.
+            unsafe { gpu.device().raw().destroy_image(raw, None) }
+        })
+        .map(Some)
+}
+
+/// A texture of our own filled by a GPU copy from the buffer's memory, imported as a
+/// `VkBuffer`.
+fn import_through_buffer(
+    gpu: &mut Gpu,
+    buffer: &Dmabuf,
+    layout: &ValidatedLayout,
+) -> Result<(Texture, Arc<super::buffer::ImportedBuffer>)> {
+    let info = gpu.shm_format(buffer.fourcc())?;
+    let texture = gpu.texture_for_copies(buffer.width(), buffer.height(), info)?;
+    let source = Arc::new(super::buffer::ImportedBuffer::import(gpu, buffer, layout)?);
+    source.copy_into(gpu, &texture)?;
+    Ok((texture, source))
+}
+
+/// Copies the buffer's current contents into the texture made from it.
+fn refresh_copy(
+    gpu: &mut Gpu,
+    texture: &Texture,
+    buffer: &Dmabuf,
+    copy: &CopySource,
+) -> Result<()> {
+    match copy {
+        CopySource::Buffer(source) => source.copy_into(gpu, texture),
+        CopySource::HostMapped(source) => source.copy_into(gpu, texture),
+        CopySource::Mapped => {
+            let layout = shm_layout(buffer)?;
+            let whole = [crate::geometry::Rect::new(
+                0,
+                0,
+                buffer.width() as i32,
+                buffer.height() as i32,
+            )];
+            with_mapping(gpu, buffer, |gpu, bytes| {
+                gpu.update_memory(texture, bytes, layout.stride, &whole)
+            })
+        }
+    }
+}
+
+/// Runs `copy` on the mapped bytes of plane 0, between the kernel's begin and end of
+/// CPU access (which wait for the buffer's pending writes and flush caches).
+fn with_mapping<T>(
+    gpu: &mut Gpu,
+    buffer: &Dmabuf,
+    copy: impl FnOnce(&mut Gpu, &[u8]) -> Result<T>,
+) -> Result<T> {
+    use std::os::fd::AsFd;
+    let plane = &buffer.planes()[0];
+    let fd = plane.fd.as_fd();
+    let len = plane.stride * u64::from(buffer.height());
+    let mapping = linux::Mapping::new(fd, plane.offset, len as usize)
+        .map_err(|e| Error::BadBuffer(format!("plane 0's fd cannot be mapped ({e})")))?;
+    super::implicit::before_cpu_read(fd)?;
+    let result = copy(gpu, mapping.bytes());
+    super::implicit::after_cpu_read(fd);
+    result
 }
 
 /// The shm view of a single-plane LINEAR buffer.
@@ -321,7 +341,7 @@ struct ImageGuard<'a> {
 
 impl<'a> ImageGuard<'a> {
     fn create(
-        renderer: &'a Renderer,
+        gpu: &'a Gpu,
         buffer: &Dmabuf,
         layout: &ValidatedLayout,
         usage: vk::ImageUsageFlags,
@@ -338,7 +358,7 @@ impl<'a> ImageGuard<'a> {
             })
             .collect();
         let raw = super::image::create_external_image(
-            &renderer.device,
+            gpu.device(),
             &super::image::ExternalImage {
                 format: layout.format,
                 width: buffer.width(),
@@ -351,7 +371,7 @@ impl<'a> ImageGuard<'a> {
             },
         )?;
         Ok(ImageGuard {
-            device: &renderer.device,
+            device: gpu.device(),
             raw,
         })
     }
@@ -373,15 +393,15 @@ impl Drop for ImageGuard<'_> {
 /// Where to bind a LINEAR image in its memory so that the driver's plane layout lands on
 /// the buffer's, or `None` when no offset does (another row pitch, misaligned offset).
 fn linear_bind_offset(
-    renderer: &Renderer,
+    gpu: &Gpu,
     image: vk::Image,
     buffer: &Dmabuf,
     layout: &ValidatedLayout,
 ) -> Option<u64> {
     let planes = buffer.planes();
     let aspects = super::image::plane_aspects(planes.len());
-    let driver = super::image::plane_layouts(&renderer.device, image, &aspects);
-    let device = renderer.device.raw();
+    let driver = super::image::plane_layouts(gpu.device(), image, &aspects);
+    let device = gpu.device().raw();
     // SAFETY: `image` is an image of this device.
     let requirements = unsafe { device.get_image_memory_requirements(image) };
     let base = planes[0].offset.checked_sub(driver[0].offset)?;
@@ -395,12 +415,12 @@ fn linear_bind_offset(
 /// Imports each distinct memory object of the buffer (one, or one per disjoint plane),
 /// dedicated to the image where it is not disjoint.
 fn import_memories(
-    renderer: &Renderer,
+    gpu: &Gpu,
     buffer: &Dmabuf,
     layout: &ValidatedLayout,
     image: vk::Image,
 ) -> Result<Vec<DedicatedMemory>> {
-    let device = &renderer.device;
+    let device = gpu.device();
     let aspects = binding_aspects(layout);
     let mut memories = Vec::with_capacity(layout.memories.len());
     for &(plane, size) in &layout.memories {
@@ -450,13 +470,13 @@ fn dedicate(
 
 /// Binds the image to its memory (at `offset`), or each disjoint plane to its own.
 fn bind_memories(
-    renderer: &Renderer,
+    gpu: &Gpu,
     image: vk::Image,
     layout: &ValidatedLayout,
     memories: &[DedicatedMemory],
     offset: u64,
 ) -> Result<()> {
-    let device = renderer.device.raw();
+    let device = gpu.device().raw();
     if !layout.disjoint() {
         // SAFETY: fresh memory imported for this image, bound once.
         return unsafe { device.bind_image_memory(image, memories[0].raw(), offset) }

@@ -27,3 +27,5 @@ mod hostmap;
 mod image;
 pub(crate) mod implicit;
 mod import;
+
+pub(crate) use import::Dmabufs;

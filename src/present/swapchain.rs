@@ -138,7 +138,7 @@ impl Swapchain {
                 device,
                 fns,
                 surface,
-                renderer: renderer.id,
+                renderer: renderer.id(),
                 format,
                 fourcc,
                 raw: vk::SwapchainKHR::null(),
@@ -219,7 +219,7 @@ impl Swapchain {
         renderer: &'r mut Renderer,
         transform: Transform,
     ) -> Result<Option<PresentFrame<'r>>> {
-        if renderer.id != self.state.renderer {
+        if renderer.id() != self.state.renderer {
             return Err(Error::InvalidArgument(
                 "this swapchain's images are targets of another renderer".into(),
             ));

@@ -17,7 +17,13 @@ use crate::error::{Error, Result};
 use crate::geometry::{self, Quad, Rect, RectF, Transform};
 use crate::pipelines::recorder::{PassRecorder, Recorder};
 use crate::pipelines::{Pipeline, SampledTexture};
+use std::sync::Arc;
+
+use crate::core::device::Device;
+use crate::gpu::submitter::{Held, Submitter};
+use crate::render::drawing::Drawing;
 use crate::render::renderer::Renderer;
+use crate::resources::graveyard::Graveyard;
 use crate::resources::sampler::Filter;
 use crate::resources::texture::Texture;
 use crate::shaders::{
@@ -118,7 +124,7 @@ impl Renderer {
     ) -> Result<Frame<'r>> {
         self.require_own(target)?;
         target.require_usage(vk::ImageUsageFlags::COLOR_ATTACHMENT, "a render target")?;
-        let indexed = self.device.capabilities().descriptor_indexing && !self.classic_binding;
+        let indexed = self.frame_parts().1.texture_array();
         Ok(Frame {
             renderer: self,
             target,
@@ -363,7 +369,12 @@ impl<'r> Frame<'r> {
         if file.fd().is_none() {
             return Ok(());
         }
-        let semaphore = self.renderer.semaphores.import(file)?;
+        let semaphore = self
+            .renderer
+            .gpu_mut()
+            .submitter()
+            .semaphores()
+            .import(file)?;
         self.wait_imported(semaphore);
         Ok(())
     }
@@ -392,7 +403,7 @@ impl<'r> Frame<'r> {
         let usage = self.target.usage();
         let allowed = match layout {
             vk::ImageLayout::COLOR_ATTACHMENT_OPTIMAL | vk::ImageLayout::GENERAL => true,
-            vk::ImageLayout::PRESENT_SRC_KHR => self.renderer.device.can_present(),
+            vk::ImageLayout::PRESENT_SRC_KHR => self.renderer.device().can_present(),
             vk::ImageLayout::SHADER_READ_ONLY_OPTIMAL => {
                 usage.contains(vk::ImageUsageFlags::SAMPLED)
             }
@@ -446,26 +457,31 @@ impl<'r> Frame<'r> {
             recorded,
         } = match submitted {
             Ok(submitted) => submitted,
-            Err(e) => return Err(consume_waits(renderer, sync).err().unwrap_or(e)),
+            Err(e) => {
+                return Err(consume_waits(renderer.gpu_mut().submitter(), sync)
+                    .err()
+                    .unwrap_or(e))
+            }
         };
-        target.mark_used(&renderer.graveyard, point);
+        let submitter = renderer.gpu_mut().submitter();
+        target.mark_used(submitter.graveyard(), point);
         // The submission consumes the imported payloads; the semaphores are reused once
         // its point has passed.
-        renderer
-            .semaphores
+        submitter
+            .semaphores()
             .recycle_waits(waits.into_iter().chain(sync.imported), point);
         // Signalled only when what was recorded is whole (see `submit_ops`).
         let file = match signal {
-            Some(s) if recorded.is_ok() => Some(export_signal(renderer, s, point)?),
+            Some(s) if recorded.is_ok() => Some(export_signal(submitter, s, point)?),
             Some(s) => {
-                renderer.semaphores.recycle_signal(s, point);
+                submitter.semaphores().recycle_signal(s, point);
                 None
             }
             None => None,
         };
         recorded?;
         let sync_point = SyncPoint {
-            timeline: renderer.timeline.clone(),
+            timeline: submitter.timeline().clone(),
             point,
         };
         if handover.writes_dmabufs() && !handover.fences_after(file.as_ref())? {
@@ -673,7 +689,7 @@ impl SyncPoint {
     /// Whether this is a point on `renderer`'s own timeline: work it submits later is
     /// ordered after it without any wait.
     pub fn belongs_to(&self, renderer: &Renderer) -> bool {
-        std::sync::Arc::ptr_eq(&self.timeline, &renderer.timeline)
+        std::sync::Arc::ptr_eq(&self.timeline, renderer.gpu().submitter_ref().timeline())
     }
 
     /// The timeline value the frame signals.
@@ -716,29 +732,31 @@ fn submit_ops(
 ) -> Result<Submitted> {
     // A sync_file of the frame is made when asked for, and for the implicit fences of the
     // dma-bufs it writes where the driver can export one.
-    let caps_export = renderer.device.capabilities().sync_file.export;
+    let (gpu, drawing) = renderer.frame_parts();
+    let device = gpu.device().clone();
+    let submitter = gpu.submitter();
+    let caps_export = device.capabilities().sync_file.export;
     let exports = want_sync_file || (handover.writes_dmabufs() && caps_export);
     // The recorder ring waits for the oldest frame in flight, so the pool's semaphores
     // are taken after it: the oldest ones are free by then.
-    let mut recorder = renderer.take_recorder()?;
-    let (signal, waits) = match take_semaphores(renderer, handover, exports) {
+    let mut recorder = submitter.take_recorder()?;
+    let (signal, waits) = match take_semaphores(submitter, &device, handover, exports) {
         Ok(taken) => taken,
         Err(e) => {
-            renderer.return_unsubmitted(recorder);
+            submitter.return_unsubmitted(recorder);
             return Err(e);
         }
     };
-    let point = renderer.submitted + 1;
     // What was recorded before a failure is whole commands (a failing draw records
     // nothing) that the textures' tracked layouts already assume, so it is submitted, to
     // keep those layouts true; nothing is signalled then. Shared textures need no such
     // care (each frame acquires them from the layout their owner left), and the frame's
     // acquires of them must not go unreleased: with them it is dropped (and the imports
     // of `waits` with it, never waited on).
-    let recorded = match record_ops(renderer, &mut recorder, target, ops, point, handover) {
+    let recorded = match record_ops(drawing, submitter, &mut recorder, target, ops, handover) {
         Err(e) if !handover.is_empty() => {
-            renderer.return_unsubmitted(recorder);
-            give_back_unused(renderer, signal);
+            submitter.return_unsubmitted(recorder);
+            give_back_unused(submitter, signal);
             return Err(e);
         }
         recorded => recorded,
@@ -756,7 +774,7 @@ fn submit_ops(
         .chain(sync.waits.iter().copied())
         .chain(sync.imported.iter())
         .collect();
-    match renderer.submit_waiting(recorder, &all_waits, &signals) {
+    match submitter.submit(recorder, &all_waits, &signals, Held::default()) {
         Ok(point) => Ok(Submitted {
             point,
             signal,
@@ -765,7 +783,7 @@ fn submit_ops(
         }),
         Err(e) => {
             // A failed vkQueueSubmit leaves its semaphores as they were.
-            give_back_unused(renderer, signal);
+            give_back_unused(submitter, signal);
             Err(e)
         }
     }
@@ -774,41 +792,42 @@ fn submit_ops(
 /// The pool's semaphores a frame needs: one to export its sync_file from, when it
 /// `exports`, and the waits for its dma-bufs' pending fences.
 fn take_semaphores(
-    renderer: &mut Renderer,
+    submitter: &mut Submitter,
+    device: &Device,
     handover: &Handover<'_>,
     exports: bool,
 ) -> Result<(Option<Semaphore>, Vec<Semaphore>)> {
     let signal = exports
-        .then(|| renderer.semaphores.take_signal())
+        .then(|| submitter.semaphores().take_signal())
         .transpose()?;
-    match handover.fences_before(&renderer.device, &mut renderer.semaphores) {
+    match handover.fences_before(device, submitter.semaphores()) {
         Ok(waits) => Ok((signal, waits)),
         Err(e) => {
-            give_back_unused(renderer, signal);
+            give_back_unused(submitter, signal);
             Err(e)
         }
     }
 }
 
 /// Returns a signal semaphore no submission signalled: it can be reused at once.
-fn give_back_unused(renderer: &mut Renderer, signal: Option<Semaphore>) {
+fn give_back_unused(submitter: &mut Submitter, signal: Option<Semaphore>) {
     if let Some(semaphore) = signal {
-        renderer.semaphores.recycle_signal(semaphore, 0);
+        submitter.semaphores().recycle_signal(semaphore, 0);
     }
 }
 
 /// Exports the frame's sync_file from `signal`, signalled by the submission at `point`.
 /// The export unsignals it (copy transference), so it goes back to the pool; if the
 /// export fails it still holds the signal, and is dropped once the point has passed.
-fn export_signal(renderer: &mut Renderer, signal: Semaphore, point: u64) -> Result<SyncFile> {
+fn export_signal(submitter: &mut Submitter, signal: Semaphore, point: u64) -> Result<SyncFile> {
     match signal.export_sync_file() {
         Ok(file) => {
-            renderer.semaphores.recycle_signal(signal, point);
+            submitter.semaphores().recycle_signal(signal, point);
             Ok(file)
         }
         Err(e) => {
-            renderer
-                .graveyard
+            submitter
+                .graveyard()
                 .bury(point, Box::new(move || drop(signal)));
             Err(e)
         }
@@ -819,17 +838,18 @@ fn export_signal(renderer: &mut Renderer, signal: Semaphore, point: u64) -> Resu
 /// to wait on, in an empty batch, so that their owners can reuse them once the renderer's
 /// next point is reached; the imported ones go back to the pool then. An error only when
 /// that batch could not be submitted.
-fn consume_waits(renderer: &mut Renderer, sync: FrameSync<'_>) -> Result<()> {
+fn consume_waits(submitter: &mut Submitter, sync: FrameSync<'_>) -> Result<()> {
     let FrameSync {
         waits, imported, ..
     } = sync;
     if waits.is_empty() && imported.is_empty() {
         return Ok(());
     }
-    let all: Vec<&Semaphore> = waits.iter().copied().chain(imported.iter()).collect();
-    let point = renderer.submit_waits_only(&all)?;
-    renderer.semaphores.recycle_waits(imported, point);
-    Ok(())
+    let held = Held {
+        waits: imported,
+        ..Held::default()
+    };
+    submitter.submit_waits_only(&waits, held).map(|_| ())
 }
 
 impl From<Quad> for texture::Instance {
@@ -962,29 +982,30 @@ fn image_blit(draw: &TextureDraw<'_>) -> vk::ImageBlit {
 /// Records the frame's operations in order: draws inside the output render pass, copies
 /// between passes.
 fn record_ops(
-    renderer: &mut Renderer,
+    drawing: &mut Drawing,
+    submitter: &Submitter,
     recorder: &mut Recorder,
     target: &Texture,
     ops: Vec<Op<'_>>,
-    point: u64,
     handover: &Handover<'_>,
 ) -> Result<()> {
+    let point = submitter.next_point();
     let format = target.format();
-    let pass = renderer.output(format)?.pass.raw();
+    let pass = drawing.output(format)?.pass.raw();
     let framebuffer = target.framebuffer(pass)?;
-    if let Some(timer) = &renderer.timer {
+    if let Some(timer) = drawing.timer() {
         timer.record_start(recorder.command_buffer(), point);
     }
     handover.record_acquire(recorder);
-    prepare_sources(renderer, recorder, target, &ops, point);
+    prepare_sources(submitter.graveyard(), recorder, target, &ops, point);
     for op in &ops {
         if let Op::Yuv { texture, .. } = op {
             let sampler = texture.ycbcr().expect("YUV ops hold YUV textures");
-            renderer.build_yuv_pipeline(format, sampler)?;
+            drawing.build_yuv_pipeline(format, sampler)?;
         }
     }
-    let renderer = &*renderer;
-    let output = renderer.built_output(format);
+    let drawing = &mut *drawing;
+    let output = drawing.built_output(format);
     let push = texture::Push {
         target_size: [target.width() as f32, target.height() as f32],
     };
@@ -1020,7 +1041,7 @@ fn record_ops(
                 } => {
                     let tex = SampledTexture {
                         texture,
-                        sampler: renderer.sampler(filter),
+                        sampler: drawing.sampler(filter),
                     };
                     draw_texture(&mut pass, &output.pipelines, tex, blend, &push, &instances)?;
                 }
@@ -1035,7 +1056,7 @@ fn record_ops(
                         .iter()
                         .map(|&(texture, filter)| SampledTexture {
                             texture,
-                            sampler: renderer.sampler(filter),
+                            sampler: drawing.sampler(filter),
                         })
                         .collect();
                     let set = sets::TextureArray { textures: &list };
@@ -1046,8 +1067,8 @@ fn record_ops(
                 }
                 Op::Yuv { texture, instances } => {
                     let sampler = texture.ycbcr().expect("YUV ops hold YUV textures");
-                    let pipeline = renderer
-                        .yuv
+                    let pipeline = drawing
+                        .yuv_ref()
                         .pipeline(format, sampler)
                         .expect("built before the pass");
                     let set = sets::YcbcrTextured { tex: texture };
@@ -1060,7 +1081,7 @@ fn record_ops(
         }
     }
     handover.record_release(recorder);
-    if let Some(timer) = &renderer.timer {
+    if let Some(timer) = drawing.timer() {
         timer.record_end(recorder.command_buffer(), point);
     }
     Ok(())
@@ -1087,7 +1108,7 @@ where
 /// Marks every texture the frame reads as used until `point`, and moves those not ready to
 /// sample (a target drawn earlier, now a source) into the sampling layout before the pass.
 fn prepare_sources(
-    renderer: &Renderer,
+    graveyard: &Arc<Graveyard>,
     recorder: &mut Recorder,
     target: &Texture,
     ops: &[Op<'_>],
@@ -1106,7 +1127,7 @@ fn prepare_sources(
             _ => continue,
         };
         for texture in textures {
-            texture.mark_used(&renderer.graveyard, point);
+            texture.mark_used(graveyard, point);
             let sampled = layout == vk::ImageLayout::SHADER_READ_ONLY_OPTIMAL;
             if sampled && !std::ptr::eq(texture, target) && texture.layout() != layout {
                 recorder.transition(texture, layout);

@@ -9,6 +9,7 @@ use ash::vk;
 use crate::core::sync::TimelineSemaphore;
 use crate::error::{Error, Result};
 use crate::geometry::Rect;
+use crate::gpu::submitter::Held;
 use crate::render::renderer::Renderer;
 use crate::resources::buffer::Buffer;
 use crate::resources::format::{format_info, DrmFourcc};
@@ -63,11 +64,11 @@ impl Renderer {
             )));
         }
         let info =
-            format_info(fourcc).ok_or_else(|| self.unsupported(fourcc, "readback format"))?;
+            format_info(fourcc).ok_or_else(|| self.gpu().unsupported(fourcc, "readback format"))?;
         let (width, height) = (region.w as u32, region.h as u32);
         let bytes = u64::from(width) * u64::from(height) * u64::from(info.bytes_per_pixel);
         let buffer = self.readback_buffer(bytes)?;
-        let mut recorder = self.take_recorder()?;
+        let mut recorder = self.gpu_mut().submitter().take_recorder()?;
         let same = texture.fourcc() == Some(fourcc)
             || (texture.fourcc().is_none() && texture.format() == info.vk);
         let converted = if same {
@@ -77,7 +78,7 @@ impl Renderer {
             let converted = match self.blit_converted(&mut recorder, texture, region, fourcc) {
                 Ok(converted) => converted,
                 Err(e) => {
-                    self.return_unsubmitted(recorder);
+                    self.gpu_mut().submitter().return_unsubmitted(recorder);
                     return Err(e);
                 }
             };
@@ -85,13 +86,18 @@ impl Renderer {
             record_copy_to_buffer(&mut recorder, &converted, whole, &buffer);
             Some(converted)
         };
-        let point = self.submit_with(recorder, None)?;
-        texture.mark_used(&self.graveyard, point);
+        let held = Held {
+            textures: vec![texture],
+            ..Held::default()
+        };
+        let submitter = self.gpu_mut().submitter();
+        let point = submitter.submit(recorder, &[], &[], held)?;
+        let timeline = submitter.timeline().clone();
         Ok(Readback {
             buffer: Some(buffer),
             len: bytes as usize,
-            spares: self.readback_spares.clone(),
-            timeline: self.timeline.clone(),
+            spares: self.readback_spares().clone(),
+            timeline,
             point,
             _converted: converted,
             width,
@@ -104,7 +110,7 @@ impl Renderer {
     /// (readbacks of one size, as screencopy makes, reuse one buffer).
     fn readback_buffer(&mut self, bytes: u64) -> Result<Buffer> {
         let mut spares = self
-            .readback_spares
+            .readback_spares()
             .lock()
             .unwrap_or_else(|p| p.into_inner());
         let best = spares
@@ -115,7 +121,7 @@ impl Renderer {
             .map(|(i, _)| i);
         match best {
             Some(i) => Ok(spares.swap_remove(i)),
-            None => Buffer::new(&self.device, bytes, vk::BufferUsageFlags::TRANSFER_DST),
+            None => Buffer::new(self.device(), bytes, vk::BufferUsageFlags::TRANSFER_DST),
         }
     }
 
@@ -135,13 +141,13 @@ impl Renderer {
             .unwrap_or_default();
         let identity = !info.reorders_channels();
         if !(support.blit_dst && source.blit_src && identity) {
-            return Err(self.unsupported(
+            return Err(self.gpu().unsupported(
                 fourcc,
                 "readback conversion target (the device cannot blit into it)",
             ));
         }
         let converted = Texture::new(
-            &self.device,
+            self.device(),
             TextureDesc {
                 width: region.w as u32,
                 height: region.h as u32,
@@ -185,7 +191,7 @@ impl Renderer {
         // SAFETY: both images are in the transfer layouts recorded above and support
         // blitting (checked); the regions are inside both.
         unsafe {
-            self.device.raw().cmd_blit_image(
+            self.device().raw().cmd_blit_image(
                 recorder.command_buffer(),
                 texture.image(),
                 vk::ImageLayout::TRANSFER_SRC_OPTIMAL,

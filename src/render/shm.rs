@@ -1,46 +1,15 @@
-//! shm buffers: client memory copied into textures. Only damaged rectangles are copied,
-//! through the staging ring; where the device has `VK_EXT_external_memory_host`, a
-//! page-aligned shm pool is imported once and the GPU copies straight from it.
+//! The renderer's shm uploads: client memory copied into textures (see `gpu::upload`).
 
-use std::sync::{Arc, Mutex};
-use std::time::Duration;
-
-use ash::vk;
-
-use crate::core::capabilities::ShmUpload;
-use crate::core::sync::TimelineSemaphore;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::geometry::Rect;
+use crate::gpu::upload::{ShmLayout, ShmPool};
 use crate::render::renderer::Renderer;
-use crate::resources::buffer::HostBuffer;
-use crate::resources::format::{DrmFourcc, FormatInfo};
-use crate::resources::texture::{Texture, TextureDesc};
-
-/// How shm bytes are laid out: `height` rows of `stride` bytes, `width` pixels each.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct ShmLayout {
-    pub fourcc: DrmFourcc,
-    pub width: u32,
-    pub height: u32,
-    pub stride: u32,
-}
-
-/// An shm pool imported as host memory: the GPU reads it directly.
-pub struct ShmPool {
-    host: HostBuffer,
-    /// The last point of work reading the pool; drop waits for it.
-    last_use: Mutex<Option<(Arc<TimelineSemaphore>, u64)>>,
-}
+use crate::resources::texture::Texture;
 
 impl Renderer {
     /// A texture holding a copy of an shm buffer.
     pub fn import_memory(&mut self, data: &[u8], layout: ShmLayout) -> Result<Texture> {
-        let info = self.check_layout(&layout, data.len() as u64)?;
-        let texture = self.texture_for_copies(layout.width, layout.height, info)?;
-        texture.set_owner(self.id);
-        let whole = Rect::new(0, 0, layout.width as i32, layout.height as i32);
-        self.copy_damage(&texture, data, layout.stride, info, &[whole])?;
-        Ok(texture)
+        self.gpu_mut().import_memory(data, layout)
     }
 
     /// Copies the damaged rectangles of `data` (laid out like the texture, `stride` bytes a
@@ -52,10 +21,7 @@ impl Renderer {
         stride: u32,
         damage: &[Rect],
     ) -> Result<()> {
-        self.require_own(texture)?;
-        let layout = texture_layout(texture, stride)?;
-        let info = self.check_layout(&layout, data.len() as u64)?;
-        self.copy_damage(texture, data, stride, info, damage)
+        self.gpu_mut().update_memory(texture, data, stride, damage)
     }
 
     /// Imports `len` bytes at `ptr` (an shm pool's mapping) as host memory the GPU can copy
@@ -66,24 +32,8 @@ impl Renderer {
     /// The `len` bytes at `ptr` stay mapped, readable and not unmapped until the returned
     /// pool is dropped (its drop waits for the GPU work reading it).
     pub unsafe fn import_shm_pool(&mut self, ptr: *mut u8, len: usize) -> Result<ShmPool> {
-        let ShmUpload::HostPointer { alignment } = self.device.capabilities().shm_upload else {
-            return Err(Error::Unsupported {
-                device: self.device.name().to_string(),
-                what: "host-pointer import (VK_EXT_external_memory_host)".into(),
-            });
-        };
-        if ptr as usize % alignment as usize != 0 || len as u64 % alignment != 0 || len == 0 {
-            return Err(Error::BadBuffer(format!(
-                "an shm pool of {len} bytes at {ptr:p} is not aligned to the {alignment} bytes host import needs"
-            )));
-        }
-        // SAFETY: aligned (checked above), the extension is enabled (the capability says
-        // so), and the range outlives the pool (this function's contract).
-        let host = unsafe { HostBuffer::import(&self.device, ptr.cast_const(), len as u64) }?;
-        Ok(ShmPool {
-            host,
-            last_use: Mutex::new(None),
-        })
+        // SAFETY: the caller keeps this function's contract, which is the same.
+        unsafe { self.gpu_mut().import_shm_pool(ptr, len) }
     }
 
     /// Copies the damaged rectangles of the buffer at `offset` in `pool` into `texture` on
@@ -96,203 +46,7 @@ impl Renderer {
         stride: u32,
         damage: &[Rect],
     ) -> Result<()> {
-        self.require_own(texture)?;
-        let layout = texture_layout(texture, stride)?;
-        let info = self.check_layout(&layout, pool.len().saturating_sub(offset))?;
-        let bpp = u64::from(info.bytes_per_pixel);
-        if offset % bpp != 0 {
-            return Err(Error::BadBuffer(format!(
-                "buffer offset {offset} is not a multiple of the {bpp}-byte pixel"
-            )));
-        }
-        let regions: Vec<_> = clipped(texture, damage)
-            .iter()
-            .map(|r| {
-                let start = offset + r.y as u64 * u64::from(stride) + r.x as u64 * bpp;
-                copy_region(start, stride / info.bytes_per_pixel, r)
-            })
-            .collect();
-        let point = self.submitted + 1;
-        pool.mark_used(&self.timeline, point);
-        texture.mark_used(&self.graveyard, point);
-        let uploads = self.uploads()?;
-        uploads.transition(texture, vk::ImageLayout::TRANSFER_DST_OPTIMAL);
-        record_copy(uploads, texture, pool.host.raw(), &regions);
-        uploads.transition(texture, vk::ImageLayout::SHADER_READ_ONLY_OPTIMAL);
-        // Submitted now, so that dropping the pool (which waits for this point before the
-        // caller may unmap it) never waits for work nobody will submit.
-        self.flush().map(|_| ())
+        self.gpu_mut()
+            .update_from_pool(texture, pool, offset, stride, damage)
     }
-
-    /// A texture of our own that client pixels are copied into: sampled, a transfer
-    /// destination, and readable back.
-    pub(crate) fn texture_for_copies(
-        &self,
-        width: u32,
-        height: u32,
-        info: &FormatInfo,
-    ) -> Result<Texture> {
-        Texture::new(
-            &self.device,
-            TextureDesc {
-                width,
-                height,
-                format: info.vk,
-                usage: vk::ImageUsageFlags::SAMPLED
-                    | vk::ImageUsageFlags::TRANSFER_DST
-                    | vk::ImageUsageFlags::TRANSFER_SRC,
-                has_alpha: info.has_alpha,
-                swizzle: info.swizzle,
-                fourcc: Some(info.fourcc),
-            },
-        )
-    }
-
-    fn check_layout(&self, layout: &ShmLayout, available: u64) -> Result<&'static FormatInfo> {
-        let info = self.shm_format(layout.fourcc)?;
-        self.check_size(layout.width, layout.height)?;
-        let bpp = info.bytes_per_pixel;
-        let row = u64::from(layout.width) * u64::from(bpp);
-        if u64::from(layout.stride) < row {
-            return Err(Error::BadBuffer(format!(
-                "stride {} is less than a row of {} {:?} pixels ({row} bytes)",
-                layout.stride, layout.width, layout.fourcc
-            )));
-        }
-        if layout.stride % bpp != 0 {
-            return Err(Error::BadBuffer(format!(
-                "stride {} is not a multiple of the {bpp}-byte pixel",
-                layout.stride
-            )));
-        }
-        let needed = u64::from(layout.stride) * u64::from(layout.height);
-        if available < needed {
-            return Err(Error::BadBuffer(format!(
-                "{available} bytes cannot hold {} rows of {} bytes ({needed} bytes)",
-                layout.height, layout.stride
-            )));
-        }
-        Ok(info)
-    }
-
-    /// Packs each damaged rectangle into the staging ring and records its copy. Each copy
-    /// is recorded right after its space is taken: if taking space had to submit pending
-    /// uploads, the copies recorded so far went with them.
-    fn copy_damage(
-        &mut self,
-        texture: &Texture,
-        data: &[u8],
-        stride: u32,
-        info: &FormatInfo,
-        damage: &[Rect],
-    ) -> Result<()> {
-        let rects = clipped(texture, damage);
-        if rects.is_empty() {
-            return Ok(());
-        }
-        let bpp = info.bytes_per_pixel as usize;
-        let align = u64::from(info.bytes_per_pixel.max(4));
-        self.uploads()?
-            .transition(texture, vk::ImageLayout::TRANSFER_DST_OPTIMAL);
-        for rect in rects {
-            let row = rect.w as usize * bpp;
-            let len = (row * rect.h as usize) as u64;
-            let device = self.device.clone();
-            let (staging, mut timeline) = self.staging_parts();
-            let slice = staging.allocate(&device, len, align, &mut timeline)?;
-            let first = rect.y as usize * stride as usize + rect.x as usize * bpp;
-            if row == stride as usize {
-                // Whole, unpadded rows are contiguous: one copy instead of one per row.
-                slice
-                    .bytes
-                    .copy_from_slice(&data[first..first + len as usize]);
-            } else {
-                for y in 0..rect.h as usize {
-                    let src = first + y * stride as usize;
-                    slice.bytes[y * row..(y + 1) * row].copy_from_slice(&data[src..src + row]);
-                }
-            }
-            let (buffer, region) = (slice.buffer, copy_region(slice.offset, 0, &rect));
-            record_copy(self.uploads()?, texture, buffer, &[region]);
-        }
-        texture.mark_used(&self.graveyard, self.submitted + 1);
-        self.uploads()?
-            .transition(texture, vk::ImageLayout::SHADER_READ_ONLY_OPTIMAL);
-        Ok(())
-    }
-}
-
-impl ShmPool {
-    pub fn len(&self) -> u64 {
-        self.host.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
-    fn mark_used(&self, timeline: &Arc<TimelineSemaphore>, point: u64) {
-        let mut last = self.last_use.lock().unwrap_or_else(|p| p.into_inner());
-        *last = Some((timeline.clone(), point));
-    }
-}
-
-impl Drop for ShmPool {
-    fn drop(&mut self) {
-        let last = self.last_use.get_mut().unwrap_or_else(|p| p.into_inner());
-        if let Some((timeline, point)) = last.take() {
-            let _ = timeline.wait(point, Duration::MAX);
-        }
-        // The host buffer is destroyed after this, once the work reading it has completed
-        // (waited above).
-    }
-}
-
-/// The layout of a buffer matching `texture` with `stride`.
-fn texture_layout(texture: &Texture, stride: u32) -> Result<ShmLayout> {
-    let fourcc = texture.fourcc().ok_or_else(|| {
-        Error::InvalidArgument("only textures made from shm buffers can be updated".into())
-    })?;
-    Ok(ShmLayout {
-        fourcc,
-        width: texture.width(),
-        height: texture.height(),
-        stride,
-    })
-}
-
-/// The damage inside the texture, made disjoint so no texel is copied twice.
-fn clipped(texture: &Texture, damage: &[Rect]) -> Vec<Rect> {
-    let bounds = Rect::new(0, 0, texture.width() as i32, texture.height() as i32);
-    let inside: Vec<Rect> = damage.iter().filter_map(|r| r.intersect(&bounds)).collect();
-    crate::geometry::disjoint(&inside)
-}
-
-fn copy_region(buffer_offset: u64, row_length: u32, rect: &Rect) -> vk::BufferImageCopy {
-    let texels = (rect.x, rect.y, rect.w as u32, rect.h as u32);
-    crate::resources::texture::buffer_image_copy(buffer_offset, row_length, texels)
-}
-
-/// Records `regions` from `buffer` into `texture`, which is in TRANSFER_DST_OPTIMAL.
-fn record_copy(
-    recorder: &mut crate::pipelines::recorder::Recorder,
-    texture: &Texture,
-    buffer: vk::Buffer,
-    regions: &[vk::BufferImageCopy],
-) {
-    if regions.is_empty() {
-        return;
-    }
-    // SAFETY: the regions lie inside the texture (clipped) and the buffer (sized by the
-    // caller); both outlive the submission (the texture and pool wait for it on drop, the
-    // staging ring frees by timeline point).
-    unsafe {
-        recorder.device().raw().cmd_copy_buffer_to_image(
-            recorder.command_buffer(),
-            buffer,
-            texture.image(),
-            vk::ImageLayout::TRANSFER_DST_OPTIMAL,
-            regions,
-        )
-    };
 }

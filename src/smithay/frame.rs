@@ -249,7 +249,7 @@ impl Frame for VulkanFrame<'_, '_> {
         let renderer = &mut self.renderer.renderer;
         if renderer.device().capabilities().sync_file.import {
             if let Some(fd) = sync.export() {
-                let semaphore = renderer.semaphores.import(SyncFile::from_fd(fd))?;
+                let semaphore = renderer.import_sync_file(SyncFile::from_fd(fd))?;
                 self.waits.push(semaphore);
                 return Ok(());
             }

@@ -19,7 +19,7 @@ use super::{convert, VulkanRenderer};
 use crate::dmabuf::{Dmabuf, HandleKind, Modifier};
 use crate::error::{Error, Result};
 use crate::geometry::Rect;
-use crate::render::shm::ShmLayout;
+use crate::gpu::upload::ShmLayout;
 use crate::resources::texture::Texture;
 
 /// A surface's shm texture per renderer, kept in the surface's data so that later commits
@@ -70,7 +70,7 @@ impl ImportMem for VulkanRenderer {
 impl VulkanRenderer {
     /// Tightly packed rows of `fourcc`, as Smithay's memory imports are.
     fn packed_layout(&self, fourcc: Fourcc, size: Size<i32, Buffer>) -> Result<ShmLayout> {
-        let info = self.renderer.shm_format(fourcc)?;
+        let info = self.renderer.gpu().shm_format(fourcc)?;
         let (width, height) = (dimension(size.w)?, dimension(size.h)?);
         let stride = width
             .checked_mul(info.bytes_per_pixel)

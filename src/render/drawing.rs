@@ -1,0 +1,138 @@
+//! What frames draw with: the render pass and pipelines per target format (built on first
+//! use), the two samplers, the YUV conversions and their pipelines, the pipeline cache,
+//! and the GPU timer. The renderer owns it; frames borrow it while they record.
+
+use std::collections::HashMap;
+
+use ash::vk;
+
+use crate::core::device::Device;
+use crate::error::{Result, VkResultExt};
+use crate::pipelines::render_pass::RenderPass;
+use crate::pipelines::yuv::YuvCache;
+use crate::resources::sampler::{Filter, Sampler};
+use crate::resources::timing::GpuTimer;
+use crate::shaders::{passes, Pipelines};
+
+/// The render pass and pipelines for one target format.
+pub(crate) struct Output {
+    pub pass: RenderPass<passes::Output>,
+    pub pipelines: Pipelines,
+}
+
+pub(crate) struct Drawing {
+    device: Device,
+    outputs: HashMap<vk::Format, Output>,
+    nearest: Sampler,
+    linear: Sampler,
+    yuv: YuvCache,
+    pipeline_cache: vk::PipelineCache,
+    timer: Option<GpuTimer>,
+    /// Textured quads go through one texture array where the device has descriptor
+    /// indexing (else one descriptor set per texture).
+    texture_array: bool,
+}
+
+impl Drawing {
+    pub(crate) fn new(
+        device: &Device,
+        cache_data: Option<&[u8]>,
+        texture_array: bool,
+    ) -> Result<Drawing> {
+        let pipeline_cache = create_pipeline_cache(device, cache_data)?;
+        Ok(Drawing {
+            device: device.clone(),
+            outputs: HashMap::new(),
+            nearest: Sampler::new(device, Filter::Nearest)?,
+            linear: Sampler::new(device, Filter::Linear)?,
+            yuv: YuvCache::default(),
+            pipeline_cache,
+            timer: GpuTimer::new(device)?,
+            texture_array: texture_array && device.capabilities().descriptor_indexing,
+        })
+    }
+
+    /// Whether frames draw textured quads through the texture array.
+    pub(crate) fn texture_array(&self) -> bool {
+        self.texture_array
+    }
+
+    pub(crate) fn timer(&self) -> Option<&GpuTimer> {
+        self.timer.as_ref()
+    }
+
+    pub(crate) fn yuv(&mut self) -> &mut YuvCache {
+        &mut self.yuv
+    }
+
+    pub(crate) fn yuv_ref(&self) -> &YuvCache {
+        &self.yuv
+    }
+
+    pub(crate) fn sampler(&self, filter: Filter) -> &Sampler {
+        match filter {
+            Filter::Nearest => &self.nearest,
+            Filter::Linear => &self.linear,
+        }
+    }
+
+    /// The render pass and pipelines for `format`, built on first use.
+    pub(crate) fn output(&mut self, format: vk::Format) -> Result<&Output> {
+        if !self.outputs.contains_key(&format) {
+            let pass = RenderPass::<passes::Output>::new(&self.device, format)?;
+            let pipelines = Pipelines::new(&self.device, &pass, self.pipeline_cache)?;
+            self.outputs.insert(format, Output { pass, pipelines });
+        }
+        Ok(&self.outputs[&format])
+    }
+
+    /// The output of `format`; [`Drawing::output`] built it.
+    pub(crate) fn built_output(&self, format: vk::Format) -> &Output {
+        &self.outputs[&format]
+    }
+
+    /// Builds the pipeline drawing YUV textures sampled through `sampler` into targets of
+    /// `format`.
+    pub(crate) fn build_yuv_pipeline(
+        &mut self,
+        format: vk::Format,
+        sampler: &Sampler,
+    ) -> Result<()> {
+        self.output(format)?;
+        let pass = &self.outputs[&format].pass;
+        self.yuv
+            .build_pipeline(&self.device, pass, format, sampler, self.pipeline_cache)
+    }
+
+    /// The pipeline cache's contents.
+    pub(crate) fn pipeline_cache_data(&self) -> Result<Vec<u8>> {
+        // SAFETY: the cache belongs to this device.
+        unsafe {
+            self.device
+                .raw()
+                .get_pipeline_cache_data(self.pipeline_cache)
+        }
+        .or_vk("vkGetPipelineCacheData")
+    }
+}
+
+impl Drop for Drawing {
+    fn drop(&mut self) {
+        // SAFETY: the renderer waited for every submission before dropping its parts
+        // (the submitter is dropped first and waits), so nothing uses the cache.
+        unsafe {
+            self.device
+                .raw()
+                .destroy_pipeline_cache(self.pipeline_cache, None);
+        }
+    }
+}
+
+fn create_pipeline_cache(device: &Device, data: Option<&[u8]>) -> Result<vk::PipelineCache> {
+    let info = vk::PipelineCacheCreateInfo::default().initial_data(data.unwrap_or(&[]));
+    // SAFETY: drivers validate the header of initial data and ignore a mismatching cache.
+    let cache = unsafe { device.raw().create_pipeline_cache(&info, None) }
+        .or_vk("vkCreatePipelineCache")?;
+    device.count_created();
+    Ok(cache)
+}
