@@ -63,7 +63,9 @@ pub fn compile(path: &Path, source: &str) -> Result<Compiled, Vec<Diagnostic>> {
         lang_version: (1, 5),
         // No Y flip: the vertex shaders write Vulkan clip space directly, as GLSL ones do.
         flags: spv::WriterFlags::DEBUG | spv::WriterFlags::LABEL_VARYINGS,
-        fake_missing_bindings: false,
+        // With no binding map, naga keeps each resource's own @group/@binding only when
+        // told to "fake" the missing map entries; otherwise any bound resource fails.
+        fake_missing_bindings: true,
         ..spv::Options::default()
     };
     let words = spv::write_vec(&module, &info, &options, None)
