@@ -93,7 +93,7 @@ impl Rect {
         i64::from(self.y) + i64::from(self.h)
     }
 
-    fn to_f32(self) -> [f32; 4] {
+    pub(crate) fn to_f32(self) -> [f32; 4] {
         [self.x as f32, self.y as f32, self.w as f32, self.h as f32]
     }
 }

@@ -55,7 +55,9 @@ pub use crate::pipelines::render_pass::RenderPass;
 pub use crate::present::surface::{surface_extensions, Surface};
 #[cfg(feature = "winit")]
 pub use crate::present::swapchain::{PresentFrame, PresentMode, Swapchain, SwapchainOptions};
-pub use crate::render::frame::{Frame, SyncPoint, TextureDraw};
+pub use crate::render::frame::{
+    Blur, Frame, Offscreen, PassTexture, SyncPoint, TextureDraw, MAX_BLUR_PASSES,
+};
 pub use crate::render::readback::Readback;
 pub use crate::render::renderer::{Renderer, RendererOptions};
 pub use crate::resources::buffer::Buffer;

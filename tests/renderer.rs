@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{assert_validation_clean, gpu};
+use common::{assert_validation_clean, expected_source, gpu};
 use vkcompose::format::DrmFourcc;
 use vkcompose::geometry::{Rect, RectF, Transform};
 use vkcompose::{Error, Filter, Renderer, RendererOptions, ShmLayout, Texture, TextureDraw};
@@ -99,46 +99,6 @@ fn asymmetric() -> Vec<Rgba> {
     (0..6u8)
         .map(|i| [40 * i + 5, 200 - 30 * i, 17 * i + 60, 255])
         .collect()
-}
-
-/// The source pixel shown at display pixel (x, y) of a `dw`x`dh` display of a `sw`x`sh`
-/// image, computed by turning index grids (independent of the library's formulas).
-fn expected_source(t: Transform, x: usize, y: usize, sw: usize, sh: usize) -> (usize, usize) {
-    // Undo the turn: a CCW turn by N shows at display (x, y) what the unturned image has
-    // at the point turned back clockwise.
-    let (dw, dh) = if matches!(
-        t,
-        Transform::Rotate90 | Transform::Rotate270 | Transform::Flipped90 | Transform::Flipped270
-    ) {
-        (sh, sw)
-    } else {
-        (sw, sh)
-    };
-    let turns = match t {
-        Transform::Normal | Transform::Flipped => 0,
-        Transform::Rotate90 | Transform::Flipped90 => 1,
-        Transform::Rotate180 | Transform::Flipped180 => 2,
-        Transform::Rotate270 | Transform::Flipped270 => 3,
-    };
-    let (mut px, mut py, mut w, mut h) = (x, y, dw, dh);
-    for _ in 0..turns {
-        // One CCW turn maps (u, v) in a w x h image to (v, w - 1 - u) in an h x w image;
-        // going back: (u, v) = (w_before - 1 - py, px).
-        let (before_w, before_h) = (h, w);
-        let (u, v) = (before_w - 1 - py, px);
-        px = u;
-        py = v;
-        w = before_w;
-        h = before_h;
-    }
-    let flipped = matches!(
-        t,
-        Transform::Flipped | Transform::Flipped90 | Transform::Flipped180 | Transform::Flipped270
-    );
-    if flipped {
-        px = w - 1 - px;
-    }
-    (px, py)
 }
 
 #[test]

@@ -521,6 +521,18 @@ pub struct PassRecorder<'r, P: RenderPassKind> {
     _kind: PhantomData<fn() -> P>,
 }
 
+impl<P: RenderPassKind> PassRecorder<'_, P> {
+    /// The size of the pass's target, as the quad shaders take it.
+    pub(crate) fn target_size(&self) -> [f32; 2] {
+        [self.extent.width as f32, self.extent.height as f32]
+    }
+
+    /// The format of the pass's target.
+    pub(crate) fn target_format(&self) -> ash::vk::Format {
+        self.target.format()
+    }
+}
+
 /// The pipeline state bound in the command buffer, to skip binding it again.
 #[derive(Default)]
 pub(crate) struct BoundState {

@@ -3,6 +3,7 @@
 //! and the GPU timer. The renderer owns it; frames borrow it while they record.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use ash::vk;
 
@@ -10,7 +11,9 @@ use crate::core::device::Device;
 use crate::error::{Result, VkResultExt};
 use crate::pipelines::render_pass::RenderPass;
 use crate::pipelines::yuv::YuvCache;
+use crate::resources::format::DrmFourcc;
 use crate::resources::sampler::{Filter, Sampler};
+use crate::resources::texture::{Texture, TextureDesc};
 use crate::resources::timing::GpuTimer;
 use crate::shaders::{passes, Pipelines};
 
@@ -31,7 +34,30 @@ pub(crate) struct Drawing {
     /// Textured quads go through one texture array where the device has descriptor
     /// indexing (else one descriptor set per texture).
     texture_array: bool,
+    /// Textures frames' passes draw and capture into, kept across frames so that steady
+    /// frames create none.
+    pool: HashMap<PoolKey, Vec<Arc<Texture>>>,
+    /// The serial of the last frame begun.
+    frame_serial: u64,
 }
+
+/// What makes pooled textures interchangeable.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub(crate) struct PoolKey {
+    pub width: u32,
+    pub height: u32,
+    pub format: vk::Format,
+    pub fourcc: Option<DrmFourcc>,
+    pub has_alpha: bool,
+}
+
+/// What a pooled texture can be used for: drawn into, sampled, copied from and into.
+const POOL_USAGE: vk::ImageUsageFlags = vk::ImageUsageFlags::from_raw(
+    vk::ImageUsageFlags::COLOR_ATTACHMENT.as_raw()
+        | vk::ImageUsageFlags::SAMPLED.as_raw()
+        | vk::ImageUsageFlags::TRANSFER_SRC.as_raw()
+        | vk::ImageUsageFlags::TRANSFER_DST.as_raw(),
+);
 
 impl Drawing {
     pub(crate) fn new(
@@ -49,7 +75,52 @@ impl Drawing {
             pipeline_cache,
             timer: GpuTimer::new(device)?,
             texture_array: texture_array && device.capabilities().descriptor_indexing,
+            pool: HashMap::new(),
+            frame_serial: 0,
         })
+    }
+
+    /// A serial for a new frame.
+    pub(crate) fn next_frame_serial(&mut self) -> u64 {
+        self.frame_serial += 1;
+        self.frame_serial
+    }
+
+    /// A texture of the pool (made when none is free), owned by the renderer `owner`.
+    pub(crate) fn take_pooled(&mut self, key: PoolKey, owner: u64) -> Result<Arc<Texture>> {
+        if let Some(texture) = self.pool.get_mut(&key).and_then(Vec::pop) {
+            return Ok(texture);
+        }
+        let texture = Texture::new(
+            &self.device,
+            TextureDesc {
+                width: key.width,
+                height: key.height,
+                format: key.format,
+                usage: POOL_USAGE,
+                has_alpha: key.has_alpha,
+                swizzle: vk::ComponentMapping::default(),
+                fourcc: key.fourcc,
+            },
+        )?;
+        texture.set_owner(owner);
+        tracing::debug!(?key, "a new pooled texture for a frame's passes");
+        Ok(Arc::new(texture))
+    }
+
+    /// Gives back the pooled textures a frame used; the next frame may take them at once
+    /// (its barriers order its writes after this frame's reads).
+    pub(crate) fn return_pooled(&mut self, textures: Vec<Arc<Texture>>) {
+        for texture in textures {
+            let key = PoolKey {
+                width: texture.width(),
+                height: texture.height(),
+                format: texture.format(),
+                fourcc: texture.fourcc(),
+                has_alpha: texture.has_alpha(),
+            };
+            self.pool.entry(key).or_default().push(texture);
+        }
     }
 
     /// Whether frames draw textured quads through the texture array.

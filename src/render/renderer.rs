@@ -191,14 +191,6 @@ impl Renderer {
         (&mut self.dmabufs, &mut self.gpu, &mut self.drawing)
     }
 
-    /// A semaphore of the pool holding an imported sync_file, for a frame to wait on.
-    pub(crate) fn import_sync_file(
-        &mut self,
-        file: crate::core::sync::SyncFile,
-    ) -> Result<crate::core::sync::Semaphore> {
-        self.gpu.submitter().semaphores().import(file)
-    }
-
     pub(crate) fn dmabufs(&self) -> &Dmabufs {
         &self.dmabufs
     }

@@ -1,23 +1,22 @@
-//! Smithay's `Frame`: draws are recorded as they come and submitted together, in order,
-//! as one vkcompose frame when Smithay finishes (or drops) it.
+//! Smithay's `Frame`: each draw goes straight into one vkcompose frame, which is submitted
+//! when Smithay finishes (or drops) it. Beyond Smithay's trait, a frame offers the passes
+//! of vkcompose's frames to render elements: offscreen groups, captures and blur behind.
 
-use std::marker::PhantomData;
-use std::sync::{Arc, Once};
+use std::sync::Once;
 
+use smithay::backend::allocator::Fourcc;
 use smithay::backend::renderer::sync::SyncPoint;
 use smithay::backend::renderer::{Color32F, ContextId, DebugFlags, Frame};
-use smithay::utils::{Buffer, Physical, Rectangle, Transform as SmithayTransform};
+use smithay::utils::{Buffer, Physical, Rectangle, Size, Transform as SmithayTransform};
 
 use super::convert;
 use super::fence::{self, VulkanFence};
 use super::texture::{VulkanFramebuffer, VulkanTexture};
 use super::VulkanRenderer;
-use crate::core::sync::{Semaphore, SyncFile};
 use crate::error::{Error, Result};
-use crate::geometry::{Rect, RectF, Transform};
-use crate::render::frame::TextureDraw;
+use crate::render::frame::{Blur, PassTexture, TextureDraw};
 use crate::resources::sampler::Filter;
-use crate::resources::texture::Texture;
+use crate::sync::SyncFile;
 
 static NO_FD: Once = Once::new();
 static NO_IMPORT: Once = Once::new();
@@ -26,40 +25,17 @@ static NO_IMPORT: Once = Once::new();
 /// as tinting the texels before blending (`0.8 * colour + tint`).
 const TINT: [f32; 4] = [0.0, 0.2, 0.0, 0.2];
 
-/// One draw, kept until the frame is submitted.
-enum Recorded {
-    Clear {
-        color: [f32; 4],
-        rects: Vec<Rect>,
-    },
-    Solid {
-        dst: Rect,
-        damage: Vec<Rect>,
-        color: [f32; 4],
-    },
-    Texture {
-        texture: Arc<Texture>,
-        src: RectF,
-        dst: Rect,
-        damage: Vec<Rect>,
-        opaque: Vec<Rect>,
-        transform: Transform,
-        alpha: f32,
-        filter: Filter,
-    },
-}
-
 /// A frame on a bound framebuffer.
 pub struct VulkanFrame<'frame, 'buffer> {
-    renderer: &'frame mut VulkanRenderer,
-    target: Arc<Texture>,
+    /// `None` once submitted.
+    frame: Option<crate::Frame<'frame>>,
     transform: SmithayTransform,
-    ops: Vec<Recorded>,
-    /// Foreign fences imported for the GPU to wait on (semaphores of the renderer's pool),
-    /// handed to the vkcompose frame when it is submitted.
-    waits: Vec<Semaphore>,
-    submitted: bool,
-    _framebuffer: PhantomData<&'frame mut VulkanFramebuffer<'buffer>>,
+    context: ContextId<VulkanTexture>,
+    tint: bool,
+    /// The filters for draws that scale up and down.
+    upscale: Filter,
+    downscale: Filter,
+    _framebuffer: std::marker::PhantomData<&'frame mut VulkanFramebuffer<'buffer>>,
 }
 
 impl<'frame, 'buffer> VulkanFrame<'frame, 'buffer> {
@@ -67,40 +43,41 @@ impl<'frame, 'buffer> VulkanFrame<'frame, 'buffer> {
         renderer: &'frame mut VulkanRenderer,
         framebuffer: &'frame mut VulkanFramebuffer<'buffer>,
         transform: SmithayTransform,
-    ) -> VulkanFrame<'frame, 'buffer> {
-        VulkanFrame {
-            renderer,
-            target: framebuffer.texture().clone(),
+    ) -> Result<VulkanFrame<'frame, 'buffer>> {
+        let (context, tint) = (
+            renderer.context.clone(),
+            renderer.debug.contains(DebugFlags::TINT),
+        );
+        let (upscale, downscale) = (renderer.upscale, renderer.downscale);
+        let target: &'frame crate::Texture = framebuffer.texture();
+        let frame = renderer
+            .renderer
+            .render(target, convert::transform(transform))?;
+        Ok(VulkanFrame {
+            frame: Some(frame),
             transform,
-            ops: Vec::new(),
-            waits: Vec::new(),
-            submitted: false,
-            _framebuffer: PhantomData,
-        }
+            context,
+            tint,
+            upscale,
+            downscale,
+            _framebuffer: std::marker::PhantomData,
+        })
     }
 
-    fn tinted(&self) -> bool {
-        self.renderer.debug.contains(DebugFlags::TINT)
+    /// The vkcompose frame draws go into.
+    fn core(&mut self) -> Result<&mut crate::Frame<'frame>> {
+        self.frame
+            .as_mut()
+            .ok_or(Error::OutsideFrame("the frame was already submitted"))
     }
 
-    /// Records and submits everything drawn, once.
+    /// Submits everything drawn, once.
     fn submit(&mut self) -> Result<SyncPoint> {
-        self.submitted = true;
-        let ops = std::mem::take(&mut self.ops);
-        // Dropped unwaited when the frame fails before its submission: their imports
-        // then never reach a queue, and destroying them is all that is left to do.
-        let waits = std::mem::take(&mut self.waits);
-        let target = self.target.clone();
-        let renderer = &mut self.renderer.renderer;
-        let export = renderer.device().capabilities().sync_file.export;
-        let mut frame = renderer.render(&target, convert::transform(self.transform))?;
-        for op in &ops {
-            replay(&mut frame, op)?;
-        }
-        for semaphore in waits {
-            frame.wait_imported(semaphore);
-        }
-        let (point, sync_file) = if export {
+        let frame = self
+            .frame
+            .take()
+            .ok_or(Error::OutsideFrame("the frame was already submitted"))?;
+        let (point, sync_file) = if frame.renderer().device().capabilities().sync_file.export {
             let (point, file) = frame.finish_with_sync_file()?;
             (point, Some(file))
         } else {
@@ -108,33 +85,117 @@ impl<'frame, 'buffer> VulkanFrame<'frame, 'buffer> {
         };
         Ok(SyncPoint::from(VulkanFence::new(point, sync_file)))
     }
+
+    /// Blurs what the frame holds behind `dst` and draws it there, within `damage`
+    /// (relative to `dst`, as Smithay's draws take it), with rounded corners and faded by
+    /// `alpha`; see [`crate::Frame::blur_behind`].
+    pub fn blur_behind(
+        &mut self,
+        dst: Rectangle<i32, Physical>,
+        damage: &[Rectangle<i32, Physical>],
+        corner_radius: f32,
+        alpha: f32,
+        blur: &Blur,
+    ) -> Result<()> {
+        let damage = convert::offset_rects(damage, dst.loc);
+        self.core()?
+            .blur_behind(convert::rect(dst), &damage, blur, corner_radius, alpha)
+    }
+
+    /// What the frame's target (or the current offscreen group) holds in `region` now;
+    /// see [`crate::Frame::capture`].
+    pub fn capture(&mut self, region: Rectangle<i32, Physical>) -> Result<PassTexture> {
+        self.core()?.capture(convert::rect(region))
+    }
+
+    /// Begins an offscreen group of `size` in `format`, cleared to `clear`: every draw
+    /// (render elements' included) goes into it until [`VulkanFrame::end_offscreen`].
+    pub fn begin_offscreen(
+        &mut self,
+        size: Size<i32, Physical>,
+        format: Fourcc,
+        clear: Color32F,
+    ) -> Result<()> {
+        let (w, h) = (convert::dimension(size.w)?, convert::dimension(size.h)?);
+        self.core()?
+            .begin_group(w, h, format, convert::color(clear))
+    }
+
+    /// Ends the innermost offscreen group, giving its texture for later draws of this frame.
+    pub fn end_offscreen(&mut self) -> Result<PassTexture> {
+        self.core()?.end_group()
+    }
+
+    /// Draws a texture of one of this frame's passes, like Smithay's
+    /// `render_texture_from_to`.
+    #[allow(clippy::too_many_arguments)]
+    pub fn draw_pass_texture(
+        &mut self,
+        texture: &PassTexture,
+        src: Rectangle<f64, Buffer>,
+        dst: Rectangle<i32, Physical>,
+        damage: &[Rectangle<i32, Physical>],
+        src_transform: SmithayTransform,
+        alpha: f32,
+    ) -> Result<()> {
+        let draw = self.texture_draw(src, dst, damage, &[], src_transform, alpha);
+        self.core()?.draw_pass_texture(texture, &draw.borrowed())
+    }
+
+    /// A texture draw in vkcompose's terms: damage and opaque regions made absolute, the
+    /// filter chosen by scale, alpha clamped (rounding in callers may leave it a hair
+    /// outside 0..=1).
+    fn texture_draw(
+        &self,
+        src: Rectangle<f64, Buffer>,
+        dst: Rectangle<i32, Physical>,
+        damage: &[Rectangle<i32, Physical>],
+        opaque: &[Rectangle<i32, Physical>],
+        src_transform: SmithayTransform,
+        alpha: f32,
+    ) -> OwnedDraw {
+        let src = convert::rect_f(src);
+        let transform = convert::buffer_transform(src_transform);
+        let dst_rect = convert::rect(dst);
+        let filter = if convert::scales_up(&src, &dst_rect, transform) {
+            self.upscale
+        } else {
+            self.downscale
+        };
+        OwnedDraw {
+            src,
+            dst: dst_rect,
+            damage: convert::offset_rects(damage, dst.loc),
+            opaque: convert::offset_rects(opaque, dst.loc),
+            transform,
+            alpha: alpha.clamp(0.0, 1.0),
+            filter,
+        }
+    }
 }
 
-fn replay<'r>(frame: &mut crate::Frame<'r>, op: &'r Recorded) -> Result<()> {
-    match op {
-        Recorded::Clear { color, rects } => frame.clear(*color, rects),
-        Recorded::Solid { dst, damage, color } => frame.draw_solid(*dst, damage, *color),
-        Recorded::Texture {
-            texture,
-            src,
-            dst,
-            damage,
-            opaque,
-            transform,
-            alpha,
-            filter,
-        } => frame.render_texture_from_to(
-            texture,
-            &TextureDraw {
-                src: *src,
-                dst: *dst,
-                damage,
-                opaque,
-                transform: *transform,
-                alpha: *alpha,
-                filter: *filter,
-            },
-        ),
+/// A [`TextureDraw`] owning its rectangle lists.
+struct OwnedDraw {
+    src: crate::geometry::RectF,
+    dst: crate::geometry::Rect,
+    damage: Vec<crate::geometry::Rect>,
+    opaque: Vec<crate::geometry::Rect>,
+    transform: crate::geometry::Transform,
+    alpha: f32,
+    filter: Filter,
+}
+
+impl OwnedDraw {
+    fn borrowed(&self) -> TextureDraw<'_> {
+        TextureDraw {
+            src: self.src,
+            dst: self.dst,
+            damage: &self.damage,
+            opaque: &self.opaque,
+            transform: self.transform,
+            alpha: self.alpha,
+            filter: self.filter,
+        }
     }
 }
 
@@ -143,15 +204,12 @@ impl Frame for VulkanFrame<'_, '_> {
     type TextureId = VulkanTexture;
 
     fn context_id(&self) -> ContextId<VulkanTexture> {
-        self.renderer.context.clone()
+        self.context.clone()
     }
 
     fn clear(&mut self, color: Color32F, at: &[Rectangle<i32, Physical>]) -> Result<()> {
-        self.ops.push(Recorded::Clear {
-            color: convert::color(color),
-            rects: convert::rects(at),
-        });
-        Ok(())
+        self.core()?
+            .clear(convert::color(color), &convert::rects(at))
     }
 
     fn draw_solid(
@@ -162,23 +220,11 @@ impl Frame for VulkanFrame<'_, '_> {
     ) -> Result<()> {
         let damage = convert::offset_rects(damage, dst.loc);
         let dst = convert::rect(dst);
-        if self.tinted() {
-            self.ops.push(Recorded::Solid {
-                dst,
-                damage: damage.clone(),
-                color: convert::color(color),
-            });
-            self.ops.push(Recorded::Solid {
-                dst,
-                damage,
-                color: TINT,
-            });
-        } else {
-            self.ops.push(Recorded::Solid {
-                dst,
-                damage,
-                color: convert::color(color),
-            });
+        let tint = self.tint;
+        let frame = self.core()?;
+        frame.draw_solid(dst, &damage, convert::color(color))?;
+        if tint {
+            frame.draw_solid(dst, &damage, TINT)?;
         }
         Ok(())
     }
@@ -196,37 +242,12 @@ impl Frame for VulkanFrame<'_, '_> {
         if src.is_empty() || dst.is_empty() {
             return Ok(());
         }
-        let src = convert::rect_f(src);
-        // Refused here rather than when the frame is submitted, so the error points at
-        // the draw.
-        self.renderer
-            .renderer
-            .check_draw_source(texture.texture(), &src)?;
-        let transform = convert::buffer_transform(src_transform);
-        let damage = convert::offset_rects(damage, dst.loc);
-        let dst_rect = convert::rect(dst);
-        let filter = self
-            .renderer
-            .filter_for(convert::scales_up(&src, &dst_rect, transform));
-        let tint = self.tinted().then(|| damage.clone());
-        self.ops.push(Recorded::Texture {
-            texture: texture.texture().clone(),
-            src,
-            dst: dst_rect,
-            damage,
-            opaque: convert::offset_rects(opaque_regions, dst.loc),
-            transform,
-            // Smithay's alpha is a multiplier; rounding in callers may leave it a hair
-            // outside 0..=1.
-            alpha: alpha.clamp(0.0, 1.0),
-            filter,
-        });
-        if let Some(damage) = tint {
-            self.ops.push(Recorded::Solid {
-                dst: dst_rect,
-                damage,
-                color: TINT,
-            });
+        let draw = self.texture_draw(src, dst, damage, opaque_regions, src_transform, alpha);
+        let tint = self.tint;
+        let frame = self.core()?;
+        frame.render_shared(texture.texture().clone(), &draw.borrowed())?;
+        if tint {
+            frame.draw_solid(draw.dst, &draw.damage, TINT)?;
         }
         Ok(())
     }
@@ -238,20 +259,18 @@ impl Frame for VulkanFrame<'_, '_> {
     fn wait(&mut self, sync: &SyncPoint) -> Result<()> {
         // This renderer's own points are ordered by its queue already, and a fence that
         // has signalled needs no wait.
+        let frame = self.core()?;
         let own = sync
             .get::<VulkanFence>()
-            .is_some_and(|f| f.point().belongs_to(&self.renderer.renderer));
+            .is_some_and(|f| f.point().belongs_to(frame.renderer()));
         if own || sync.is_reached() {
             return Ok(());
         }
         // Anything else becomes a wait of the frame's submission where its sync_file can
         // be imported, so that neither this call nor `finish` blocks on it.
-        let renderer = &mut self.renderer.renderer;
-        if renderer.device().capabilities().sync_file.import {
+        if frame.renderer().device().capabilities().sync_file.import {
             if let Some(fd) = sync.export() {
-                let semaphore = renderer.import_sync_file(SyncFile::from_fd(fd))?;
-                self.waits.push(semaphore);
-                return Ok(());
+                return frame.wait_sync_file(SyncFile::from_fd(fd));
             }
             NO_FD.call_once(|| tracing::info!("a fence given to Frame::wait exports no sync_file: such fences are waited for on the CPU"));
         } else {
@@ -268,7 +287,7 @@ impl Frame for VulkanFrame<'_, '_> {
 impl Drop for VulkanFrame<'_, '_> {
     fn drop(&mut self) {
         // Smithay lets a frame be dropped instead of finished: what it drew still lands.
-        if !self.submitted {
+        if self.frame.is_some() {
             if let Err(e) = self.submit() {
                 tracing::warn!("submitting a dropped frame: {e}");
             }

@@ -74,15 +74,6 @@ impl VulkanRenderer {
     pub fn into_inner(self) -> crate::Renderer {
         self.renderer
     }
-
-    /// The filter for a draw that shows `src` pixels in `dst` pixels.
-    fn filter_for(&self, scaled_up: bool) -> Filter {
-        if scaled_up {
-            self.upscale
-        } else {
-            self.downscale
-        }
-    }
 }
 
 impl fmt::Debug for VulkanRenderer {
@@ -149,7 +140,7 @@ impl SmithayRenderer for VulkanRenderer {
                 output_size.w, output_size.h, size.0, size.1
             )));
         }
-        Ok(VulkanFrame::new(self, framebuffer, dst_transform))
+        VulkanFrame::new(self, framebuffer, dst_transform)
     }
 
     fn wait(&mut self, sync: &SyncPoint) -> Result<()> {

@@ -2,6 +2,8 @@
 
 #![allow(dead_code)]
 
+pub mod kawase;
+
 use vkcompose::{vk, Device, Instance, InstanceOptions, Texture, TextureDesc};
 
 /// An instance with validation and its best device. Tests fail outright when the layer is
@@ -143,4 +145,51 @@ impl Drop for CommandPool {
         // SAFETY: test code; the queue is idle so no command buffer of the pool is pending.
         unsafe { self.device.raw().destroy_command_pool(self.pool, None) };
     }
+}
+
+/// The source pixel shown at display pixel (x, y) of a `dw`x`dh` display of a `sw`x`sh`
+/// image, computed by turning index grids (independent of the library's formulas).
+pub fn expected_source(
+    t: vkcompose::geometry::Transform,
+    x: usize,
+    y: usize,
+    sw: usize,
+    sh: usize,
+) -> (usize, usize) {
+    use vkcompose::geometry::Transform;
+    // Undo the turn: a CCW turn by N shows at display (x, y) what the unturned image has
+    // at the point turned back clockwise.
+    let (dw, dh) = if matches!(
+        t,
+        Transform::Rotate90 | Transform::Rotate270 | Transform::Flipped90 | Transform::Flipped270
+    ) {
+        (sh, sw)
+    } else {
+        (sw, sh)
+    };
+    let turns = match t {
+        Transform::Normal | Transform::Flipped => 0,
+        Transform::Rotate90 | Transform::Flipped90 => 1,
+        Transform::Rotate180 | Transform::Flipped180 => 2,
+        Transform::Rotate270 | Transform::Flipped270 => 3,
+    };
+    let (mut px, mut py, mut w, mut h) = (x, y, dw, dh);
+    for _ in 0..turns {
+        // One CCW turn maps (u, v) in a w x h image to (v, w - 1 - u) in an h x w image;
+        // going back: (u, v) = (w_before - 1 - py, px).
+        let (before_w, before_h) = (h, w);
+        let (u, v) = (before_w - 1 - py, px);
+        px = u;
+        py = v;
+        w = before_w;
+        h = before_h;
+    }
+    let flipped = matches!(
+        t,
+        Transform::Flipped | Transform::Flipped90 | Transform::Flipped180 | Transform::Flipped270
+    );
+    if flipped {
+        px = w - 1 - px;
+    }
+    (px, py)
 }

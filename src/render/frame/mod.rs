@@ -7,7 +7,14 @@
 //! rectangles) is in output pixels, y down; the output is the target turned by the frame's
 //! transform (so a 90-degree output on a 1080x1920 target is 1920x1080).
 
+mod blur;
+mod groups;
+
 use std::time::Duration;
+
+use blur::KawaseDraw;
+pub use blur::{Blur, MAX_BLUR_PASSES};
+pub use groups::{Offscreen, PassTexture};
 
 use ash::vk;
 
@@ -21,7 +28,7 @@ use std::sync::Arc;
 
 use crate::core::device::Device;
 use crate::gpu::submitter::{Held, Submitter};
-use crate::render::drawing::Drawing;
+use crate::render::drawing::{Drawing, Output};
 use crate::render::renderer::Renderer;
 use crate::resources::graveyard::Graveyard;
 use crate::resources::sampler::Filter;
@@ -33,9 +40,20 @@ use crate::shaders::{
 /// One frame being drawn into a target.
 pub struct Frame<'r> {
     renderer: &'r mut Renderer,
-    target: &'r Texture,
-    transform: Transform,
-    ops: Vec<Op<'r>>,
+    /// The frame's passes in recording order: the target's first, then one per offscreen
+    /// group, blur level or resumption of an outer target. Draws go into the last.
+    segments: Vec<Segment<'r>>,
+    /// The targets (and transforms) of the offscreen groups' outer passes, innermost last:
+    /// where drawing resumes when a group ends.
+    outer: Vec<(Src<'r>, Transform)>,
+    /// Custom draws, which an `Op::Custom` names by index (they are called once).
+    customs: Vec<Option<CustomDraw<'r>>>,
+    /// Pooled textures the frame draws into or captures into; back to the pool after it.
+    pooled: Vec<Arc<Texture>>,
+    /// Which frame of the renderer this is: textures of its passes belong to it only.
+    serial: u64,
+    /// The textures of groups begun by `begin_group` (not through an `Offscreen`).
+    groups: Vec<Arc<Texture>>,
     /// Whether textured quads go through the texture array (descriptor indexing).
     indexed: bool,
     /// What the caller adds to the submission (for presenting).
@@ -74,6 +92,37 @@ pub struct TextureDraw<'a> {
     pub filter: Filter,
 }
 
+/// A texture an operation reads or writes: borrowed for the frame, or shared (a pooled
+/// intermediate of the frame's passes, a Smithay texture).
+#[derive(Clone)]
+pub(crate) enum Src<'f> {
+    Borrowed(&'f Texture),
+    Shared(Arc<Texture>),
+}
+
+impl std::ops::Deref for Src<'_> {
+    type Target = Texture;
+    fn deref(&self) -> &Texture {
+        match self {
+            Src::Borrowed(t) => t,
+            Src::Shared(t) => t,
+        }
+    }
+}
+
+impl Src<'_> {
+    fn is(&self, other: &Texture) -> bool {
+        std::ptr::eq(&**self, other)
+    }
+}
+
+/// One render pass of a frame: a target, how its output is turned, and what is drawn.
+struct Segment<'f> {
+    target: Src<'f>,
+    transform: Transform,
+    ops: Vec<Op<'f>>,
+}
+
 enum Op<'f> {
     Clear {
         color: [f32; 4],
@@ -81,28 +130,38 @@ enum Op<'f> {
     },
     Solid(Vec<solid::Instance>),
     Texture {
-        texture: &'f Texture,
+        texture: Src<'f>,
         filter: Filter,
         blend: bool,
         instances: Vec<texture::Instance>,
     },
     /// Texels moved without the shader: copies, or one scaling blit.
     Copy {
-        texture: &'f Texture,
+        texture: Src<'f>,
         regions: Vec<vk::ImageCopy>,
         blit: Option<(vk::ImageBlit, Filter)>,
     },
     /// Quads of many textures in one draw through the frame's texture array.
     Indexed {
-        textures: Vec<(&'f Texture, Filter)>,
+        textures: Vec<(Src<'f>, Filter)>,
         instances: Vec<texture_indexed::Instance>,
     },
     /// Quads of a YUV texture, through its conversion's pipeline.
     Yuv {
-        texture: &'f Texture,
+        texture: Src<'f>,
         instances: Vec<texture::Instance>,
     },
-    Custom(CustomDraw<'f>),
+    /// The custom draw of this index in `Frame::customs`.
+    Custom(usize),
+    /// What the target holds in `region` (target pixels) copied into `into`, outside the
+    /// render pass.
+    Capture {
+        region: Rect,
+        into: Arc<Texture>,
+    },
+    /// One pass of a dual-Kawase blur: `source` sampled by the downsampling or upsampling
+    /// pipeline.
+    Kawase(Box<KawaseDraw<'f>>),
 }
 
 type CustomDraw<'f> = Box<dyn FnOnce(&mut PassRecorder<'_, passes::Output>) -> Result<()> + 'f>;
@@ -124,12 +183,21 @@ impl Renderer {
     ) -> Result<Frame<'r>> {
         self.require_own(target)?;
         target.require_usage(vk::ImageUsageFlags::COLOR_ATTACHMENT, "a render target")?;
-        let indexed = self.frame_parts().1.texture_array();
+        let (_, drawing) = self.frame_parts();
+        let indexed = drawing.texture_array();
+        let serial = drawing.next_frame_serial();
         Ok(Frame {
             renderer: self,
-            target,
-            transform,
-            ops: Vec::new(),
+            segments: vec![Segment {
+                target: Src::Borrowed(target),
+                transform,
+                ops: Vec::new(),
+            }],
+            outer: Vec::new(),
+            customs: Vec::new(),
+            pooled: Vec::new(),
+            serial,
+            groups: Vec::new(),
             indexed,
             sync: FrameSync::default(),
         })
@@ -147,10 +215,35 @@ impl Renderer {
 }
 
 impl<'r> Frame<'r> {
+    /// The renderer the frame draws with.
+    pub(crate) fn renderer(&self) -> &Renderer {
+        self.renderer
+    }
+
+    /// The pass being drawn into.
+    fn segment(&self) -> &Segment<'r> {
+        self.segments.last().expect("a frame has a pass")
+    }
+
+    /// The current pass's target.
+    fn target(&self) -> &Texture {
+        &self.segment().target
+    }
+
+    /// How the current pass's output is turned.
+    fn transform(&self) -> Transform {
+        self.segment().transform
+    }
+
+    /// The current pass's operations.
+    fn ops(&mut self) -> &mut Vec<Op<'r>> {
+        &mut self.segments.last_mut().expect("a frame has a pass").ops
+    }
+
     /// The output's size in pixels (the target's, swapped for 90 and 270 degrees).
     pub fn output_size(&self) -> (i32, i32) {
-        let (w, h) = (self.target.width() as i32, self.target.height() as i32);
-        if self.transform.swaps_axes() {
+        let (w, h) = (self.target().width() as i32, self.target().height() as i32);
+        if self.transform().swaps_axes() {
             (h, w)
         } else {
             (w, h)
@@ -161,7 +254,7 @@ impl<'r> Frame<'r> {
     pub fn clear(&mut self, color: [f32; 4], rects: &[Rect]) -> Result<()> {
         let rects: Vec<Rect> = self.to_target_rects(rects);
         if !rects.is_empty() {
-            self.ops.push(Op::Clear { color, rects });
+            self.ops().push(Op::Clear { color, rects });
         }
         Ok(())
     }
@@ -176,10 +269,10 @@ impl<'r> Frame<'r> {
                 color,
             })
             .collect();
-        if let Some(Op::Solid(previous)) = self.ops.last_mut() {
+        if let Some(Op::Solid(previous)) = self.ops().last_mut() {
             previous.extend(instances);
         } else if !instances.is_empty() {
-            self.ops.push(Op::Solid(instances));
+            self.ops().push(Op::Solid(instances));
         }
         Ok(())
     }
@@ -190,7 +283,20 @@ impl<'r> Frame<'r> {
         texture: &'r Texture,
         draw: &TextureDraw<'_>,
     ) -> Result<()> {
-        self.renderer.check_draw_source(texture, &draw.src)?;
+        self.draw_source(Src::Borrowed(texture), draw)
+    }
+
+    /// [`Frame::render_texture_from_to`] for a texture the frame shares ownership of.
+    pub(crate) fn render_shared(
+        &mut self,
+        texture: Arc<Texture>,
+        draw: &TextureDraw<'_>,
+    ) -> Result<()> {
+        self.draw_source(Src::Shared(texture), draw)
+    }
+
+    fn draw_source(&mut self, texture: Src<'r>, draw: &TextureDraw<'_>) -> Result<()> {
+        self.renderer.check_draw_source(&texture, &draw.src)?;
         if !(0.0..=1.0).contains(&draw.alpha) {
             return Err(Error::InvalidArgument(format!(
                 "alpha {} is outside 0..=1",
@@ -202,29 +308,32 @@ impl<'r> Frame<'r> {
             return Ok(());
         }
         let draw = &TextureDraw {
-            filter: self.usable_filter(texture, draw.filter),
+            filter: self.usable_filter(&texture, draw.filter),
             ..*draw
         };
         if texture.ycbcr().is_some() {
             // YUV textures have no copy path or texture-array slot: their sampler is
             // baked into their own pipeline.
-            let full = self.target_instance(texture, draw);
+            let full = self.target_instance(&texture, draw);
             let instances = instances_within(&full, &self.to_target_rects(&visible));
             if !instances.is_empty() {
-                self.ops.push(Op::Yuv { texture, instances });
+                self.ops().push(Op::Yuv {
+                    texture: texture.clone(),
+                    instances,
+                });
             }
             return Ok(());
         }
-        if let Some(visible) = self.single_quad(texture, draw, &visible) {
+        if let Some(visible) = self.single_quad(&texture, draw, &visible) {
             // The common case (one damage rectangle, no opaque region, a plain output)
             // goes straight to the texture array: one instance, no rectangle lists.
-            let full = self.target_instance(texture, draw);
+            let full = self.target_instance(&texture, draw);
             if let Some(instance) = geometry::clip_texture_instance(&full, visible) {
-                self.push_indexed(texture, draw.filter, [instance.into()]);
+                self.push_indexed(texture.clone(), draw.filter, [instance.into()]);
             }
             return Ok(());
         }
-        let full = self.target_instance(texture, draw);
+        let full = self.target_instance(&texture, draw);
         let fully_opaque = draw.alpha == 1.0 && !texture.has_alpha();
         let (opaque, blended) = if draw.alpha < 1.0 {
             (Vec::new(), visible)
@@ -242,21 +351,21 @@ impl<'r> Frame<'r> {
         };
         let opaque = self.to_target_rects(&opaque);
         let blended = self.to_target_rects(&blended);
-        let opaque = self.try_copy(texture, draw, opaque);
+        let opaque = self.try_copy(&texture, draw, opaque);
         let opaque = instances_within(&full, &opaque);
         let blended = instances_within(&full, &blended);
         if self.indexed {
             // A texture without alpha reads alpha 1 through its view, so blending it is
             // exact: it joins the frame's one array draw instead of breaking it.
             if texture.has_alpha() {
-                self.push_texture(texture, draw.filter, false, opaque);
+                self.push_texture(texture.clone(), draw.filter, false, opaque);
             } else {
-                self.push_indexed(texture, draw.filter, opaque);
+                self.push_indexed(texture.clone(), draw.filter, opaque);
             }
-            self.push_indexed(texture, draw.filter, blended);
+            self.push_indexed(texture.clone(), draw.filter, blended);
         } else {
-            self.push_texture(texture, draw.filter, false, opaque);
-            self.push_texture(texture, draw.filter, true, blended);
+            self.push_texture(texture.clone(), draw.filter, false, opaque);
+            self.push_texture(texture.clone(), draw.filter, true, blended);
         }
         Ok(())
     }
@@ -272,7 +381,7 @@ impl<'r> Frame<'r> {
     ) -> Option<Rect> {
         let [visible] = visible else { return None };
         let simple = self.indexed
-            && self.transform == Transform::Normal
+            && self.transform() == Transform::Normal
             && draw.opaque.is_empty()
             && (texture.has_alpha() || draw.alpha < 1.0 || !self.can_copy(texture, draw));
         let (w, h) = self.output_size();
@@ -285,7 +394,7 @@ impl<'r> Frame<'r> {
     /// last operation was something else or the array is full.
     fn push_indexed(
         &mut self,
-        texture: &'r Texture,
+        texture: Src<'r>,
         filter: Filter,
         instances: impl IntoIterator<Item = texture::Instance>,
     ) {
@@ -294,10 +403,10 @@ impl<'r> Frame<'r> {
             return;
         }
         let max = crate::pipelines::build::MAX_RUNTIME_DESCRIPTORS as usize;
-        let fits = matches!(self.ops.last(), Some(Op::Indexed { textures, .. })
-            if textures.len() < max || textures.iter().any(|(t, f)| std::ptr::eq(*t, texture) && *f == filter));
+        let fits = matches!(self.ops().last(), Some(Op::Indexed { textures, .. })
+            if textures.len() < max || textures.iter().any(|(t, f)| t.is(&texture) && *f == filter));
         if !fits {
-            self.ops.push(Op::Indexed {
+            self.ops().push(Op::Indexed {
                 textures: Vec::new(),
                 instances: Vec::new(),
             });
@@ -305,17 +414,17 @@ impl<'r> Frame<'r> {
         let Some(Op::Indexed {
             textures,
             instances: all,
-        }) = self.ops.last_mut()
+        }) = self.ops().last_mut()
         else {
             unreachable!("pushed above");
         };
         let index = match textures
             .iter()
-            .rposition(|(t, f)| std::ptr::eq(*t, texture) && *f == filter)
+            .rposition(|(t, f)| t.is(&texture) && *f == filter)
         {
             Some(i) => i,
             None => {
-                textures.push((texture, filter));
+                textures.push((texture.clone(), filter));
                 textures.len() - 1
             }
         } as u32;
@@ -342,9 +451,11 @@ impl<'r> Frame<'r> {
         Pl::Sets<'r>: 'r,
     {
         let instances = instances.to_vec();
-        self.ops.push(Op::Custom(Box::new(move |pass| {
+        self.customs.push(Some(Box::new(move |pass| {
             pass.draw(pipeline, &push, sets, &instances)
         })));
+        let index = self.customs.len() - 1;
+        self.ops().push(Op::Custom(index));
         Ok(())
     }
 
@@ -395,12 +506,12 @@ impl<'r> Frame<'r> {
     /// layout: `PRESENT_SRC_KHR` for a swapchain image. Shared (imported or exported)
     /// targets always go back to their other owner in the shared layout, so they refuse.
     pub fn set_final_layout(&mut self, layout: vk::ImageLayout) -> Result<()> {
-        if self.target.external().is_some() {
+        if self.target().external().is_some() {
             return Err(Error::InvalidArgument(
                 "a shared target ends each frame in the layout its other owner expects".into(),
             ));
         }
-        let usage = self.target.usage();
+        let usage = self.target().usage();
         let allowed = match layout {
             vk::ImageLayout::COLOR_ATTACHMENT_OPTIMAL | vk::ImageLayout::GENERAL => true,
             vk::ImageLayout::PRESENT_SRC_KHR => self.renderer.device().can_present(),
@@ -443,13 +554,21 @@ impl<'r> Frame<'r> {
     fn finish_inner(self, want_sync_file: bool) -> Result<(SyncPoint, Option<SyncFile>)> {
         let Frame {
             renderer,
-            target,
-            ops,
+            segments,
+            mut customs,
+            pooled,
             sync,
             ..
         } = self;
-        let handover = Handover::new(target, source_textures(&ops));
-        let submitted = submit_ops(renderer, target, ops, &handover, &sync, want_sync_file);
+        let target: &Texture = &segments[0].target;
+        let handover = Handover::new(target, source_textures(&segments));
+        let recording = Recording {
+            segments: &segments,
+            customs: &mut customs,
+            handover: &handover,
+        };
+        let submitted = submit_ops(renderer, recording, &sync, want_sync_file);
+        renderer.frame_parts().1.return_pooled(pooled);
         let Submitted {
             point,
             signal,
@@ -464,7 +583,9 @@ impl<'r> Frame<'r> {
             }
         };
         let submitter = renderer.gpu_mut().submitter();
-        target.mark_used(submitter.graveyard(), point);
+        for segment in &segments {
+            segment.target.mark_used(submitter.graveyard(), point);
+        }
         // The submission consumes the imported payloads; the semaphores are reused once
         // its point has passed.
         submitter
@@ -495,7 +616,7 @@ impl<'r> Frame<'r> {
         let size = (texture.width(), texture.height());
         let logical =
             geometry::texture_instance(draw.src, size, draw.dst, draw.transform, draw.alpha);
-        if self.transform == Transform::Normal {
+        if self.transform() == Transform::Normal {
             return logical;
         }
         // The uv is affine in position: evaluate the output-space quad at the target
@@ -520,7 +641,7 @@ impl<'r> Frame<'r> {
     /// `vkCmdCopyImage`, returning the rectangles left to draw.
     fn try_copy(
         &mut self,
-        texture: &'r Texture,
+        texture: &Src<'r>,
         draw: &TextureDraw<'_>,
         rects: Vec<Rect>,
     ) -> Vec<Rect> {
@@ -533,8 +654,8 @@ impl<'r> Frame<'r> {
         }
         if unscaled {
             let regions = rects.iter().map(|r| image_copy(draw, r)).collect();
-            self.ops.push(Op::Copy {
-                texture,
+            self.ops().push(Op::Copy {
+                texture: texture.clone(),
                 regions,
                 blit: None,
             });
@@ -547,8 +668,8 @@ impl<'r> Frame<'r> {
                 .iter()
                 .all(|v| v.fract() == 0.0);
         if whole && self.can_blit(texture, draw.filter) {
-            self.ops.push(Op::Copy {
-                texture,
+            self.ops().push(Op::Copy {
+                texture: texture.clone(),
                 regions: Vec::new(),
                 blit: Some((image_blit(draw), draw.filter)),
             });
@@ -560,17 +681,17 @@ impl<'r> Frame<'r> {
     /// Whether texels of `texture` can be moved into the target without the shader: same
     /// memory layout, no transform, full opacity, and the usages transfers need.
     fn can_copy(&self, texture: &Texture, draw: &TextureDraw<'_>) -> bool {
-        let same_layout = texture.format() == self.target.format()
+        let same_layout = texture.format() == self.target().format()
             && texture.fourcc().is_some()
-            && texture.fourcc() == self.target.fourcc()
-            && texture.has_alpha() == self.target.has_alpha();
+            && texture.fourcc() == self.target().fourcc()
+            && texture.has_alpha() == self.target().has_alpha();
         same_layout
             && draw.transform == Transform::Normal
-            && self.transform == Transform::Normal
+            && self.transform() == Transform::Normal
             && draw.alpha == 1.0
             && texture.usage().contains(vk::ImageUsageFlags::TRANSFER_SRC)
             && self
-                .target
+                .target()
                 .usage()
                 .contains(vk::ImageUsageFlags::TRANSFER_DST)
     }
@@ -607,7 +728,7 @@ impl<'r> Frame<'r> {
 
     fn push_texture(
         &mut self,
-        texture: &'r Texture,
+        texture: Src<'r>,
         filter: Filter,
         blend: bool,
         instances: Vec<texture::Instance>,
@@ -621,14 +742,14 @@ impl<'r> Frame<'r> {
             filter: f,
             blend: b,
             instances: previous,
-        }) = self.ops.last_mut()
+        }) = self.ops().last_mut()
         {
-            if std::ptr::eq(*t, texture) && *f == filter && *b == blend {
+            if t.is(&texture) && *f == filter && *b == blend {
                 previous.extend(instances);
                 return;
             }
         }
-        self.ops.push(Op::Texture {
+        self.ops().push(Op::Texture {
             texture,
             filter,
             blend,
@@ -647,14 +768,14 @@ impl<'r> Frame<'r> {
 
     /// An output rectangle in target pixels.
     fn to_target_rect(&self, rect: Rect) -> Rect {
-        if self.transform == Transform::Normal {
+        if self.transform() == Transform::Normal {
             return rect;
         }
-        let forward = self.transform.invert();
+        let forward = self.transform().invert();
         let (ow, oh) = self.output_size();
         let (tw, th) = (
-            f64::from(self.target.width()),
-            f64::from(self.target.height()),
+            f64::from(self.target().width()),
+            f64::from(self.target().height()),
         );
         let corner = |x: i32, y: i32| {
             let [u, v] =
@@ -669,9 +790,9 @@ impl<'r> Frame<'r> {
     /// A target point in output pixels.
     fn to_output_point(&self, target: [f64; 2]) -> [f64; 2] {
         let (ow, oh) = self.output_size();
-        let [u, v] = self.transform.source_point([
-            target[0] / f64::from(self.target.width()),
-            target[1] / f64::from(self.target.height()),
+        let [u, v] = self.transform().source_point([
+            target[0] / f64::from(self.target().width()),
+            target[1] / f64::from(self.target().height()),
         ]);
         [u * f64::from(ow), v * f64::from(oh)]
     }
@@ -724,9 +845,7 @@ struct Submitted {
 /// error means nothing was submitted.
 fn submit_ops(
     renderer: &mut Renderer,
-    target: &Texture,
-    ops: Vec<Op<'_>>,
-    handover: &Handover<'_>,
+    recording: Recording<'_, '_>,
     sync: &FrameSync<'_>,
     want_sync_file: bool,
 ) -> Result<Submitted> {
@@ -736,6 +855,8 @@ fn submit_ops(
     let device = gpu.device().clone();
     let submitter = gpu.submitter();
     let caps_export = device.capabilities().sync_file.export;
+    let handover = recording.handover;
+    let target: &Texture = &recording.segments[0].target;
     let exports = want_sync_file || (handover.writes_dmabufs() && caps_export);
     // The recorder ring waits for the oldest frame in flight, so the pool's semaphores
     // are taken after it: the oldest ones are free by then.
@@ -753,7 +874,7 @@ fn submit_ops(
     // care (each frame acquires them from the layout their owner left), and the frame's
     // acquires of them must not go unreleased: with them it is dropped (and the imports
     // of `waits` with it, never waited on).
-    let recorded = match record_ops(drawing, submitter, &mut recorder, target, ops, handover) {
+    let recorded = match record_segments(drawing, submitter, &mut recorder, recording) {
         Err(e) if !handover.is_empty() => {
             submitter.return_unsubmitted(recorder);
             give_back_unused(submitter, signal);
@@ -979,133 +1100,208 @@ fn image_blit(draw: &TextureDraw<'_>) -> vk::ImageBlit {
     }
 }
 
-/// Records the frame's operations in order: draws inside the output render pass, copies
-/// between passes.
-fn record_ops(
+/// What a frame records: its passes, their custom draws, and the hand-over of its shared
+/// textures.
+struct Recording<'s, 'f> {
+    segments: &'s [Segment<'f>],
+    customs: &'s mut [Option<CustomDraw<'f>>],
+    handover: &'s Handover<'s>,
+}
+
+/// Records the frame's passes in order, between the acquire and the release of its shared
+/// textures.
+fn record_segments(
     drawing: &mut Drawing,
     submitter: &Submitter,
     recorder: &mut Recorder,
-    target: &Texture,
-    ops: Vec<Op<'_>>,
-    handover: &Handover<'_>,
+    recording: Recording<'_, '_>,
 ) -> Result<()> {
     let point = submitter.next_point();
-    let format = target.format();
-    let pass = drawing.output(format)?.pass.raw();
-    let framebuffer = target.framebuffer(pass)?;
     if let Some(timer) = drawing.timer() {
         timer.record_start(recorder.command_buffer(), point);
     }
-    handover.record_acquire(recorder);
-    prepare_sources(submitter.graveyard(), recorder, target, &ops, point);
-    for op in &ops {
-        if let Op::Yuv { texture, .. } = op {
-            let sampler = texture.ycbcr().expect("YUV ops hold YUV textures");
-            drawing.build_yuv_pipeline(format, sampler)?;
-        }
+    recording.handover.record_acquire(recorder);
+    for segment in recording.segments {
+        let graveyard = submitter.graveyard();
+        record_segment(
+            drawing,
+            graveyard,
+            recorder,
+            segment,
+            recording.customs,
+            point,
+        )?;
     }
-    let drawing = &mut *drawing;
-    let output = drawing.built_output(format);
-    let push = texture::Push {
-        target_size: [target.width() as f32, target.height() as f32],
-    };
-    let solid_push = solid::Push {
-        target_size: push.target_size,
-    };
-    let mut ops = ops.into_iter().peekable();
-    while ops.peek().is_some() {
-        // Copies happen outside the pass.
-        while let Some(Op::Copy {
-            texture,
-            regions,
-            blit,
-        }) = ops.next_if(|op| matches!(op, Op::Copy { .. }))
-        {
-            record_copy(recorder, texture, target, &regions, blit);
-        }
-        if ops.peek().is_none() {
-            break;
-        }
-        let mut pass = recorder.begin_pass_with(&output.pass, target, framebuffer, [0.0; 4])?;
-        while let Some(op) = ops.next_if(|op| !matches!(op, Op::Copy { .. })) {
-            match op {
-                Op::Clear { color, rects } => clear_rects(&mut pass, color, &rects),
-                Op::Solid(instances) => {
-                    pass.draw(&output.pipelines.solid, &solid_push, (), &instances)?
-                }
-                Op::Texture {
-                    texture,
-                    filter,
-                    blend,
-                    instances,
-                } => {
-                    let tex = SampledTexture {
-                        texture,
-                        sampler: drawing.sampler(filter),
-                    };
-                    draw_texture(&mut pass, &output.pipelines, tex, blend, &push, &instances)?;
-                }
-                Op::Indexed {
-                    textures,
-                    instances,
-                } => {
-                    let pipeline = output.pipelines.texture_indexed.as_ref().ok_or_else(|| {
-                        Error::InvalidArgument("the texture-array pipeline was not built".into())
-                    })?;
-                    let list: Vec<SampledTexture<'_>> = textures
-                        .iter()
-                        .map(|&(texture, filter)| SampledTexture {
-                            texture,
-                            sampler: drawing.sampler(filter),
-                        })
-                        .collect();
-                    let set = sets::TextureArray { textures: &list };
-                    let push = texture_indexed::Push {
-                        target_size: push.target_size,
-                    };
-                    pass.draw(pipeline, &push, set, &instances)?;
-                }
-                Op::Yuv { texture, instances } => {
-                    let sampler = texture.ycbcr().expect("YUV ops hold YUV textures");
-                    let pipeline = drawing
-                        .yuv_ref()
-                        .pipeline(format, sampler)
-                        .expect("built before the pass");
-                    let set = sets::YcbcrTextured { tex: texture };
-                    let variant = pipeline.variant(texture_ycbcr::Variant::Opaque);
-                    pass.draw(&variant, &push, set, &instances)?;
-                }
-                Op::Custom(draw) => draw(&mut pass)?,
-                Op::Copy { .. } => unreachable!("copies are taken before the pass"),
-            }
-        }
-    }
-    handover.record_release(recorder);
+    recording.handover.record_release(recorder);
     if let Some(timer) = drawing.timer() {
         timer.record_end(recorder.command_buffer(), point);
     }
     Ok(())
 }
 
-/// Every texture the frame's operations read.
-/// Not collected: this runs for every frame, and most frames share no texture.
-fn source_textures<'o, 't>(ops: &'o [Op<'t>]) -> impl Iterator<Item = &'t Texture> + 'o
-where
-    't: 'o,
-{
-    ops.iter().flat_map(|op| {
-        let (one, many): (Option<&'t Texture>, &'o [(&'t Texture, Filter)]) = match op {
-            Op::Texture { texture, .. } | Op::Copy { texture, .. } | Op::Yuv { texture, .. } => {
-                (Some(*texture), &[])
+/// Records one pass's operations in order: draws inside the output render pass, copies
+/// and captures between passes.
+fn record_segment(
+    drawing: &mut Drawing,
+    graveyard: &Arc<Graveyard>,
+    recorder: &mut Recorder,
+    segment: &Segment<'_>,
+    customs: &mut [Option<CustomDraw<'_>>],
+    point: u64,
+) -> Result<()> {
+    let target: &Texture = &segment.target;
+    let format = target.format();
+    let framebuffer = target.framebuffer(drawing.output(format)?.pass.raw())?;
+    prepare_sources(graveyard, recorder, target, &segment.ops, point);
+    for op in &segment.ops {
+        if let Op::Yuv { texture, .. } = op {
+            let sampler = texture.ycbcr().expect("YUV ops hold YUV textures");
+            drawing.build_yuv_pipeline(format, sampler)?;
+        }
+    }
+    let drawing = &*drawing;
+    let output = drawing.built_output(format);
+    let mut ops = segment.ops.iter().peekable();
+    while ops.peek().is_some() {
+        while let Some(op) = ops.next_if(|op| op.outside_pass()) {
+            record_outside_pass(recorder, target, op);
+        }
+        if ops.peek().is_none() {
+            break;
+        }
+        let mut pass = recorder.begin_pass_with(&output.pass, target, framebuffer, [0.0; 4])?;
+        while let Some(op) = ops.next_if(|op| !op.outside_pass()) {
+            record_in_pass(&mut pass, drawing, output, op, customs)?;
+        }
+    }
+    Ok(())
+}
+
+impl Op<'_> {
+    /// Whether the operation is recorded between render passes (transfers).
+    fn outside_pass(&self) -> bool {
+        matches!(self, Op::Copy { .. } | Op::Capture { .. })
+    }
+}
+
+/// Records a transfer: a copy or blit into the target, or a capture out of it.
+fn record_outside_pass(recorder: &mut Recorder, target: &Texture, op: &Op<'_>) {
+    match op {
+        Op::Copy {
+            texture,
+            regions,
+            blit,
+        } => record_copy(recorder, texture, target, regions, *blit),
+        Op::Capture { region, into } => record_capture(recorder, target, *region, into),
+        _ => unreachable!("only transfers are recorded outside the pass"),
+    }
+}
+
+/// Records one draw into the open render pass.
+fn record_in_pass(
+    pass: &mut PassRecorder<'_, passes::Output>,
+    drawing: &Drawing,
+    output: &Output,
+    op: &Op<'_>,
+    customs: &mut [Option<CustomDraw<'_>>],
+) -> Result<()> {
+    let size = pass.target_size();
+    let push = texture::Push { target_size: size };
+    match op {
+        Op::Clear { color, rects } => clear_rects(pass, *color, rects),
+        Op::Solid(instances) => {
+            let push = solid::Push { target_size: size };
+            pass.draw(&output.pipelines.solid, &push, (), instances)?
+        }
+        Op::Texture {
+            texture,
+            filter,
+            blend,
+            instances,
+        } => {
+            let tex = SampledTexture {
+                texture,
+                sampler: drawing.sampler(*filter),
+            };
+            draw_texture(pass, &output.pipelines, tex, *blend, &push, instances)?;
+        }
+        Op::Indexed {
+            textures,
+            instances,
+        } => draw_indexed(pass, drawing, output, textures, instances)?,
+        Op::Yuv { texture, instances } => {
+            let sampler = texture.ycbcr().expect("YUV ops hold YUV textures");
+            let pipeline = drawing
+                .yuv_ref()
+                .pipeline(pass.target_format(), sampler)
+                .expect("built before the pass");
+            let set = sets::YcbcrTextured { tex: texture };
+            let variant = pipeline.variant(texture_ycbcr::Variant::Opaque);
+            pass.draw(&variant, &push, set, instances)?;
+        }
+        Op::Kawase(kawase) => kawase.record(pass, drawing, output)?,
+        Op::Custom(index) => {
+            if let Some(draw) = customs[*index].take() {
+                draw(pass)?;
             }
+        }
+        Op::Copy { .. } | Op::Capture { .. } => {
+            unreachable!("transfers are recorded outside the pass")
+        }
+    }
+    Ok(())
+}
+
+/// One draw of many textures through the texture array.
+fn draw_indexed(
+    pass: &mut PassRecorder<'_, passes::Output>,
+    drawing: &Drawing,
+    output: &Output,
+    textures: &[(Src<'_>, Filter)],
+    instances: &[texture_indexed::Instance],
+) -> Result<()> {
+    let pipeline =
+        output.pipelines.texture_indexed.as_ref().ok_or_else(|| {
+            Error::InvalidArgument("the texture-array pipeline was not built".into())
+        })?;
+    let list: Vec<SampledTexture<'_>> = textures
+        .iter()
+        .map(|(texture, filter)| SampledTexture {
+            texture,
+            sampler: drawing.sampler(*filter),
+        })
+        .collect();
+    let set = sets::TextureArray { textures: &list };
+    let push = texture_indexed::Push {
+        target_size: pass.target_size(),
+    };
+    pass.draw(pipeline, &push, set, instances)
+}
+
+/// Every texture the frame's operations read, in every pass.
+/// Not collected: this runs for every frame, and most frames share no texture.
+fn source_textures<'s>(segments: &'s [Segment<'_>]) -> impl Iterator<Item = &'s Texture> + 's {
+    segments
+        .iter()
+        .flat_map(|segment| segment.ops.iter().flat_map(Op::sources))
+}
+
+impl<'f> Op<'f> {
+    /// The textures the operation reads.
+    fn sources(&self) -> impl Iterator<Item = &Texture> + '_ {
+        let (one, many): (Option<&Texture>, &[(Src<'f>, Filter)]) = match self {
+            Op::Texture { texture, .. } | Op::Copy { texture, .. } | Op::Yuv { texture, .. } => {
+                (Some(texture), &[])
+            }
+            Op::Kawase(kawase) => (Some(&kawase.source), &[]),
             Op::Indexed { textures, .. } => (None, textures),
             _ => (None, &[]),
         };
-        one.into_iter().chain(many.iter().map(|(t, _)| *t))
-    })
+        one.into_iter().chain(many.iter().map(|(t, _)| &**t))
+    }
 }
 
-/// Marks every texture the frame reads as used until `point`, and moves those not ready to
+/// Marks every texture a pass reads as used until `point`, and moves those not ready to
 /// sample (a target drawn earlier, now a source) into the sampling layout before the pass.
 fn prepare_sources(
     graveyard: &Arc<Graveyard>,
@@ -1115,18 +1311,11 @@ fn prepare_sources(
     point: u64,
 ) {
     for op in ops {
-        let (textures, layout): (Vec<&Texture>, _) = match op {
-            Op::Texture { texture, .. } | Op::Yuv { texture, .. } => {
-                (vec![*texture], vk::ImageLayout::SHADER_READ_ONLY_OPTIMAL)
-            }
-            Op::Indexed { textures, .. } => (
-                textures.iter().map(|(t, _)| *t).collect(),
-                vk::ImageLayout::SHADER_READ_ONLY_OPTIMAL,
-            ),
-            Op::Copy { texture, .. } => (vec![*texture], vk::ImageLayout::TRANSFER_SRC_OPTIMAL),
-            _ => continue,
+        let layout = match op {
+            Op::Copy { .. } => vk::ImageLayout::TRANSFER_SRC_OPTIMAL,
+            _ => vk::ImageLayout::SHADER_READ_ONLY_OPTIMAL,
         };
-        for texture in textures {
+        for texture in op.sources() {
             texture.mark_used(graveyard, point);
             let sampled = layout == vk::ImageLayout::SHADER_READ_ONLY_OPTIMAL;
             if sampled && !std::ptr::eq(texture, target) && texture.layout() != layout {
@@ -1192,6 +1381,43 @@ fn clear_rects(pass: &mut PassRecorder<'_, passes::Output>, color: [f32; 4], rec
         })
         .collect();
     pass.clear_attachments(&[attachment], &rects);
+}
+
+/// Copies `region` (target pixels) of `target` into the whole of `into` outside any render
+/// pass, leaving `into` ready to sample.
+fn record_capture(recorder: &mut Recorder, target: &Texture, region: Rect, into: &Texture) {
+    recorder.transition(target, vk::ImageLayout::TRANSFER_SRC_OPTIMAL);
+    recorder.transition(into, vk::ImageLayout::TRANSFER_DST_OPTIMAL);
+    let layers = crate::resources::texture::color_layers();
+    let copy = vk::ImageCopy {
+        src_subresource: layers,
+        src_offset: vk::Offset3D {
+            x: region.x,
+            y: region.y,
+            z: 0,
+        },
+        dst_subresource: layers,
+        dst_offset: vk::Offset3D::default(),
+        extent: vk::Extent3D {
+            width: region.w as u32,
+            height: region.h as u32,
+            depth: 1,
+        },
+    };
+    // SAFETY: both images are in the transfer layouts recorded just above, of one format;
+    // the region lies inside the target (checked by `Frame::capture`) and `into` has its
+    // size.
+    unsafe {
+        recorder.device().raw().cmd_copy_image(
+            recorder.command_buffer(),
+            target.image(),
+            vk::ImageLayout::TRANSFER_SRC_OPTIMAL,
+            into.image(),
+            vk::ImageLayout::TRANSFER_DST_OPTIMAL,
+            &[copy],
+        )
+    };
+    recorder.transition(into, vk::ImageLayout::SHADER_READ_ONLY_OPTIMAL);
 }
 
 /// Copies `regions` (or blits) from `texture` into `target` outside any render pass.
