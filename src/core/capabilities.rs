@@ -247,116 +247,138 @@ impl Capabilities {
 
     /// Every path and what this device does for it, for logs and `examples/info`.
     pub fn paths(&self) -> Vec<PathReport> {
-        let pick = |area, fast: bool, fast_path: &str, fallback: &str| PathReport {
-            area,
-            fast,
-            path: if fast { fast_path } else { fallback }.to_string(),
-        };
-        let shared = |area, h: HandleSupport, what: &str| PathReport {
-            area,
-            fast: h.both(),
-            path: match (h.export, h.import) {
-                (true, true) => format!("{what} export and import"),
-                (true, false) => format!("{what} export only"),
-                (false, true) => format!("{what} import only"),
-                (false, false) => "unavailable".to_string(),
-            },
-        };
-        let priority = self.global_priority.map(CStr::to_string_lossy);
-        let host_pointer = match self.shm_upload {
-            ShmUpload::HostPointer { alignment } => Some(alignment),
-            ShmUpload::StagingCopy => None,
-        };
         vec![
-            PathReport {
-                area: "dmabuf import",
-                fast: self.dmabuf_import == DmabufImport::Native,
-                path: match self.dmabuf_import {
-                    DmabufImport::Native => "imported (VK_EXT_external_memory_dma_buf)",
-                    DmabufImport::HostMapping => "linear buffers mapped, imported as host memory and copied on the GPU (no VK_EXT_external_memory_dma_buf; VK_EXT_external_memory_host); on the CPU where the driver refuses a mapping",
-                    DmabufImport::MmapCopy => "linear buffers mapped and copied on the CPU (no VK_EXT_external_memory_dma_buf, no VK_EXT_external_memory_host)",
-                }
-                .to_string(),
-            },
-            pick(
+            self.dmabuf_import_report(),
+            PathReport::either(
                 "DRM format modifiers",
                 self.drm_modifiers,
                 "explicit modifiers (VK_EXT_image_drm_format_modifier)",
                 "LINEAR only (no VK_EXT_image_drm_format_modifier)",
             ),
-            shared("opaque-fd memory", self.opaque_fd_memory, "VK_KHR_external_memory_fd"),
-            pick(
-                "shm upload",
-                host_pointer.is_some(),
-                &format!(
-                    "pool imported as host memory, copied on the GPU (VK_EXT_external_memory_host, {}-byte alignment)",
-                    host_pointer.unwrap_or_default()
-                ),
-                "damage copied through a staging ring (no VK_EXT_external_memory_host)",
+            PathReport::handles(
+                "opaque-fd memory",
+                self.opaque_fd_memory,
+                "VK_KHR_external_memory_fd",
             ),
-            if self.sync_file == HandleSupport::default() {
-                pick("sync_file", false, "", "unavailable: completion is waited for on the CPU")
-            } else {
-                shared("sync_file", self.sync_file, "semaphore")
-            },
-            shared(
+            self.shm_upload_report(),
+            self.sync_file_report(),
+            PathReport::handles(
                 "opaque-fd semaphores",
                 self.opaque_fd_semaphore,
                 "VK_KHR_external_semaphore_fd",
             ),
-            pick(
+            PathReport::either(
                 "timeline semaphores",
                 true,
                 "one timeline per renderer (Vulkan 1.2 core)",
                 "",
             ),
-            pick(
+            PathReport::either(
                 "synchronization2",
                 self.synchronization2,
                 "vkCmdPipelineBarrier2",
                 "Vulkan 1.0 barriers",
             ),
-            pick(
+            PathReport::either(
                 "YCbCr conversion",
                 self.ycbcr_conversion,
                 "multi-planar formats sampled through VkSamplerYcbcrConversion",
                 "multi-planar formats unsupported",
             ),
-            pick(
+            PathReport::either(
                 "foreign queue family",
                 self.queue_family_foreign,
                 "VK_QUEUE_FAMILY_FOREIGN_EXT",
                 "VK_QUEUE_FAMILY_EXTERNAL (no VK_EXT_queue_family_foreign)",
             ),
-            pick(
-                "queue priority",
-                priority.is_some(),
-                &format!("high priority requested ({})", priority.unwrap_or_default()),
-                "default priority (no global priority extension)",
-            ),
-            pick(
+            self.queue_priority_report(),
+            PathReport::either(
                 "memory budget",
                 self.memory_budget,
                 "live usage and budget (VK_EXT_memory_budget)",
                 "heap sizes only (no VK_EXT_memory_budget)",
             ),
-            pick(
+            PathReport::either(
                 "texture binding",
                 self.descriptor_indexing,
                 "one descriptor array per frame (descriptor indexing)",
                 "one descriptor set per texture",
             ),
-            PathReport {
-                area: "DRM node matching",
-                fast: self.drm_matching == DrmMatching::DrmProperties,
-                path: match self.drm_matching {
-                    DrmMatching::DrmProperties => "node numbers (VK_EXT_physical_device_drm)",
-                    DrmMatching::PciBus => "PCI bus address (VK_EXT_pci_bus_info)",
-                    DrmMatching::Unavailable => "impossible: select by index, UUID or type",
-                }
-                .to_string(),
-            },
+            self.drm_matching_report(),
         ]
+    }
+
+    /// How dma-bufs become textures: imported, or mapped and copied on the GPU or the CPU.
+    fn dmabuf_import_report(&self) -> PathReport {
+        PathReport {
+            area: "dmabuf import",
+            fast: self.dmabuf_import == DmabufImport::Native,
+            path: match self.dmabuf_import {
+                DmabufImport::Native => "imported (VK_EXT_external_memory_dma_buf)",
+                DmabufImport::HostMapping => "linear buffers mapped, imported as host memory and copied on the GPU (no VK_EXT_external_memory_dma_buf; VK_EXT_external_memory_host); on the CPU where the driver refuses a mapping",
+                DmabufImport::MmapCopy => "linear buffers mapped and copied on the CPU (no VK_EXT_external_memory_dma_buf, no VK_EXT_external_memory_host)",
+            }
+            .to_string(),
+        }
+    }
+
+    /// How shm pools reach the GPU, with the import alignment when they are imported.
+    fn shm_upload_report(&self) -> PathReport {
+        let (fast, path) = match self.shm_upload {
+            ShmUpload::HostPointer { alignment } => (
+                true,
+                format!("pool imported as host memory, copied on the GPU (VK_EXT_external_memory_host, {alignment}-byte alignment)"),
+            ),
+            ShmUpload::StagingCopy => (
+                false,
+                "damage copied through a staging ring (no VK_EXT_external_memory_host)".to_string(),
+            ),
+        };
+        PathReport {
+            area: "shm upload",
+            fast,
+            path,
+        }
+    }
+
+    /// Binary semaphores shared as sync_files. Where they are shared neither way, the report
+    /// says what takes their place (a CPU wait), not only "unavailable".
+    fn sync_file_report(&self) -> PathReport {
+        if self.sync_file == HandleSupport::default() {
+            PathReport::either(
+                "sync_file",
+                false,
+                "",
+                "unavailable: completion is waited for on the CPU",
+            )
+        } else {
+            PathReport::handles("sync_file", self.sync_file, "semaphore")
+        }
+    }
+
+    /// The queue priority, naming the extension it was requested through.
+    fn queue_priority_report(&self) -> PathReport {
+        let priority = self.global_priority.map(CStr::to_string_lossy);
+        PathReport::either(
+            "queue priority",
+            priority.is_some(),
+            &format!("high priority requested ({})", priority.unwrap_or_default()),
+            "default priority (no global priority extension)",
+        )
+    }
+
+    /// How a DRM node finds this device.
+    fn drm_matching_report(&self) -> PathReport {
+        PathReport {
+            area: "DRM node matching",
+            fast: self.drm_matching == DrmMatching::DrmProperties,
+            path: match self.drm_matching {
+                DrmMatching::DrmProperties => "node numbers (VK_EXT_physical_device_drm)",
+                DrmMatching::PciBus => "PCI bus address (VK_EXT_pci_bus_info)",
+                DrmMatching::Unavailable => "impossible: select by index, UUID or type",
+            }
+            .to_string(),
+        }
     }
 
     /// Logs every fallback once, at device creation.
@@ -367,6 +389,32 @@ impl Capabilities {
             } else {
                 tracing::info!("{device}: {}: fallback: {}", path.area, path.path);
             }
+        }
+    }
+}
+
+impl PathReport {
+    /// A path with a fast variant and a fallback: `fast_path` is reported when `fast`.
+    fn either(area: &'static str, fast: bool, fast_path: &str, fallback: &str) -> PathReport {
+        PathReport {
+            area,
+            fast,
+            path: if fast { fast_path } else { fallback }.to_string(),
+        }
+    }
+
+    /// A kind of handle shared with other drivers (`what`): fast only when it can be both
+    /// exported and imported.
+    fn handles(area: &'static str, support: HandleSupport, what: &str) -> PathReport {
+        PathReport {
+            area,
+            fast: support.both(),
+            path: match (support.export, support.import) {
+                (true, true) => format!("{what} export and import"),
+                (true, false) => format!("{what} export only"),
+                (false, true) => format!("{what} import only"),
+                (false, false) => "unavailable".to_string(),
+            },
         }
     }
 }

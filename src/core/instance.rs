@@ -2,7 +2,7 @@
 //! validation and driver messages to `tracing` through `VK_EXT_debug_utils`. Error-severity
 //! messages are also counted, so tests can fail on any validation error.
 
-use std::ffi::{c_void, CStr, CString};
+use std::ffi::{c_char, c_void, CStr, CString};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -107,77 +107,14 @@ impl Instance {
         // documented way to use a system Vulkan and has no further preconditions.
         let entry = unsafe { ash::Entry::load()? };
         let api_version = instance_version(&entry)?;
-        let options = from_env(options);
-        if options.validation && !has_layer(&entry, VALIDATION_LAYER)? {
-            return Err(crate::Error::ValidationLayerMissing);
-        }
-        let has_debug_utils = has_extension(&entry, None, ext::debug_utils::NAME)?;
-        // Synchronization validation is switched on through an extension the layer itself
-        // provides.
-        let sync_validation = options.synchronization_validation
-            && has_extension(
-                &entry,
-                Some(VALIDATION_LAYER),
-                ext::validation_features::NAME,
-            )?;
-        if options.synchronization_validation && !sync_validation {
-            tracing::warn!("synchronization validation unavailable: the validation layer lacks VK_EXT_validation_features");
-        }
-
-        let mut layers = Vec::new();
-        if options.validation {
-            layers.push(VALIDATION_LAYER.as_ptr());
-        }
-        let mut extensions = Vec::new();
-        if has_debug_utils {
-            extensions.push(ext::debug_utils::NAME.as_ptr());
-        }
-        if sync_validation {
-            extensions.push(ext::validation_features::NAME.as_ptr());
-        }
-        for &name in &options.extensions {
-            if !has_extension(&entry, None, name)? {
-                return Err(crate::Error::Unsupported {
-                    device: "the Vulkan loader".into(),
-                    what: format!("instance extension {}", name.to_string_lossy()),
-                });
-            }
-            if !extensions.contains(&name.as_ptr()) {
-                extensions.push(name.as_ptr());
-            }
-        }
-        let app = vk::ApplicationInfo::default()
-            .application_name(c"vkcompose")
-            .engine_name(c"vkcompose")
-            .api_version(api_version);
+        let enabled = Enabled::choose(&entry, &from_env(options))?;
         let log = Arc::new(MessageLog::default());
-        let mut messenger_info = messenger_info(&log);
-        let enabled_features = [vk::ValidationFeatureEnableEXT::SYNCHRONIZATION_VALIDATION];
-        let mut validation_features =
-            vk::ValidationFeaturesEXT::default().enabled_validation_features(&enabled_features);
-        let mut info = vk::InstanceCreateInfo::default()
-            .application_info(&app)
-            .enabled_layer_names(&layers)
-            .enabled_extension_names(&extensions);
-        if has_debug_utils {
-            // Chained so that messages from vkCreateInstance itself are reported too.
-            info = info.push_next(&mut messenger_info);
-        }
-        if sync_validation {
-            info = info.push_next(&mut validation_features);
-        }
-        // SAFETY: every pointer in `info` refers to locals that outlive the call.
-        let raw = unsafe { entry.create_instance(&info, None) }.or_vk("vkCreateInstance")?;
-        let enabled = extensions
-            .iter()
-            // SAFETY: each pointer is one of the `'static` extension names pushed above.
-            .map(|&p| unsafe { CStr::from_ptr(p) }.to_owned())
-            .collect();
+        let raw = create_instance(&entry, api_version, &enabled, &log)?;
         tracing::debug!(
             "Vulkan instance {}.{}, validation {}",
             vk::api_version_major(api_version),
             vk::api_version_minor(api_version),
-            match (options.validation, sync_validation) {
+            match (enabled.validation, enabled.synchronization_validation) {
                 (true, true) => "on, with synchronization",
                 (true, false) => "on",
                 _ => "off",
@@ -188,12 +125,12 @@ impl Instance {
             raw,
             api_version,
             log,
-            has_debug_utils,
+            enabled.debug_utils,
             Ownership::Owned {
-                validation: options.validation,
-                synchronization_validation: sync_validation,
+                validation: enabled.validation,
+                synchronization_validation: enabled.synchronization_validation,
             },
-            enabled,
+            enabled.extensions.iter().map(|&e| e.to_owned()).collect(),
         ))
     }
 
@@ -315,6 +252,101 @@ impl Instance {
     pub fn has_extension(&self, name: &CStr) -> bool {
         self.shared.extensions.iter().any(|e| e.as_c_str() == name)
     }
+}
+
+/// What [`Instance::new`] enables: what the options ask for, checked against what the loader
+/// and the validation layer offer.
+struct Enabled {
+    validation: bool,
+    /// Asked for, and offered by the layer.
+    synchronization_validation: bool,
+    /// Whenever the loader offers it: validation and driver messages go to `tracing`.
+    debug_utils: bool,
+    /// vkcompose's instance extensions, then the caller's, each once.
+    extensions: Vec<&'static CStr>,
+}
+
+impl Enabled {
+    /// Errors when validation is asked for without the layer, or the loader lacks one of the
+    /// caller's extensions; synchronization validation the layer cannot do is only warned
+    /// about.
+    fn choose(entry: &ash::Entry, options: &InstanceOptions) -> Result<Enabled> {
+        if options.validation && !has_layer(entry, VALIDATION_LAYER)? {
+            return Err(crate::Error::ValidationLayerMissing);
+        }
+        let debug_utils = has_extension(entry, None, ext::debug_utils::NAME)?;
+        // Synchronization validation is switched on through an extension the layer itself
+        // provides.
+        let synchronization_validation = options.synchronization_validation
+            && has_extension(
+                entry,
+                Some(VALIDATION_LAYER),
+                ext::validation_features::NAME,
+            )?;
+        if options.synchronization_validation && !synchronization_validation {
+            tracing::warn!("synchronization validation unavailable: the validation layer lacks VK_EXT_validation_features");
+        }
+        let mut extensions = Vec::new();
+        if debug_utils {
+            extensions.push(ext::debug_utils::NAME);
+        }
+        if synchronization_validation {
+            extensions.push(ext::validation_features::NAME);
+        }
+        for &name in &options.extensions {
+            if !has_extension(entry, None, name)? {
+                return Err(crate::Error::Unsupported {
+                    device: "the Vulkan loader".into(),
+                    what: format!("instance extension {}", name.to_string_lossy()),
+                });
+            }
+            if !extensions.contains(&name) {
+                extensions.push(name);
+            }
+        }
+        Ok(Enabled {
+            validation: options.validation,
+            synchronization_validation,
+            debug_utils,
+            extensions,
+        })
+    }
+}
+
+/// `vkCreateInstance` with what `enabled` names, and a debug messenger feeding `log` chained
+/// in so that messages from `vkCreateInstance` itself are reported too.
+fn create_instance(
+    entry: &ash::Entry,
+    api_version: u32,
+    enabled: &Enabled,
+    log: &Arc<MessageLog>,
+) -> Result<ash::Instance> {
+    let layers: Vec<*const c_char> = match enabled.validation {
+        true => vec![VALIDATION_LAYER.as_ptr()],
+        false => Vec::new(),
+    };
+    let extensions: Vec<*const c_char> = enabled.extensions.iter().map(|e| e.as_ptr()).collect();
+    let app = vk::ApplicationInfo::default()
+        .application_name(c"vkcompose")
+        .engine_name(c"vkcompose")
+        .api_version(api_version);
+    let mut messenger_info = messenger_info(log);
+    let enabled_features = [vk::ValidationFeatureEnableEXT::SYNCHRONIZATION_VALIDATION];
+    let mut validation_features =
+        vk::ValidationFeaturesEXT::default().enabled_validation_features(&enabled_features);
+    let mut info = vk::InstanceCreateInfo::default()
+        .application_info(&app)
+        .enabled_layer_names(&layers)
+        .enabled_extension_names(&extensions);
+    if enabled.debug_utils {
+        info = info.push_next(&mut messenger_info);
+    }
+    if enabled.synchronization_validation {
+        info = info.push_next(&mut validation_features);
+    }
+    // SAFETY: every pointer in `info` refers to locals (or `'static` names) that outlive the
+    // call.
+    unsafe { entry.create_instance(&info, None) }.or_vk("vkCreateInstance")
 }
 
 impl Drop for InstanceShared {

@@ -37,70 +37,85 @@ pub(crate) fn set_layouts(
     let count = desc.sets.iter().map(|s| s.set + 1).max().unwrap_or(0);
     let mut layouts = Vec::new();
     for number in 0..count {
-        // The arrays `pImmutableSamplers` points into, one per binding, alive for the call.
-        let immutable: Vec<[vk::Sampler; 1]> = desc
-            .sets
-            .iter()
-            .filter(|s| s.set == number)
-            .flat_map(|s| s.bindings)
-            .map(|b| [immutable_sampler(samplers, number, b)])
-            .collect();
-        let bindings: Vec<vk::DescriptorSetLayoutBinding> = desc
-            .sets
-            .iter()
-            .filter(|s| s.set == number)
-            .flat_map(|s| s.bindings)
-            .zip(&immutable)
-            .map(|(b, sampler)| {
-                let binding = vk::DescriptorSetLayoutBinding::default()
-                    .binding(b.binding)
-                    .descriptor_type(b.kind)
-                    .stage_flags(b.stages.0);
-                if b.immutable_sampler {
-                    // Sets the count to 1 too: immutable samplers are on single bindings.
-                    return binding.immutable_samplers(sampler);
-                }
-                binding.descriptor_count(match b.count {
-                    BindingCount::One => 1,
-                    BindingCount::Array(n) => n,
-                    BindingCount::Runtime => MAX_RUNTIME_DESCRIPTORS,
-                })
-            })
-            .collect();
-        // A runtime-sized array is the set's last binding, allocated with the count a draw
-        // needs, and only partly written.
-        let flags: Vec<vk::DescriptorBindingFlags> = desc
-            .sets
-            .iter()
-            .filter(|s| s.set == number)
-            .flat_map(|s| s.bindings)
-            .map(|b| match b.count {
-                BindingCount::Runtime => {
-                    vk::DescriptorBindingFlags::VARIABLE_DESCRIPTOR_COUNT
-                        | vk::DescriptorBindingFlags::PARTIALLY_BOUND
-                }
-                _ => vk::DescriptorBindingFlags::empty(),
-            })
-            .collect();
-        let mut binding_flags =
-            vk::DescriptorSetLayoutBindingFlagsCreateInfo::default().binding_flags(&flags);
-        let mut info = vk::DescriptorSetLayoutCreateInfo::default().bindings(&bindings);
-        if runtime {
-            info = info.push_next(&mut binding_flags);
-        }
-        // SAFETY: a valid create info for this device.
-        match unsafe { device.raw().create_descriptor_set_layout(&info, None) } {
-            Ok(layout) => {
-                device.count_created();
-                layouts.push(layout);
-            }
+        match set_layout(device, desc, samplers, number, runtime) {
+            Ok(layout) => layouts.push(layout),
             Err(e) => {
                 destroy_set_layouts(device, &layouts);
-                return Err(e).or_vk("vkCreateDescriptorSetLayout");
+                return Err(e);
             }
         }
     }
     Ok(layouts)
+}
+
+/// The layout of set `number` (empty where `desc` has no such set). A pipeline with a
+/// runtime-sized array (`runtime`) chains binding flags into every set's layout.
+fn set_layout(
+    device: &Device,
+    desc: &PipelineDesc,
+    samplers: &[ImmutableSampler<'_>],
+    number: u32,
+    runtime: bool,
+) -> Result<vk::DescriptorSetLayout> {
+    let bindings_of_set = || {
+        desc.sets
+            .iter()
+            .filter(move |s| s.set == number)
+            .flat_map(|s| s.bindings)
+    };
+    // The arrays `pImmutableSamplers` points into, one per binding, alive for the call.
+    let immutable: Vec<[vk::Sampler; 1]> = bindings_of_set()
+        .map(|b| [immutable_sampler(samplers, number, b)])
+        .collect();
+    let bindings: Vec<vk::DescriptorSetLayoutBinding> = bindings_of_set()
+        .zip(&immutable)
+        .map(|(b, sampler)| layout_binding(b, sampler))
+        .collect();
+    let flags: Vec<vk::DescriptorBindingFlags> = bindings_of_set().map(binding_flags_of).collect();
+    let mut flags_info =
+        vk::DescriptorSetLayoutBindingFlagsCreateInfo::default().binding_flags(&flags);
+    let mut info = vk::DescriptorSetLayoutCreateInfo::default().bindings(&bindings);
+    if runtime {
+        info = info.push_next(&mut flags_info);
+    }
+    // SAFETY: a valid create info for this device; the arrays it points into are alive.
+    let layout = unsafe { device.raw().create_descriptor_set_layout(&info, None) }
+        .or_vk("vkCreateDescriptorSetLayout")?;
+    device.count_created();
+    Ok(layout)
+}
+
+/// One binding of a set layout; `sampler` is used only on a binding marked
+/// `immutable_sampler`.
+fn layout_binding<'a>(
+    b: &BindingDesc,
+    sampler: &'a [vk::Sampler; 1],
+) -> vk::DescriptorSetLayoutBinding<'a> {
+    let binding = vk::DescriptorSetLayoutBinding::default()
+        .binding(b.binding)
+        .descriptor_type(b.kind)
+        .stage_flags(b.stages.0);
+    if b.immutable_sampler {
+        // Sets the count to 1 too: immutable samplers are on single bindings.
+        return binding.immutable_samplers(sampler);
+    }
+    binding.descriptor_count(match b.count {
+        BindingCount::One => 1,
+        BindingCount::Array(n) => n,
+        BindingCount::Runtime => MAX_RUNTIME_DESCRIPTORS,
+    })
+}
+
+/// A runtime-sized array is the set's last binding, allocated with the count a draw needs,
+/// and only partly written; other bindings need no flags.
+fn binding_flags_of(b: &BindingDesc) -> vk::DescriptorBindingFlags {
+    match b.count {
+        BindingCount::Runtime => {
+            vk::DescriptorBindingFlags::VARIABLE_DESCRIPTOR_COUNT
+                | vk::DescriptorBindingFlags::PARTIALLY_BOUND
+        }
+        _ => vk::DescriptorBindingFlags::empty(),
+    }
 }
 
 /// Every binding marked `immutable_sampler` gets exactly one sampler, on a single
@@ -226,69 +241,34 @@ pub(crate) fn graphics_pipeline(
         .map_entries(&map)
         .data(&data);
     let stages = [
-        vk::PipelineShaderStageCreateInfo::default()
-            .stage(vk::ShaderStageFlags::VERTEX)
-            .module(vertex.raw)
-            .name(desc.vertex.entry)
-            .specialization_info(&specialization),
-        vk::PipelineShaderStageCreateInfo::default()
-            .stage(vk::ShaderStageFlags::FRAGMENT)
-            .module(fragment.raw)
-            .name(desc.fragment.entry)
-            .specialization_info(&specialization),
+        shader_stage(
+            vk::ShaderStageFlags::VERTEX,
+            &vertex,
+            &desc.vertex,
+            &specialization,
+        ),
+        shader_stage(
+            vk::ShaderStageFlags::FRAGMENT,
+            &fragment,
+            &desc.fragment,
+            &specialization,
+        ),
     ];
-    let mut bindings = Vec::new();
-    if desc.vertex_stride > 0 {
-        bindings.push(vk::VertexInputBindingDescription {
-            binding: 0,
-            stride: desc.vertex_stride,
-            input_rate: vk::VertexInputRate::VERTEX,
-        });
-    }
-    if desc.instance_stride > 0 {
-        bindings.push(vk::VertexInputBindingDescription {
-            binding: 1,
-            stride: desc.instance_stride,
-            input_rate: vk::VertexInputRate::INSTANCE,
-        });
-    }
-    let attributes: Vec<vk::VertexInputAttributeDescription> = desc
-        .attributes
-        .iter()
-        .map(|a| vk::VertexInputAttributeDescription {
-            location: a.location,
-            binding: a.binding,
-            format: a.format,
-            offset: a.offset,
-        })
-        .collect();
-    let vertex_input = vk::PipelineVertexInputStateCreateInfo::default()
-        .vertex_binding_descriptions(&bindings)
-        .vertex_attribute_descriptions(&attributes);
+    let vertex_input = VertexInput::of(desc);
+    let vertex_input_state = vertex_input.state();
     let assembly = vk::PipelineInputAssemblyStateCreateInfo::default().topology(desc.topology);
-    // Viewport and scissor are dynamic so one pipeline serves every target size.
-    let viewport = vk::PipelineViewportStateCreateInfo::default()
-        .viewport_count(1)
-        .scissor_count(1);
-    let rasterization = vk::PipelineRasterizationStateCreateInfo::default()
-        .polygon_mode(vk::PolygonMode::FILL)
-        .cull_mode(vk::CullModeFlags::NONE)
-        .line_width(1.0);
-    let multisample = vk::PipelineMultisampleStateCreateInfo::default()
-        .rasterization_samples(vk::SampleCountFlags::TYPE_1);
+    let fixed = FixedFunction::new();
     let attachments = [blend_attachment(desc.blend)];
     let blend = vk::PipelineColorBlendStateCreateInfo::default().attachments(&attachments);
-    let dynamic_states = [vk::DynamicState::VIEWPORT, vk::DynamicState::SCISSOR];
-    let dynamic = vk::PipelineDynamicStateCreateInfo::default().dynamic_states(&dynamic_states);
     let info = vk::GraphicsPipelineCreateInfo::default()
         .stages(&stages)
-        .vertex_input_state(&vertex_input)
+        .vertex_input_state(&vertex_input_state)
         .input_assembly_state(&assembly)
-        .viewport_state(&viewport)
-        .rasterization_state(&rasterization)
-        .multisample_state(&multisample)
+        .viewport_state(&fixed.viewport)
+        .rasterization_state(&fixed.rasterization)
+        .multisample_state(&fixed.multisample)
         .color_blend_state(&blend)
-        .dynamic_state(&dynamic)
+        .dynamic_state(&fixed.dynamic)
         .layout(layout)
         .render_pass(render_pass)
         .subpass(0);
@@ -301,6 +281,97 @@ pub(crate) fn graphics_pipeline(
             Ok(pipelines[0])
         }
         Err((_, e)) => Err(e).or_vk("vkCreateGraphicsPipelines"),
+    }
+}
+
+/// One stage of a pipeline: `module` built from `stage`, entered at its entry point.
+fn shader_stage<'a>(
+    flags: vk::ShaderStageFlags,
+    module: &Module<'_>,
+    stage: &'a StageDesc,
+    specialization: &'a vk::SpecializationInfo<'a>,
+) -> vk::PipelineShaderStageCreateInfo<'a> {
+    vk::PipelineShaderStageCreateInfo::default()
+        .stage(flags)
+        .module(module.raw)
+        .name(stage.entry)
+        .specialization_info(specialization)
+}
+
+/// Where the vertex shader's inputs come from: per-vertex data at binding 0 and
+/// per-instance data at binding 1, each only when the shader reads some.
+struct VertexInput {
+    bindings: Vec<vk::VertexInputBindingDescription>,
+    attributes: Vec<vk::VertexInputAttributeDescription>,
+}
+
+impl VertexInput {
+    fn of(desc: &PipelineDesc) -> VertexInput {
+        let mut bindings = Vec::new();
+        if desc.vertex_stride > 0 {
+            bindings.push(vk::VertexInputBindingDescription {
+                binding: 0,
+                stride: desc.vertex_stride,
+                input_rate: vk::VertexInputRate::VERTEX,
+            });
+        }
+        if desc.instance_stride > 0 {
+            bindings.push(vk::VertexInputBindingDescription {
+                binding: 1,
+                stride: desc.instance_stride,
+                input_rate: vk::VertexInputRate::INSTANCE,
+            });
+        }
+        let attributes = desc
+            .attributes
+            .iter()
+            .map(|a| vk::VertexInputAttributeDescription {
+                location: a.location,
+                binding: a.binding,
+                format: a.format,
+                offset: a.offset,
+            })
+            .collect();
+        VertexInput {
+            bindings,
+            attributes,
+        }
+    }
+
+    fn state(&self) -> vk::PipelineVertexInputStateCreateInfo<'_> {
+        vk::PipelineVertexInputStateCreateInfo::default()
+            .vertex_binding_descriptions(&self.bindings)
+            .vertex_attribute_descriptions(&self.attributes)
+    }
+}
+
+/// Viewport and scissor are dynamic so one pipeline serves every target size.
+static DYNAMIC_STATES: [vk::DynamicState; 2] =
+    [vk::DynamicState::VIEWPORT, vk::DynamicState::SCISSOR];
+
+/// The fixed-function state every pipeline shares: filled, unculled polygons, one sample,
+/// and one viewport and scissor, both set at draw time.
+struct FixedFunction {
+    viewport: vk::PipelineViewportStateCreateInfo<'static>,
+    rasterization: vk::PipelineRasterizationStateCreateInfo<'static>,
+    multisample: vk::PipelineMultisampleStateCreateInfo<'static>,
+    dynamic: vk::PipelineDynamicStateCreateInfo<'static>,
+}
+
+impl FixedFunction {
+    fn new() -> FixedFunction {
+        FixedFunction {
+            viewport: vk::PipelineViewportStateCreateInfo::default()
+                .viewport_count(1)
+                .scissor_count(1),
+            rasterization: vk::PipelineRasterizationStateCreateInfo::default()
+                .polygon_mode(vk::PolygonMode::FILL)
+                .cull_mode(vk::CullModeFlags::NONE)
+                .line_width(1.0),
+            multisample: vk::PipelineMultisampleStateCreateInfo::default()
+                .rasterization_samples(vk::SampleCountFlags::TYPE_1),
+            dynamic: vk::PipelineDynamicStateCreateInfo::default().dynamic_states(&DYNAMIC_STATES),
+        }
     }
 }
 

@@ -7,7 +7,7 @@ use super::desc::*;
 use super::raw::{Pipeline, RawPipeline};
 use crate::core::device::Device;
 use crate::error::{Error, Result};
-use crate::pipelines::recorder::PassRecorder;
+use crate::pipelines::recorder::{BoundState, PassRecorder};
 
 impl<P: RenderPassKind> PassRecorder<'_, P> {
     /// Draws `instances` with a pipeline whose inputs are all per instance (or none):
@@ -63,12 +63,12 @@ impl<P: RenderPassKind> PassRecorder<'_, P> {
     ) -> Result<()> {
         let raw = pipeline.raw();
         let variant = pipeline.variant_index();
-        if variant >= raw.variants.len() {
+        let Some(&variant_handle) = raw.variants.get(variant) else {
             return Err(Error::InvalidArgument(format!(
                 "pipeline `{}` has no variant {variant}",
                 raw.desc.name
             )));
-        }
+        };
         let instance_count = u32::try_from(instances.len())
             .map_err(|_| Error::InvalidArgument("too many instances".into()))?;
         if instance_count == 0 || vertex_count == 0 {
@@ -80,82 +80,45 @@ impl<P: RenderPassKind> PassRecorder<'_, P> {
             true => None,
             false => Some(self.recorder.vertex_data(vertex_bytes, 16)?),
         };
-        let instance_bytes: &[u8] = bytemuck::cast_slice(instances);
-        let stride = u64::from(raw.desc.instance_stride.max(1));
-        // Instance data lies at a multiple of its stride, so one binding per arena chunk
-        // serves every draw and each draw starts at its own first instance.
-        let instance_buffer = match instance_bytes.is_empty() {
-            true => None,
-            false => Some(self.recorder.vertex_data(instance_bytes, stride)?),
-        };
+        let instance_buffer = self.instance_data(raw, bytemuck::cast_slice(instances))?;
 
         let device = self.recorder.device().clone();
-        let cmd = self.recorder.command_buffer();
-        let d = device.raw();
-        let push_bytes = bytemuck::bytes_of(push);
-        let pipeline_handle = raw.variants[variant];
-        // State already bound by the previous draw is not bound again: on a frame of many
-        // small draws the driver calls are most of the CPU cost.
-        let bound = &mut self.bound;
         // SAFETY: recording inside the render pass the pipeline was built for (the type
-        // system guarantees the kind; `begin_pass` checked the format); sets, buffers and
-        // push ranges come from the pipeline's own description.
-        unsafe {
-            if bound.pipeline != pipeline_handle {
-                d.cmd_bind_pipeline(cmd, vk::PipelineBindPoint::GRAPHICS, pipeline_handle);
-                bound.pipeline = pipeline_handle;
-            }
-            if bound.layout != raw.layout {
-                bound.layout = raw.layout;
-                bound.sets.clear();
-                bound.push.clear();
-            }
-            for (slot, set) in raw.desc.sets.iter().zip(&descriptor_sets) {
-                let index = slot.set as usize;
-                if bound.sets.get(index) != Some(set) {
-                    d.cmd_bind_descriptor_sets(
-                        cmd,
-                        vk::PipelineBindPoint::GRAPHICS,
-                        raw.layout,
-                        slot.set,
-                        &[*set],
-                        &[],
-                    );
-                    if bound.sets.len() <= index {
-                        bound.sets.resize(index + 1, vk::DescriptorSet::null());
-                    }
-                    bound.sets[index] = *set;
-                }
-            }
-            if bound.push != push_bytes {
-                for update in raw.desc.push_updates {
-                    let range = update.offset as usize..(update.offset + update.size) as usize;
-                    d.cmd_push_constants(
-                        cmd,
-                        raw.layout,
-                        update.stages.0,
-                        update.offset,
-                        &push_bytes[range],
-                    );
-                }
-                bound.push.clear();
-                bound.push.extend_from_slice(push_bytes);
-            }
-            if let Some((buffer, offset)) = vertex_buffer {
-                d.cmd_bind_vertex_buffers(cmd, 0, &[buffer], &[offset]);
-            }
-            let mut first_instance = 0;
-            if let Some((buffer, offset)) = instance_buffer {
-                if bound.instance_buffer != buffer {
-                    d.cmd_bind_vertex_buffers(cmd, 1, &[buffer], &[0]);
-                    bound.instance_buffer = buffer;
-                }
-                first_instance = u32::try_from(offset / stride)
-                    .map_err(|_| Error::InvalidArgument("instance data too large".into()))?;
-            }
-            d.cmd_draw(cmd, vertex_count, instance_count, 0, first_instance);
-        }
+        // system guarantees the kind; `begin_pass` checked the format), and `self.bound` is
+        // what the pass's earlier draws left bound.
+        let mut commands = unsafe {
+            DrawCommands::new(
+                device.raw(),
+                self.recorder.command_buffer(),
+                raw,
+                &mut self.bound,
+            )
+        };
+        commands.bind_pipeline(variant_handle);
+        commands.bind_sets(&descriptor_sets);
+        commands.push_constants(bytemuck::bytes_of(push));
+        let first_instance = commands.bind_buffers(vertex_buffer, instance_buffer);
+        commands.draw(vertex_count, instance_count, first_instance);
         Ok(())
+    }
+
+    /// `instances` in the vertex arena: the buffer and the first instance of the draw in
+    /// it, or `None` for a pipeline without per-instance inputs. Instance data lies at a
+    /// multiple of its stride, so one binding per arena chunk serves every draw and each
+    /// draw starts at its own first instance.
+    fn instance_data(
+        &mut self,
+        raw: &RawPipeline,
+        instances: &[u8],
+    ) -> Result<Option<(vk::Buffer, u32)>> {
+        if instances.is_empty() {
+            return Ok(None);
+        }
+        let stride = u64::from(raw.desc.instance_stride.max(1));
+        let (buffer, offset) = self.recorder.vertex_data(instances, stride)?;
+        let first_instance = u32::try_from(offset / stride)
+            .map_err(|_| Error::InvalidArgument("instance data too large".into()))?;
+        Ok(Some((buffer, first_instance)))
     }
 
     fn descriptor_sets<Pl: Pipeline<Pass = P>>(
@@ -187,6 +150,141 @@ impl<P: RenderPassKind> PassRecorder<'_, P> {
             written.push(set);
         }
         Ok(written)
+    }
+}
+
+/// The commands of one draw. State already bound by the previous draw of the pass is not
+/// bound again: on a frame of many small draws the driver calls are most of the CPU cost.
+struct DrawCommands<'a> {
+    device: &'a ash::Device,
+    cmd: vk::CommandBuffer,
+    pipeline: &'a RawPipeline,
+    bound: &'a mut BoundState,
+}
+
+impl<'a> DrawCommands<'a> {
+    /// # Safety
+    /// `cmd` is recording inside a render pass of the kind and format `pipeline` was built
+    /// for, and `bound` is what earlier draws of that pass left bound in it.
+    unsafe fn new(
+        device: &'a ash::Device,
+        cmd: vk::CommandBuffer,
+        pipeline: &'a RawPipeline,
+        bound: &'a mut BoundState,
+    ) -> DrawCommands<'a> {
+        DrawCommands {
+            device,
+            cmd,
+            pipeline,
+            bound,
+        }
+    }
+
+    /// Binds `variant` of the pipeline; under a new layout, nothing bound before counts.
+    fn bind_pipeline(&mut self, variant: vk::Pipeline) {
+        if self.bound.pipeline != variant {
+            // SAFETY: inside the pipeline's render pass (`DrawCommands::new`).
+            unsafe {
+                self.device
+                    .cmd_bind_pipeline(self.cmd, vk::PipelineBindPoint::GRAPHICS, variant)
+            };
+            self.bound.pipeline = variant;
+        }
+        if self.bound.layout != self.pipeline.layout {
+            self.bound.layout = self.pipeline.layout;
+            self.bound.sets.clear();
+            self.bound.push.clear();
+        }
+    }
+
+    /// Binds `sets`, one per set of the pipeline's description, at their set numbers.
+    fn bind_sets(&mut self, sets: &[vk::DescriptorSet]) {
+        let layout = self.pipeline.layout;
+        for (slot, set) in self.pipeline.desc.sets.iter().zip(sets) {
+            let index = slot.set as usize;
+            if self.bound.sets.get(index) == Some(set) {
+                continue;
+            }
+            // SAFETY: inside the pipeline's render pass (`DrawCommands::new`); the set was
+            // written for this slot's layout.
+            unsafe {
+                self.device.cmd_bind_descriptor_sets(
+                    self.cmd,
+                    vk::PipelineBindPoint::GRAPHICS,
+                    layout,
+                    slot.set,
+                    &[*set],
+                    &[],
+                )
+            };
+            if self.bound.sets.len() <= index {
+                self.bound.sets.resize(index + 1, vk::DescriptorSet::null());
+            }
+            self.bound.sets[index] = *set;
+        }
+    }
+
+    /// Pushes `bytes`, the pipeline's whole push-constant block, through each of its
+    /// updates (one per range of stages).
+    fn push_constants(&mut self, bytes: &[u8]) {
+        if self.bound.push == bytes {
+            return;
+        }
+        for update in self.pipeline.desc.push_updates {
+            let range = update.offset as usize..(update.offset + update.size) as usize;
+            // SAFETY: inside the pipeline's render pass (`DrawCommands::new`); the update's
+            // range lies in the pipeline's own push-constant ranges.
+            unsafe {
+                self.device.cmd_push_constants(
+                    self.cmd,
+                    self.pipeline.layout,
+                    update.stages.0,
+                    update.offset,
+                    &bytes[range],
+                )
+            };
+        }
+        self.bound.push.clear();
+        self.bound.push.extend_from_slice(bytes);
+    }
+
+    /// Binds the vertex data (buffer, offset) at binding 0 and the instance data at
+    /// binding 1; the draw's first instance, which selects its own instances in the latter.
+    fn bind_buffers(
+        &mut self,
+        vertices: Option<(vk::Buffer, u64)>,
+        instances: Option<(vk::Buffer, u32)>,
+    ) -> u32 {
+        if let Some((buffer, offset)) = vertices {
+            // SAFETY: inside the pipeline's render pass (`DrawCommands::new`); the buffer is
+            // a vertex buffer of the recording.
+            unsafe {
+                self.device
+                    .cmd_bind_vertex_buffers(self.cmd, 0, &[buffer], &[offset])
+            };
+        }
+        let Some((buffer, first_instance)) = instances else {
+            return 0;
+        };
+        if self.bound.instance_buffer != buffer {
+            // SAFETY: inside the pipeline's render pass (`DrawCommands::new`); the buffer is
+            // a vertex buffer of the recording.
+            unsafe {
+                self.device
+                    .cmd_bind_vertex_buffers(self.cmd, 1, &[buffer], &[0])
+            };
+            self.bound.instance_buffer = buffer;
+        }
+        first_instance
+    }
+
+    fn draw(&mut self, vertex_count: u32, instance_count: u32, first_instance: u32) {
+        // SAFETY: inside the pipeline's render pass (`DrawCommands::new`), with its
+        // pipeline, sets, push constants and buffers bound.
+        unsafe {
+            self.device
+                .cmd_draw(self.cmd, vertex_count, instance_count, 0, first_instance)
+        };
     }
 }
 

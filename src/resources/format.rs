@@ -722,108 +722,97 @@ mod tests {
         Value::Bits { value, width: 8 }
     }
 
+    fn bits(value: u64, width: u32) -> Value {
+        Value::Bits { value, width }
+    }
+
+    /// What the view of `fourcc` reads from one pixel's bytes.
+    fn read(fourcc: DrmFourcc, bytes: &[u8]) -> [Value; 4] {
+        let i = info(fourcc);
+        sample(i.vk, i.swizzle, bytes)
+    }
+
     #[test]
-    fn byte_order_spot_checks() {
+    fn byte_order_of_argb_and_abgr_8888() {
         // ARGB8888 0xAARRGGBB is stored [BB, GG, RR, AA]: B8G8R8A8 reads byte 0 as blue.
         let argb: u32 = 0x44_11_22_33;
         assert_eq!(argb.to_le_bytes(), [0x33, 0x22, 0x11, 0x44]);
-        let i = info(F::Argb8888);
         assert_eq!(
-            sample(i.vk, i.swizzle, &argb.to_le_bytes()),
+            read(F::Argb8888, &argb.to_le_bytes()),
             [bits8(0x11), bits8(0x22), bits8(0x33), bits8(0x44)]
         );
         // XRGB8888: the same bytes, the alpha byte ignored.
-        let i = info(F::Xrgb8888);
         assert_eq!(
-            sample(i.vk, i.swizzle, &[0x33, 0x22, 0x11, 0x99]),
+            read(F::Xrgb8888, &[0x33, 0x22, 0x11, 0x99]),
             [bits8(0x11), bits8(0x22), bits8(0x33), Value::One]
         );
         // ABGR8888 0xAABBGGRR is stored [RR, GG, BB, AA]: plain R8G8B8A8.
-        let i = info(F::Abgr8888);
-        assert_eq!(i.vk, vk::Format::R8G8B8A8_UNORM);
+        assert_eq!(info(F::Abgr8888).vk, vk::Format::R8G8B8A8_UNORM);
         assert_eq!(
-            sample(i.vk, i.swizzle, &[0x11, 0x22, 0x33, 0x44]),
+            read(F::Abgr8888, &[0x11, 0x22, 0x33, 0x44]),
             [bits8(0x11), bits8(0x22), bits8(0x33), bits8(0x44)]
         );
+    }
+
+    /// The orders with alpha in the low byte, which no Vulkan format has: the view swizzles.
+    #[test]
+    fn byte_order_of_rgba_and_bgra_8888() {
         // RGBA8888 0xRRGGBBAA is stored [AA, BB, GG, RR].
         let rgba: u32 = 0x11_22_33_44;
         assert_eq!(rgba.to_le_bytes(), [0x44, 0x33, 0x22, 0x11]);
-        let i = info(F::Rgba8888);
         assert_eq!(
-            sample(i.vk, i.swizzle, &rgba.to_le_bytes()),
+            read(F::Rgba8888, &rgba.to_le_bytes()),
             [bits8(0x11), bits8(0x22), bits8(0x33), bits8(0x44)]
         );
         // BGRA8888 0xBBGGRRAA is stored [AA, RR, GG, BB].
-        let i = info(F::Bgra8888);
         assert_eq!(
-            sample(i.vk, i.swizzle, &[0x44, 0x11, 0x22, 0x33]),
+            read(F::Bgra8888, &[0x44, 0x11, 0x22, 0x33]),
             [bits8(0x11), bits8(0x22), bits8(0x33), bits8(0x44)]
         );
+    }
+
+    /// Channels packed across bytes: the DRM code names them from the high bits of a
+    /// little-endian word.
+    #[test]
+    fn byte_order_of_packed_formats() {
         // RGB565 pure red is 0xf800, stored [0x00, 0xf8].
-        let i = info(F::Rgb565);
         assert_eq!(
-            sample(i.vk, i.swizzle, &0xf800u16.to_le_bytes()),
-            [
-                Value::Bits {
-                    value: 31,
-                    width: 5
-                },
-                Value::Bits { value: 0, width: 6 },
-                Value::Bits { value: 0, width: 5 },
-                Value::One
-            ]
+            read(F::Rgb565, &0xf800u16.to_le_bytes()),
+            [bits(31, 5), bits(0, 6), bits(0, 5), Value::One]
         );
         // BGR565 pure red is 0x001f.
-        let i = info(F::Bgr565);
-        assert_eq!(
-            sample(i.vk, i.swizzle, &0x001fu16.to_le_bytes())[0],
-            Value::Bits {
-                value: 31,
-                width: 5
-            }
-        );
+        assert_eq!(read(F::Bgr565, &0x001fu16.to_le_bytes())[0], bits(31, 5));
         // ARGB2101010 opaque red: alpha 3 in bits 31:30, red 1023 in 29:20.
-        let i = info(F::Argb2101010);
         let word: u32 = (3 << 30) | (1023 << 20);
-        let read = sample(i.vk, i.swizzle, &word.to_le_bytes());
-        assert_eq!(
-            read[0],
-            Value::Bits {
-                value: 1023,
-                width: 10
-            }
-        );
-        assert_eq!(read[3], Value::Bits { value: 3, width: 2 });
+        let argb = read(F::Argb2101010, &word.to_le_bytes());
+        assert_eq!(argb[0], bits(1023, 10));
+        assert_eq!(argb[3], bits(3, 2));
         // ABGR2101010 has red in the low bits.
-        let i = info(F::Abgr2101010);
-        let read = sample(i.vk, i.swizzle, &1023u32.to_le_bytes());
         assert_eq!(
-            read[0],
-            Value::Bits {
-                value: 1023,
-                width: 10
-            }
+            read(F::Abgr2101010, &1023u32.to_le_bytes())[0],
+            bits(1023, 10)
         );
+    }
+
+    #[test]
+    fn byte_order_of_half_floats() {
         // ABGR16161616F: red is the first half float in memory (1.0 = 0x3c00).
-        let i = info(F::Abgr16161616f);
         let word: u64 = 0x3c00;
-        let read = sample(i.vk, i.swizzle, &word.to_le_bytes());
         assert_eq!(
-            read[0],
-            Value::Bits {
-                value: 0x3c00,
-                width: 16
-            }
+            read(F::Abgr16161616f, &word.to_le_bytes())[0],
+            bits(0x3c00, 16)
         );
+    }
+
+    #[test]
+    fn byte_order_of_one_and_two_channel_formats() {
         // R8 reads as (r, 0, 0, 1), GR88 [RR, GG] as (r, g, 0, 1).
-        let i = info(F::R8);
         assert_eq!(
-            sample(i.vk, i.swizzle, &[0x80]),
+            read(F::R8, &[0x80]),
             [bits8(0x80), Value::Zero, Value::Zero, Value::One]
         );
-        let i = info(F::Gr88);
         assert_eq!(
-            sample(i.vk, i.swizzle, &0x2211u16.to_le_bytes()),
+            read(F::Gr88, &0x2211u16.to_le_bytes()),
             [bits8(0x11), bits8(0x22), Value::Zero, Value::One]
         );
     }
