@@ -55,7 +55,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use wayland_wire::{Arg, Connection, Event, DISPLAY};
+use wayland_wire::{Arg, Client};
 
 /// The compositor's background in every test (`--background`).
 const BACKGROUND: [u8; 3] = [0x20, 0x40, 0x60];
@@ -761,34 +761,6 @@ fn foot_terminal() {
     check(&last).expect("exit PNG");
 }
 
-/// Sends wl_display.sync and hands every event before its answer to `handle`; a protocol
-/// error fails the test.
-fn roundtrip(connection: &mut Connection, deadline: Instant, mut handle: impl FnMut(&Event)) {
-    let callback = connection.new_id();
-    connection
-        .send(DISPLAY, 0, &[Arg::Object(callback)])
-        .unwrap();
-    loop {
-        let event = connection.event(deadline).expect("an event");
-        if event.object == callback && event.opcode == 0 {
-            return;
-        }
-        check_protocol_error(&event);
-        handle(&event);
-    }
-}
-
-fn check_protocol_error(event: &Event) {
-    if event.object == DISPLAY && event.opcode == 0 {
-        panic!(
-            "protocol error on object {}, code {}: {}",
-            event.word(0),
-            event.word(1),
-            event.string(2)
-        );
-    }
-}
-
 /// The pixel a test buffer holds at (x, y): XRGB8888 with a stray X byte, which the
 /// compositor must ignore.
 fn dmabuf_pixel(x: usize, y: usize) -> [u8; 4] {
@@ -841,38 +813,15 @@ const STRIDE: usize = SIZE.0 * 4 + 32; // padded rows, as GPU buffers often have
 fn linux_dmabuf_client(memory: BufferMemory) {
     let mut compositor = Compositor::start(VULKAN);
     let deadline = Instant::now() + Duration::from_secs(60);
-    let mut wire = Connection::connect(compositor.dir.path(), &compositor.socket).unwrap();
-
-    // Globals: name, interface, version.
-    let registry = wire.new_id();
-    wire.send(DISPLAY, 1, &[Arg::Object(registry)]).unwrap();
-    let mut globals = Vec::new();
-    roundtrip(&mut wire, deadline, |event| {
-        if event.object == registry && event.opcode == 0 {
-            let words = (event.word(1) as usize).div_ceil(4);
-            globals.push((event.word(0), event.string(1), event.word(2 + words)));
-        }
-    });
-    let bind = |wire: &mut Connection, interface: &str, version: u32| -> Option<u32> {
-        let &(name, _, _) = globals.iter().find(|g| g.1 == interface)?;
-        let id = wire.new_id();
-        let args = [
-            Arg::Uint(name),
-            Arg::Str(interface),
-            Arg::Uint(version),
-            Arg::Object(id),
-        ];
-        wire.send(registry, 0, &args).unwrap();
-        Some(id)
-    };
-    let wl_compositor = bind(&mut wire, "wl_compositor", 4).expect("wl_compositor");
-    let xdg_wm_base = bind(&mut wire, "xdg_wm_base", 1).expect("xdg_wm_base");
-    let Some(dmabuf) = bind(&mut wire, "zwp_linux_dmabuf_v1", 3) else {
+    let mut client = Client::connect(compositor.dir.path(), &compositor.socket, deadline);
+    let wl_compositor = client.bind("wl_compositor", 4).expect("wl_compositor");
+    let xdg_wm_base = client.bind("xdg_wm_base", 1).expect("xdg_wm_base");
+    let Some(dmabuf) = client.bind("zwp_linux_dmabuf_v1", 3) else {
         eprintln!("the renderer imports no dma-buf here (no linux-dmabuf global): test skipped");
         return;
     };
     let mut modifiers = Vec::new();
-    roundtrip(&mut wire, deadline, |event| {
+    client.roundtrip(|event| {
         if event.object == dmabuf && event.opcode == 1 {
             let modifier = (u64::from(event.word(1)) << 32) | u64::from(event.word(2));
             modifiers.push((event.word(0), modifier));
@@ -886,31 +835,7 @@ fn linux_dmabuf_client(memory: BufferMemory) {
     }
 
     // A toplevel, configured.
-    let surface = wire.new_id();
-    wire.send(wl_compositor, 0, &[Arg::Object(surface)])
-        .unwrap();
-    let xdg_surface = wire.new_id();
-    wire.send(
-        xdg_wm_base,
-        2,
-        &[Arg::Object(xdg_surface), Arg::Object(surface)],
-    )
-    .unwrap();
-    let toplevel = wire.new_id();
-    wire.send(xdg_surface, 1, &[Arg::Object(toplevel)]).unwrap();
-    wire.send(surface, 6, &[]).unwrap(); // commit
-    let serial = loop {
-        let event = wire.event(deadline).expect("the initial configure");
-        check_protocol_error(&event);
-        match (event.object, event.opcode) {
-            (o, 0) if o == xdg_surface => break event.word(0),
-            (o, 0) if o == xdg_wm_base => wire
-                .send(xdg_wm_base, 3, &[Arg::Uint(event.word(0))])
-                .unwrap(),
-            _ => {}
-        }
-    };
-    wire.send(xdg_surface, 4, &[Arg::Uint(serial)]).unwrap(); // ack_configure
+    let surface = client.toplevel(wl_compositor, xdg_wm_base).surface;
 
     // The "dma-buf": a memfd holding padded XRGB8888 rows.
     let mut bytes = vec![0xaa_u8; STRIDE * SIZE.1];
@@ -924,8 +849,8 @@ fn linux_dmabuf_client(memory: BufferMemory) {
         BufferMemory::Udmabuf => udmabuf(&bytes),
     };
 
-    let params = wire.new_id();
-    wire.send(dmabuf, 1, &[Arg::Object(params)]).unwrap(); // create_params
+    let params = client.wire.new_id();
+    client.send(dmabuf, 1, &[Arg::Object(params)]); // create_params
     let add = [
         Arg::Uint(0), // plane
         Arg::Uint(0), // offset
@@ -933,17 +858,19 @@ fn linux_dmabuf_client(memory: BufferMemory) {
         Arg::Uint((LINEAR >> 32) as u32),
         Arg::Uint(LINEAR as u32),
     ];
-    wire.send_with_fd(params, 1, &add, memfd.as_fd()).unwrap();
+    client
+        .wire
+        .send_with_fd(params, 1, &add, memfd.as_fd())
+        .unwrap();
     let create = [
         Arg::Int(SIZE.0 as i32),
         Arg::Int(SIZE.1 as i32),
         Arg::Uint(XRGB8888),
         Arg::Uint(0),
     ];
-    wire.send(params, 2, &create).unwrap();
+    client.send(params, 2, &create);
     let buffer = loop {
-        let event = wire.event(deadline).expect("created or failed");
-        check_protocol_error(&event);
+        let event = client.event();
         match (event.object, event.opcode) {
             (o, 0) if o == params => break event.word(0),
             (o, 1) if o == params => panic!(
@@ -955,29 +882,7 @@ fn linux_dmabuf_client(memory: BufferMemory) {
     };
 
     // Show it and wait until a frame with it is drawn.
-    wire.send(surface, 1, &[Arg::Object(buffer), Arg::Int(0), Arg::Int(0)])
-        .unwrap();
-    wire.send(
-        surface,
-        2,
-        &[
-            Arg::Int(0),
-            Arg::Int(0),
-            Arg::Int(SIZE.0 as i32),
-            Arg::Int(SIZE.1 as i32),
-        ],
-    )
-    .unwrap();
-    let frame = wire.new_id();
-    wire.send(surface, 3, &[Arg::Object(frame)]).unwrap();
-    wire.send(surface, 6, &[]).unwrap();
-    loop {
-        let event = wire.event(deadline).expect("the frame callback");
-        check_protocol_error(&event);
-        if event.object == frame && event.opcode == 0 {
-            break;
-        }
-    }
+    client.show(surface, buffer, SIZE);
 
     let (ox, oy) = FIRST_WINDOW;
     screenshot_until(
@@ -1000,7 +905,7 @@ fn linux_dmabuf_client(memory: BufferMemory) {
             check_background(image, &[(ox, oy, SIZE.0, SIZE.1)])
         },
     );
-    drop(wire);
+    drop(client);
     compositor.finish(None);
 }
 
