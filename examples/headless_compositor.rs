@@ -70,7 +70,7 @@ use smithay::{
         allocator::{dmabuf::Dmabuf, Fourcc},
         renderer::{
             damage::OutputDamageTracker,
-            element::solid::SolidColorRenderElement,
+            element::{render_elements, surface::WaylandSurfaceRenderElement, AsRenderElements},
             pixman::PixmanRenderer,
             utils::{on_commit_buffer_handler, with_renderer_surface_state},
             Color32F, ExportMem, ImportAll, ImportDma, ImportMemWl, Offscreen, Renderer, Texture,
@@ -79,7 +79,7 @@ use smithay::{
     },
     delegate_compositor, delegate_data_device, delegate_dmabuf, delegate_output, delegate_seat,
     delegate_shm, delegate_xdg_decoration, delegate_xdg_shell,
-    desktop::{space::render_output, PopupKind, PopupManager, Space, Window},
+    desktop::{PopupKind, PopupManager, Space, Window},
     input::{keyboard::XkbConfig, Seat, SeatHandler, SeatState},
     output::{Mode, Output, PhysicalProperties, Subpixel},
     reexports::{
@@ -95,7 +95,7 @@ use smithay::{
             Client, Display,
         },
     },
-    utils::{Rectangle, Serial, Size, Transform, SERIAL_COUNTER},
+    utils::{Rectangle, Scale, Serial, Size, Transform, SERIAL_COUNTER},
     wayland::{
         buffer::BufferHandler,
         compositor::{
@@ -577,6 +577,49 @@ fn write_png(path: &Path, width: u32, height: u32, rgba: &[u8]) -> Result<(), St
     std::fs::rename(&tmp, path).map_err(|e| format!("{}: {e}", path.display()))
 }
 
+render_elements! {
+    /// What the output is drawn from, front to back: each window's surfaces (popups
+    /// first), then the next window down.
+    OutputElement<R> where R: ImportAll;
+    Surface = WaylandSurfaceRenderElement<R>,
+}
+
+/// The output's render elements, front to back.
+fn output_elements<R>(renderer: &mut R, state: &State) -> Vec<OutputElement<R>>
+where
+    R: ImportAll,
+    R::TextureId: Clone + Texture + 'static,
+{
+    let output = &state.output;
+    let Some(output_geometry) = state.space.output_geometry(output) else {
+        return Vec::new();
+    };
+    let scale = Scale::from(output.current_scale().fractional_scale());
+    let mut elements = Vec::new();
+    for window in state.space.elements().rev() {
+        let (Some(bbox), Some(location)) = (
+            state.space.element_bbox(window),
+            state.space.element_location(window),
+        ) else {
+            continue;
+        };
+        if !bbox.overlaps(output_geometry) {
+            continue;
+        }
+        // Where the toplevel surface's origin is on the output (the window's geometry may
+        // start inside its surface, past client-side shadows).
+        let origin = location - window.geometry().loc - output_geometry.loc;
+        elements.extend(AsRenderElements::<R>::render_elements::<OutputElement<R>>(
+            window,
+            renderer,
+            origin.to_physical_precise_round(scale),
+            scale,
+            1.0,
+        ));
+    }
+    elements
+}
+
 /// The render side: a renderer of any Smithay kind and the offscreen image it draws into.
 struct OffscreenOutput<R, T> {
     renderer: R,
@@ -639,22 +682,21 @@ where
     /// Renders the damaged part of the output, then sends every window its frame callback.
     fn render(&mut self, state: &mut State) -> Result<(), String> {
         let age = usize::from(self.rendered_once);
+        let elements = output_elements(&mut self.renderer, state);
         let mut framebuffer = self
             .renderer
             .bind(&mut self.target)
             .map_err(|e| format!("bind: {e}"))?;
-        let result = render_output::<_, SolidColorRenderElement, _, _>(
-            &state.output,
-            &mut self.renderer,
-            &mut framebuffer,
-            1.0,
-            age,
-            [&state.space],
-            &[],
-            &mut self.damage_tracker,
-            self.background,
-        )
-        .map_err(|e| format!("render: {e:?}"))?;
+        let result = self
+            .damage_tracker
+            .render_output(
+                &mut self.renderer,
+                &mut framebuffer,
+                age,
+                &elements,
+                self.background,
+            )
+            .map_err(|e| format!("render: {e:?}"))?;
         let sync = result.sync;
         drop(framebuffer);
         // Frame callbacks go out once the frame is drawn: a client's next commit releases
