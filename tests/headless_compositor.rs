@@ -22,6 +22,10 @@
 //!   a LINEAR XRGB8888 dma-buf; every pixel must reach the output.
 //!   `linux_dmabuf_udmabuf` does the same with a real dma-buf made by `/dev/udmabuf` (in
 //!   the guest of `scripts/test-vm`; skipped where the kernel has no udmabuf).
+//! - `background_effect_protocol_errors`: a second effect object for one surface is
+//!   `background_effect_exists`, another after `destroy` is fine, and `set_blur_region`
+//!   after the surface is gone is `surface_destroyed`. (`linux_dmabuf_memfd` checks that
+//!   without `--blur` there is no such global.)
 //! - `foot_terminal`: `foot` (Debian package `foot`, installed when missing; skipped with
 //!   a message if that fails) with a configuration giving it a 300x200 window of a known
 //!   background colour and no padding, running `sleep`: the window must show that colour
@@ -814,6 +818,8 @@ fn linux_dmabuf_client(memory: BufferMemory) {
     let mut compositor = Compositor::start(VULKAN);
     let deadline = Instant::now() + Duration::from_secs(60);
     let mut client = Client::connect(compositor.dir.path(), &compositor.socket, deadline);
+    // Without --blur there is no background effect global.
+    assert!(!client.has_global("ext_background_effect_manager_v1"));
     let wl_compositor = client.bind("wl_compositor", 4).expect("wl_compositor");
     let xdg_wm_base = client.bind("xdg_wm_base", 1).expect("xdg_wm_base");
     let Some(dmabuf) = client.bind("zwp_linux_dmabuf_v1", 3) else {
@@ -923,4 +929,80 @@ fn plain_memfd(bytes: &[u8]) -> fs::File {
 fn udmabuf(bytes: &[u8]) -> fs::File {
     let memfd = kernel::sealed_memfd(bytes.len().div_ceil(kernel::PAGE) * kernel::PAGE, bytes);
     fs::File::from(kernel::udmabuf(&memfd))
+}
+
+/// The compositor with background blur: three dual Kawase passes.
+const BLUR: &[&str] = &["--renderer", "vulkan", "--validation", "--blur", "3"];
+/// ext_background_effect_manager_v1's error `background_effect_exists`, capability `blur`,
+/// and ext_background_effect_surface_v1's error `surface_destroyed`.
+const BACKGROUND_EFFECT_EXISTS: u32 = 0;
+const CAPABILITY_BLUR: u32 = 1;
+const SURFACE_DESTROYED: u32 = 0;
+
+/// Binds ext_background_effect_manager_v1 and checks that it offers blur.
+fn bind_background_effect(client: &mut Client) -> u32 {
+    let manager = client
+        .bind("ext_background_effect_manager_v1", 1)
+        .expect("ext_background_effect_manager_v1 (the compositor runs with --blur)");
+    let mut capabilities = None;
+    client.roundtrip(|event| {
+        if event.object == manager && event.opcode == 0 {
+            capabilities = Some(event.word(0));
+        }
+    });
+    assert_eq!(
+        capabilities,
+        Some(CAPABILITY_BLUR),
+        "capabilities: blur only"
+    );
+    manager
+}
+
+/// ext-background-effect-v1's errors: a second effect object for a surface is
+/// `background_effect_exists` (after `destroy` another may be made), and
+/// `set_blur_region` once the surface is gone is `surface_destroyed`.
+#[test]
+fn background_effect_protocol_errors() {
+    let compositor = Compositor::start(BLUR);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let connect = || {
+        let mut client = Client::connect(compositor.dir.path(), &compositor.socket, deadline);
+        let wl_compositor = client.bind("wl_compositor", 4).expect("wl_compositor");
+        let manager = bind_background_effect(&mut client);
+        let surface = client.surface(wl_compositor);
+        (client, manager, surface)
+    };
+    let get_effect = |client: &mut Client, manager: u32, surface: u32| {
+        let effect = client.wire.new_id();
+        client.send(manager, 1, &[Arg::Object(effect), Arg::Object(surface)]);
+        effect
+    };
+
+    let (mut client, manager, surface) = connect();
+    get_effect(&mut client, manager, surface);
+    client.roundtrip(|_| {});
+    get_effect(&mut client, manager, surface);
+    let error = client.expect_protocol_error();
+    assert_eq!(
+        (error.object, error.code),
+        (manager, BACKGROUND_EFFECT_EXISTS),
+        "{error:?}"
+    );
+
+    let (mut client, manager, surface) = connect();
+    let effect = get_effect(&mut client, manager, surface);
+    client.send(effect, 0, &[]); // destroy
+    let effect = get_effect(&mut client, manager, surface);
+    client.send(effect, 1, &[Arg::Object(0)]); // set_blur_region(null): no blur
+    client.roundtrip(|_| {});
+    client.send(surface, 0, &[]); // wl_surface.destroy: the effect object is inert
+    client.send(effect, 1, &[Arg::Object(0)]);
+    let error = client.expect_protocol_error();
+    assert_eq!(
+        (error.object, error.code),
+        (effect, SURFACE_DESTROYED),
+        "{error:?}"
+    );
+    drop(client);
+    compositor.finish(None);
 }
