@@ -1,9 +1,15 @@
 //! Just enough of the Wayland wire protocol, client side, for a test to drive a compositor
 //! through requests no packaged client on a GPU-less machine makes (linux-dmabuf with a
-//! memfd standing in for a LINEAR dma-buf). Messages are built by hand: a header of the
-//! object id and (size << 16 | opcode), then 32-bit arguments; strings are length-prefixed,
-//! NUL-terminated and padded to 4 bytes; file descriptors travel beside the bytes as
-//! SCM_RIGHTS. Blocking reads with deadlines; no event queue beyond a byte buffer.
+//! memfd standing in for a LINEAR dma-buf, ext-background-effect-v1). Messages are built by
+//! hand: a header of the object id and (size << 16 | opcode), then 32-bit arguments;
+//! strings are length-prefixed, NUL-terminated and padded to 4 bytes; file descriptors
+//! travel beside the bytes as SCM_RIGHTS. Blocking reads with deadlines; no event queue
+//! beyond a byte buffer.
+//!
+//! [`Client`] builds on [`Connection`] what every test client does: the registry's
+//! globals, binding them, round trips, an xdg toplevel, wl_shm buffers and showing a
+//! buffer until its frame callback. Its helpers panic on a protocol error or a missed
+//! deadline, as a test wants.
 
 #![allow(dead_code)]
 
@@ -25,8 +31,19 @@ pub enum Arg<'a> {
     Uint(u32),
     Int(i32),
     Str(&'a str),
-    /// An object id (also a new_id of a typed interface).
+    /// An object id (also a new_id of a typed interface); 0 is null.
     Object(u32),
+}
+
+/// wl_shm's ARGB8888 format code (the DRM fourcc is only used for the other formats).
+pub const SHM_ARGB8888: u32 = 0;
+
+/// A `wl_display.error`: the object, the interface's error code, the message.
+#[derive(Debug, PartialEq)]
+pub struct ProtocolError {
+    pub object: u32,
+    pub code: u32,
+    pub message: String,
 }
 
 /// One event: the object it is for, its opcode and its raw argument bytes.
@@ -48,6 +65,25 @@ impl Event {
         let len = self.word(i) as usize;
         let bytes = &self.args[(i + 1) * 4..(i + 1) * 4 + len.saturating_sub(1)];
         String::from_utf8_lossy(bytes).into_owned()
+    }
+
+    /// The protocol error this event carries, if it is `wl_display.error`.
+    pub fn protocol_error(&self) -> Option<ProtocolError> {
+        (self.object == DISPLAY && self.opcode == 0).then(|| ProtocolError {
+            object: self.word(0),
+            code: self.word(1),
+            message: self.string(2),
+        })
+    }
+}
+
+/// Fails the test on a protocol error.
+pub fn check_protocol_error(event: &Event) {
+    if let Some(error) = event.protocol_error() {
+        panic!(
+            "protocol error on object {}, code {}: {}",
+            error.object, error.code, error.message
+        );
     }
 }
 
@@ -189,6 +225,216 @@ impl Connection {
                         io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
                     ) => {}
                 Err(e) => return Err(e),
+            }
+        }
+    }
+}
+
+/// A global the registry announced.
+pub struct Global {
+    pub name: u32,
+    pub interface: String,
+    pub version: u32,
+}
+
+/// An xdg toplevel's objects.
+pub struct Toplevel {
+    pub surface: u32,
+    pub xdg_surface: u32,
+    pub toplevel: u32,
+}
+
+/// A connection, its registry and the globals it announced; every wait ends at `deadline`.
+pub struct Client {
+    pub wire: Connection,
+    pub deadline: Instant,
+    registry: u32,
+    pub globals: Vec<Global>,
+}
+
+impl Client {
+    /// Connects and reads the registry's globals.
+    pub fn connect(runtime_dir: &Path, socket: &str, deadline: Instant) -> Self {
+        let mut wire = Connection::connect(runtime_dir, socket).expect("connect to the compositor");
+        let registry = wire.new_id();
+        wire.send(DISPLAY, 1, &[Arg::Object(registry)]).unwrap(); // get_registry
+        let mut client = Self {
+            wire,
+            deadline,
+            registry,
+            globals: Vec::new(),
+        };
+        let mut globals = Vec::new();
+        client.roundtrip(|event| {
+            if event.object == registry && event.opcode == 0 {
+                let words = (event.word(1) as usize).div_ceil(4);
+                globals.push(Global {
+                    name: event.word(0),
+                    interface: event.string(1),
+                    version: event.word(2 + words),
+                });
+            }
+        });
+        client.globals = globals;
+        client
+    }
+
+    pub fn has_global(&self, interface: &str) -> bool {
+        self.globals.iter().any(|g| g.interface == interface)
+    }
+
+    /// Binds `interface` at `version`; None if no such global.
+    pub fn bind(&mut self, interface: &str, version: u32) -> Option<u32> {
+        let name = self.globals.iter().find(|g| g.interface == interface)?.name;
+        let id = self.wire.new_id();
+        let args = [
+            Arg::Uint(name),
+            Arg::Str(interface),
+            Arg::Uint(version),
+            Arg::Object(id),
+        ];
+        self.wire.send(self.registry, 0, &args).unwrap();
+        Some(id)
+    }
+
+    /// Sends a request, failing the test if the connection is gone.
+    pub fn send(&mut self, object: u32, opcode: u16, args: &[Arg]) {
+        self.wire.send(object, opcode, args).unwrap();
+    }
+
+    /// The next event; a protocol error or the deadline fails the test.
+    pub fn event(&mut self) -> Event {
+        let event = self.wire.event(self.deadline).expect("an event");
+        check_protocol_error(&event);
+        event
+    }
+
+    /// Sends wl_display.sync and hands every event before its answer to `handle`; a
+    /// protocol error fails the test.
+    pub fn roundtrip(&mut self, mut handle: impl FnMut(&Event)) {
+        let callback = self.sync();
+        loop {
+            let event = self.event();
+            if event.object == callback && event.opcode == 0 {
+                return;
+            }
+            handle(&event);
+        }
+    }
+
+    /// Sends wl_display.sync and expects a protocol error before its answer (the
+    /// compositor then closes the connection).
+    pub fn expect_protocol_error(&mut self) -> ProtocolError {
+        let callback = self.sync();
+        loop {
+            let event = self.wire.event(self.deadline).expect("a protocol error");
+            if let Some(error) = event.protocol_error() {
+                return error;
+            }
+            assert!(
+                !(event.object == callback && event.opcode == 0),
+                "the compositor answered the sync without a protocol error"
+            );
+        }
+    }
+
+    fn sync(&mut self) -> u32 {
+        let callback = self.wire.new_id();
+        self.send(DISPLAY, 0, &[Arg::Object(callback)]);
+        callback
+    }
+
+    /// A wl_surface of `wl_compositor`.
+    pub fn surface(&mut self, wl_compositor: u32) -> u32 {
+        let surface = self.wire.new_id();
+        self.send(wl_compositor, 0, &[Arg::Object(surface)]); // create_surface
+        surface
+    }
+
+    /// A toplevel of a new surface, its initial configure acknowledged (pings answered
+    /// on the way), ready for a buffer.
+    pub fn toplevel(&mut self, wl_compositor: u32, xdg_wm_base: u32) -> Toplevel {
+        let surface = self.surface(wl_compositor);
+        let xdg_surface = self.wire.new_id();
+        let args = [Arg::Object(xdg_surface), Arg::Object(surface)];
+        self.send(xdg_wm_base, 2, &args); // get_xdg_surface
+        let toplevel = self.wire.new_id();
+        self.send(xdg_surface, 1, &[Arg::Object(toplevel)]); // get_toplevel
+        self.send(surface, 6, &[]); // commit
+        let serial = loop {
+            let event = self.event();
+            match (event.object, event.opcode) {
+                (o, 0) if o == xdg_surface => break event.word(0), // configure
+                (o, 0) if o == xdg_wm_base => {
+                    self.send(xdg_wm_base, 3, &[Arg::Uint(event.word(0))]) // ping: pong
+                }
+                _ => {}
+            }
+        };
+        self.send(xdg_surface, 4, &[Arg::Uint(serial)]); // ack_configure
+        Toplevel {
+            surface,
+            xdg_surface,
+            toplevel,
+        }
+    }
+
+    /// A wl_buffer over all of `fd` (`stride * height` bytes) through a wl_shm pool.
+    pub fn shm_buffer(
+        &mut self,
+        wl_shm: u32,
+        fd: BorrowedFd<'_>,
+        (width, height): (usize, usize),
+        stride: usize,
+        format: u32,
+    ) -> u32 {
+        let pool = self.wire.new_id();
+        let size = (stride * height) as i32;
+        self.wire
+            .send_with_fd(wl_shm, 0, &[Arg::Object(pool), Arg::Int(size)], fd) // create_pool
+            .unwrap();
+        let buffer = self.wire.new_id();
+        let args = [
+            Arg::Object(buffer),
+            Arg::Int(0), // offset
+            Arg::Int(width as i32),
+            Arg::Int(height as i32),
+            Arg::Int(stride as i32),
+            Arg::Uint(format),
+        ];
+        self.send(pool, 0, &args); // create_buffer
+        self.send(pool, 1, &[]); // destroy: the buffer keeps the memory
+        buffer
+    }
+
+    /// A wl_region of `wl_compositor` holding `rects` (x, y, width, height).
+    pub fn region(&mut self, wl_compositor: u32, rects: &[(i32, i32, i32, i32)]) -> u32 {
+        let region = self.wire.new_id();
+        self.send(wl_compositor, 1, &[Arg::Object(region)]); // create_region
+        for &(x, y, w, h) in rects {
+            let args = [Arg::Int(x), Arg::Int(y), Arg::Int(w), Arg::Int(h)];
+            self.send(region, 1, &args); // add
+        }
+        region
+    }
+
+    /// Attaches `buffer` whole (`size`), commits, and waits for the frame callback.
+    pub fn show(&mut self, surface: u32, buffer: u32, (width, height): (usize, usize)) {
+        self.send(surface, 1, &[Arg::Object(buffer), Arg::Int(0), Arg::Int(0)]); // attach
+        let damage = [
+            Arg::Int(0),
+            Arg::Int(0),
+            Arg::Int(width as i32),
+            Arg::Int(height as i32),
+        ];
+        self.send(surface, 2, &damage);
+        let frame = self.wire.new_id();
+        self.send(surface, 3, &[Arg::Object(frame)]);
+        self.send(surface, 6, &[]); // commit
+        loop {
+            let event = self.event();
+            if event.object == frame && event.opcode == 0 {
+                return;
             }
         }
     }
