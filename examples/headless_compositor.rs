@@ -803,10 +803,8 @@ fn draw_blur(
     passes: u32,
     offset: f32,
 ) -> Result<(), vkcompose::Error> {
-    // TODO(blur): vkcompose::smithay::VulkanFrame::blur_behind, once it exists:
-    // frame.blur_behind(dst, damage, corner_radius, 1.0, &vkcompose::Blur::new(passes, offset))
-    let _ = (frame, dst, damage, corner_radius, passes, offset);
-    Ok(())
+    let blur = vkcompose::Blur::new(passes, offset);
+    frame.blur_behind(dst, damage, corner_radius, 1.0, &blur)
 }
 
 impl BlurRenderer for PixmanRenderer {

@@ -22,7 +22,7 @@
 //!   a LINEAR XRGB8888 dma-buf; every pixel must reach the output.
 //!   `linux_dmabuf_udmabuf` does the same with a real dma-buf made by `/dev/udmabuf` (in
 //!   the guest of `scripts/test-vm`; skipped where the kernel has no udmabuf).
-//! - `blur_behind_translucent_window` (`--blur 3`; ignored until vkcompose has
+//! - `blur_behind_translucent_window` (`--blur 3`, drawn by
 //!   `VulkanFrame::blur_behind`): weston-simple-shm, then a client written here whose
 //!   300x200 window of one translucent tint asks `ext-background-effect-v1` to blur behind
 //!   all of it, one cascade step down and right, over the pattern. Around that window the
@@ -1142,7 +1142,6 @@ fn check_blurred(image: &Image, time16: u32) -> Result<(), String> {
 /// later the pattern has moved on, and so has the blur: damage below a blurred region
 /// redraws the blur.
 #[test]
-#[ignore = "needs VulkanFrame::blur_behind"]
 fn blur_behind_translucent_window() {
     assert!(
         ensure_debian_package("/usr/bin/weston-simple-shm", "weston"),
