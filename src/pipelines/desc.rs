@@ -357,7 +357,9 @@ impl Descriptor for StorageBuffer<'_> {
 /// Collects the descriptors of one set; generated `DescriptorSet::write` fills it.
 #[derive(Default)]
 pub struct SetWriter<'a> {
-    pub(crate) entries: Vec<(u32, vk::DescriptorType, Vec<DescriptorInfo>)>,
+    /// Each binding written, its kind, and its descriptors' range in `infos`.
+    pub(crate) entries: Vec<(u32, vk::DescriptorType, std::ops::Range<usize>)>,
+    pub(crate) infos: Vec<DescriptorInfo>,
     pub(crate) error: Option<Error>,
     _borrow: PhantomData<&'a ()>,
 }
@@ -370,9 +372,43 @@ impl SetWriter<'_> {
                 self.error.get_or_insert(e);
             }
         }
-        let infos = descriptors.iter().map(Descriptor::info).collect();
-        self.entries.push((binding, D::KIND, infos));
+        let start = self.infos.len();
+        self.infos.extend(descriptors.iter().map(Descriptor::info));
+        self.entries.push((binding, D::KIND, start..self.infos.len()));
     }
+
+    /// A writer filling `storage` (cleared), so that a draw reuses its space.
+    pub(crate) fn reusing(storage: WriterStorage) -> Self {
+        let WriterStorage { mut entries, mut infos } = storage;
+        entries.clear();
+        infos.clear();
+        SetWriter {
+            entries,
+            infos,
+            error: None,
+            _borrow: PhantomData,
+        }
+    }
+
+    /// The descriptors of one entry.
+    pub(crate) fn infos_of(&self, range: &std::ops::Range<usize>) -> &[DescriptorInfo] {
+        &self.infos[range.clone()]
+    }
+
+    /// The writer's space, for the next draw.
+    pub(crate) fn into_storage(self) -> WriterStorage {
+        WriterStorage {
+            entries: self.entries,
+            infos: self.infos,
+        }
+    }
+}
+
+/// The space of a [`SetWriter`], kept between draws.
+#[derive(Default)]
+pub(crate) struct WriterStorage {
+    entries: Vec<(u32, vk::DescriptorType, std::ops::Range<usize>)>,
+    infos: Vec<DescriptorInfo>,
 }
 
 /// A descriptor-set type generated from the shaders: its layout and how to fill it.

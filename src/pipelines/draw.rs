@@ -95,7 +95,7 @@ impl<P: RenderPassKind> PassRecorder<'_, P> {
             )
         };
         commands.bind_pipeline(variant_handle);
-        commands.bind_sets(&descriptor_sets);
+        commands.bind_sets(descriptor_sets.as_slice());
         commands.push_constants(bytemuck::bytes_of(push));
         let first_instance = commands.bind_buffers(vertex_buffer, instance_buffer);
         commands.draw(vertex_count, instance_count, first_instance);
@@ -125,31 +125,80 @@ impl<P: RenderPassKind> PassRecorder<'_, P> {
         &mut self,
         raw: &RawPipeline,
         sets: &Pl::Sets<'_>,
-    ) -> Result<Vec<vk::DescriptorSet>> {
-        let mut written = Vec::new();
+    ) -> Result<DrawSets> {
+        let mut written = DrawSets::default();
         for (index, slot) in raw.desc.sets.iter().enumerate() {
-            let mut writer = SetWriter::default();
+            let mut writer = SetWriter::reusing(self.recorder.take_writer_storage());
             sets.write(index, &mut writer);
-            if let Some(error) = writer.error {
-                return Err(error);
-            }
-            let layout = raw.set_layouts[slot.set as usize];
-            // The same resources in the same layout already have a set in this recording:
-            // a frame drawing one texture many times writes its set once.
-            let key = set_key(layout, &writer);
-            let set = match self.recorder.cached_set(&key) {
-                Some(set) => set,
-                None => {
-                    let variable = runtime_count(slot, &writer)?;
-                    let set = self.recorder.descriptor_set(layout, variable)?;
-                    update_set(self.recorder.device(), set, &writer);
-                    self.recorder.cache_set(key, set);
-                    set
-                }
+            let set = match writer.error.take() {
+                Some(error) => Err(error),
+                None => self.written_set(raw, slot, &writer),
             };
-            written.push(set);
+            self.recorder.give_writer_storage(writer.into_storage());
+            written.push(set?)?;
         }
         Ok(written)
+    }
+
+    /// The set `writer` describes for `slot`: written once per recording for the same
+    /// resources in the same layout (a frame drawing one texture many times writes its
+    /// set once). Looked up without allocating: on frames of many small draws this is
+    /// most of the CPU cost after the driver's.
+    fn written_set(
+        &mut self,
+        raw: &RawPipeline,
+        slot: &SetSlot,
+        writer: &SetWriter<'_>,
+    ) -> Result<vk::DescriptorSet> {
+        let layout = raw.set_layouts[slot.set as usize];
+        let mut key = self.recorder.take_key_storage();
+        set_key(layout, writer, &mut key);
+        let set = match self.recorder.cached_set(&key) {
+            Some(set) => Ok(set),
+            None => self.write_new_set(layout, slot, writer, &key),
+        };
+        self.recorder.give_key_storage(key);
+        set
+    }
+
+    fn write_new_set(
+        &mut self,
+        layout: vk::DescriptorSetLayout,
+        slot: &SetSlot,
+        writer: &SetWriter<'_>,
+        key: &[u64],
+    ) -> Result<vk::DescriptorSet> {
+        let variable = runtime_count(slot, writer)?;
+        let set = self.recorder.descriptor_set(layout, variable)?;
+        update_set(self.recorder.device(), set, writer);
+        self.recorder.cache_set(key.to_vec(), set);
+        Ok(set)
+    }
+}
+
+/// The sets of one draw, at most [`MAX_SETS`], without a heap allocation.
+#[derive(Default)]
+struct DrawSets {
+    sets: [vk::DescriptorSet; MAX_SETS],
+    len: usize,
+}
+
+/// The most descriptor sets a draw binds (the largest tuple the `SetList` trait takes).
+const MAX_SETS: usize = 4;
+
+impl DrawSets {
+    fn push(&mut self, set: vk::DescriptorSet) -> Result<()> {
+        let slot = self
+            .sets
+            .get_mut(self.len)
+            .ok_or_else(|| Error::InvalidArgument(format!("a draw binds at most {MAX_SETS} sets")))?;
+        *slot = set;
+        self.len += 1;
+        Ok(())
+    }
+
+    fn as_slice(&self) -> &[vk::DescriptorSet] {
+        &self.sets[..self.len]
     }
 }
 
@@ -302,7 +351,7 @@ fn runtime_count(slot: &SetSlot, writer: &SetWriter<'_>) -> Result<Option<u32>> 
         .entries
         .iter()
         .filter(|(b, _, _)| *b == binding.binding)
-        .map(|(_, _, infos)| infos.len())
+        .map(|(_, _, range)| range.len())
         .sum::<usize>();
     let max = crate::pipelines::build::MAX_RUNTIME_DESCRIPTORS as usize;
     if written > max {
@@ -313,13 +362,15 @@ fn runtime_count(slot: &SetSlot, writer: &SetWriter<'_>) -> Result<Option<u32>> 
     Ok(Some(written.max(1) as u32))
 }
 
-/// What identifies a written set: its layout and every handle written into it.
-fn set_key(layout: vk::DescriptorSetLayout, writer: &SetWriter<'_>) -> Vec<u64> {
+/// What identifies a written set: its layout and every handle written into it, into
+/// `key` (cleared first).
+fn set_key(layout: vk::DescriptorSetLayout, writer: &SetWriter<'_>, key: &mut Vec<u64>) {
     use ash::vk::Handle;
-    let mut key = vec![layout.as_raw()];
-    for (binding, kind, infos) in &writer.entries {
+    key.clear();
+    key.push(layout.as_raw());
+    for (binding, kind, range) in &writer.entries {
         key.push(u64::from(*binding) << 32 | kind.as_raw() as u32 as u64);
-        for info in infos {
+        for info in writer.infos_of(range) {
             match info {
                 DescriptorInfo::Image(i) => key.extend([
                     i.image_view.as_raw(),
@@ -330,20 +381,19 @@ fn set_key(layout: vk::DescriptorSetLayout, writer: &SetWriter<'_>) -> Vec<u64> 
             }
         }
     }
-    key
 }
 
 fn update_set(device: &Device, set: vk::DescriptorSet, writer: &SetWriter<'_>) {
     let (images, buffers): (Vec<_>, Vec<_>) = writer
         .entries
         .iter()
-        .map(|(_, _, infos)| split_infos(infos))
+        .map(|(_, _, range)| split_infos(writer.infos_of(range)))
         .unzip();
     let writes: Vec<vk::WriteDescriptorSet> = writer
         .entries
         .iter()
         .enumerate()
-        .filter(|(_, (_, _, infos))| !infos.is_empty())
+        .filter(|(_, (_, _, range))| !range.is_empty())
         .map(|(i, (binding, kind, _))| {
             let write = vk::WriteDescriptorSet::default()
                 .dst_set(set)

@@ -52,6 +52,9 @@ pub struct Recorder {
     pool_at: usize,
     /// Sets written since the last reset, by layout and contents.
     written_sets: std::collections::HashMap<Vec<u64>, vk::DescriptorSet>,
+    /// Space draws describe their sets in, kept between draws so that they allocate none.
+    writer_storage: crate::pipelines::desc::WriterStorage,
+    key_storage: Vec<u64>,
     /// Per-draw vertex and instance data: chunks filled in order, kept across resets.
     arenas: Vec<Buffer>,
     /// The chunk being filled and how much of it is used.
@@ -90,6 +93,8 @@ impl Recorder {
             descriptor_pools: Vec::new(),
             pool_at: 0,
             written_sets: std::collections::HashMap::new(),
+            writer_storage: Default::default(),
+            key_storage: Vec::new(),
             arenas: Vec::new(),
             arena_at: (0, 0),
         };
@@ -393,6 +398,22 @@ impl Recorder {
     }
 
     /// The set already written with these contents in this recording.
+    pub(crate) fn take_writer_storage(&mut self) -> crate::pipelines::desc::WriterStorage {
+        std::mem::take(&mut self.writer_storage)
+    }
+
+    pub(crate) fn give_writer_storage(&mut self, storage: crate::pipelines::desc::WriterStorage) {
+        self.writer_storage = storage;
+    }
+
+    pub(crate) fn take_key_storage(&mut self) -> Vec<u64> {
+        std::mem::take(&mut self.key_storage)
+    }
+
+    pub(crate) fn give_key_storage(&mut self, key: Vec<u64>) {
+        self.key_storage = key;
+    }
+
     pub(crate) fn cached_set(&self, key: &[u64]) -> Option<vk::DescriptorSet> {
         self.written_sets.get(key).copied()
     }

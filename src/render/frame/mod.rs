@@ -326,10 +326,16 @@ impl<'r> Frame<'r> {
         }
         if let Some(visible) = self.single_quad(&texture, draw, &visible) {
             // The common case (one damage rectangle, no opaque region, a plain output)
-            // goes straight to the texture array: one instance, no rectangle lists.
+            // goes straight to its draw: one instance, no rectangle lists.
             let full = self.target_instance(&texture, draw);
             if let Some(instance) = geometry::clip_texture_instance(&full, visible) {
-                self.push_indexed(texture.clone(), draw.filter, [instance.into()]);
+                if self.indexed {
+                    self.push_indexed(texture, draw.filter, [instance.into()]);
+                } else {
+                    // Unblended where the general path would be: opaque content, alpha 1.
+                    let blend = texture.has_alpha() || draw.alpha < 1.0;
+                    self.push_texture(texture, draw.filter, blend, vec![instance.into()]);
+                }
             }
             return Ok(());
         }
@@ -370,9 +376,9 @@ impl<'r> Frame<'r> {
         Ok(())
     }
 
-    /// The one visible rectangle of a draw that needs no splitting: texture array in use,
-    /// an untransformed output, one visible rectangle, no opaque region, and no copy path
-    /// that could take it instead.
+    /// The one visible rectangle of a draw that needs no splitting: an untransformed
+    /// output, one visible rectangle, no opaque region, and no copy path that could take it
+    /// instead.
     fn single_quad(
         &self,
         texture: &Texture,
@@ -380,8 +386,7 @@ impl<'r> Frame<'r> {
         visible: &[Rect],
     ) -> Option<Rect> {
         let [visible] = visible else { return None };
-        let simple = self.indexed
-            && self.transform() == Transform::Normal
+        let simple = self.transform() == Transform::Normal
             && draw.opaque.is_empty()
             && (texture.has_alpha() || draw.alpha < 1.0 || !self.can_copy(texture, draw));
         let (w, h) = self.output_size();
