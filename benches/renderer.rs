@@ -53,6 +53,8 @@ fn main() -> Result<()> {
         let copy = copy_time(&mut classic, 1920, 1080)?;
         frame_bench(&mut classic, (1920, 1080), 1000, copy)?;
     }
+    let copy = copy_time(&mut renderer, 1920, 1080)?;
+    blur_bench(&mut renderer, copy)?;
     damage_bench(&mut renderer)?;
     upload_bench(&mut renderer)?;
     readback_bench(&mut renderer)?;
@@ -84,6 +86,58 @@ fn rgba_texture(renderer: &mut Renderer, size: u32, seed: u8, alpha: bool) -> Re
             stride: size * 4,
         },
     )?)
+}
+
+/// Blur behind a whole 1920x1080 target with 4 passes (offset 1), a frame of only the blur:
+/// GPU time against a plain
+/// copy of the same region (`copy_ms`), CPU time to record it, and objects made while steady.
+fn blur_bench(renderer: &mut Renderer, copy_ms: f64) -> Result<()> {
+    let (w, h) = (1920u32, 1080u32);
+    let target = renderer.create_target(w, h, DrmFourcc::Abgr8888)?;
+    let background = rgba_texture(renderer, 256, 77, false)?;
+    let all = Rect::new(0, 0, w as i32, h as i32);
+    let blur = vkcompose::Blur::new(4, 1.0);
+    let device = renderer.device().clone();
+    let (mut runs, mut steady_objects) = (0, 0);
+    // What the blur reads: a scaled background, drawn once.
+    let mut frame = renderer.render(&target, Transform::Normal)?;
+    let draw = TextureDraw {
+        src: RectF::new(0.0, 0.0, 256.0, 256.0),
+        dst: all,
+        damage: &[all],
+        opaque: &[],
+        transform: Transform::Normal,
+        alpha: 1.0,
+        filter: Filter::Linear,
+    };
+    frame.render_texture_from_to(&background, &draw)?;
+    frame.finish()?.wait(Duration::MAX)?;
+    let [cpu, gpu] = measure(|| {
+        let before = device.objects_created();
+        let started = Instant::now();
+        let mut frame = renderer.render(&target, Transform::Normal)?;
+        frame.blur_behind(all, &[all], &blur, 0.0, 1.0)?;
+        let done = frame.finish()?;
+        let cpu = started.elapsed();
+        done.wait(Duration::MAX)?;
+        runs += 1;
+        if runs > WARM_UP {
+            steady_objects += device.objects_created() - before;
+        }
+        Ok([ms(cpu), renderer.gpu_time(&done)?.map_or(f64::NAN, ms)])
+    })?;
+    println!(
+        "blur behind 1920x1080, 4 passes (a frame of only the blur): cpu {}; gpu {} (ratio to the copy {:.2}); Vulkan objects created in steady frames: {steady_objects}",
+        cpu.spread(),
+        gpu.spread(),
+        gpu.median() / copy_ms
+    );
+    println!(
+        "{{\"bench\":\"blur\",\"width\":{w},\"height\":{h},\"passes\":4,\"cpu_ms\":{:.4},\"gpu_ms\":{:.4},\"copy_ms\":{copy_ms:.4},\"objects_in_steady_frames\":{steady_objects}}}",
+        cpu.median(),
+        gpu.median()
+    );
+    Ok(())
 }
 
 /// GPU time to copy a whole `w`x`h` target from a texture of the same size and format:

@@ -855,3 +855,26 @@ fn the_texture_array_draws_the_pixels_of_one_set_per_texture() {
     );
     assert_validation_clean(&instance);
 }
+
+#[test]
+fn an_shm_buffer_may_end_right_after_its_last_rows_texels() {
+    let (instance, mut renderer) = renderer();
+    let (width, height, stride) = (3u32, 2u32, 20u32);
+    let pixels = asymmetric();
+    // Row 0 padded to the stride; row 1 ends after its 3 texels: 20 + 12 bytes.
+    let mut bytes: Vec<u8> = pixels[..3].concat();
+    bytes.resize(stride as usize, 0xAA);
+    bytes.extend(pixels[3..].concat());
+    let layout = ShmLayout {
+        fourcc: DrmFourcc::Abgr8888,
+        width,
+        height,
+        stride,
+    };
+    let short = renderer.import_memory(&bytes[..bytes.len() - 1], layout);
+    assert!(matches!(short, Err(Error::BadBuffer(_))), "{:?}", short.err());
+    let texture = renderer.import_memory(&bytes, layout).unwrap();
+    assert_eq!(read(&mut renderer, &texture), pixels);
+    drop((texture, renderer));
+    assert_validation_clean(&instance);
+}

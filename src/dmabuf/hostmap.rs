@@ -248,7 +248,7 @@ fn host_copy_region(
 }
 
 /// Bytes from plane 0's offset to the end of its last row's texels: what the copy reads.
-fn region_end(buffer: &Dmabuf) -> Result<usize> {
+pub(super) fn region_end(buffer: &Dmabuf) -> Result<usize> {
     let plane = &buffer.planes()[0];
     let row = super::planes::plane_layout(buffer.fourcc())
         .and_then(|layout| layout.planes().first().map(|p| p.row_bytes(buffer.width())))

@@ -165,8 +165,17 @@ impl Dmabufs {
             let info = gpu.shm_format(buffer.fourcc())?;
             let texture = gpu.texture_for_copies(buffer.width(), buffer.height(), info)?;
             texture.set_owner(gpu.id());
-            host.copy_into(gpu, &texture)?;
-            return Ok((texture, CopySource::HostMapped(Arc::new(host))));
+            match host.copy_into(gpu, &texture) {
+                Ok(()) => return Ok((texture, CopySource::HostMapped(Arc::new(host)))),
+                // A driver may take the mapping and fail only when the GPU reads it
+                // (pages it cannot pin): the CPU copy still works.
+                Err(e) => tracing::info!(
+                    "{}x{} {:?}: the GPU copy from the imported mapping failed ({e}); copying on the CPU",
+                    buffer.width(),
+                    buffer.height(),
+                    buffer.fourcc()
+                ),
+            }
         }
         let layout = shm_layout(buffer)?;
         let texture = with_mapping(gpu, buffer, |gpu, bytes| gpu.import_memory(bytes, layout))?;
@@ -311,8 +320,9 @@ fn with_mapping<T>(
     use std::os::fd::AsFd;
     let plane = &buffer.planes()[0];
     let fd = plane.fd.as_fd();
-    let len = plane.stride * u64::from(buffer.height());
-    let mapping = linux::Mapping::new(fd, plane.offset, len as usize)
+    // Up to the last row's last texel: a buffer may end there, without the row padding.
+    let len = super::hostmap::region_end(buffer)?;
+    let mapping = linux::Mapping::new(fd, plane.offset, len)
         .map_err(|e| Error::BadBuffer(format!("plane 0's fd cannot be mapped ({e})")))?;
     super::implicit::before_cpu_read(fd)?;
     let result = copy(gpu, mapping.bytes());

@@ -166,7 +166,9 @@ impl Gpu {
                 layout.stride
             )));
         }
-        let needed = u64::from(layout.stride) * u64::from(layout.height);
+        // Every row but the last takes its stride; the last ends after its texels (a
+        // buffer may end there, without padding).
+        let needed = u64::from(layout.stride) * u64::from(layout.height - 1) + row;
         if available < needed {
             return Err(Error::BadBuffer(format!(
                 "{available} bytes cannot hold {} rows of {} bytes ({needed} bytes)",

@@ -374,12 +374,16 @@ impl SetWriter<'_> {
         }
         let start = self.infos.len();
         self.infos.extend(descriptors.iter().map(Descriptor::info));
-        self.entries.push((binding, D::KIND, start..self.infos.len()));
+        self.entries
+            .push((binding, D::KIND, start..self.infos.len()));
     }
 
     /// A writer filling `storage` (cleared), so that a draw reuses its space.
     pub(crate) fn reusing(storage: WriterStorage) -> Self {
-        let WriterStorage { mut entries, mut infos } = storage;
+        let WriterStorage {
+            mut entries,
+            mut infos,
+        } = storage;
         entries.clear();
         infos.clear();
         SetWriter {

@@ -188,10 +188,9 @@ const MAX_SETS: usize = 4;
 
 impl DrawSets {
     fn push(&mut self, set: vk::DescriptorSet) -> Result<()> {
-        let slot = self
-            .sets
-            .get_mut(self.len)
-            .ok_or_else(|| Error::InvalidArgument(format!("a draw binds at most {MAX_SETS} sets")))?;
+        let slot = self.sets.get_mut(self.len).ok_or_else(|| {
+            Error::InvalidArgument(format!("a draw binds at most {MAX_SETS} sets"))
+        })?;
         *slot = set;
         self.len += 1;
         Ok(())
