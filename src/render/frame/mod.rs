@@ -332,9 +332,11 @@ impl<'r> Frame<'r> {
                 if self.indexed {
                     self.push_indexed(texture, draw.filter, [instance.into()]);
                 } else {
-                    // Unblended where the general path would be: opaque content, alpha 1.
-                    let blend = texture.has_alpha() || draw.alpha < 1.0;
-                    self.push_texture(texture, draw.filter, blend, vec![instance.into()]);
+                    // Blended even when opaque: a texture without alpha reads alpha 1
+                    // through its view, so blending is exact, and consecutive quads of
+                    // opaque and translucent textures then share one pipeline (a
+                    // pipeline switch per quad is most of a classic frame's CPU time).
+                    self.push_texture(texture, draw.filter, true, vec![instance.into()]);
                 }
             }
             return Ok(());
@@ -1338,27 +1340,16 @@ fn draw_texture(
     push: &texture::Push,
     instances: &[texture::Instance],
 ) -> Result<()> {
+    // Always the `alpha` variant: a texture without alpha already reads alpha 1 through
+    // its view's swizzle, and one variant for every texture keeps the pipeline bound from
+    // quad to quad.
     let set = sets::Textured { tex };
-    let has_alpha = tex.texture.has_alpha();
     if blend {
-        let variant = if has_alpha {
-            texture::Variant::Alpha
-        } else {
-            texture::Variant::Opaque
-        };
-        pass.draw(&pipelines.texture.variant(variant), push, set, instances)
+        let variant = pipelines.texture.variant(texture::Variant::Alpha);
+        pass.draw(&variant, push, set, instances)
     } else {
-        let variant = if has_alpha {
-            texture_opaque::Variant::Alpha
-        } else {
-            texture_opaque::Variant::Opaque
-        };
-        pass.draw(
-            &pipelines.texture_opaque.variant(variant),
-            push,
-            set,
-            instances,
-        )
+        let variant = pipelines.texture_opaque.variant(texture_opaque::Variant::Alpha);
+        pass.draw(&variant, push, set, instances)
     }
 }
 
