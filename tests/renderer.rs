@@ -872,7 +872,11 @@ fn an_shm_buffer_may_end_right_after_its_last_rows_texels() {
         stride,
     };
     let short = renderer.import_memory(&bytes[..bytes.len() - 1], layout);
-    assert!(matches!(short, Err(Error::BadBuffer(_))), "{:?}", short.err());
+    assert!(
+        matches!(short, Err(Error::BadBuffer(_))),
+        "{:?}",
+        short.err()
+    );
     let texture = renderer.import_memory(&bytes, layout).unwrap();
     assert_eq!(read(&mut renderer, &texture), pixels);
     drop((texture, renderer));

@@ -164,6 +164,17 @@ fn writes_only(access: vk::AccessFlags) -> vk::AccessFlags {
             | vk::AccessFlags::MEMORY_WRITE)
 }
 
+/// The one mip level and layer of a color texture.
+pub(crate) fn color_range() -> vk::ImageSubresourceRange {
+    vk::ImageSubresourceRange {
+        aspect_mask: vk::ImageAspectFlags::COLOR,
+        base_mip_level: 0,
+        level_count: 1,
+        base_array_layer: 0,
+        layer_count: 1,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -208,16 +219,5 @@ mod tests {
             (0, vk::QUEUE_FAMILY_EXTERNAL)
         );
         assert_eq!(release.dst_stage, vk::PipelineStageFlags::BOTTOM_OF_PIPE);
-    }
-}
-
-/// The one mip level and layer of a color texture.
-pub(crate) fn color_range() -> vk::ImageSubresourceRange {
-    vk::ImageSubresourceRange {
-        aspect_mask: vk::ImageAspectFlags::COLOR,
-        base_mip_level: 0,
-        level_count: 1,
-        base_array_layer: 0,
-        layer_count: 1,
     }
 }

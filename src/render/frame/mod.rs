@@ -312,33 +312,11 @@ impl<'r> Frame<'r> {
             ..*draw
         };
         if texture.ycbcr().is_some() {
-            // YUV textures have no copy path or texture-array slot: their sampler is
-            // baked into their own pipeline.
-            let full = self.target_instance(&texture, draw);
-            let instances = instances_within(&full, &self.to_target_rects(&visible));
-            if !instances.is_empty() {
-                self.ops().push(Op::Yuv {
-                    texture: texture.clone(),
-                    instances,
-                });
-            }
+            self.draw_yuv(texture, draw, &visible);
             return Ok(());
         }
         if let Some(visible) = self.single_quad(&texture, draw, &visible) {
-            // The common case (one damage rectangle, no opaque region, a plain output)
-            // goes straight to its draw: one instance, no rectangle lists.
-            let full = self.target_instance(&texture, draw);
-            if let Some(instance) = geometry::clip_texture_instance(&full, visible) {
-                if self.indexed {
-                    self.push_indexed(texture, draw.filter, [instance.into()]);
-                } else {
-                    // Blended even when opaque: a texture without alpha reads alpha 1
-                    // through its view, so blending is exact, and consecutive quads of
-                    // opaque and translucent textures then share one pipeline (a
-                    // pipeline switch per quad is most of a classic frame's CPU time).
-                    self.push_texture(texture, draw.filter, true, vec![instance.into()]);
-                }
-            }
+            self.draw_single_quad(texture, draw, visible);
             return Ok(());
         }
         let full = self.target_instance(&texture, draw);
@@ -376,6 +354,34 @@ impl<'r> Frame<'r> {
             self.push_texture(texture.clone(), draw.filter, true, blended);
         }
         Ok(())
+    }
+
+    /// YUV textures have no copy path or texture-array slot: their sampler is baked into
+    /// their own pipeline.
+    fn draw_yuv(&mut self, texture: Src<'r>, draw: &TextureDraw<'_>, visible: &[Rect]) {
+        let full = self.target_instance(&texture, draw);
+        let instances = instances_within(&full, &self.to_target_rects(visible));
+        if !instances.is_empty() {
+            self.ops().push(Op::Yuv { texture, instances });
+        }
+    }
+
+    /// The common case (one damage rectangle, no opaque region, a plain output) goes
+    /// straight to its draw: one instance, no rectangle lists.
+    fn draw_single_quad(&mut self, texture: Src<'r>, draw: &TextureDraw<'_>, visible: Rect) {
+        let full = self.target_instance(&texture, draw);
+        let Some(instance) = geometry::clip_texture_instance(&full, visible) else {
+            return;
+        };
+        if self.indexed {
+            self.push_indexed(texture, draw.filter, [instance.into()]);
+        } else {
+            // Blended even when opaque: a texture without alpha reads alpha 1 through its
+            // view, so blending is exact, and consecutive quads of opaque and translucent
+            // textures then share one pipeline (a pipeline switch per quad is most of a
+            // classic frame's CPU time).
+            self.push_texture(texture, draw.filter, true, vec![instance.into()]);
+        }
     }
 
     /// The one visible rectangle of a draw that needs no splitting: an untransformed
@@ -1348,7 +1354,9 @@ fn draw_texture(
         let variant = pipelines.texture.variant(texture::Variant::Alpha);
         pass.draw(&variant, push, set, instances)
     } else {
-        let variant = pipelines.texture_opaque.variant(texture_opaque::Variant::Alpha);
+        let variant = pipelines
+            .texture_opaque
+            .variant(texture_opaque::Variant::Alpha);
         pass.draw(&variant, push, set, instances)
     }
 }
