@@ -114,6 +114,11 @@ impl Capabilities {
             api_version: info.api_version,
             dmabuf_import: if memory_fd && has(ext::external_memory_dma_buf::NAME) {
                 DmabufImport::Native
+            } else if info.driver.id == vk::DriverId::NVIDIA_PROPRIETARY {
+                // NVIDIA 580 fails importing a mapped file's pages as host memory with
+                // OUT_OF_DEVICE_MEMORY, and every later memory allocation of the device
+                // then fails too (seen on the H200): never try.
+                DmabufImport::MmapCopy
             } else {
                 DmabufImport::without_native(shm_upload)
             },
@@ -316,7 +321,7 @@ impl Capabilities {
             path: match self.dmabuf_import {
                 DmabufImport::Native => "imported (VK_EXT_external_memory_dma_buf)",
                 DmabufImport::HostMapping => "linear buffers mapped, imported as host memory and copied on the GPU (no VK_EXT_external_memory_dma_buf; VK_EXT_external_memory_host); on the CPU where the driver refuses a mapping",
-                DmabufImport::MmapCopy => "linear buffers mapped and copied on the CPU (no VK_EXT_external_memory_dma_buf, no VK_EXT_external_memory_host)",
+                DmabufImport::MmapCopy => "linear buffers mapped and copied on the CPU (no VK_EXT_external_memory_dma_buf, and no VK_EXT_external_memory_host or a driver whose import of mapped files breaks the device: NVIDIA)",
             }
             .to_string(),
         }
