@@ -570,7 +570,7 @@ impl<'r> Frame<'r> {
             segments,
             mut customs,
             pooled,
-            sync,
+            mut sync,
             ..
         } = self;
         let target: &Texture = &segments[0].target;
@@ -580,12 +580,11 @@ impl<'r> Frame<'r> {
             customs: &mut customs,
             handover: &handover,
         };
-        let submitted = submit_ops(renderer, recording, &sync, want_sync_file);
+        let submitted = submit_ops(renderer, recording, &mut sync, want_sync_file);
         renderer.frame_parts().1.return_pooled(pooled);
         let Submitted {
             point,
             signal,
-            waits,
             recorded,
         } = match submitted {
             Ok(submitted) => submitted,
@@ -596,14 +595,6 @@ impl<'r> Frame<'r> {
             }
         };
         let submitter = renderer.gpu_mut().submitter();
-        for segment in &segments {
-            segment.target.mark_used(submitter.graveyard(), point);
-        }
-        // The submission consumes the imported payloads; the semaphores are reused once
-        // its point has passed.
-        submitter
-            .semaphores()
-            .recycle_waits(waits.into_iter().chain(sync.imported), point);
         // Signalled only when what was recorded is whole (see `submit_ops`).
         let file = match signal {
             Some(s) if recorded.is_ok() => Some(export_signal(submitter, s, point)?),
@@ -848,8 +839,6 @@ struct Submitted {
     /// The pool's semaphore the frame's sync_file comes from, signalled when `recorded`
     /// is Ok.
     signal: Option<Semaphore>,
-    /// The hand-over's waits, from the pool: they must live until the point.
-    waits: Vec<Semaphore>,
     /// How recording went: on failure, what was recorded before it was submitted.
     recorded: Result<()>,
 }
@@ -859,7 +848,7 @@ struct Submitted {
 fn submit_ops(
     renderer: &mut Renderer,
     recording: Recording<'_, '_>,
-    sync: &FrameSync<'_>,
+    sync: &mut FrameSync<'_>,
     want_sync_file: bool,
 ) -> Result<Submitted> {
     // A sync_file of the frame is made when asked for, and for the implicit fences of the
@@ -869,7 +858,8 @@ fn submit_ops(
     let submitter = gpu.submitter();
     let caps_export = device.capabilities().sync_file.export;
     let handover = recording.handover;
-    let target: &Texture = &recording.segments[0].target;
+    let segments = recording.segments;
+    let target: &Texture = &segments[0].target;
     let exports = want_sync_file || (handover.writes_dmabufs() && caps_export);
     // The recorder ring waits for the oldest frame in flight, so the pool's semaphores
     // are taken after it: the oldest ones are free by then.
@@ -904,15 +894,20 @@ fn submit_ops(
         Ok(()) => signal.iter().chain(sync.signals.iter().copied()).collect(),
         Err(_) => Vec::new(),
     };
-    let all_waits: Vec<&Semaphore> = (waits.iter())
-        .chain(sync.waits.iter().copied())
-        .chain(sync.imported.iter())
-        .collect();
-    match submitter.submit(recorder, &all_waits, &signals, Held::default()) {
+    // The submission holds the pool's semaphores it waits on (the hand-over's and the
+    // imported sync_files) and the pass targets until its point: the payloads are
+    // consumed by then, and the semaphores go back to the pool.
+    let held = Held {
+        textures: segments.iter().map(|s| &*s.target).collect(),
+        waits: waits
+            .into_iter()
+            .chain(std::mem::take(&mut sync.imported))
+            .collect(),
+    };
+    match submitter.submit(recorder, &sync.waits, &signals, held) {
         Ok(point) => Ok(Submitted {
             point,
             signal,
-            waits,
             recorded,
         }),
         Err(e) => {
