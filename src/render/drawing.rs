@@ -15,7 +15,7 @@ use crate::resources::format::DrmFourcc;
 use crate::resources::sampler::{Filter, Sampler};
 use crate::resources::texture::{Texture, TextureDesc};
 use crate::resources::timing::GpuTimer;
-use crate::shaders::{passes, Pipelines};
+use crate::shaders::{passes, texture, Pipelines};
 
 /// The render pass and pipelines for one target format.
 pub(crate) struct Output {
@@ -39,6 +39,9 @@ pub(crate) struct Drawing {
     pool: HashMap<PoolKey, Vec<Arc<Texture>>>,
     /// The serial of the last frame begun.
     frame_serial: u64,
+    /// Instance lists of finished frames' texture draws, emptied, for the next frames: a
+    /// frame of many draws then allocates none.
+    spare_instances: Vec<Vec<texture::Instance>>,
 }
 
 /// What makes pooled textures interchangeable.
@@ -77,6 +80,7 @@ impl Drawing {
             texture_array: texture_array && device.capabilities().descriptor_indexing,
             pool: HashMap::new(),
             frame_serial: 0,
+            spare_instances: Vec::new(),
         })
     }
 
@@ -84,6 +88,22 @@ impl Drawing {
     pub(crate) fn next_frame_serial(&mut self) -> u64 {
         self.frame_serial += 1;
         self.frame_serial
+    }
+
+    /// An empty instance list, with room from an earlier frame where one is spare.
+    pub(crate) fn spare_instances(&mut self) -> Vec<texture::Instance> {
+        self.spare_instances.pop().unwrap_or_default()
+    }
+
+    /// Keeps the instance lists of a finished frame's texture draws for later frames.
+    pub(crate) fn keep_instances(&mut self, lists: impl Iterator<Item = Vec<texture::Instance>>) {
+        // Bounded: draws that build their own lists (several rectangles) hand back more
+        // than one-rectangle draws take.
+        const KEPT: usize = 4096;
+        for mut instances in lists.take(KEPT.saturating_sub(self.spare_instances.len())) {
+            instances.clear();
+            self.spare_instances.push(instances);
+        }
     }
 
     /// A texture of the pool (made when none is free), owned by the renderer `owner`.

@@ -303,7 +303,18 @@ impl<'r> Frame<'r> {
                 draw.alpha
             )));
         }
-        let visible = clip_all(draw.damage, draw.dst);
+        // One damage rectangle (the common case) needs no list.
+        let (one, many);
+        let visible: &[Rect] = match draw.damage {
+            [only] => {
+                one = only.intersect(&draw.dst);
+                one.as_slice()
+            }
+            _ => {
+                many = clip_all(draw.damage, draw.dst);
+                &many
+            }
+        };
         if visible.is_empty() || draw.alpha == 0.0 {
             return Ok(());
         }
@@ -312,26 +323,26 @@ impl<'r> Frame<'r> {
             ..*draw
         };
         if texture.ycbcr().is_some() {
-            self.draw_yuv(texture, draw, &visible);
+            self.draw_yuv(texture, draw, visible);
             return Ok(());
         }
-        if let Some(visible) = self.single_quad(&texture, draw, &visible) {
+        if let Some(visible) = self.single_quad(&texture, draw, visible) {
             self.draw_single_quad(texture, draw, visible);
             return Ok(());
         }
         let full = self.target_instance(&texture, draw);
         let fully_opaque = draw.alpha == 1.0 && !texture.has_alpha();
         let (opaque, blended) = if draw.alpha < 1.0 {
-            (Vec::new(), visible)
+            (Vec::new(), visible.to_vec())
         } else if fully_opaque {
-            (visible, Vec::new())
+            (visible.to_vec(), Vec::new())
         } else {
-            let opaque = intersect_all(&visible, draw.opaque);
+            let opaque = intersect_all(visible, draw.opaque);
             // Most draws declare no opaque region: nothing to subtract.
             let blended = if opaque.is_empty() {
-                visible
+                visible.to_vec()
             } else {
-                geometry::subtract(&visible, &opaque)
+                geometry::subtract(visible, &opaque)
             };
             (opaque, blended)
         };
@@ -380,7 +391,9 @@ impl<'r> Frame<'r> {
             // view, so blending is exact, and consecutive quads of opaque and translucent
             // textures then share one pipeline (a pipeline switch per quad is most of a
             // classic frame's CPU time).
-            self.push_texture(texture, draw.filter, true, vec![instance.into()]);
+            let mut instances = self.renderer.frame_parts().1.spare_instances();
+            instances.push(instance.into());
+            self.push_texture(texture, draw.filter, true, instances);
         }
     }
 
@@ -612,6 +625,15 @@ impl<'r> Frame<'r> {
         if handover.writes_dmabufs() && !handover.fences_after(file.as_ref())? {
             sync_point.wait(Duration::MAX)?;
         }
+        drop(handover);
+        let instances = segments
+            .into_iter()
+            .flat_map(|s| s.ops)
+            .filter_map(|op| match op {
+                Op::Texture { instances, .. } => Some(instances),
+                _ => None,
+            });
+        renderer.frame_parts().1.keep_instances(instances);
         Ok((sync_point, file))
     }
 
