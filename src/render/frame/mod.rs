@@ -387,13 +387,15 @@ impl<'r> Frame<'r> {
         if self.indexed {
             self.push_indexed(texture, draw.filter, [instance.into()]);
         } else {
-            // Blended even when opaque: a texture without alpha reads alpha 1 through its
-            // view, so blending is exact, and consecutive quads of opaque and translucent
-            // textures then share one pipeline (a pipeline switch per quad is most of a
-            // classic frame's CPU time).
-            let mut instances = self.renderer.frame_parts().1.spare_instances();
+            // Opaque content at alpha 1 is drawn unblended, as the general path draws it,
+            // except where `Drawing::blend_opaque` says blending it is the cheaper (exact:
+            // a texture without alpha reads alpha 1 through its view).
+            let drawing = self.renderer.frame_parts().1;
+            let opaque = !texture.has_alpha() && draw.alpha == 1.0;
+            let blend = !opaque || drawing.blend_opaque();
+            let mut instances = drawing.spare_instances();
             instances.push(instance.into());
-            self.push_texture(texture, draw.filter, true, instances);
+            self.push_texture(texture, draw.filter, blend, instances);
         }
     }
 
