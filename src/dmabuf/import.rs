@@ -59,7 +59,10 @@ impl Dmabufs {
             modifiers: ModifierTable::probe(device),
             mapped: ModifierTable::copy_fallback(device.name(), gpu.formats(), gpu.max_extent()),
             cache: Default::default(),
-            host_import,
+            // Only where the capabilities take that path (not on drivers that import host
+            // pointers but break on mapped files' pages: see `Capabilities::detect`).
+            host_import: host_import
+                && device.capabilities().dmabuf_import == DmabufImport::HostMapping,
         }
     }
 
