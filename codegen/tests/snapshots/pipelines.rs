@@ -19,6 +19,43 @@ pub mod passes {
 /// Descriptor-set layouts, one type per distinct layout; each field is a binding.
 pub mod sets {
     use crate::pipelines as rt;
+    /// Descriptor set layout `TextureAndSampler`.
+    #[derive(Clone, Copy)]
+    pub struct TextureAndSampler<'a> {
+        /// Binding 0: sampled image `tex`, used by the fragment stage.
+        pub tex: &'a rt::Texture,
+        /// Binding 1: sampler `samp`, used by the fragment stage.
+        pub samp: &'a rt::Sampler,
+    }
+    impl rt::DescriptorSet for TextureAndSampler<'_> {
+        const BINDINGS: &'static [rt::BindingDesc] = &[
+            rt::BindingDesc {
+                binding: 0,
+                kind: rt::vk::DescriptorType::SAMPLED_IMAGE,
+                count: rt::BindingCount::One,
+                stages: rt::ShaderStages::FRAGMENT,
+                immutable_sampler: false,
+            },
+            rt::BindingDesc {
+                binding: 1,
+                kind: rt::vk::DescriptorType::SAMPLER,
+                count: rt::BindingCount::One,
+                stages: rt::ShaderStages::FRAGMENT,
+                immutable_sampler: false,
+            },
+        ];
+        fn write(&self, writer: &mut rt::SetWriter<'_>) {
+            writer.write(0, core::slice::from_ref(&self.tex));
+            writer.write(1, core::slice::from_ref(&self.samp));
+        }
+    }
+    impl rt::SetList for TextureAndSampler<'_> {
+        const COUNT: usize = 1;
+        fn write(&self, index: usize, writer: &mut rt::SetWriter<'_>) {
+            debug_assert_eq!(index, 0);
+            rt::DescriptorSet::write(self, writer);
+        }
+    }
     /// Descriptor set layout `TextureArray`.
     #[derive(Clone, Copy)]
     pub struct TextureArray<'a> {
@@ -98,6 +135,355 @@ pub mod sets {
         fn write(&self, index: usize, writer: &mut rt::SetWriter<'_>) {
             debug_assert_eq!(index, 0);
             rt::DescriptorSet::write(self, writer);
+        }
+    }
+}
+/// Pipeline `kawase_down`: `quad.vert` then `kawase_down.frag`, Replace blending, drawn in render pass `output`.
+pub mod kawase_down {
+    use crate::pipelines as rt;
+    /// Push constants of every stage, at their offsets (vertex bytes 0..8; fragment bytes 0..16).
+    #[repr(C)]
+    #[derive(Clone, Copy, Debug, PartialEq)]
+    pub struct Push {
+        /// `vec2 target_size`, offset 0.
+        pub target_size: [f32; 2],
+        /// `vec2 step`, offset 8.
+        pub step: [f32; 2],
+    }
+    const _: [(); 16] = [(); core::mem::size_of::<Push>()];
+    const _: [(); 16] = [(); core::mem::size_of::<[f32; 2]>()
+        + core::mem::size_of::<[f32; 2]>()];
+    const _: [(); 0] = [(); core::mem::offset_of!(Push, target_size)];
+    const _: [(); 8] = [(); core::mem::offset_of!(Push, step)];
+    /// SAFETY: every field is a plain integer, float, byte array or another such struct, and the constant assertions above prove there is no implicit padding, so every bit pattern is valid and all bytes are initialized.
+    unsafe impl rt::bytemuck::Zeroable for Push {}
+    /// SAFETY: every field is a plain integer, float, byte array or another such struct, and the constant assertions above prove there is no implicit padding, so every bit pattern is valid and all bytes are initialized.
+    unsafe impl rt::bytemuck::Pod for Push {}
+    impl Default for Push {
+        fn default() -> Self {
+            rt::bytemuck::Zeroable::zeroed()
+        }
+    }
+    /// The per-instance vertex-shader inputs, packed in location order.
+    #[repr(C)]
+    #[derive(Clone, Copy, Debug, PartialEq)]
+    pub struct Instance {
+        /// `location 0: vec4 dst`, offset 0.
+        pub dst: [f32; 4],
+        /// `location 1: vec2 uv_offset`, offset 16.
+        pub uv_offset: [f32; 2],
+        /// `location 2: vec4 uv_axes`, offset 24.
+        pub uv_axes: [f32; 4],
+        /// `location 3: float alpha`, offset 40.
+        pub alpha: f32,
+    }
+    const _: [(); 44] = [(); core::mem::size_of::<Instance>()];
+    const _: [(); 44] = [(); core::mem::size_of::<[f32; 4]>()
+        + core::mem::size_of::<[f32; 2]>() + core::mem::size_of::<[f32; 4]>()
+        + core::mem::size_of::<f32>()];
+    const _: [(); 0] = [(); core::mem::offset_of!(Instance, dst)];
+    const _: [(); 16] = [(); core::mem::offset_of!(Instance, uv_offset)];
+    const _: [(); 24] = [(); core::mem::offset_of!(Instance, uv_axes)];
+    const _: [(); 40] = [(); core::mem::offset_of!(Instance, alpha)];
+    /// SAFETY: every field is a plain integer, float, byte array or another such struct, and the constant assertions above prove there is no implicit padding, so every bit pattern is valid and all bytes are initialized.
+    unsafe impl rt::bytemuck::Zeroable for Instance {}
+    /// SAFETY: every field is a plain integer, float, byte array or another such struct, and the constant assertions above prove there is no implicit padding, so every bit pattern is valid and all bytes are initialized.
+    unsafe impl rt::bytemuck::Pod for Instance {}
+    impl Default for Instance {
+        fn default() -> Self {
+            rt::bytemuck::Zeroable::zeroed()
+        }
+    }
+    /// The descriptor sets a draw binds, in set order.
+    pub type Sets<'a> = super::sets::Textured<'a>;
+    pub(super) static VERTEX_SPIRV: &rt::Spirv = &rt::SpirvBytes(
+        *include_bytes!("spirv/quad.vert.spv"),
+    );
+    pub(super) static FRAGMENT_SPIRV: &rt::Spirv = &rt::SpirvBytes(
+        *include_bytes!("spirv/kawase_down.frag.spv"),
+    );
+    /// Everything needed to build the pipeline, as reflected and checked at build time.
+    pub static DESC: rt::PipelineDesc = rt::PipelineDesc {
+        name: "kawase_down",
+        vertex: rt::StageDesc {
+            spirv: VERTEX_SPIRV,
+            file: "quad.vert",
+            entry: c"main",
+        },
+        fragment: rt::StageDesc {
+            spirv: FRAGMENT_SPIRV,
+            file: "kawase_down.frag",
+            entry: c"main",
+        },
+        blend: rt::Blend::Replace,
+        topology: rt::vk::PrimitiveTopology::TRIANGLE_STRIP,
+        vertices: 4,
+        vertex_stride: core::mem::size_of::<()>() as u32,
+        instance_stride: core::mem::size_of::<Instance>() as u32,
+        attributes: &[
+            rt::VertexAttribute {
+                location: 0,
+                binding: 1,
+                format: rt::vk::Format::R32G32B32A32_SFLOAT,
+                offset: 0,
+            },
+            rt::VertexAttribute {
+                location: 1,
+                binding: 1,
+                format: rt::vk::Format::R32G32_SFLOAT,
+                offset: 16,
+            },
+            rt::VertexAttribute {
+                location: 2,
+                binding: 1,
+                format: rt::vk::Format::R32G32B32A32_SFLOAT,
+                offset: 24,
+            },
+            rt::VertexAttribute {
+                location: 3,
+                binding: 1,
+                format: rt::vk::Format::R32_SFLOAT,
+                offset: 40,
+            },
+        ],
+        push_ranges: &[
+            rt::PushRange {
+                stages: rt::ShaderStages::VERTEX,
+                offset: 0,
+                size: 8,
+            },
+            rt::PushRange {
+                stages: rt::ShaderStages::FRAGMENT,
+                offset: 0,
+                size: 16,
+            },
+        ],
+        push_updates: &[
+            rt::PushRange {
+                stages: rt::ShaderStages::VERTEX_FRAGMENT,
+                offset: 0,
+                size: 8,
+            },
+            rt::PushRange {
+                stages: rt::ShaderStages::FRAGMENT,
+                offset: 8,
+                size: 8,
+            },
+        ],
+        sets: &[
+            rt::SetSlot {
+                set: 0,
+                bindings: <super::sets::Textured<'static> as rt::DescriptorSet>::BINDINGS,
+            },
+        ],
+        variants: &[
+            rt::VariantDesc {
+                name: "default",
+                constants: &[],
+            },
+        ],
+    };
+    /// Pipeline `kawase_down`: `quad.vert` then `kawase_down.frag`, Replace blending, drawn in render pass `output`.
+    pub struct Pipeline {
+        raw: rt::RawPipeline,
+    }
+    impl Pipeline {
+        /// Builds the pipeline (every variant) for a render pass of kind `output`.
+        pub fn new(
+            device: &rt::Device,
+            pass: &rt::RenderPass<super::passes::Output>,
+            cache: rt::vk::PipelineCache,
+        ) -> Result<Self, rt::Error> {
+            rt::RawPipeline::new(device, &DESC, pass, cache).map(|raw| Pipeline { raw })
+        }
+    }
+    impl rt::Pipeline for Pipeline {
+        type Pass = super::passes::Output;
+        type Push = Push;
+        type Sets<'a> = Sets<'a>;
+        type Instance = Instance;
+        type Vertex = ();
+        fn raw(&self) -> &rt::RawPipeline {
+            &self.raw
+        }
+    }
+}
+/// Pipeline `kawase_up`: `quad.vert` then `kawase_up.wgsl`, Premultiplied blending, drawn in render pass `output`.
+pub mod kawase_up {
+    use crate::pipelines as rt;
+    /// Push constants of every stage, at their offsets (vertex bytes 0..8; fragment bytes 0..36).
+    #[repr(C)]
+    #[derive(Clone, Copy, Debug, PartialEq)]
+    pub struct Push {
+        /// `vec2 target_size`, offset 0.
+        pub target_size: [f32; 2],
+        /// `vec2 step`, offset 8.
+        pub step: [f32; 2],
+        /// `vec4 clip`, offset 16.
+        pub clip: [f32; 4],
+        /// `float radius`, offset 32.
+        pub radius: f32,
+    }
+    const _: [(); 36] = [(); core::mem::size_of::<Push>()];
+    const _: [(); 36] = [(); core::mem::size_of::<[f32; 2]>()
+        + core::mem::size_of::<[f32; 2]>() + core::mem::size_of::<[f32; 4]>()
+        + core::mem::size_of::<f32>()];
+    const _: [(); 0] = [(); core::mem::offset_of!(Push, target_size)];
+    const _: [(); 8] = [(); core::mem::offset_of!(Push, step)];
+    const _: [(); 16] = [(); core::mem::offset_of!(Push, clip)];
+    const _: [(); 32] = [(); core::mem::offset_of!(Push, radius)];
+    /// SAFETY: every field is a plain integer, float, byte array or another such struct, and the constant assertions above prove there is no implicit padding, so every bit pattern is valid and all bytes are initialized.
+    unsafe impl rt::bytemuck::Zeroable for Push {}
+    /// SAFETY: every field is a plain integer, float, byte array or another such struct, and the constant assertions above prove there is no implicit padding, so every bit pattern is valid and all bytes are initialized.
+    unsafe impl rt::bytemuck::Pod for Push {}
+    impl Default for Push {
+        fn default() -> Self {
+            rt::bytemuck::Zeroable::zeroed()
+        }
+    }
+    /// The per-instance vertex-shader inputs, packed in location order.
+    #[repr(C)]
+    #[derive(Clone, Copy, Debug, PartialEq)]
+    pub struct Instance {
+        /// `location 0: vec4 dst`, offset 0.
+        pub dst: [f32; 4],
+        /// `location 1: vec2 uv_offset`, offset 16.
+        pub uv_offset: [f32; 2],
+        /// `location 2: vec4 uv_axes`, offset 24.
+        pub uv_axes: [f32; 4],
+        /// `location 3: float alpha`, offset 40.
+        pub alpha: f32,
+    }
+    const _: [(); 44] = [(); core::mem::size_of::<Instance>()];
+    const _: [(); 44] = [(); core::mem::size_of::<[f32; 4]>()
+        + core::mem::size_of::<[f32; 2]>() + core::mem::size_of::<[f32; 4]>()
+        + core::mem::size_of::<f32>()];
+    const _: [(); 0] = [(); core::mem::offset_of!(Instance, dst)];
+    const _: [(); 16] = [(); core::mem::offset_of!(Instance, uv_offset)];
+    const _: [(); 24] = [(); core::mem::offset_of!(Instance, uv_axes)];
+    const _: [(); 40] = [(); core::mem::offset_of!(Instance, alpha)];
+    /// SAFETY: every field is a plain integer, float, byte array or another such struct, and the constant assertions above prove there is no implicit padding, so every bit pattern is valid and all bytes are initialized.
+    unsafe impl rt::bytemuck::Zeroable for Instance {}
+    /// SAFETY: every field is a plain integer, float, byte array or another such struct, and the constant assertions above prove there is no implicit padding, so every bit pattern is valid and all bytes are initialized.
+    unsafe impl rt::bytemuck::Pod for Instance {}
+    impl Default for Instance {
+        fn default() -> Self {
+            rt::bytemuck::Zeroable::zeroed()
+        }
+    }
+    /// The descriptor sets a draw binds, in set order.
+    pub type Sets<'a> = super::sets::TextureAndSampler<'a>;
+    pub(super) static VERTEX_SPIRV: &rt::Spirv = &rt::SpirvBytes(
+        *include_bytes!("spirv/quad.vert.spv"),
+    );
+    pub(super) static FRAGMENT_SPIRV: &rt::Spirv = &rt::SpirvBytes(
+        *include_bytes!("spirv/kawase_up.wgsl.spv"),
+    );
+    /// Everything needed to build the pipeline, as reflected and checked at build time.
+    pub static DESC: rt::PipelineDesc = rt::PipelineDesc {
+        name: "kawase_up",
+        vertex: rt::StageDesc {
+            spirv: VERTEX_SPIRV,
+            file: "quad.vert",
+            entry: c"main",
+        },
+        fragment: rt::StageDesc {
+            spirv: FRAGMENT_SPIRV,
+            file: "kawase_up.wgsl",
+            entry: c"main",
+        },
+        blend: rt::Blend::Premultiplied,
+        topology: rt::vk::PrimitiveTopology::TRIANGLE_STRIP,
+        vertices: 4,
+        vertex_stride: core::mem::size_of::<()>() as u32,
+        instance_stride: core::mem::size_of::<Instance>() as u32,
+        attributes: &[
+            rt::VertexAttribute {
+                location: 0,
+                binding: 1,
+                format: rt::vk::Format::R32G32B32A32_SFLOAT,
+                offset: 0,
+            },
+            rt::VertexAttribute {
+                location: 1,
+                binding: 1,
+                format: rt::vk::Format::R32G32_SFLOAT,
+                offset: 16,
+            },
+            rt::VertexAttribute {
+                location: 2,
+                binding: 1,
+                format: rt::vk::Format::R32G32B32A32_SFLOAT,
+                offset: 24,
+            },
+            rt::VertexAttribute {
+                location: 3,
+                binding: 1,
+                format: rt::vk::Format::R32_SFLOAT,
+                offset: 40,
+            },
+        ],
+        push_ranges: &[
+            rt::PushRange {
+                stages: rt::ShaderStages::VERTEX,
+                offset: 0,
+                size: 8,
+            },
+            rt::PushRange {
+                stages: rt::ShaderStages::FRAGMENT,
+                offset: 0,
+                size: 36,
+            },
+        ],
+        push_updates: &[
+            rt::PushRange {
+                stages: rt::ShaderStages::VERTEX_FRAGMENT,
+                offset: 0,
+                size: 8,
+            },
+            rt::PushRange {
+                stages: rt::ShaderStages::FRAGMENT,
+                offset: 8,
+                size: 28,
+            },
+        ],
+        sets: &[
+            rt::SetSlot {
+                set: 0,
+                bindings: <super::sets::TextureAndSampler<
+                    'static,
+                > as rt::DescriptorSet>::BINDINGS,
+            },
+        ],
+        variants: &[
+            rt::VariantDesc {
+                name: "default",
+                constants: &[],
+            },
+        ],
+    };
+    /// Pipeline `kawase_up`: `quad.vert` then `kawase_up.wgsl`, Premultiplied blending, drawn in render pass `output`.
+    pub struct Pipeline {
+        raw: rt::RawPipeline,
+    }
+    impl Pipeline {
+        /// Builds the pipeline (every variant) for a render pass of kind `output`.
+        pub fn new(
+            device: &rt::Device,
+            pass: &rt::RenderPass<super::passes::Output>,
+            cache: rt::vk::PipelineCache,
+        ) -> Result<Self, rt::Error> {
+            rt::RawPipeline::new(device, &DESC, pass, cache).map(|raw| Pipeline { raw })
+        }
+    }
+    impl rt::Pipeline for Pipeline {
+        type Pass = super::passes::Output;
+        type Push = Push;
+        type Sets<'a> = Sets<'a>;
+        type Instance = Instance;
+        type Vertex = ();
+        fn raw(&self) -> &rt::RawPipeline {
+            &self.raw
         }
     }
 }
@@ -860,6 +1246,8 @@ pub mod texture_ycbcr {
 use crate::pipelines as rt;
 /// Every pipeline of the manifest except those with immutable samplers ([`texture_ycbcr`](texture_ycbcr::Pipeline)): those are built with their samplers, by their own `Pipeline::new`.
 pub struct Pipelines {
+    pub kawase_down: kawase_down::Pipeline,
+    pub kawase_up: kawase_up::Pipeline,
     pub solid: solid::Pipeline,
     pub texture: texture::Pipeline,
     /// `None` where the device lacks descriptor indexing, which `texture_indexed` needs.
@@ -875,6 +1263,8 @@ impl Pipelines {
         cache: rt::vk::PipelineCache,
     ) -> Result<Self, rt::Error> {
         Ok(Pipelines {
+            kawase_down: kawase_down::Pipeline::new(device, output, cache)?,
+            kawase_up: kawase_up::Pipeline::new(device, output, cache)?,
             solid: solid::Pipeline::new(device, output, cache)?,
             texture: texture::Pipeline::new(device, output, cache)?,
             texture_indexed: if device.capabilities().descriptor_indexing {
