@@ -51,7 +51,7 @@ pub struct Recorder {
     /// The pool sets are allocated from now.
     pool_at: usize,
     /// Sets written since the last reset, by layout and contents.
-    written_sets: std::collections::HashMap<Vec<u64>, vk::DescriptorSet>,
+    written_sets: std::collections::HashMap<Vec<u64>, vk::DescriptorSet, SetKeyHasher>,
     /// Space draws describe their sets in, kept between draws so that they allocate none.
     writer_storage: crate::pipelines::desc::WriterStorage,
     key_storage: Vec<u64>,
@@ -92,7 +92,7 @@ impl Recorder {
             readbacks: Vec::new(),
             descriptor_pools: Vec::new(),
             pool_at: 0,
-            written_sets: std::collections::HashMap::new(),
+            written_sets: std::collections::HashMap::default(),
             writer_storage: Default::default(),
             key_storage: Vec::new(),
             arenas: Vec::new(),
@@ -600,5 +600,34 @@ impl<P: RenderPassKind> Drop for PassRecorder<'_, P> {
         };
         self.target
             .record_layout(vk::ImageLayout::COLOR_ATTACHMENT_OPTIMAL);
+    }
+}
+
+/// Hashes set keys (handles and small numbers, not attacker-chosen) by multiply-rotate:
+/// a lookup per draw, where SipHash's cost shows.
+type SetKeyHasher = std::hash::BuildHasherDefault<KeyHasher>;
+
+#[derive(Default)]
+struct KeyHasher(u64);
+
+impl std::hash::Hasher for KeyHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut word = [0u8; 8];
+            word[..chunk.len()].copy_from_slice(chunk);
+            self.write_u64(u64::from_le_bytes(word));
+        }
+    }
+
+    fn write_u64(&mut self, value: u64) {
+        self.0 = (self.0.rotate_left(5) ^ value).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+
+    fn write_usize(&mut self, value: usize) {
+        self.write_u64(value as u64);
     }
 }

@@ -308,6 +308,12 @@ impl Texture {
     /// Records that the renderer's work at `point` uses the texture.
     pub(crate) fn mark_used(&self, graveyard: &Arc<Graveyard>, point: u64) {
         let mut last = self.last_use.lock().unwrap_or_else(|p| p.into_inner());
+        // Frames mark a texture once per draw: the same point again changes nothing.
+        if let Some((known, at)) = &*last {
+            if *at == point && Arc::ptr_eq(known, graveyard) {
+                return;
+            }
+        }
         *last = Some((graveyard.clone(), point));
     }
 
