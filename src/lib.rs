@@ -15,6 +15,7 @@
 //! # Ok(()) }
 //! ```
 
+pub mod color;
 mod core;
 pub mod dmabuf;
 mod drm_types;

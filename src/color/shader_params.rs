@@ -1,0 +1,153 @@
+//! The numbers the linear path's shaders take (push constants), computed from colour
+//! descriptions: [`DecodeParams`] for a draw of one source into the blend buffer,
+//! [`EncodeParams`] for the pass that encodes the blend buffer into the target.
+//!
+//! The blend buffer holds premultiplied light in the output's primaries on the output's
+//! own linear scale (what the output's EOTF would give: 1.0 is its white, or 10 000
+//! cd/m² for PQ), so encoding is the inverse EOTF after tone and gamut mapping.
+
+use super::bt1886::Bt1886;
+use super::conversion::conversion;
+use super::description::{linear_scale, ColorDescription};
+use super::error::ColorError;
+use super::gamut_mapping::GamutMapping;
+use super::hlg::hlg_system_gamma;
+use super::matrix::Mat3;
+use super::tonemap::Eetf;
+use super::transfer::TransferFunction;
+
+/// A source's draw into the blend buffer: its transfer function (the shader variant),
+/// the matrix from its linear light to the output's (gamut conversion with white-point
+/// adaptation, and the reference-white scale), and its transfer function's parameters.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct DecodeParams {
+    pub transfer: TransferFunction,
+    /// The matrix's columns, std140-padded.
+    pub to_output: [[f32; 4]; 3],
+    pub transfer_params: [f32; 4],
+}
+
+impl DecodeParams {
+    pub fn new(
+        source: &ColorDescription,
+        output: &ColorDescription,
+    ) -> Result<DecodeParams, ColorError> {
+        let gamut = conversion(&source.primaries, &output.primaries)?;
+        let scale = linear_scale(source, output);
+        let to_output = Mat3::diagonal([scale; 3]) * gamut;
+        Ok(DecodeParams {
+            transfer: source.transfer,
+            to_output: to_output.to_f32_columns(),
+            transfer_params: transfer_params(source),
+        })
+    }
+}
+
+/// What `decode_transfer` and `encode_transfer` (shaders/include/color.glsl) need besides
+/// the function: BT.1886's `(a, b)` for the description's black and white in x and y,
+/// HLG's system gamma for its peak in z.
+pub fn transfer_params(description: &ColorDescription) -> [f32; 4] {
+    match description.transfer {
+        TransferFunction::Bt1886 => {
+            let (a, b) = Bt1886::from_luminances(&description.luminances).coefficients();
+            [a as f32, b as f32, 0.0, 0.0]
+        }
+        TransferFunction::Hlg => {
+            let gamma = hlg_system_gamma(description.luminances.max);
+            [0.0, 0.0, gamma as f32, 0.0]
+        }
+        _ => [0.0; 4],
+    }
+}
+
+/// How the encode pass treats the blend buffer beyond the output's description.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct EncodeOptions {
+    /// A colour transform applied first, to linear light in the output's primaries
+    /// (night light, colour-blindness filters); `None` is the identity.
+    pub ctm: Option<Mat3>,
+    pub gamut_mapping: GamutMapping,
+    /// Dither when the target holds fewer bits per channel than the blend buffer.
+    pub dither: bool,
+}
+
+impl Default for EncodeOptions {
+    fn default() -> EncodeOptions {
+        EncodeOptions {
+            ctm: None,
+            gamut_mapping: GamutMapping::Clip,
+            dither: true,
+        }
+    }
+}
+
+/// The encode pass's push constants but the target size, in the shader's order.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct EncodeParams {
+    pub transfer: TransferFunction,
+    pub ctm: [[f32; 4]; 3],
+    pub eetf: [[f32; 4]; 2],
+    pub transfer_params: [f32; 4],
+    pub mapping: [f32; 4],
+}
+
+impl EncodeParams {
+    /// The encoding of light on `output`'s linear scale whose brightest is
+    /// `content_peak_nits` (after the draws' reference-white scaling), into a target of
+    /// `target_bits` per channel, with a LUT of `lut_size` (0: none).
+    pub fn new(
+        output: &ColorDescription,
+        content_peak_nits: f64,
+        options: &EncodeOptions,
+        target_bits: u32,
+        lut_size: u32,
+    ) -> Result<EncodeParams, ColorError> {
+        let eetf = output_eetf(output, content_peak_nits)?;
+        let [eetf0, mut eetf1] = eetf.shader_params().to_vec4s();
+        eetf1[3] = output.to_nits_scale() as f32;
+        let weights = output.primaries.luminance_weights()?;
+        let mut transfer_params = transfer_params(output);
+        transfer_params[3] = dither_amplitude(options.dither, target_bits) as f32;
+        let ctm = options.ctm.unwrap_or(Mat3::IDENTITY);
+        if !ctm.is_finite() {
+            return Err(ColorError::NotFinite {
+                what: "colour transform",
+            });
+        }
+        Ok(EncodeParams {
+            transfer: output.transfer,
+            ctm: ctm.to_f32_columns(),
+            eetf: [eetf0, eetf1],
+            transfer_params,
+            mapping: [
+                options.gamut_mapping.spec_constant() as f32,
+                lut_size as f32,
+                weights[0] as f32,
+                weights[1] as f32,
+            ],
+        })
+    }
+}
+
+/// Tone mapping from the content's range to the output's: BT.2390's EETF from black to
+/// the content's peak onto black to the output's target peak, with the knee no lower than
+/// the output's reference white (which then stays where the draws put it). A pass-through
+/// when the content fits. Black is 0 on both sides: the blend buffer's zero is the
+/// output's black whatever its luminance, so there is no black level to lift.
+pub fn output_eetf(output: &ColorDescription, content_peak_nits: f64) -> Result<Eetf, ColorError> {
+    let (_, max) = output.target_luminance_range();
+    let peak = content_peak_nits.max(max);
+    let eetf = Eetf::new(0.0, peak, 0.0, max)?;
+    Ok(eetf.with_knee_at_least(output.luminances.reference))
+}
+
+/// Ordered dither of a quarter step either way, in encoded units: enough to break up
+/// the bands of smooth gradients, and too little to move a value that lies on a level
+/// (content of the target's own depth passes unchanged). None for float targets
+/// (`target_bits` 16 or more).
+fn dither_amplitude(dither: bool, target_bits: u32) -> f64 {
+    if !dither || target_bits >= 16 || target_bits == 0 {
+        return 0.0;
+    }
+    0.5 / f64::from((1u32 << target_bits) - 1)
+}
