@@ -801,9 +801,12 @@ fn needs_indexing(plan: &Plan, pipeline: &crate::plan::PipelinePlan) -> bool {
 }
 
 fn all_pipelines(plan: &Plan) -> TokenStream {
-    // Pipelines with immutable samplers cannot be built without their samplers.
-    let (built, left_out): (Vec<&PipelinePlan>, Vec<&PipelinePlan>) =
-        plan.pipelines.iter().partition(|p| p.samplers.is_empty());
+    // Pipelines with immutable samplers cannot be built without their samplers; those
+    // the manifest marks `on_demand` are built by whoever needs them.
+    let (built, left_out): (Vec<&PipelinePlan>, Vec<&PipelinePlan>) = plan
+        .pipelines
+        .iter()
+        .partition(|p| p.samplers.is_empty() && !p.on_demand);
     let fields = built.iter().map(|p| {
         let name = ident(&p.name);
         if needs_indexing(plan, p) {
@@ -840,8 +843,8 @@ fn all_pipelines(plan: &Plan) -> TokenStream {
     let doc = match left_out.as_slice() {
         [] => "Every pipeline of the manifest.".to_string(),
         some => format!(
-            "Every pipeline of the manifest except those with immutable samplers ({}): \
-             those are built with their samplers, by their own `Pipeline::new`.",
+            "Every pipeline of the manifest except those with immutable samplers or built \
+             on demand ({}): those are built by their own `Pipeline::new`.",
             some.iter()
                 .map(|p| format!("[`{0}`]({0}::Pipeline)", p.name))
                 .collect::<Vec<_>>()

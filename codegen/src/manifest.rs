@@ -109,6 +109,11 @@ pub struct Pipeline {
     /// Named variants, each a value for some specialization constants (by name).
     #[serde(default)]
     pub variants: BTreeMap<String, BTreeMap<String, SpecValue>>,
+    /// Left out of the generated `Pipelines` (which builds every pipeline at once): built
+    /// by its own `Pipeline::new` when first needed, for pipelines most renderers never
+    /// draw with.
+    #[serde(default)]
+    pub on_demand: bool,
 }
 
 fn default_vertices() -> u32 {

@@ -111,6 +111,8 @@ pub struct PipelinePlan {
     /// The bindings whose samplers are immutable, in (set, binding) order; a pipeline with
     /// any is built with its samplers.
     pub samplers: Vec<SamplerPlan>,
+    /// Built on demand, not by the generated `Pipelines` (the manifest's `on_demand`).
+    pub on_demand: bool,
 }
 
 /// Resolves the manifest against the reflected stages. `stages` maps each pipeline name to
@@ -194,6 +196,7 @@ pub fn plan(
             spec_constants,
             variants,
             samplers,
+            on_demand: spec.on_demand,
             vertex,
             fragment,
         });

@@ -143,7 +143,7 @@ fn pipelines_leaves_out_those_with_immutable_samplers_and_says_so() {
     assert!(!fields.contains("yuv"), "{fields}");
     assert_contains(
         &code,
-        "/// Every pipeline of the manifest except those with immutable samplers ([`yuv`](yuv::Pipeline)): those are built with their samplers, by their own `Pipeline::new`.",
+        "/// Every pipeline of the manifest except those with immutable samplers or built on demand ([`yuv`](yuv::Pipeline)): those are built by their own `Pipeline::new`.",
     );
     assert_contains(&code, "bare: bare::Pipeline::new(device, output, cache)?");
     // The `bare` pipeline's constructor is unchanged.
