@@ -29,6 +29,8 @@ pub enum Error {
         call: &'static str,
         result: vk::Result,
     },
+    #[error("bad colour description: {0}")]
+    Color(#[from] crate::color::ColorError),
     #[error("invalid argument: {0}")]
     InvalidArgument(String),
     #[error("{device} lacks {what}")]

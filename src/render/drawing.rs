@@ -15,7 +15,11 @@ use crate::resources::format::DrmFourcc;
 use crate::resources::sampler::{Filter, Sampler};
 use crate::resources::texture::{Texture, TextureDesc};
 use crate::resources::timing::GpuTimer;
-use crate::shaders::{passes, texture, Pipelines};
+use crate::shaders::{encode, passes, texture, texture_decode, Pipelines};
+
+/// The linear path's blend buffers: premultiplied linear light, 16-bit float so that
+/// HDR's values above 1 and scRGB's below 0 survive blending.
+pub(crate) const BLEND_FORMAT: vk::Format = vk::Format::R16G16B16A16_SFLOAT;
 
 /// The render pass and pipelines for one target format.
 pub(crate) struct Output {
@@ -45,9 +49,13 @@ pub(crate) struct Drawing {
     pool: HashMap<PoolKey, Vec<Arc<Texture>>>,
     /// The serial of the last frame begun.
     frame_serial: u64,
-    /// Instance lists of finished frames' texture draws, emptied, for the next frames: a
-    /// frame of many draws then allocates none.
-    spare_instances: Vec<Vec<texture::Instance>>,
+    /// The instance list of finished frames' texture draws, emptied, for the next frame:
+    /// a frame of many draws then allocates none.
+    instance_list: Vec<texture::Instance>,
+    /// The linear path's pipelines, built by the first frame that takes it: decoding
+    /// draws into blend buffers, and the encode pass per target format.
+    decode: Option<texture_decode::Pipeline>,
+    encode: HashMap<vk::Format, encode::Pipeline>,
 }
 
 /// What makes pooled textures interchangeable.
@@ -87,7 +95,9 @@ impl Drawing {
             blend_opaque: device.physical_device().info().device_type != crate::DeviceType::Cpu,
             pool: HashMap::new(),
             frame_serial: 0,
-            spare_instances: Vec::new(),
+            instance_list: Vec::new(),
+            decode: None,
+            encode: HashMap::new(),
         })
     }
 
@@ -97,20 +107,16 @@ impl Drawing {
         self.frame_serial
     }
 
-    /// An empty instance list, with room from an earlier frame where one is spare.
-    pub(crate) fn spare_instances(&mut self) -> Vec<texture::Instance> {
-        self.spare_instances.pop().unwrap_or_default()
+    /// The instance list for a frame's texture draws: empty, with the room earlier frames
+    /// grew.
+    pub(crate) fn take_instance_list(&mut self) -> Vec<texture::Instance> {
+        std::mem::take(&mut self.instance_list)
     }
 
-    /// Keeps the instance lists of a finished frame's texture draws for later frames.
-    pub(crate) fn keep_instances(&mut self, lists: impl Iterator<Item = Vec<texture::Instance>>) {
-        // Bounded: draws that build their own lists (several rectangles) hand back more
-        // than one-rectangle draws take.
-        const KEPT: usize = 4096;
-        for mut instances in lists.take(KEPT.saturating_sub(self.spare_instances.len())) {
-            instances.clear();
-            self.spare_instances.push(instances);
-        }
+    /// Keeps a finished frame's instance list for the next frame.
+    pub(crate) fn give_instance_list(&mut self, mut instances: Vec<texture::Instance>) {
+        instances.clear();
+        self.instance_list = instances;
     }
 
     /// A texture of the pool (made when none is free), owned by the renderer `owner`.
@@ -205,6 +211,61 @@ impl Drawing {
         let pass = &self.outputs[&format].pass;
         self.yuv
             .build_pipeline(&self.device, pass, format, sampler, self.pipeline_cache)
+    }
+
+    /// Builds what the linear path into targets of `format` draws with: the blend
+    /// buffers' output (every pipeline, for the draws a frame records into them), the
+    /// decoding pipeline, and the encode pass for `format`.
+    pub(crate) fn build_linear_path(&mut self, format: vk::Format) -> Result<()> {
+        self.output(BLEND_FORMAT)?;
+        if self.decode.is_none() {
+            let pass = &self.outputs[&BLEND_FORMAT].pass;
+            let pipeline = texture_decode::Pipeline::new(&self.device, pass, self.pipeline_cache)?;
+            self.decode = Some(pipeline);
+        }
+        if !self.encode.contains_key(&format) {
+            self.output(format)?;
+            let pass = &self.outputs[&format].pass;
+            let pipeline = encode::Pipeline::new(&self.device, pass, self.pipeline_cache)?;
+            self.encode.insert(format, pipeline);
+        }
+        Ok(())
+    }
+
+    /// The decoding pipeline and the encode pass into `format`;
+    /// [`Drawing::build_linear_path`] built them.
+    pub(crate) fn linear_pipelines(
+        &self,
+        format: vk::Format,
+    ) -> (&texture_decode::Pipeline, &encode::Pipeline) {
+        let decode = self.decode.as_ref().expect("built by build_linear_path");
+        (decode, &self.encode[&format])
+    }
+
+    /// A new blend buffer of `width` x `height` for a target of the renderer `owner`.
+    pub(crate) fn new_blend_buffer(
+        &self,
+        width: u32,
+        height: u32,
+        owner: u64,
+    ) -> Result<Arc<Texture>> {
+        let texture = Texture::new(
+            &self.device,
+            TextureDesc {
+                width,
+                height,
+                format: BLEND_FORMAT,
+                usage: vk::ImageUsageFlags::COLOR_ATTACHMENT
+                    | vk::ImageUsageFlags::SAMPLED
+                    | vk::ImageUsageFlags::TRANSFER_SRC,
+                has_alpha: true,
+                swizzle: vk::ComponentMapping::default(),
+                fourcc: None,
+            },
+        )?;
+        texture.set_owner(owner);
+        tracing::debug!(width, height, "a new blend buffer for the linear path");
+        Ok(Arc::new(texture))
     }
 
     /// The pipeline cache's contents.

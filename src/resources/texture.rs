@@ -6,6 +6,7 @@ use std::sync::{Arc, Mutex};
 
 use ash::vk;
 
+use crate::color::ColorDescription;
 use crate::core::barrier::color_range;
 use crate::core::device::Device;
 use crate::core::memory::{Allocation, DedicatedMemory, MemoryUse};
@@ -89,6 +90,22 @@ pub struct Texture {
     /// Framebuffers with this texture as the target, per render pass; destroyed with it,
     /// before its view, so that no framebuffer outlives the view it names.
     framebuffers: Mutex<Vec<(vk::RenderPass, vk::Framebuffer)>>,
+    /// How its pixel values encode light; frames compare it with their target's to choose
+    /// between drawing directly and the linear path.
+    color: Mutex<ColorDescription>,
+    /// For targets drawn through the linear path: their float blend buffer, kept so that
+    /// damage-only frames redraw only the damage. Dropped with the target.
+    blend_buffer: Mutex<Option<BlendBuffer>>,
+}
+
+/// A target's blend buffer (linear light, 16-bit float) and what it holds.
+pub(crate) struct BlendBuffer {
+    pub texture: Arc<Texture>,
+    /// Whether it holds what the target shows: false after a frame drew into the target
+    /// directly, and for a new buffer.
+    pub current: bool,
+    /// The content peak (cd/m^2) its encoding into the target was tone mapped from.
+    pub peak_nits: f64,
 }
 
 impl std::fmt::Debug for Texture {
@@ -155,6 +172,8 @@ impl Texture {
             owner: AtomicU64::new(0),
             last_use: Mutex::new(None),
             framebuffers: Mutex::new(Vec::new()),
+            color: Mutex::new(ColorDescription::srgb()),
+            blend_buffer: Mutex::new(None),
         })
     }
 
@@ -191,6 +210,8 @@ impl Texture {
             owner: AtomicU64::new(0),
             last_use: Mutex::new(None),
             framebuffers: Mutex::new(Vec::new()),
+            color: Mutex::new(ColorDescription::srgb()),
+            blend_buffer: Mutex::new(None),
         })
     }
 
@@ -221,6 +242,8 @@ impl Texture {
             owner: AtomicU64::new(0),
             last_use: Mutex::new(None),
             framebuffers: Mutex::new(Vec::new()),
+            color: Mutex::new(ColorDescription::srgb()),
+            blend_buffer: Mutex::new(None),
         })
     }
 
@@ -290,6 +313,26 @@ impl Texture {
     /// records afterwards that uses this texture, and must leave it in `layout`.
     pub unsafe fn set_layout(&self, layout: vk::ImageLayout) {
         self.layout.store(layout.as_raw(), Ordering::Release);
+    }
+
+    /// How the texture's pixel values encode light: sRGB unless set. For a target, the
+    /// encoding frames write; for a source, the one draws decode.
+    pub fn color_description(&self) -> ColorDescription {
+        *self.color.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Sets how the texture's values encode light, for the frames recorded after this
+    /// (a client's new image description, an output switched to HDR). Refused, and the
+    /// description kept, when `description` does not validate.
+    pub fn set_color_description(&self, description: ColorDescription) -> Result<()> {
+        description.validate()?;
+        *self.color.lock().unwrap_or_else(|p| p.into_inner()) = description;
+        Ok(())
+    }
+
+    /// The target's blend buffer slot (see the field).
+    pub(crate) fn blend_buffer(&self) -> std::sync::MutexGuard<'_, Option<BlendBuffer>> {
+        self.blend_buffer.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// The DRM format, for textures made from client buffers.

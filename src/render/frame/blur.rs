@@ -107,6 +107,11 @@ pub(crate) struct KawaseDraw<'f> {
 }
 
 impl KawaseDraw<'_> {
+    /// The quads the pass draws (target pixels).
+    pub(super) fn quads(&self) -> &[Quad] {
+        &self.quads
+    }
+
     pub(crate) fn record(
         &self,
         pass: &mut PassRecorder<'_, passes::Output>,

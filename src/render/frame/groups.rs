@@ -226,6 +226,8 @@ impl<'r> Frame<'r> {
     pub(crate) fn take_pooled(&mut self, key: PoolKey) -> Result<Arc<Texture>> {
         let owner = self.renderer.id();
         let texture = self.renderer.frame_parts().1.take_pooled(key, owner)?;
+        // Drawn in the target's encoding (a capture on the linear path is re-described).
+        texture.set_color_description(self.segments[0].target.color_description())?;
         self.pooled.push(texture.clone());
         Ok(texture)
     }

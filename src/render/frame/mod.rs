@@ -9,6 +9,7 @@
 
 mod blur;
 mod groups;
+mod linear;
 
 use std::time::Duration;
 
@@ -18,6 +19,7 @@ pub use groups::{Offscreen, PassTexture};
 
 use ash::vk;
 
+use crate::color::EncodeOptions;
 use crate::core::sync::{Semaphore, SyncFile, TimelineSemaphore};
 use crate::dmabuf::handover::Handover;
 use crate::error::{Error, Result};
@@ -58,6 +60,12 @@ pub struct Frame<'r> {
     indexed: bool,
     /// What the caller adds to the submission (for presenting).
     sync: FrameSync<'r>,
+    /// What the frame asks of the linear path (colour management).
+    linear: linear::LinearRequest,
+    /// The instances of every `Op::Texture`, in one list (kept across frames by
+    /// `Drawing`): a frame of many draws allocates nothing for them, and recording reads
+    /// them in order.
+    instances: Vec<texture::Instance>,
 }
 
 /// Semaphores and a final layout the caller adds to a frame's submission: how a swapchain
@@ -129,18 +137,15 @@ enum Op<'f> {
         rects: Vec<Rect>,
     },
     Solid(Vec<solid::Instance>),
+    /// Quads of one texture; `instances` index the frame's instance list.
     Texture {
         texture: Src<'f>,
         filter: Filter,
         blend: bool,
-        instances: Vec<texture::Instance>,
+        instances: std::ops::Range<usize>,
     },
-    /// Texels moved without the shader: copies, or one scaling blit.
-    Copy {
-        texture: Src<'f>,
-        regions: Vec<vk::ImageCopy>,
-        blit: Option<(vk::ImageBlit, Filter)>,
-    },
+    /// Texels moved without the shader (boxed: rare, and large beside the draws).
+    Copy(Box<CopyOp<'f>>),
     /// Quads of many textures in one draw through the frame's texture array.
     Indexed {
         textures: Vec<(Src<'f>, Filter)>,
@@ -162,6 +167,15 @@ enum Op<'f> {
     /// One pass of a dual-Kawase blur: `source` sampled by the downsampling or upsampling
     /// pipeline.
     Kawase(Box<KawaseDraw<'f>>),
+}
+
+/// Copies, or one scaling blit; `instances` draw the same texels where the frame takes
+/// the linear path.
+struct CopyOp<'f> {
+    texture: Src<'f>,
+    regions: Vec<vk::ImageCopy>,
+    blit: Option<(vk::ImageBlit, Filter)>,
+    instances: Vec<texture::Instance>,
 }
 
 type CustomDraw<'f> = Box<dyn FnOnce(&mut PassRecorder<'_, passes::Output>) -> Result<()> + 'f>;
@@ -186,6 +200,7 @@ impl Renderer {
         let (_, drawing) = self.frame_parts();
         let indexed = drawing.texture_array();
         let serial = drawing.next_frame_serial();
+        let instances = drawing.take_instance_list();
         Ok(Frame {
             renderer: self,
             segments: vec![Segment {
@@ -200,6 +215,8 @@ impl Renderer {
             groups: Vec::new(),
             indexed,
             sync: FrameSync::default(),
+            linear: linear::LinearRequest::default(),
+            instances,
         })
     }
 }
@@ -250,7 +267,27 @@ impl<'r> Frame<'r> {
         }
     }
 
-    /// Sets `rects` to `color` (premultiplied), replacing what was there.
+    /// Blends this frame in linear light (the linear path) even when every source shares
+    /// the target's colour description. Frames whose sources differ from the target take
+    /// the linear path without being asked.
+    pub fn set_linear_blending(&mut self, linear: bool) {
+        self.linear.forced = linear;
+    }
+
+    /// How the linear path encodes into the target: colour transform, gamut mapping,
+    /// dithering. Frames drawn directly ignore it.
+    pub fn set_encode_options(&mut self, options: EncodeOptions) -> Result<()> {
+        if options.ctm.is_some_and(|m| !m.is_finite()) {
+            return Err(Error::Color(crate::color::ColorError::NotFinite {
+                what: "colour transform",
+            }));
+        }
+        self.linear.encode = options;
+        Ok(())
+    }
+
+    /// Sets `rects` to `color` (premultiplied, in the target's encoding), replacing what
+    /// was there.
     pub fn clear(&mut self, color: [f32; 4], rects: &[Rect]) -> Result<()> {
         let rects: Vec<Rect> = self.to_target_rects(rects);
         if !rects.is_empty() {
@@ -348,7 +385,7 @@ impl<'r> Frame<'r> {
         };
         let opaque = self.to_target_rects(&opaque);
         let blended = self.to_target_rects(&blended);
-        let opaque = self.try_copy(&texture, draw, opaque);
+        let opaque = self.try_copy(&texture, draw, &full, opaque);
         let opaque = instances_within(&full, &opaque);
         let blended = instances_within(&full, &blended);
         if self.indexed {
@@ -393,9 +430,7 @@ impl<'r> Frame<'r> {
             let drawing = self.renderer.frame_parts().1;
             let opaque = !texture.has_alpha() && draw.alpha == 1.0;
             let blend = !opaque || drawing.blend_opaque();
-            let mut instances = drawing.spare_instances();
-            instances.push(instance.into());
-            self.push_texture(texture, draw.filter, blend, instances);
+            self.push_texture(texture, draw.filter, blend, [instance.into()]);
         }
     }
 
@@ -586,14 +621,28 @@ impl<'r> Frame<'r> {
             mut customs,
             pooled,
             mut sync,
+            linear,
+            instances,
             ..
         } = self;
         let target: &Texture = &segments[0].target;
+        let owner = renderer.id();
+        let drawing = renderer.frame_parts().1;
+        let plan = match linear::plan(drawing, &segments, &instances, &linear, owner) {
+            Ok(plan) => plan,
+            Err(e) => {
+                renderer.frame_parts().1.return_pooled(pooled);
+                let submitter = renderer.gpu_mut().submitter();
+                return Err(consume_waits(submitter, sync).err().unwrap_or(e));
+            }
+        };
         let handover = Handover::new(target, source_textures(&segments));
         let recording = Recording {
             segments: &segments,
             customs: &mut customs,
             handover: &handover,
+            linear: plan.as_ref(),
+            instances: &instances,
         };
         let submitted = submit_ops(renderer, recording, &mut sync, want_sync_file);
         renderer.frame_parts().1.return_pooled(pooled);
@@ -620,6 +669,9 @@ impl<'r> Frame<'r> {
             None => None,
         };
         recorded?;
+        if let Some(plan) = &plan {
+            plan.mark_current(target);
+        }
         let sync_point = SyncPoint {
             timeline: submitter.timeline().clone(),
             point,
@@ -628,14 +680,7 @@ impl<'r> Frame<'r> {
             sync_point.wait(Duration::MAX)?;
         }
         drop(handover);
-        let instances = segments
-            .into_iter()
-            .flat_map(|s| s.ops)
-            .filter_map(|op| match op {
-                Op::Texture { instances, .. } => Some(instances),
-                _ => None,
-            });
-        renderer.frame_parts().1.keep_instances(instances);
+        renderer.frame_parts().1.give_instance_list(instances);
         Ok((sync_point, file))
     }
 
@@ -671,6 +716,7 @@ impl<'r> Frame<'r> {
         &mut self,
         texture: &Src<'r>,
         draw: &TextureDraw<'_>,
+        full: &Quad,
         rects: Vec<Rect>,
     ) -> Vec<Rect> {
         let unscaled = draw.src.w == f64::from(draw.dst.w)
@@ -682,11 +728,12 @@ impl<'r> Frame<'r> {
         }
         if unscaled {
             let regions = rects.iter().map(|r| image_copy(draw, r)).collect();
-            self.ops().push(Op::Copy {
+            self.ops().push(Op::Copy(Box::new(CopyOp {
                 texture: texture.clone(),
                 regions,
                 blit: None,
-            });
+                instances: instances_within(full, &rects),
+            })));
             return Vec::new();
         }
         // A scaled blit of part of the quad would sample differently from the shader at
@@ -696,11 +743,12 @@ impl<'r> Frame<'r> {
                 .iter()
                 .all(|v| v.fract() == 0.0);
         if whole && self.can_blit(texture, draw.filter) {
-            self.ops().push(Op::Copy {
+            self.ops().push(Op::Copy(Box::new(CopyOp {
                 texture: texture.clone(),
                 regions: Vec::new(),
                 blit: Some((image_blit(draw), draw.filter)),
-            });
+                instances: instances_within(full, &rects),
+            })));
             return Vec::new();
         }
         rects
@@ -714,6 +762,9 @@ impl<'r> Frame<'r> {
             && texture.fourcc() == self.target().fourcc()
             && texture.has_alpha() == self.target().has_alpha();
         same_layout
+            && texture
+                .color_description()
+                .same_encoding(&self.target().color_description())
             && draw.transform == Transform::Normal
             && self.transform() == Transform::Normal
             && draw.alpha == 1.0
@@ -759,21 +810,25 @@ impl<'r> Frame<'r> {
         texture: Src<'r>,
         filter: Filter,
         blend: bool,
-        instances: Vec<texture::Instance>,
+        instances: impl IntoIterator<Item = texture::Instance>,
     ) {
-        if instances.is_empty() {
+        let start = self.instances.len();
+        self.instances.extend(instances);
+        let end = self.instances.len();
+        if start == end {
             return;
         }
-        // Consecutive draws of one texture with one pipeline become one instanced draw.
+        // Consecutive draws of one texture with one pipeline become one instanced draw
+        // (when the last draw's instances end the list: no other pass's came between).
         if let Some(Op::Texture {
             texture: t,
             filter: f,
             blend: b,
             instances: previous,
-        }) = self.ops().last_mut()
+        }) = self.segments.last_mut().and_then(|s| s.ops.last_mut())
         {
-            if t.is(&texture) && *f == filter && *b == blend {
-                previous.extend(instances);
+            if t.is(&texture) && *f == filter && *b == blend && previous.end == start {
+                previous.end = end;
                 return;
             }
         }
@@ -781,7 +836,7 @@ impl<'r> Frame<'r> {
             texture,
             filter,
             blend,
-            instances,
+            instances: start..end,
         });
     }
 
@@ -1138,6 +1193,10 @@ struct Recording<'s, 'f> {
     segments: &'s [Segment<'f>],
     customs: &'s mut [Option<CustomDraw<'f>>],
     handover: &'s Handover<'s>,
+    /// Set when the frame takes the linear path.
+    linear: Option<&'s linear::LinearPlan>,
+    /// The frame's instance list, which `Op::Texture` ranges index.
+    instances: &'s [texture::Instance],
 }
 
 /// Records the frame's passes in order, between the acquire and the release of its shared
@@ -1153,16 +1212,33 @@ fn record_segments(
         timer.record_start(recorder.command_buffer(), point);
     }
     recording.handover.record_acquire(recorder);
+    let target: &Texture = &recording.segments[0].target;
+    let graveyard = submitter.graveyard();
+    let mut initialize = recording.linear.is_some_and(|plan| plan.initialize);
     for segment in recording.segments {
-        let graveyard = submitter.graveyard();
-        record_segment(
-            drawing,
-            graveyard,
-            recorder,
-            segment,
-            recording.customs,
-            point,
-        )?;
+        match recording.linear {
+            Some(plan) if segment.target.is(target) => {
+                plan.blend.mark_used(graveyard, point);
+                prepare_sources(graveyard, recorder, &plan.blend, &segment.ops, point, true);
+                if std::mem::take(&mut initialize) {
+                    linear::record_initialize(drawing, recorder, target, plan)?;
+                }
+                let instances = recording.instances;
+                linear::record_segment(drawing, recorder, segment, recording.customs, plan, instances)?;
+            }
+            _ => record_segment(
+                drawing,
+                graveyard,
+                recorder,
+                segment,
+                recording.customs,
+                recording.instances,
+                point,
+            )?,
+        }
+    }
+    if let Some(plan) = recording.linear {
+        linear::record_encode(drawing, recorder, target, plan)?;
     }
     recording.handover.record_release(recorder);
     if let Some(timer) = drawing.timer() {
@@ -1179,12 +1255,13 @@ fn record_segment(
     recorder: &mut Recorder,
     segment: &Segment<'_>,
     customs: &mut [Option<CustomDraw<'_>>],
+    instances: &[texture::Instance],
     point: u64,
 ) -> Result<()> {
     let target: &Texture = &segment.target;
     let format = target.format();
     let framebuffer = target.framebuffer(drawing.output(format)?.pass.raw())?;
-    prepare_sources(graveyard, recorder, target, &segment.ops, point);
+    prepare_sources(graveyard, recorder, target, &segment.ops, point, false);
     for op in &segment.ops {
         if let Op::Yuv { texture, .. } = op {
             let sampler = texture.ycbcr().expect("YUV ops hold YUV textures");
@@ -1203,7 +1280,7 @@ fn record_segment(
         }
         let mut pass = recorder.begin_pass_with(&output.pass, target, framebuffer, [0.0; 4])?;
         while let Some(op) = ops.next_if(|op| !op.outside_pass()) {
-            record_in_pass(&mut pass, drawing, output, op, customs)?;
+            record_in_pass(&mut pass, drawing, output, op, customs, instances)?;
         }
     }
     Ok(())
@@ -1212,18 +1289,14 @@ fn record_segment(
 impl Op<'_> {
     /// Whether the operation is recorded between render passes (transfers).
     fn outside_pass(&self) -> bool {
-        matches!(self, Op::Copy { .. } | Op::Capture { .. })
+        matches!(self, Op::Copy(_) | Op::Capture { .. })
     }
 }
 
 /// Records a transfer: a copy or blit into the target, or a capture out of it.
 fn record_outside_pass(recorder: &mut Recorder, target: &Texture, op: &Op<'_>) {
     match op {
-        Op::Copy {
-            texture,
-            regions,
-            blit,
-        } => record_copy(recorder, texture, target, regions, *blit),
+        Op::Copy(copy) => record_copy(recorder, &copy.texture, target, &copy.regions, copy.blit),
         Op::Capture { region, into } => record_capture(recorder, target, *region, into),
         _ => unreachable!("only transfers are recorded outside the pass"),
     }
@@ -1236,6 +1309,7 @@ fn record_in_pass(
     output: &Output,
     op: &Op<'_>,
     customs: &mut [Option<CustomDraw<'_>>],
+    frame_instances: &[texture::Instance],
 ) -> Result<()> {
     let size = pass.target_size();
     let push = texture::Push { target_size: size };
@@ -1255,6 +1329,7 @@ fn record_in_pass(
                 texture,
                 sampler: drawing.sampler(*filter),
             };
+            let instances = &frame_instances[instances.clone()];
             draw_texture(pass, &output.pipelines, tex, *blend, &push, instances)?;
         }
         Op::Indexed {
@@ -1277,7 +1352,7 @@ fn record_in_pass(
                 draw(pass)?;
             }
         }
-        Op::Copy { .. } | Op::Capture { .. } => {
+        Op::Copy(_) | Op::Capture { .. } => {
             unreachable!("transfers are recorded outside the pass")
         }
     }
@@ -1322,9 +1397,8 @@ impl<'f> Op<'f> {
     /// The textures the operation reads.
     fn sources(&self) -> impl Iterator<Item = &Texture> + '_ {
         let (one, many): (Option<&Texture>, &[(Src<'f>, Filter)]) = match self {
-            Op::Texture { texture, .. } | Op::Copy { texture, .. } | Op::Yuv { texture, .. } => {
-                (Some(texture), &[])
-            }
+            Op::Texture { texture, .. } | Op::Yuv { texture, .. } => (Some(texture), &[]),
+            Op::Copy(copy) => (Some(&copy.texture), &[]),
             Op::Kawase(kawase) => (Some(&kawase.source), &[]),
             Op::Indexed { textures, .. } => (None, textures),
             _ => (None, &[]),
@@ -1335,16 +1409,18 @@ impl<'f> Op<'f> {
 
 /// Marks every texture a pass reads as used until `point`, and moves those not ready to
 /// sample (a target drawn earlier, now a source) into the sampling layout before the pass.
+/// On the `linear` path copies are draws too.
 fn prepare_sources(
     graveyard: &Arc<Graveyard>,
     recorder: &mut Recorder,
     target: &Texture,
     ops: &[Op<'_>],
     point: u64,
+    linear: bool,
 ) {
     for op in ops {
         let layout = match op {
-            Op::Copy { .. } => vk::ImageLayout::TRANSFER_SRC_OPTIMAL,
+            Op::Copy(_) if !linear => vk::ImageLayout::TRANSFER_SRC_OPTIMAL,
             _ => vk::ImageLayout::SHADER_READ_ONLY_OPTIMAL,
         };
         for texture in op.sources() {

@@ -1,0 +1,613 @@
+//! The linear path (colour management): a frame whose sources do not all share the
+//! target's colour description, or that asks for linear blending, draws its target's
+//! passes into the target's float blend buffer instead, each source decoded into the
+//! output's linear light, and then encodes the touched part of the blend buffer into the
+//! target (tone mapping, gamut mapping, the inverse EOTF, dither).
+//!
+//! Everything is decided at `finish`, when all of the frame's draws are known: draws were
+//! collected in the target's pixels either way, so the same operations record into the
+//! blend buffer. Copies become decoding draws of the same quads; clears and solid colours
+//! (given in the target's encoding) are decoded on the CPU; captures blit the blend
+//! buffer's linear light into the capture texture, whose description says so.
+
+use std::sync::Arc;
+
+use ash::vk;
+
+use super::{Op, Segment, Src};
+use crate::color::{ColorDescription, DecodeParams, EncodeOptions, EncodeParams, Luminances};
+use crate::color::TransferFunction;
+use crate::error::{Error, Result};
+use crate::geometry::Rect;
+use crate::pipelines::recorder::{PassRecorder, Recorder};
+use crate::pipelines::SampledTexture;
+use crate::render::drawing::{Drawing, BLEND_FORMAT};
+use crate::resources::sampler::Filter;
+use crate::resources::texture::{BlendBuffer, Texture};
+use crate::shaders::{encode, passes, sets, solid, texture, texture_decode};
+
+/// What a frame asks of the linear path beyond its sources' descriptions.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct LinearRequest {
+    /// Blend in linear light even when every source matches the target.
+    pub forced: bool,
+    pub encode: EncodeOptions,
+}
+
+/// A frame taking the linear path: its blend buffer and how to encode it.
+pub(crate) struct LinearPlan {
+    pub blend: Arc<Texture>,
+    /// The blend buffer does not hold what the target shows: the frame first decodes the
+    /// target into it.
+    pub initialize: bool,
+    target_description: ColorDescription,
+    /// The decoding of each source description the frame draws.
+    decodes: Vec<(ColorDescription, DecodeParams)>,
+    encode: EncodeParams,
+    /// Where the encode pass writes (target pixels).
+    encode_rects: Vec<Rect>,
+    peak_nits: f64,
+    target_format: vk::Format,
+}
+
+/// Above this many touched rectangles the encode pass covers their bounding box instead.
+const MAX_ENCODE_RECTS: usize = 16;
+
+/// Whether the frame takes the linear path, and if so its plan. Frames drawn directly
+/// leave the target's blend buffer out of date.
+pub(crate) fn plan(
+    drawing: &mut Drawing,
+    segments: &[Segment<'_>],
+    instances: &[texture::Instance],
+    request: &LinearRequest,
+    owner: u64,
+) -> Result<Option<LinearPlan>> {
+    let target: &Texture = &segments[0].target;
+    let output = target.color_description();
+    let on_target = || target_segments(segments);
+    let mismatched = on_target()
+        .flat_map(|s| s.ops.iter())
+        .flat_map(drawn_sources)
+        .any(|t| !t.color_description().same_encoding(&output));
+    if !(mismatched || request.forced) {
+        if let Some(buffer) = target.blend_buffer().as_mut() {
+            buffer.current = false;
+        }
+        return Ok(None);
+    }
+    check_supported(on_target().flat_map(|s| s.ops.iter()))?;
+    drawing.build_linear_path(target.format())?;
+    let mut decodes: Vec<(ColorDescription, DecodeParams)> = Vec::new();
+    let mut peak_nits = output.target_luminance_range().1;
+    for source in on_target().flat_map(|s| s.ops.iter()).flat_map(drawn_sources) {
+        let description = source.color_description();
+        if decodes.iter().any(|(d, _)| *d == description) {
+            continue;
+        }
+        decodes.push((description, DecodeParams::new(&description, &output)?));
+        peak_nits = peak_nits.max(peak_in_output(&description, &output));
+    }
+    let (blend, initialize, previous_peak) = blend_buffer(drawing, target, owner)?;
+    let full = Rect::new(0, 0, target.width() as i32, target.height() as i32);
+    let encode_rects = if previous_peak != Some(peak_nits) {
+        vec![full]
+    } else {
+        touched_rects(on_target().flat_map(|s| s.ops.iter()), instances, full)
+    };
+    let bits = bits_per_channel(target.format());
+    let encode = EncodeParams::new(&output, peak_nits, &request.encode, bits, 0)?;
+    for capture in captures(on_target()) {
+        capture.set_color_description(linear_twin(&output))?;
+    }
+    Ok(Some(LinearPlan {
+        blend,
+        initialize,
+        target_description: output,
+        decodes,
+        encode,
+        encode_rects,
+        peak_nits,
+        target_format: target.format(),
+    }))
+}
+
+impl LinearPlan {
+    /// Records that the blend buffer now holds what the target shows (after the frame's
+    /// submission).
+    pub(crate) fn mark_current(&self, target: &Texture) {
+        if let Some(buffer) = target.blend_buffer().as_mut() {
+            buffer.current = true;
+            buffer.peak_nits = self.peak_nits;
+        }
+    }
+
+    fn decode_of(&self, description: &ColorDescription) -> &DecodeParams {
+        self.decodes
+            .iter()
+            .find(|(d, _)| d == description)
+            .map(|(_, p)| p)
+            .expect("every drawn source's decoding is planned")
+    }
+}
+
+/// The passes drawing into the frame's own target (the first, and those resuming it
+/// after offscreen groups).
+fn target_segments<'s, 'f>(
+    segments: &'s [Segment<'f>],
+) -> impl Iterator<Item = &'s Segment<'f>> + 's {
+    let target: &Texture = &segments[0].target;
+    segments.iter().filter(move |s| s.target.is(target))
+}
+
+/// The sources an operation decodes: textures drawn or copied, not the frame's own
+/// intermediates (captures and blur levels, already in the blend buffer's light).
+fn drawn_sources<'s>(op: &'s Op<'_>) -> Box<dyn Iterator<Item = &'s Texture> + 's> {
+    match op {
+        Op::Texture { texture, .. } | Op::Yuv { texture, .. } => {
+            Box::new(std::iter::once(&**texture))
+        }
+        Op::Copy(copy) => Box::new(std::iter::once(&*copy.texture)),
+        Op::Indexed { textures, .. } => Box::new(textures.iter().map(|(t, _)| &**t)),
+        _ => Box::new(std::iter::empty()),
+    }
+}
+
+fn check_supported<'s>(mut ops: impl Iterator<Item = &'s Op<'s>>) -> Result<()> {
+    if ops.any(|op| matches!(op, Op::Yuv { .. })) {
+        return Err(Error::InvalidArgument(
+            "YUV textures cannot be drawn in a frame that takes the linear path yet".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// The brightest light of content in `source`, in cd/m^2 of the output after the draws'
+/// reference-white scaling.
+fn peak_in_output(source: &ColorDescription, output: &ColorDescription) -> f64 {
+    source.content_peak_nits() * output.luminances.reference / source.luminances.reference
+}
+
+/// The target's blend buffer (made, or remade at a new size, when needed), whether it
+/// must be initialised from the target, and the peak its last encoding used.
+fn blend_buffer(
+    drawing: &Drawing,
+    target: &Texture,
+    owner: u64,
+) -> Result<(Arc<Texture>, bool, Option<f64>)> {
+    let mut slot = target.blend_buffer();
+    let fits = slot.as_ref().is_some_and(|b| {
+        b.texture.width() == target.width() && b.texture.height() == target.height()
+    });
+    if !fits {
+        let texture = drawing.new_blend_buffer(target.width(), target.height(), owner)?;
+        *slot = Some(BlendBuffer {
+            texture,
+            current: false,
+            peak_nits: 0.0,
+        });
+    }
+    let buffer = slot.as_mut().expect("made above");
+    let answer = (
+        buffer.texture.clone(),
+        !buffer.current,
+        buffer.current.then_some(buffer.peak_nits),
+    );
+    // Until the frame is submitted whole.
+    buffer.current = false;
+    Ok(answer)
+}
+
+/// The target rectangles the operations change, or their bounding box when there are
+/// many; the whole target for operations without a known extent (custom draws).
+fn touched_rects<'s>(
+    ops: impl Iterator<Item = &'s Op<'s>>,
+    frame_instances: &[texture::Instance],
+    full: Rect,
+) -> Vec<Rect> {
+    let mut rects = Vec::new();
+    for op in ops {
+        match op {
+            Op::Clear { rects: r, .. } => rects.extend_from_slice(r),
+            Op::Solid(instances) => rects.extend(instances.iter().map(|i| rect_of(i.dst))),
+            Op::Texture { instances, .. } => {
+                let instances = &frame_instances[instances.clone()];
+                rects.extend(instances.iter().map(|i| rect_of(i.dst)))
+            }
+            Op::Copy(copy) => rects.extend(copy.instances.iter().map(|i| rect_of(i.dst))),
+            Op::Indexed { instances, .. } => {
+                rects.extend(instances.iter().map(|i| rect_of(i.dst)))
+            }
+            Op::Kawase(kawase) => rects.extend(kawase.quads().iter().map(|q| rect_of(q.dst))),
+            Op::Capture { .. } => {}
+            Op::Yuv { .. } | Op::Custom(_) => return vec![full],
+        }
+    }
+    let rects: Vec<Rect> = rects.iter().filter_map(|r| r.intersect(&full)).collect();
+    if rects.len() <= MAX_ENCODE_RECTS {
+        return rects;
+    }
+    let (x0, y0) = (rects.iter().map(|r| r.x).min(), rects.iter().map(|r| r.y).min());
+    let (x1, y1) = (
+        rects.iter().map(|r| r.right()).max(),
+        rects.iter().map(|r| r.bottom()).max(),
+    );
+    match (x0, y0, x1, y1) {
+        (Some(x0), Some(y0), Some(x1), Some(y1)) => vec![Rect::new(x0, y0, x1 - x0, y1 - y0)],
+        _ => Vec::new(),
+    }
+}
+
+/// The whole-pixel rectangle covering an instance's `dst` (x, y, width, height).
+fn rect_of(dst: [f32; 4]) -> Rect {
+    let (x0, y0) = (dst[0].floor() as i32, dst[1].floor() as i32);
+    let (x1, y1) = ((dst[0] + dst[2]).ceil() as i32, (dst[1] + dst[3]).ceil() as i32);
+    Rect::new(x0, y0, x1 - x0, y1 - y0)
+}
+
+/// The textures the frame captures from its target.
+fn captures<'s>(
+    segments: impl Iterator<Item = &'s Segment<'s>>,
+) -> impl Iterator<Item = &'s Arc<Texture>> {
+    segments.flat_map(|s| s.ops.iter()).filter_map(|op| match op {
+        Op::Capture { into, .. } => Some(into),
+        _ => None,
+    })
+}
+
+/// What a capture of the blend buffer holds: linear light in the output's primaries, on
+/// the output's linear scale, clipped to [0, 1] by the capture's format.
+fn linear_twin(output: &ColorDescription) -> ColorDescription {
+    let scale = output.to_nits_scale();
+    ColorDescription {
+        transfer: TransferFunction::Linear,
+        primaries: output.primaries,
+        luminances: Luminances {
+            min: 0.0,
+            max: scale,
+            reference: output.luminances.reference,
+        },
+        mastering: None,
+        content_light: None,
+    }
+}
+
+/// A premultiplied colour in the target's encoding, decoded into the blend buffer's light.
+fn decode_color(description: &ColorDescription, color: [f32; 4]) -> [f32; 4] {
+    let a = f64::from(color[3]);
+    if a <= 0.0 {
+        return [0.0; 4];
+    }
+    let encoded = [color[0], color[1], color[2]].map(|c| f64::from(c) / a);
+    let linear = description.decode(encoded);
+    [
+        (linear[0] * a) as f32,
+        (linear[1] * a) as f32,
+        (linear[2] * a) as f32,
+        color[3],
+    ]
+}
+
+fn decode_variant(transfer: TransferFunction) -> texture_decode::Variant {
+    use texture_decode::Variant as V;
+    match transfer {
+        TransferFunction::Srgb => V::Srgb,
+        TransferFunction::Gamma22 => V::Gamma22,
+        TransferFunction::Bt1886 => V::Bt1886,
+        TransferFunction::Gamma24 => V::Gamma24,
+        TransferFunction::Pq => V::Pq,
+        TransferFunction::Hlg => V::Hlg,
+        TransferFunction::Linear => V::Linear,
+        TransferFunction::ExtendedLinear => V::ExtLinear,
+    }
+}
+
+fn encode_variant(transfer: TransferFunction) -> encode::Variant {
+    use encode::Variant as V;
+    match transfer {
+        TransferFunction::Srgb => V::Srgb,
+        TransferFunction::Gamma22 => V::Gamma22,
+        TransferFunction::Bt1886 => V::Bt1886,
+        TransferFunction::Gamma24 => V::Gamma24,
+        TransferFunction::Pq => V::Pq,
+        TransferFunction::Hlg => V::Hlg,
+        TransferFunction::Linear => V::Linear,
+        TransferFunction::ExtendedLinear => V::ExtLinear,
+    }
+}
+
+/// Draws `instances` of `texture` decoded into the blend buffer.
+fn draw_decoded(
+    pass: &mut PassRecorder<'_, passes::Output>,
+    drawing: &Drawing,
+    plan: &LinearPlan,
+    texture: &Texture,
+    filter: Filter,
+    instances: &[texture::Instance],
+) -> Result<()> {
+    let params = plan.decode_of(&texture.color_description());
+    let (decode, _) = drawing.linear_pipelines(plan.target_format());
+    let push = decode_push(pass.target_size(), params);
+    let set = sets::Textured {
+        tex: SampledTexture {
+            texture,
+            sampler: drawing.sampler(filter),
+        },
+    };
+    // The decoding pipeline's instances are the texture pipeline's, field for field.
+    let instances: &[texture_decode::Instance] = bytemuck::cast_slice(instances);
+    pass.draw(&decode.variant(decode_variant(params.transfer)), &push, set, instances)
+}
+
+/// Bits per channel of a target format, for the dither's step: 16 for float formats.
+fn bits_per_channel(format: vk::Format) -> u32 {
+    match format {
+        vk::Format::R16G16B16A16_SFLOAT | vk::Format::R16G16B16A16_UNORM => 16,
+        vk::Format::A2R10G10B10_UNORM_PACK32 | vk::Format::A2B10G10R10_UNORM_PACK32 => 10,
+        vk::Format::R5G6B5_UNORM_PACK16 | vk::Format::B5G6R5_UNORM_PACK16 => 5,
+        vk::Format::R4G4B4A4_UNORM_PACK16 | vk::Format::B4G4R4A4_UNORM_PACK16 => 4,
+        _ => 8,
+    }
+}
+
+impl LinearPlan {
+    fn target_format(&self) -> vk::Format {
+        self.target_format
+    }
+}
+
+/// Records one of the frame's target passes into the blend buffer (the operations
+/// outside a render pass, captures, around the render passes as on the direct path).
+pub(crate) fn record_segment(
+    drawing: &Drawing,
+    recorder: &mut Recorder,
+    segment: &Segment<'_>,
+    customs: &mut [Option<super::CustomDraw<'_>>],
+    plan: &LinearPlan,
+    instances: &[texture::Instance],
+) -> Result<()> {
+    let blend: &Texture = &plan.blend;
+    let output = drawing.built_output(BLEND_FORMAT);
+    let framebuffer = blend.framebuffer(output.pass.raw())?;
+    let mut ops = segment.ops.iter().peekable();
+    while ops.peek().is_some() {
+        // Copies are drawn here, decoded: only captures leave the pass.
+        while let Some(op) = ops.next_if(|op| matches!(op, Op::Capture { .. })) {
+            if let Op::Capture { region, into } = op {
+                record_capture(recorder, blend, *region, into);
+            }
+        }
+        if ops.peek().is_none() {
+            break;
+        }
+        let mut pass = recorder.begin_pass_with(&output.pass, blend, framebuffer, [0.0; 4])?;
+        while let Some(op) = ops.next_if(|op| !matches!(op, Op::Capture { .. })) {
+            record_op(&mut pass, drawing, plan, op, customs, instances)?;
+        }
+    }
+    Ok(())
+}
+
+/// Records one operation of a target pass into the open pass on the blend buffer.
+fn record_op(
+    pass: &mut PassRecorder<'_, passes::Output>,
+    drawing: &Drawing,
+    plan: &LinearPlan,
+    op: &Op<'_>,
+    customs: &mut [Option<super::CustomDraw<'_>>],
+    frame_instances: &[texture::Instance],
+) -> Result<()> {
+    let output = plan.target_description;
+    match op {
+        Op::Clear { color, rects } => {
+            super::clear_rects(pass, decode_color(&output, *color), rects);
+            Ok(())
+        }
+        Op::Solid(instances) => {
+            let decoded: Vec<solid::Instance> = instances
+                .iter()
+                .map(|i| solid::Instance {
+                    color: decode_color(&output, i.color),
+                    ..*i
+                })
+                .collect();
+            let push = solid::Push {
+                target_size: pass.target_size(),
+            };
+            let pipelines = &drawing.built_output(BLEND_FORMAT).pipelines;
+            pass.draw(&pipelines.solid, &push, (), &decoded)
+        }
+        Op::Texture {
+            texture,
+            filter,
+            instances,
+            ..
+        } => {
+            let instances = &frame_instances[instances.clone()];
+            draw_decoded(pass, drawing, plan, texture, *filter, instances)
+        }
+        Op::Copy(copy) => {
+            let (texture, instances) = (&copy.texture, &copy.instances);
+            draw_decoded(pass, drawing, plan, texture, Filter::Nearest, instances)
+        }
+        Op::Indexed {
+            textures,
+            instances,
+        } => draw_indexed_decoded(pass, drawing, plan, textures, instances),
+        Op::Kawase(kawase) => kawase.record(pass, drawing, drawing.built_output(BLEND_FORMAT)),
+        Op::Custom(index) => match customs[*index].take() {
+            Some(draw) => draw(pass),
+            None => Ok(()),
+        },
+        Op::Yuv { .. } => unreachable!("refused by the plan"),
+        Op::Capture { .. } => unreachable!("recorded outside the pass"),
+    }
+}
+
+/// A texture-array draw as runs of decoding draws, one per run of one texture, in order.
+fn draw_indexed_decoded(
+    pass: &mut PassRecorder<'_, passes::Output>,
+    drawing: &Drawing,
+    plan: &LinearPlan,
+    textures: &[(Src<'_>, Filter)],
+    instances: &[crate::shaders::texture_indexed::Instance],
+) -> Result<()> {
+    let mut run: Vec<texture::Instance> = Vec::new();
+    for (i, instance) in instances.iter().enumerate() {
+        run.push(texture::Instance {
+            dst: instance.dst,
+            uv_offset: instance.uv_offset,
+            uv_axes: instance.uv_axes,
+            alpha: instance.alpha,
+        });
+        let index = instance.texture_index;
+        let last = instances.get(i + 1).is_none_or(|n| n.texture_index != index);
+        if last {
+            let (texture, filter) = &textures[index as usize];
+            draw_decoded(pass, drawing, plan, texture, *filter, &run)?;
+            run.clear();
+        }
+    }
+    Ok(())
+}
+
+/// Decodes the whole target into the blend buffer, before the frame's first draw, when
+/// the blend buffer does not hold what the target shows.
+pub(crate) fn record_initialize(
+    drawing: &Drawing,
+    recorder: &mut Recorder,
+    target: &Texture,
+    plan: &LinearPlan,
+) -> Result<()> {
+    let blend: &Texture = &plan.blend;
+    let output = drawing.built_output(BLEND_FORMAT);
+    let framebuffer = blend.framebuffer(output.pass.raw())?;
+    let sampleable = target.usage().contains(vk::ImageUsageFlags::SAMPLED);
+    if sampleable {
+        recorder.transition(target, vk::ImageLayout::SHADER_READ_ONLY_OPTIMAL);
+    }
+    let mut pass = recorder.begin_pass_with(&output.pass, blend, framebuffer, [0.0; 4])?;
+    let whole = Rect::new(0, 0, blend.width() as i32, blend.height() as i32);
+    super::clear_rects(&mut pass, [0.0; 4], &[whole]);
+    if !sampleable {
+        // Nothing to start from: the first frame starts from transparent black.
+        return Ok(());
+    }
+    let instance = texture_decode::Instance {
+        dst: [0.0, 0.0, whole.w as f32, whole.h as f32],
+        uv_offset: [0.0, 0.0],
+        uv_axes: [1.0, 0.0, 0.0, 1.0],
+        alpha: 1.0,
+    };
+    let description = plan.target_description;
+    let params = DecodeParams::new(&description, &description)?;
+    let (decode, _) = drawing.linear_pipelines(plan.target_format());
+    let push = decode_push(pass.target_size(), &params);
+    let set = sets::Textured {
+        tex: SampledTexture {
+            texture: target,
+            sampler: drawing.sampler(Filter::Nearest),
+        },
+    };
+    let variant = decode.variant(decode_variant(params.transfer));
+    pass.draw(&variant, &push, set, &[instance])
+}
+
+/// Encodes the touched part of the blend buffer into the target.
+pub(crate) fn record_encode(
+    drawing: &Drawing,
+    recorder: &mut Recorder,
+    target: &Texture,
+    plan: &LinearPlan,
+) -> Result<()> {
+    if plan.encode_rects.is_empty() {
+        return Ok(());
+    }
+    let blend: &Texture = &plan.blend;
+    recorder.transition(blend, vk::ImageLayout::SHADER_READ_ONLY_OPTIMAL);
+    let output = drawing.built_output(target.format());
+    let framebuffer = target.framebuffer(output.pass.raw())?;
+    let mut pass = recorder.begin_pass_with(&output.pass, target, framebuffer, [0.0; 4])?;
+    let (_, encode) = drawing.linear_pipelines(plan.target_format());
+    let p = &plan.encode;
+    let push = encode::Push {
+        target_size: pass.target_size(),
+        padding: [0.0; 2],
+        ctm_0: p.ctm[0],
+        ctm_1: p.ctm[1],
+        ctm_2: p.ctm[2],
+        eetf_0: p.eetf[0],
+        eetf_1: p.eetf[1],
+        transfer_params: p.transfer_params,
+        mapping: p.mapping,
+    };
+    let sampled = SampledTexture {
+        texture: blend,
+        sampler: drawing.sampler(Filter::Nearest),
+    };
+    // Without a LUT the shader never reads `lut`; the blend buffer stands in.
+    let set = sets::EncodeSources {
+        blend: sampled,
+        lut: sampled,
+    };
+    let instances: Vec<encode::Instance> = plan
+        .encode_rects
+        .iter()
+        .map(|r| encode::Instance {
+            dst: [r.x as f32, r.y as f32, r.w as f32, r.h as f32],
+            uv_offset: [0.0; 2],
+            uv_axes: [0.0; 4],
+            alpha: 1.0,
+        })
+        .collect();
+    let variant = encode.variant(encode_variant(p.transfer));
+    pass.draw(&variant, &push, set, &instances)
+}
+
+fn decode_push(target_size: [f32; 2], params: &DecodeParams) -> texture_decode::Push {
+    texture_decode::Push {
+        target_size,
+        padding: [0.0; 2],
+        to_output_0: params.to_output[0],
+        to_output_1: params.to_output[1],
+        to_output_2: params.to_output[2],
+        transfer_params: params.transfer_params,
+    }
+}
+
+/// A capture on the linear path: `region` of the blend buffer blitted into `into`
+/// (the blit converts the float light into the capture's format).
+fn record_capture(recorder: &mut Recorder, blend: &Texture, region: Rect, into: &Texture) {
+    recorder.transition(blend, vk::ImageLayout::TRANSFER_SRC_OPTIMAL);
+    recorder.transition(into, vk::ImageLayout::TRANSFER_DST_OPTIMAL);
+    let layers = crate::resources::texture::color_layers();
+    let corner = |x: i32, y: i32| vk::Offset3D { x, y, z: 0 };
+    let blit = vk::ImageBlit {
+        src_subresource: layers,
+        src_offsets: [corner(region.x, region.y), vk::Offset3D {
+            x: region.right(),
+            y: region.bottom(),
+            z: 1,
+        }],
+        dst_subresource: layers,
+        dst_offsets: [corner(0, 0), vk::Offset3D {
+            x: region.w,
+            y: region.h,
+            z: 1,
+        }],
+    };
+    // SAFETY: both images are in the transfer layouts recorded just above; the region lies
+    // inside the blend buffer (the target's size, checked by `Frame::capture`) and `into`
+    // has its size; float sources and colour-attachment formats support blits.
+    unsafe {
+        recorder.device().raw().cmd_blit_image(
+            recorder.command_buffer(),
+            blend.image(),
+            vk::ImageLayout::TRANSFER_SRC_OPTIMAL,
+            into.image(),
+            vk::ImageLayout::TRANSFER_DST_OPTIMAL,
+            &[blit],
+            vk::Filter::NEAREST,
+        )
+    };
+    recorder.transition(into, vk::ImageLayout::SHADER_READ_ONLY_OPTIMAL);
+}

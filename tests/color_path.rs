@@ -1,0 +1,339 @@
+//! The linear path (colour management) on a real device, validation and synchronization
+//! validation on: blending in linear light, sRGB round trips, SDR content in a PQ output,
+//! tone mapping of PQ content on an sRGB output, damage-only frames, steady frames and bad
+//! descriptions. Expected values are computed here from the standards' formulas.
+
+mod common;
+
+use common::assert_validation_clean;
+use vkcompose::color::{
+    ColorDescription, ColorError, EncodeOptions, Luminances, Primaries, TransferFunction,
+};
+use vkcompose::format::DrmFourcc;
+use vkcompose::geometry::{Rect, RectF, Transform};
+use vkcompose::{
+    Device, Error, Filter, Instance, InstanceOptions, Renderer, RendererOptions, ShmLayout,
+    Texture, TextureDraw,
+};
+
+type Rgba = [u8; 4];
+
+fn renderer() -> (Instance, Renderer) {
+    let instance = Instance::new(&InstanceOptions {
+        validation: true,
+        synchronization_validation: true,
+        ..Default::default()
+    })
+    .expect("an instance with the validation layer");
+    let device = Device::new(&instance).expect("a Vulkan device");
+    let renderer = Renderer::new(&device, &RendererOptions::default()).unwrap();
+    (instance, renderer)
+}
+
+fn import(renderer: &mut Renderer, pixels: &[Rgba], width: u32) -> Texture {
+    let layout = ShmLayout {
+        fourcc: DrmFourcc::Abgr8888,
+        width,
+        height: pixels.len() as u32 / width,
+        stride: width * 4,
+    };
+    renderer.import_memory(&pixels.concat(), layout).unwrap()
+}
+
+fn whole(w: u32, h: u32) -> Rect {
+    Rect::new(0, 0, w as i32, h as i32)
+}
+
+fn read(renderer: &mut Renderer, texture: &Texture, region: Rect) -> Vec<Rgba> {
+    let readback = renderer
+        .copy_framebuffer(texture, region, DrmFourcc::Abgr8888)
+        .unwrap();
+    let bytes = readback.bytes().unwrap();
+    bytes.chunks(4).map(|c| [c[0], c[1], c[2], c[3]]).collect()
+}
+
+/// Reads an ABGR2101010 target back as 10-bit [r, g, b].
+fn read_10bit(renderer: &mut Renderer, texture: &Texture, region: Rect) -> Vec<[u32; 3]> {
+    let readback = renderer
+        .copy_framebuffer(texture, region, DrmFourcc::Abgr2101010)
+        .unwrap();
+    let bytes = readback.bytes().unwrap();
+    bytes
+        .chunks(4)
+        .map(|c| {
+            let word = u32::from_le_bytes([c[0], c[1], c[2], c[3]]);
+            [word & 0x3ff, (word >> 10) & 0x3ff, (word >> 20) & 0x3ff]
+        })
+        .collect()
+}
+
+fn draw<'a>(size: (u32, u32), dst: Rect, damage: &'a [Rect], alpha: f32) -> TextureDraw<'a> {
+    TextureDraw {
+        src: RectF::new(0.0, 0.0, f64::from(size.0), f64::from(size.1)),
+        dst,
+        damage,
+        opaque: &[],
+        transform: Transform::Normal,
+        alpha,
+        filter: Filter::Nearest,
+    }
+}
+
+/// IEC 61966-2-1, written out again.
+fn srgb_encode(linear: f64) -> f64 {
+    if linear <= 0.0031308 {
+        linear * 12.92
+    } else {
+        1.055 * linear.powf(1.0 / 2.4) - 0.055
+    }
+}
+
+fn srgb_decode(encoded: f64) -> f64 {
+    if encoded <= 0.04045 {
+        encoded / 12.92
+    } else {
+        ((encoded + 0.055) / 1.055).powf(2.4)
+    }
+}
+
+/// SMPTE ST 2084's inverse EOTF of an absolute luminance, written out again.
+fn pq_of_nits(nits: f64) -> f64 {
+    let (m1, m2) = (2610.0 / 16384.0, 2523.0 / 4096.0 * 128.0);
+    let (c1, c2, c3) = (3424.0 / 4096.0, 2413.0 / 4096.0 * 32.0, 2392.0 / 4096.0 * 32.0);
+    let y = (nits / 10_000.0).powf(m1);
+    ((c1 + c2 * y) / (1.0 + c3 * y)).powf(m2)
+}
+
+#[test]
+fn half_white_over_black_blends_to_srgb_188_in_linear_light() {
+    let (instance, mut renderer) = renderer();
+    let target = renderer.create_target(4, 2, DrmFourcc::Xrgb8888).unwrap();
+    let white = import(&mut renderer, &[[255, 255, 255, 255]; 4], 2);
+    let all = [whole(4, 2)];
+    let mut frame = renderer.render(&target, Transform::Normal).unwrap();
+    frame.set_linear_blending(true);
+    // Undithered: the dither may move a value this close to a half step either way.
+    frame
+        .set_encode_options(EncodeOptions {
+            dither: false,
+            ..Default::default()
+        })
+        .unwrap();
+    frame.clear([0.0, 0.0, 0.0, 1.0], &all).unwrap();
+    // Left half: a texture at alpha 0.5; right half: a solid half-transparent white.
+    let dst = Rect::new(0, 0, 2, 2);
+    frame
+        .render_texture_from_to(&white, &draw((2, 2), dst, &all, 0.5))
+        .unwrap();
+    frame
+        .draw_solid(Rect::new(2, 0, 2, 2), &all, [0.5, 0.5, 0.5, 0.5])
+        .unwrap();
+    frame.finish().unwrap().wait(std::time::Duration::MAX).unwrap();
+    let expected = (srgb_encode(0.5) * 255.0).round() as u8;
+    assert_eq!(expected, 188);
+    for (i, pixel) in read(&mut renderer, &target, whole(4, 2)).iter().enumerate() {
+        assert_eq!(pixel[..3], [188, 188, 188], "pixel {i}: {pixel:?}");
+    }
+    assert_validation_clean(&instance);
+}
+
+#[test]
+fn every_srgb_level_round_trips_exactly_through_the_linear_path() {
+    let (instance, mut renderer) = renderer();
+    let pixels: Vec<Rgba> = (0..256u32)
+        .map(|x| [x as u8, (255 - x) as u8, (x * 7 % 256) as u8, 255])
+        .collect();
+    let source = import(&mut renderer, &pixels, 256);
+    let target = renderer.create_target(256, 1, DrmFourcc::Xrgb8888).unwrap();
+    let all = [whole(256, 1)];
+    let mut frame = renderer.render(&target, Transform::Normal).unwrap();
+    frame.set_linear_blending(true);
+    frame
+        .render_texture_from_to(&source, &draw((256, 1), all[0], &all, 1.0))
+        .unwrap();
+    frame.finish().unwrap().wait(std::time::Duration::MAX).unwrap();
+    let out = read(&mut renderer, &target, all[0]);
+    for (x, (got, want)) in out.iter().zip(&pixels).enumerate() {
+        assert_eq!(got[..3], want[..3], "level {x}");
+    }
+    assert_validation_clean(&instance);
+}
+
+#[test]
+fn sdr_white_in_a_pq_output_sits_at_203_nits() {
+    let (instance, mut renderer) = renderer();
+    let target = renderer
+        .create_target(2, 1, DrmFourcc::Abgr2101010)
+        .unwrap();
+    target
+        .set_color_description(ColorDescription::bt2020_pq())
+        .unwrap();
+    // sRGB white, and sRGB grey 128 beside it.
+    let source = import(&mut renderer, &[[255, 255, 255, 255], [128, 128, 128, 255]], 2);
+    let all = [whole(2, 1)];
+    let mut frame = renderer.render(&target, Transform::Normal).unwrap();
+    frame
+        .render_texture_from_to(&source, &draw((2, 1), all[0], &all, 1.0))
+        .unwrap();
+    frame.finish().unwrap().wait(std::time::Duration::MAX).unwrap();
+    let out = read_10bit(&mut renderer, &target, all[0]);
+    let white = pq_of_nits(203.0);
+    assert!((white - 0.58).abs() < 0.001, "PQ of 203 cd/m^2 is {white}");
+    // Grey is achromatic, so the primaries change nothing: 203 cd/m^2 times its light.
+    let grey = pq_of_nits(203.0 * srgb_decode(128.0 / 255.0));
+    for (pixel, expected) in out.iter().zip([white, grey]) {
+        for c in pixel {
+            let want = expected * 1023.0;
+            assert!((f64::from(*c) - want).abs() <= 1.0, "{pixel:?} against {want}");
+        }
+    }
+    assert_validation_clean(&instance);
+}
+
+#[test]
+fn pq_content_on_an_srgb_output_takes_the_linear_path_and_is_tone_mapped() {
+    let (instance, mut renderer) = renderer();
+    let target = renderer.create_target(3, 1, DrmFourcc::Xrgb8888).unwrap();
+    // PQ signals of 0, 203 and 10 000 cd/m^2 (grey), through an 8-bit texture.
+    let levels = [0.0, 203.0, 10_000.0].map(|n| (pq_of_nits(n) * 255.0).round() as u8);
+    let pixels: Vec<Rgba> = levels.iter().map(|&l| [l, l, l, 255]).collect();
+    let source = import(&mut renderer, &pixels, 3);
+    source
+        .set_color_description(ColorDescription::bt2020_pq())
+        .unwrap();
+    let all = [whole(3, 1)];
+    let mut frame = renderer.render(&target, Transform::Normal).unwrap();
+    frame
+        .render_texture_from_to(&source, &draw((3, 1), all[0], &all, 1.0))
+        .unwrap();
+    frame.finish().unwrap().wait(std::time::Duration::MAX).unwrap();
+    let out = read(&mut renderer, &target, all[0]);
+    // Black stays black; PQ reference white (the level nearest 203 cd/m^2) lands near
+    // sRGB white; the brightest light is mapped onto the output's peak, not beyond.
+    assert!(out[0][0] <= 1, "{:?}", out[0]);
+    let nits = 10_000.0 * pq_eotf(f64::from(levels[1]) / 255.0);
+    let reference = (srgb_encode((nits / 203.0).min(1.0)) * 255.0).round();
+    assert!((f64::from(out[1][0]) - reference).abs() <= 2.0, "{:?} against {reference}", out[1]);
+    assert_eq!(out[2][..3], [255, 255, 255]);
+    assert_validation_clean(&instance);
+}
+
+/// SMPTE ST 2084's EOTF (1.0 = 10 000 cd/m^2), written out again.
+fn pq_eotf(e: f64) -> f64 {
+    let (m1, m2) = (2610.0 / 16384.0, 2523.0 / 4096.0 * 128.0);
+    let (c1, c2, c3) = (3424.0 / 4096.0, 2413.0 / 4096.0 * 32.0, 2392.0 / 4096.0 * 32.0);
+    let p = e.powf(1.0 / m2);
+    ((p - c1).max(0.0) / (c2 - c3 * p)).powf(1.0 / m1)
+}
+
+#[test]
+fn damage_only_linear_frames_equal_full_redraws() {
+    let (instance, mut renderer) = renderer();
+    let pixels: Vec<Rgba> = (0..64u32)
+        .map(|i| {
+            let a = if i % 3 == 0 { 128 } else { 255 };
+            let c = |k: u32| ((i * k + 31) % 256 * a / 255) as u8;
+            [c(37), c(91), c(53), a as u8]
+        })
+        .collect();
+    let source = import(&mut renderer, &pixels, 8);
+    let partial = renderer.create_target(16, 16, DrmFourcc::Xrgb8888).unwrap();
+    let full = renderer.create_target(16, 16, DrmFourcc::Xrgb8888).unwrap();
+    let scene = |renderer: &mut Renderer, target: &Texture, damage: &[Rect], x: i32| {
+        let mut frame = renderer.render(target, Transform::Normal).unwrap();
+        frame.set_linear_blending(true);
+        frame.clear([0.2, 0.3, 0.4, 1.0], damage).unwrap();
+        let dst = Rect::new(x, 4, 8, 8);
+        frame
+            .render_texture_from_to(&source, &draw((8, 8), dst, damage, 0.75))
+            .unwrap();
+        frame.finish().unwrap().wait(std::time::Duration::MAX).unwrap();
+    };
+    let all = [whole(16, 16)];
+    scene(&mut renderer, &partial, &all, 2);
+    // The window moves right by 4: only the rectangle it left and entered is damaged.
+    scene(&mut renderer, &partial, &[Rect::new(2, 4, 12, 8)], 6);
+    scene(&mut renderer, &full, &all, 6);
+    let (a, b) = (
+        read(&mut renderer, &partial, all[0]),
+        read(&mut renderer, &full, all[0]),
+    );
+    assert_eq!(a, b);
+    assert_validation_clean(&instance);
+}
+
+#[test]
+fn steady_linear_frames_create_no_vulkan_objects() {
+    let (instance, mut renderer) = renderer();
+    let source = import(&mut renderer, &[[200, 100, 50, 255]; 16], 4);
+    source
+        .set_color_description(ColorDescription::display_p3())
+        .unwrap();
+    let target = renderer.create_target(32, 32, DrmFourcc::Xrgb8888).unwrap();
+    let all = [whole(32, 32)];
+    let device = renderer.device().clone();
+    let frame = |renderer: &mut Renderer| {
+        let mut frame = renderer.render(&target, Transform::Normal).unwrap();
+        frame.clear([0.0, 0.0, 0.0, 1.0], &all).unwrap();
+        let dst = Rect::new(4, 4, 16, 16);
+        frame
+            .render_texture_from_to(&source, &draw((4, 4), dst, &all, 1.0))
+            .unwrap();
+        frame.finish().unwrap()
+    };
+    let before = device.objects_created();
+    frame(&mut renderer).wait(std::time::Duration::MAX).unwrap();
+    let first = device.objects_created() - before;
+    assert!(first > 0, "the first frame builds the linear path");
+    // Warm-up: the recorders of the ring each make their descriptor pool once.
+    for _ in 0..6 {
+        frame(&mut renderer);
+    }
+    let (objects, allocations) = (device.objects_created(), device.allocations_made());
+    let mut last = None;
+    for _ in 0..30 {
+        last = Some(frame(&mut renderer));
+    }
+    last.unwrap().wait(std::time::Duration::MAX).unwrap();
+    assert_eq!(device.objects_created(), objects, "objects in steady frames");
+    assert_eq!(device.allocations_made(), allocations, "allocations in steady frames");
+    assert_validation_clean(&instance);
+}
+
+#[test]
+fn bad_colour_descriptions_are_typed_errors_and_change_nothing() {
+    let (instance, mut renderer) = renderer();
+    let target = renderer.create_target(4, 4, DrmFourcc::Xrgb8888).unwrap();
+    let mut nan = ColorDescription::srgb();
+    nan.luminances = Luminances {
+        min: 0.2,
+        max: f64::NAN,
+        reference: 80.0,
+    };
+    assert!(matches!(
+        target.set_color_description(nan),
+        Err(Error::Color(ColorError::NotFinite { .. }))
+    ));
+    let mut inverted = ColorDescription::srgb();
+    inverted.luminances = Luminances {
+        min: 100.0,
+        max: 50.0,
+        reference: 80.0,
+    };
+    assert!(matches!(
+        target.set_color_description(inverted),
+        Err(Error::Color(ColorError::LuminanceOrder { .. }))
+    ));
+    let mut outside = ColorDescription::srgb();
+    outside.primaries = Primaries {
+        white: vkcompose::color::Chromaticity::new(0.9, 0.05),
+        ..Primaries::BT709
+    };
+    assert!(target.set_color_description(outside).is_err());
+    assert_eq!(target.color_description(), ColorDescription::srgb());
+    assert_eq!(
+        target.color_description().transfer,
+        TransferFunction::Srgb
+    );
+    assert_validation_clean(&instance);
+}
