@@ -38,7 +38,7 @@ fn main() -> Result<()> {
     for &(w, h) in sizes {
         let copy = copy_time(&mut renderer, w, h)?;
         for quads in [1usize, 100, 1000, 10_000] {
-            frame_bench(&mut renderer, (w, h), quads, copy)?;
+            frame_bench(&mut renderer, (w, h), quads, copy, false)?;
         }
     }
     // The same 1000-quad frame with one descriptor set per texture, for comparison where
@@ -51,8 +51,15 @@ fn main() -> Result<()> {
         let mut classic = Renderer::new(&device, &options)?;
         println!("one descriptor set per texture:");
         let copy = copy_time(&mut classic, 1920, 1080)?;
-        frame_bench(&mut classic, (1920, 1080), 1000, copy)?;
+        frame_bench(&mut classic, (1920, 1080), 1000, copy, false)?;
     }
+    // The same frame through the linear path (colour management), and the encode pass
+    // alone at 4K.
+    println!("linear path:");
+    let copy = copy_time(&mut renderer, 1920, 1080)?;
+    frame_bench(&mut renderer, (1920, 1080), 1000, copy, true)?;
+    let copy_4k = copy_time(&mut renderer, 3840, 2160)?;
+    encode_bench(&mut renderer, copy_4k)?;
     let copy = copy_time(&mut renderer, 1920, 1080)?;
     blur_bench(&mut renderer, copy)?;
     damage_bench(&mut renderer)?;
@@ -140,6 +147,36 @@ fn blur_bench(renderer: &mut Renderer, copy_ms: f64) -> Result<()> {
     Ok(())
 }
 
+/// The linear path's encode pass over a whole 3840x2160 target: a linear frame that only
+/// clears the target (a clear of the blend buffer, then the encode of every pixel).
+fn encode_bench(renderer: &mut Renderer, copy_ms: f64) -> Result<()> {
+    let (w, h) = (3840u32, 2160u32);
+    let target = renderer.create_target(w, h, DrmFourcc::Xrgb8888)?;
+    let all = Rect::new(0, 0, w as i32, h as i32);
+    let [cpu, gpu] = measure(|| {
+        let started = Instant::now();
+        let mut frame = renderer.render(&target, Transform::Normal)?;
+        frame.set_linear_blending(true);
+        frame.clear([0.2, 0.3, 0.4, 1.0], &[all])?;
+        let done = frame.finish()?;
+        let cpu = started.elapsed();
+        done.wait(Duration::MAX)?;
+        Ok([ms(cpu), renderer.gpu_time(&done)?.map_or(f64::NAN, ms)])
+    })?;
+    println!(
+        "encode pass 3840x2160 (a linear frame of one clear): cpu {}; gpu {} (ratio to the copy {:.2})",
+        cpu.spread(),
+        gpu.spread(),
+        gpu.median() / copy_ms
+    );
+    println!(
+        "{{\"bench\":\"encode\",\"width\":{w},\"height\":{h},\"cpu_ms\":{:.4},\"gpu_ms\":{:.4},\"copy_ms\":{copy_ms:.4}}}",
+        cpu.median(),
+        gpu.median()
+    );
+    Ok(())
+}
+
 /// GPU time to copy a whole `w`x`h` target from a texture of the same size and format:
 /// the device's cost of writing every target pixel once from another image.
 fn copy_time(renderer: &mut Renderer, w: u32, h: u32) -> Result<f64> {
@@ -185,6 +222,7 @@ fn frame_bench(
     (w, h): (u32, u32),
     quads: usize,
     copy_ms: f64,
+    linear: bool,
 ) -> Result<()> {
     let textures: Vec<Texture> = (0..8)
         .map(|i| rgba_texture(renderer, 256, 17 + i as u8 * 29, i % 2 == 0))
@@ -210,6 +248,7 @@ fn frame_bench(
         let allocations_before = device.allocations_made();
         let started = Instant::now();
         let mut frame = renderer.render(&target, Transform::Normal)?;
+        frame.set_linear_blending(linear);
         frame.clear([0.05, 0.05, 0.08, 1.0], &[all])?;
         for (i, dst) in placements.iter().enumerate() {
             let draw = TextureDraw {
@@ -241,8 +280,9 @@ fn frame_bench(
     // each at the cost of the reference copy.
     let layers = (quads as f64 * 256.0 * 256.0) / f64::from(w * h) + 1.0;
     let bound = copy_ms * layers;
+    let path = if linear { " (linear path)" } else { "" };
     println!(
-        "frame {w}x{h}, {quads} quads: cpu {}; gpu {}; bound {bound:.3} ms (ratio {:.2}); Vulkan objects created / memory allocations made in {} steady frames: {} / {}",
+        "frame {w}x{h}, {quads} quads{path}: cpu {}; gpu {}; bound {bound:.3} ms (ratio {:.2}); Vulkan objects created / memory allocations made in {} steady frames: {} / {}",
         cpu.spread(),
         gpu.spread(),
         gpu.median() / bound,
@@ -251,7 +291,7 @@ fn frame_bench(
         steady_allocations,
     );
     println!(
-        "{{\"bench\":\"frame\",\"width\":{w},\"height\":{h},\"quads\":{quads},\"cpu_ms\":{:.4},\"gpu_ms\":{:.4},\"bound_ms\":{bound:.4},\"objects_in_steady_frames\":{},\"allocations_in_steady_frames\":{steady_allocations},\"objects_during_setup\":{}}}",
+        "{{\"bench\":\"frame\",\"linear\":{linear},\"width\":{w},\"height\":{h},\"quads\":{quads},\"cpu_ms\":{:.4},\"gpu_ms\":{:.4},\"bound_ms\":{bound:.4},\"objects_in_steady_frames\":{},\"allocations_in_steady_frames\":{steady_allocations},\"objects_during_setup\":{}}}",
         cpu.median(),
         gpu.median(),
         steady_objects,

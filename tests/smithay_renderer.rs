@@ -837,3 +837,43 @@ fn a_foreign_fence_is_waited_for_on_the_gpu_where_sync_files_import() {
     }
     common::assert_validation_clean(&instance);
 }
+
+/// Smithay 0.7 has no colour API: the framebuffer's description is set through
+/// vkcompose's methods, and Smithay's colours (premultiplied sRGB) are re-encoded for it.
+/// sRGB white clears a PQ target to 203 cd/m^2 (PQ 0.58, computed here from ST 2084).
+#[test]
+fn srgb_colours_land_at_reference_white_in_a_pq_framebuffer() {
+    let (instance, mut renderer) = vulkan();
+    let mut target = renderer
+        .create_buffer(Fourcc::Abgr2101010, (4, 2).into())
+        .unwrap();
+    let whole = [Rectangle::from_size((4, 2).into())];
+    {
+        let mut framebuffer = renderer.bind(&mut target).unwrap();
+        framebuffer
+            .set_color_description(vkcompose::color::ColorDescription::bt2020_pq())
+            .unwrap();
+        let mut frame = renderer
+            .render(&mut framebuffer, (4, 2).into(), Transform::Normal)
+            .unwrap();
+        frame
+            .clear(Color32F::new(1.0, 1.0, 1.0, 1.0), &whole)
+            .unwrap();
+        frame.finish().unwrap().wait().unwrap();
+    }
+    let mapping = renderer
+        .copy_texture(&target, Rectangle::from_size((4, 2).into()), Fourcc::Abgr2101010)
+        .unwrap();
+    let bytes = renderer.map_texture(&mapping).unwrap().to_vec();
+    let (m1, m2) = (2610.0 / 16384.0, 2523.0 / 4096.0 * 128.0);
+    let (c1, c2, c3) = (3424.0 / 4096.0, 2413.0_f64 / 4096.0 * 32.0, 2392.0 / 4096.0 * 32.0);
+    let y = (203.0_f64 / 10_000.0).powf(m1);
+    let pq = ((c1 + c2 * y) / (1.0 + c3 * y)).powf(m2) * 1023.0;
+    for word in bytes.chunks(4) {
+        let word = u32::from_le_bytes([word[0], word[1], word[2], word[3]]);
+        for c in [word & 0x3ff, (word >> 10) & 0x3ff, (word >> 20) & 0x3ff] {
+            assert!((f64::from(c) - pq).abs() <= 1.0, "{c} against {pq}");
+        }
+    }
+    common::assert_validation_clean(&instance);
+}

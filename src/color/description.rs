@@ -230,6 +230,16 @@ impl ColorDescription {
         1.0 / self.to_nits_scale()
     }
 
+    /// A 64-bit digest of every field: equal descriptions have equal fingerprints, so a
+    /// renderer can compare a texture's with its target's per draw without a lock (a
+    /// difference still needs [`ColorDescription::same_encoding`]).
+    pub fn fingerprint(&self) -> u64 {
+        use std::hash::{Hash, Hasher};
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        format!("{self:?}").hash(&mut hasher);
+        hasher.finish()
+    }
+
     /// Where reference white sits on this description's linear scale.
     pub fn reference_linear(&self) -> f64 {
         self.luminances.reference * self.from_nits_scale()

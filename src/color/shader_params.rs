@@ -151,3 +151,31 @@ fn dither_amplitude(dither: bool, target_bits: u32) -> f64 {
     }
     0.5 / f64::from((1u32 << target_bits) - 1)
 }
+
+/// A premultiplied colour encoded for `from` re-encoded for `to` (the same light, with
+/// reference white on reference white): what a solid colour given in sRGB (as Smithay's
+/// are) becomes for an HDR target. Identical descriptions return it unchanged.
+pub fn convert_premultiplied(
+    from: &ColorDescription,
+    to: &ColorDescription,
+    color: [f32; 4],
+) -> Result<[f32; 4], ColorError> {
+    if from.same_encoding(to) {
+        return Ok(color);
+    }
+    let a = f64::from(color[3]);
+    if a <= 0.0 {
+        return Ok([0.0; 4]);
+    }
+    let encoded = [color[0], color[1], color[2]].map(|c| f64::from(c) / a);
+    let gamut = conversion(&from.primaries, &to.primaries)?;
+    let scale = linear_scale(from, to);
+    let linear = (Mat3::diagonal([scale; 3]) * gamut).apply(from.decode(encoded));
+    let out = to.encode(linear);
+    Ok([
+        (out[0] * a) as f32,
+        (out[1] * a) as f32,
+        (out[2] * a) as f32,
+        color[3],
+    ])
+}

@@ -82,18 +82,11 @@ impl<P: RenderPassKind> PassRecorder<'_, P> {
         };
         let instance_buffer = self.instance_data(raw, bytemuck::cast_slice(instances))?;
 
-        let device = self.recorder.device().clone();
+        let (device, cmd) = (self.recorder.device().raw(), self.recorder.command_buffer());
         // SAFETY: recording inside the render pass the pipeline was built for (the type
         // system guarantees the kind; `begin_pass` checked the format), and `self.bound` is
         // what the pass's earlier draws left bound.
-        let mut commands = unsafe {
-            DrawCommands::new(
-                device.raw(),
-                self.recorder.command_buffer(),
-                raw,
-                &mut self.bound,
-            )
-        };
+        let mut commands = unsafe { DrawCommands::new(device, cmd, raw, &mut self.bound) };
         commands.bind_pipeline(variant_handle);
         commands.bind_sets(descriptor_sets.as_slice());
         commands.push_constants(bytemuck::bytes_of(push));

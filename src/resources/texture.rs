@@ -93,6 +93,8 @@ pub struct Texture {
     /// How its pixel values encode light; frames compare it with their target's to choose
     /// between drawing directly and the linear path.
     color: Mutex<ColorDescription>,
+    /// `color`'s fingerprint, read without the lock.
+    color_fingerprint: AtomicU64,
     /// For targets drawn through the linear path: their float blend buffer, kept so that
     /// damage-only frames redraw only the damage. Dropped with the target.
     blend_buffer: Mutex<Option<BlendBuffer>>,
@@ -173,6 +175,7 @@ impl Texture {
             last_use: Mutex::new(None),
             framebuffers: Mutex::new(Vec::new()),
             color: Mutex::new(ColorDescription::srgb()),
+            color_fingerprint: AtomicU64::new(srgb_fingerprint()),
             blend_buffer: Mutex::new(None),
         })
     }
@@ -211,6 +214,7 @@ impl Texture {
             last_use: Mutex::new(None),
             framebuffers: Mutex::new(Vec::new()),
             color: Mutex::new(ColorDescription::srgb()),
+            color_fingerprint: AtomicU64::new(srgb_fingerprint()),
             blend_buffer: Mutex::new(None),
         })
     }
@@ -243,6 +247,7 @@ impl Texture {
             last_use: Mutex::new(None),
             framebuffers: Mutex::new(Vec::new()),
             color: Mutex::new(ColorDescription::srgb()),
+            color_fingerprint: AtomicU64::new(srgb_fingerprint()),
             blend_buffer: Mutex::new(None),
         })
     }
@@ -326,8 +331,16 @@ impl Texture {
     /// description kept, when `description` does not validate.
     pub fn set_color_description(&self, description: ColorDescription) -> Result<()> {
         description.validate()?;
-        *self.color.lock().unwrap_or_else(|p| p.into_inner()) = description;
+        let mut color = self.color.lock().unwrap_or_else(|p| p.into_inner());
+        *color = description;
+        self.color_fingerprint
+            .store(description.fingerprint(), Ordering::Relaxed);
         Ok(())
+    }
+
+    /// [`ColorDescription::fingerprint`] of the texture's description.
+    pub(crate) fn color_fingerprint(&self) -> u64 {
+        self.color_fingerprint.load(Ordering::Relaxed)
     }
 
     /// The target's blend buffer slot (see the field).
@@ -505,4 +518,10 @@ pub(crate) fn create_framebuffer(
         unsafe { device.raw().create_framebuffer(&info, None) }.or_vk("vkCreateFramebuffer")?;
     device.count_created();
     Ok(raw)
+}
+
+/// The fingerprint of the default description, computed once.
+fn srgb_fingerprint() -> u64 {
+    static FINGERPRINT: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
+    *FINGERPRINT.get_or_init(|| ColorDescription::srgb().fingerprint())
 }

@@ -64,6 +64,28 @@ impl<'frame, 'buffer> VulkanFrame<'frame, 'buffer> {
         })
     }
 
+    /// Smithay's colour (premultiplied sRGB) in the target's encoding.
+    fn target_color(&mut self, color: Color32F) -> Result<[f32; 4]> {
+        let target = self.core()?.color_description();
+        let color = convert::color(color);
+        Ok(crate::color::convert_premultiplied(
+            &crate::color::ColorDescription::srgb(),
+            &target,
+            color,
+        )?)
+    }
+
+    /// Blends the frame in linear light; see [`crate::Frame::set_linear_blending`].
+    pub fn set_linear_blending(&mut self, linear: bool) -> Result<()> {
+        self.core()?.set_linear_blending(linear);
+        Ok(())
+    }
+
+    /// How the linear path encodes this frame; see [`crate::Frame::set_encode_options`].
+    pub fn set_encode_options(&mut self, options: crate::color::EncodeOptions) -> Result<()> {
+        self.core()?.set_encode_options(options)
+    }
+
     /// The vkcompose frame draws go into.
     fn core(&mut self) -> Result<&mut crate::Frame<'frame>> {
         self.frame
@@ -208,8 +230,8 @@ impl Frame for VulkanFrame<'_, '_> {
     }
 
     fn clear(&mut self, color: Color32F, at: &[Rectangle<i32, Physical>]) -> Result<()> {
-        self.core()?
-            .clear(convert::color(color), &convert::rects(at))
+        let color = self.target_color(color)?;
+        self.core()?.clear(color, &convert::rects(at))
     }
 
     fn draw_solid(
@@ -221,8 +243,9 @@ impl Frame for VulkanFrame<'_, '_> {
         let damage = convert::offset_rects(damage, dst.loc);
         let dst = convert::rect(dst);
         let tint = self.tint;
+        let color = self.target_color(color)?;
         let frame = self.core()?;
-        frame.draw_solid(dst, &damage, convert::color(color))?;
+        frame.draw_solid(dst, &damage, color)?;
         if tint {
             frame.draw_solid(dst, &damage, TINT)?;
         }

@@ -12,6 +12,7 @@ use smithay::utils::{Buffer, Size};
 
 use super::convert::dimension;
 use super::VulkanRenderer;
+use crate::color::ColorDescription;
 use crate::error::{Error, Result};
 use crate::resources::texture::Texture;
 
@@ -45,6 +46,17 @@ impl VulkanTexture {
     /// The vkcompose texture.
     pub fn texture(&self) -> &Arc<Texture> {
         &self.texture
+    }
+
+    /// How the texture's pixels encode light (Smithay 0.7 has no colour API; sRGB unless
+    /// set); see [`Texture::set_color_description`].
+    pub fn color_description(&self) -> ColorDescription {
+        self.texture.color_description()
+    }
+
+    /// Tags the texture's pixels, for a client's image description.
+    pub fn set_color_description(&self, description: ColorDescription) -> Result<()> {
+        self.texture.set_color_description(description)
     }
 }
 
@@ -80,6 +92,17 @@ pub struct VulkanFramebuffer<'buffer> {
 impl VulkanFramebuffer<'_> {
     pub(super) fn texture(&self) -> &Arc<Texture> {
         &self.texture
+    }
+
+    /// How the target's pixels encode light: what frames on it encode into (sRGB unless
+    /// set). A dma-buf keeps it across binds, as its texture is cached.
+    pub fn color_description(&self) -> ColorDescription {
+        self.texture.color_description()
+    }
+
+    /// Sets the target's encoding (an output switched to HDR).
+    pub fn set_color_description(&self, description: ColorDescription) -> Result<()> {
+        self.texture.set_color_description(description)
     }
 }
 

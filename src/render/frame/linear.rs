@@ -68,7 +68,7 @@ pub(crate) fn plan(
     let mismatched = on_target()
         .flat_map(|s| s.ops.iter())
         .flat_map(drawn_sources)
-        .any(|t| !t.color_description().same_encoding(&output));
+        .any(|t| !matches_target(t, target, &output));
     if !(mismatched || request.forced) {
         if let Some(buffer) = target.blend_buffer().as_mut() {
             buffer.current = false;
@@ -141,15 +141,22 @@ fn target_segments<'s, 'f>(
 
 /// The sources an operation decodes: textures drawn or copied, not the frame's own
 /// intermediates (captures and blur levels, already in the blend buffer's light).
-fn drawn_sources<'s>(op: &'s Op<'_>) -> Box<dyn Iterator<Item = &'s Texture> + 's> {
-    match op {
-        Op::Texture { texture, .. } | Op::Yuv { texture, .. } => {
-            Box::new(std::iter::once(&**texture))
-        }
-        Op::Copy(copy) => Box::new(std::iter::once(&*copy.texture)),
-        Op::Indexed { textures, .. } => Box::new(textures.iter().map(|(t, _)| &**t)),
-        _ => Box::new(std::iter::empty()),
-    }
+fn drawn_sources<'s, 'f: 's>(op: &'s Op<'f>) -> impl Iterator<Item = &'s Texture> + 's {
+    let (one, many): (Option<&Texture>, &[(Src<'f>, Filter)]) = match op {
+        Op::Texture { texture, .. } | Op::Yuv { texture, .. } => (Some(texture), &[]),
+        Op::Copy(copy) => (Some(&copy.texture), &[]),
+        Op::Indexed { textures, .. } => (None, textures),
+        _ => (None, &[]),
+    };
+    one.into_iter().chain(many.iter().map(|(t, _)| &**t))
+}
+
+/// Whether `source` decodes to what the target holds without conversion: the same
+/// fingerprint (read without a lock: the common case, every draw of every frame), or an
+/// equivalent description.
+fn matches_target(source: &Texture, target: &Texture, output: &ColorDescription) -> bool {
+    source.color_fingerprint() == target.color_fingerprint()
+        || source.color_description().same_encoding(output)
 }
 
 fn check_supported<'s>(mut ops: impl Iterator<Item = &'s Op<'s>>) -> Result<()> {

@@ -267,6 +267,12 @@ impl<'r> Frame<'r> {
         }
     }
 
+    /// The colour description of the frame's target: how its clear and solid colours are
+    /// encoded.
+    pub fn color_description(&self) -> crate::color::ColorDescription {
+        self.segments[0].target.color_description()
+    }
+
     /// Blends this frame in linear light (the linear path) even when every source shares
     /// the target's colour description. Frames whose sources differ from the target take
     /// the linear path without being asked.
@@ -762,9 +768,7 @@ impl<'r> Frame<'r> {
             && texture.fourcc() == self.target().fourcc()
             && texture.has_alpha() == self.target().has_alpha();
         same_layout
-            && texture
-                .color_description()
-                .same_encoding(&self.target().color_description())
+            && texture.color_fingerprint() == self.target().color_fingerprint()
             && draw.transform == Transform::Normal
             && self.transform() == Transform::Normal
             && draw.alpha == 1.0
