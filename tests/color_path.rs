@@ -99,7 +99,11 @@ fn srgb_decode(encoded: f64) -> f64 {
 /// SMPTE ST 2084's inverse EOTF of an absolute luminance, written out again.
 fn pq_of_nits(nits: f64) -> f64 {
     let (m1, m2) = (2610.0 / 16384.0, 2523.0 / 4096.0 * 128.0);
-    let (c1, c2, c3) = (3424.0 / 4096.0, 2413.0 / 4096.0 * 32.0, 2392.0 / 4096.0 * 32.0);
+    let (c1, c2, c3) = (
+        3424.0 / 4096.0,
+        2413.0 / 4096.0 * 32.0,
+        2392.0 / 4096.0 * 32.0,
+    );
     let y = (nits / 10_000.0).powf(m1);
     ((c1 + c2 * y) / (1.0 + c3 * y)).powf(m2)
 }
@@ -128,7 +132,11 @@ fn half_white_over_black_blends_to_srgb_188_in_linear_light() {
     frame
         .draw_solid(Rect::new(2, 0, 2, 2), &all, [0.5, 0.5, 0.5, 0.5])
         .unwrap();
-    frame.finish().unwrap().wait(std::time::Duration::MAX).unwrap();
+    frame
+        .finish()
+        .unwrap()
+        .wait(std::time::Duration::MAX)
+        .unwrap();
     let expected = (srgb_encode(0.5) * 255.0).round() as u8;
     assert_eq!(expected, 188);
     for (i, pixel) in read(&mut renderer, &target, whole(4, 2)).iter().enumerate() {
@@ -151,7 +159,11 @@ fn every_srgb_level_round_trips_exactly_through_the_linear_path() {
     frame
         .render_texture_from_to(&source, &draw((256, 1), all[0], &all, 1.0))
         .unwrap();
-    frame.finish().unwrap().wait(std::time::Duration::MAX).unwrap();
+    frame
+        .finish()
+        .unwrap()
+        .wait(std::time::Duration::MAX)
+        .unwrap();
     let out = read(&mut renderer, &target, all[0]);
     for (x, (got, want)) in out.iter().zip(&pixels).enumerate() {
         assert_eq!(got[..3], want[..3], "level {x}");
@@ -169,13 +181,21 @@ fn sdr_white_in_a_pq_output_sits_at_203_nits() {
         .set_color_description(ColorDescription::bt2020_pq())
         .unwrap();
     // sRGB white, and sRGB grey 128 beside it.
-    let source = import(&mut renderer, &[[255, 255, 255, 255], [128, 128, 128, 255]], 2);
+    let source = import(
+        &mut renderer,
+        &[[255, 255, 255, 255], [128, 128, 128, 255]],
+        2,
+    );
     let all = [whole(2, 1)];
     let mut frame = renderer.render(&target, Transform::Normal).unwrap();
     frame
         .render_texture_from_to(&source, &draw((2, 1), all[0], &all, 1.0))
         .unwrap();
-    frame.finish().unwrap().wait(std::time::Duration::MAX).unwrap();
+    frame
+        .finish()
+        .unwrap()
+        .wait(std::time::Duration::MAX)
+        .unwrap();
     let out = read_10bit(&mut renderer, &target, all[0]);
     let white = pq_of_nits(203.0);
     assert!((white - 0.58).abs() < 0.001, "PQ of 203 cd/m^2 is {white}");
@@ -184,7 +204,10 @@ fn sdr_white_in_a_pq_output_sits_at_203_nits() {
     for (pixel, expected) in out.iter().zip([white, grey]) {
         for c in pixel {
             let want = expected * 1023.0;
-            assert!((f64::from(*c) - want).abs() <= 1.0, "{pixel:?} against {want}");
+            assert!(
+                (f64::from(*c) - want).abs() <= 1.0,
+                "{pixel:?} against {want}"
+            );
         }
     }
     assert_validation_clean(&instance);
@@ -206,14 +229,22 @@ fn pq_content_on_an_srgb_output_takes_the_linear_path_and_is_tone_mapped() {
     frame
         .render_texture_from_to(&source, &draw((3, 1), all[0], &all, 1.0))
         .unwrap();
-    frame.finish().unwrap().wait(std::time::Duration::MAX).unwrap();
+    frame
+        .finish()
+        .unwrap()
+        .wait(std::time::Duration::MAX)
+        .unwrap();
     let out = read(&mut renderer, &target, all[0]);
     // Black stays black; PQ reference white (the level nearest 203 cd/m^2) lands near
     // sRGB white; the brightest light is mapped onto the output's peak, not beyond.
     assert!(out[0][0] <= 1, "{:?}", out[0]);
     let nits = 10_000.0 * pq_eotf(f64::from(levels[1]) / 255.0);
     let reference = (srgb_encode((nits / 203.0).min(1.0)) * 255.0).round();
-    assert!((f64::from(out[1][0]) - reference).abs() <= 2.0, "{:?} against {reference}", out[1]);
+    assert!(
+        (f64::from(out[1][0]) - reference).abs() <= 2.0,
+        "{:?} against {reference}",
+        out[1]
+    );
     assert_eq!(out[2][..3], [255, 255, 255]);
     assert_validation_clean(&instance);
 }
@@ -221,7 +252,11 @@ fn pq_content_on_an_srgb_output_takes_the_linear_path_and_is_tone_mapped() {
 /// SMPTE ST 2084's EOTF (1.0 = 10 000 cd/m^2), written out again.
 fn pq_eotf(e: f64) -> f64 {
     let (m1, m2) = (2610.0 / 16384.0, 2523.0 / 4096.0 * 128.0);
-    let (c1, c2, c3) = (3424.0 / 4096.0, 2413.0 / 4096.0 * 32.0, 2392.0 / 4096.0 * 32.0);
+    let (c1, c2, c3) = (
+        3424.0 / 4096.0,
+        2413.0 / 4096.0 * 32.0,
+        2392.0 / 4096.0 * 32.0,
+    );
     let p = e.powf(1.0 / m2);
     ((p - c1).max(0.0) / (c2 - c3 * p)).powf(1.0 / m1)
 }
@@ -247,7 +282,11 @@ fn damage_only_linear_frames_equal_full_redraws() {
         frame
             .render_texture_from_to(&source, &draw((8, 8), dst, damage, 0.75))
             .unwrap();
-        frame.finish().unwrap().wait(std::time::Duration::MAX).unwrap();
+        frame
+            .finish()
+            .unwrap()
+            .wait(std::time::Duration::MAX)
+            .unwrap();
     };
     let all = [whole(16, 16)];
     scene(&mut renderer, &partial, &all, 2);
@@ -295,8 +334,16 @@ fn steady_linear_frames_create_no_vulkan_objects() {
         last = Some(frame(&mut renderer));
     }
     last.unwrap().wait(std::time::Duration::MAX).unwrap();
-    assert_eq!(device.objects_created(), objects, "objects in steady frames");
-    assert_eq!(device.allocations_made(), allocations, "allocations in steady frames");
+    assert_eq!(
+        device.objects_created(),
+        objects,
+        "objects in steady frames"
+    );
+    assert_eq!(
+        device.allocations_made(),
+        allocations,
+        "allocations in steady frames"
+    );
     assert_validation_clean(&instance);
 }
 
@@ -331,9 +378,6 @@ fn bad_colour_descriptions_are_typed_errors_and_change_nothing() {
     };
     assert!(target.set_color_description(outside).is_err());
     assert_eq!(target.color_description(), ColorDescription::srgb());
-    assert_eq!(
-        target.color_description().transfer,
-        TransferFunction::Srgb
-    );
+    assert_eq!(target.color_description().transfer, TransferFunction::Srgb);
     assert_validation_clean(&instance);
 }

@@ -862,11 +862,19 @@ fn srgb_colours_land_at_reference_white_in_a_pq_framebuffer() {
         frame.finish().unwrap().wait().unwrap();
     }
     let mapping = renderer
-        .copy_texture(&target, Rectangle::from_size((4, 2).into()), Fourcc::Abgr2101010)
+        .copy_texture(
+            &target,
+            Rectangle::from_size((4, 2).into()),
+            Fourcc::Abgr2101010,
+        )
         .unwrap();
     let bytes = renderer.map_texture(&mapping).unwrap().to_vec();
     let (m1, m2) = (2610.0 / 16384.0, 2523.0 / 4096.0 * 128.0);
-    let (c1, c2, c3) = (3424.0 / 4096.0, 2413.0_f64 / 4096.0 * 32.0, 2392.0 / 4096.0 * 32.0);
+    let (c1, c2, c3) = (
+        3424.0 / 4096.0,
+        2413.0_f64 / 4096.0 * 32.0,
+        2392.0 / 4096.0 * 32.0,
+    );
     let y = (203.0_f64 / 10_000.0).powf(m1);
     let pq = ((c1 + c2 * y) / (1.0 + c3 * y)).powf(m2) * 1023.0;
     for word in bytes.chunks(4) {

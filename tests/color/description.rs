@@ -1,12 +1,11 @@
 //! Colour descriptions: validation, the named constructors, decoding, and the
 //! reference-white anchoring between descriptions.
 
-
+use crate::reference::*;
 use vkcompose::color::{
     linear_scale, ColorDescription, ColorError, ContentLightLevels, Luminances, MasteringDisplay,
     Primaries, TransferFunction,
 };
-use crate::reference::*;
 
 #[test]
 fn luminance_validation_gives_the_right_errors() {

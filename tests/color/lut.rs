@@ -1,9 +1,8 @@
 //! 3D LUTs: validation, the identity table, and both interpolations against directly
 //! computed expectations.
 
-
-use vkcompose::color::{ColorError, Lut3d};
 use crate::reference::*;
+use vkcompose::color::{ColorError, Lut3d};
 
 #[test]
 fn identity_samples_return_their_input() {

@@ -1,8 +1,7 @@
 //! The 3×3 matrix: products, inverses, and the shader layout.
 
-
-use vkcompose::color::{ColorError, Mat3, Primaries};
 use crate::reference::*;
+use vkcompose::color::{ColorError, Mat3, Primaries};
 
 const A: Mat3 = Mat3([[2.0, 1.0, 0.0], [0.5, 3.0, -1.0], [0.0, 0.25, 4.0]]);
 

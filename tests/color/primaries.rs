@@ -2,10 +2,9 @@
 //! matrix and against Little CMS transforms between matrix-shaper profiles built from
 //! the same chromaticities.
 
-
-use vkcompose::color::{bradford, conversion, Chromaticity, ColorError, Mat3, Primaries};
 use crate::reference::*;
 use lcms2::{CIExyY, CIExyYTRIPLE, Intent, PixelFormat, Profile, ToneCurve, Transform};
+use vkcompose::color::{bradford, conversion, Chromaticity, ColorError, Mat3, Primaries};
 
 fn xy_y(c: Chromaticity) -> CIExyY {
     CIExyY {

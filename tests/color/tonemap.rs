@@ -1,9 +1,10 @@
 //! The BT.2390 EETF against the report's formulas and its required properties, and the
 //! gamut mappings' guarantees.
 
-
-use vkcompose::color::{compress, ColorError, Eetf, GamutMapping, Primaries, COMPRESSION_THRESHOLD};
 use crate::reference::*;
+use vkcompose::color::{
+    compress, ColorError, Eetf, GamutMapping, Primaries, COMPRESSION_THRESHOLD,
+};
 
 /// Luminances from 0 to `peak` cd/m², dense in the dark where PQ is too.
 fn luminance_samples(peak: f64) -> Vec<f64> {

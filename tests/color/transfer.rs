@@ -1,11 +1,10 @@
 //! Transfer functions against their standards' formulas at every 10-bit level, both
 //! directions, and against published values.
 
-
+use crate::reference::*;
 use vkcompose::color::{
     hlg_system_gamma, HlgOotf, Luminances, TransferFunction, HLG_LUMINANCE_WEIGHTS,
 };
-use crate::reference::*;
 
 /// Checks `tf` against `eotf` (encoded → linear) at every 10-bit level, and the inverse
 /// by encoding the reference's linear value and comparing with the level it came from.

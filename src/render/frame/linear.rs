@@ -15,8 +15,8 @@ use std::sync::Arc;
 use ash::vk;
 
 use super::{Op, Segment, Src};
-use crate::color::{ColorDescription, DecodeParams, EncodeOptions, EncodeParams, Luminances};
 use crate::color::TransferFunction;
+use crate::color::{ColorDescription, DecodeParams, EncodeOptions, EncodeParams, Luminances};
 use crate::error::{Error, Result};
 use crate::geometry::Rect;
 use crate::pipelines::recorder::{PassRecorder, Recorder};
@@ -79,7 +79,10 @@ pub(crate) fn plan(
     drawing.build_linear_path(target.format())?;
     let mut decodes: Vec<(ColorDescription, DecodeParams)> = Vec::new();
     let mut peak_nits = output.target_luminance_range().1;
-    for source in on_target().flat_map(|s| s.ops.iter()).flat_map(drawn_sources) {
+    for source in on_target()
+        .flat_map(|s| s.ops.iter())
+        .flat_map(drawn_sources)
+    {
         let description = source.color_description();
         if decodes.iter().any(|(d, _)| *d == description) {
             continue;
@@ -221,9 +224,7 @@ fn touched_rects<'s>(
                 rects.extend(instances.iter().map(|i| rect_of(i.dst)))
             }
             Op::Copy(copy) => rects.extend(copy.instances.iter().map(|i| rect_of(i.dst))),
-            Op::Indexed { instances, .. } => {
-                rects.extend(instances.iter().map(|i| rect_of(i.dst)))
-            }
+            Op::Indexed { instances, .. } => rects.extend(instances.iter().map(|i| rect_of(i.dst))),
             Op::Kawase(kawase) => rects.extend(kawase.quads().iter().map(|q| rect_of(q.dst))),
             Op::Capture { .. } => {}
             Op::Yuv { .. } | Op::Custom(_) => return vec![full],
@@ -233,7 +234,10 @@ fn touched_rects<'s>(
     if rects.len() <= MAX_ENCODE_RECTS {
         return rects;
     }
-    let (x0, y0) = (rects.iter().map(|r| r.x).min(), rects.iter().map(|r| r.y).min());
+    let (x0, y0) = (
+        rects.iter().map(|r| r.x).min(),
+        rects.iter().map(|r| r.y).min(),
+    );
     let (x1, y1) = (
         rects.iter().map(|r| r.right()).max(),
         rects.iter().map(|r| r.bottom()).max(),
@@ -247,7 +251,10 @@ fn touched_rects<'s>(
 /// The whole-pixel rectangle covering an instance's `dst` (x, y, width, height).
 fn rect_of(dst: [f32; 4]) -> Rect {
     let (x0, y0) = (dst[0].floor() as i32, dst[1].floor() as i32);
-    let (x1, y1) = ((dst[0] + dst[2]).ceil() as i32, (dst[1] + dst[3]).ceil() as i32);
+    let (x1, y1) = (
+        (dst[0] + dst[2]).ceil() as i32,
+        (dst[1] + dst[3]).ceil() as i32,
+    );
     Rect::new(x0, y0, x1 - x0, y1 - y0)
 }
 
@@ -255,10 +262,12 @@ fn rect_of(dst: [f32; 4]) -> Rect {
 fn captures<'s>(
     segments: impl Iterator<Item = &'s Segment<'s>>,
 ) -> impl Iterator<Item = &'s Arc<Texture>> {
-    segments.flat_map(|s| s.ops.iter()).filter_map(|op| match op {
-        Op::Capture { into, .. } => Some(into),
-        _ => None,
-    })
+    segments
+        .flat_map(|s| s.ops.iter())
+        .filter_map(|op| match op {
+            Op::Capture { into, .. } => Some(into),
+            _ => None,
+        })
 }
 
 /// What a capture of the blend buffer holds: linear light in the output's primaries, on
@@ -342,7 +351,12 @@ fn draw_decoded(
     };
     // The decoding pipeline's instances are the texture pipeline's, field for field.
     let instances: &[texture_decode::Instance] = bytemuck::cast_slice(instances);
-    pass.draw(&decode.variant(decode_variant(params.transfer)), &push, set, instances)
+    pass.draw(
+        &decode.variant(decode_variant(params.transfer)),
+        &push,
+        set,
+        instances,
+    )
 }
 
 /// Bits per channel of a target format, for the dither's step: 16 for float formats.
@@ -467,7 +481,9 @@ fn draw_indexed_decoded(
             alpha: instance.alpha,
         });
         let index = instance.texture_index;
-        let last = instances.get(i + 1).is_none_or(|n| n.texture_index != index);
+        let last = instances
+            .get(i + 1)
+            .is_none_or(|n| n.texture_index != index);
         if last {
             let (texture, filter) = &textures[index as usize];
             draw_decoded(pass, drawing, plan, texture, *filter, &run)?;
@@ -590,17 +606,23 @@ fn record_capture(recorder: &mut Recorder, blend: &Texture, region: Rect, into: 
     let corner = |x: i32, y: i32| vk::Offset3D { x, y, z: 0 };
     let blit = vk::ImageBlit {
         src_subresource: layers,
-        src_offsets: [corner(region.x, region.y), vk::Offset3D {
-            x: region.right(),
-            y: region.bottom(),
-            z: 1,
-        }],
+        src_offsets: [
+            corner(region.x, region.y),
+            vk::Offset3D {
+                x: region.right(),
+                y: region.bottom(),
+                z: 1,
+            },
+        ],
         dst_subresource: layers,
-        dst_offsets: [corner(0, 0), vk::Offset3D {
-            x: region.w,
-            y: region.h,
-            z: 1,
-        }],
+        dst_offsets: [
+            corner(0, 0),
+            vk::Offset3D {
+                x: region.w,
+                y: region.h,
+                z: 1,
+            },
+        ],
     };
     // SAFETY: both images are in the transfer layouts recorded just above; the region lies
     // inside the blend buffer (the target's size, checked by `Frame::capture`) and `into`

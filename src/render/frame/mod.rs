@@ -1228,7 +1228,14 @@ fn record_segments(
                     linear::record_initialize(drawing, recorder, target, plan)?;
                 }
                 let instances = recording.instances;
-                linear::record_segment(drawing, recorder, segment, recording.customs, plan, instances)?;
+                linear::record_segment(
+                    drawing,
+                    recorder,
+                    segment,
+                    recording.customs,
+                    plan,
+                    instances,
+                )?;
             }
             _ => record_segment(
                 drawing,
