@@ -7,7 +7,7 @@ mod common;
 
 use common::assert_validation_clean;
 use vkcompose::color::{
-    ColorDescription, ColorError, EncodeOptions, Luminances, Primaries, TransferFunction,
+    ColorDescription, ColorError, EncodeOptions, Luminances, Lut3d, Primaries, TransferFunction,
 };
 use vkcompose::format::DrmFourcc;
 use vkcompose::geometry::{Rect, RectF, Transform};
@@ -379,5 +379,220 @@ fn bad_colour_descriptions_are_typed_errors_and_change_nothing() {
     assert!(target.set_color_description(outside).is_err());
     assert_eq!(target.color_description(), ColorDescription::srgb());
     assert_eq!(target.color_description().transfer, TransferFunction::Srgb);
+    assert_validation_clean(&instance);
+}
+
+/// Renders `pixels` (an sRGB row) through the linear path into a 10-bit sRGB target,
+/// with `lut` if given, undithered.
+fn render_row_10bit(
+    renderer: &mut Renderer,
+    pixels: &[Rgba],
+    lut: Option<&Texture>,
+) -> Vec<[u32; 3]> {
+    let width = pixels.len() as u32;
+    let source = import(renderer, pixels, width);
+    let target = renderer
+        .create_target(width, 1, DrmFourcc::Abgr2101010)
+        .unwrap();
+    let all = [whole(width, 1)];
+    let mut frame = renderer.render(&target, Transform::Normal).unwrap();
+    frame.set_linear_blending(true);
+    frame
+        .set_encode_options(EncodeOptions {
+            dither: false,
+            ..Default::default()
+        })
+        .unwrap();
+    if let Some(lut) = lut {
+        frame.set_output_lut(lut).unwrap();
+    }
+    frame
+        .render_texture_from_to(&source, &draw((width, 1), all[0], &all, 1.0))
+        .unwrap();
+    frame
+        .finish()
+        .unwrap()
+        .wait(std::time::Duration::MAX)
+        .unwrap();
+    read_10bit(renderer, &target, all[0])
+}
+
+/// Every 8-bit level on one channel each, and mixed colours.
+fn test_row() -> Vec<Rgba> {
+    (0..256u32)
+        .map(|x| [x as u8, (x * 3 % 256) as u8, (255 - x) as u8, 255])
+        .collect()
+}
+
+#[test]
+fn an_identity_lut_changes_no_pixel_by_more_than_one_10_bit_step() {
+    let (instance, mut renderer) = renderer();
+    let lut = renderer.create_lut(&Lut3d::identity(17).unwrap()).unwrap();
+    let row = test_row();
+    let plain = render_row_10bit(&mut renderer, &row, None);
+    let through = render_row_10bit(&mut renderer, &row, Some(&lut));
+    for (x, (a, b)) in plain.iter().zip(&through).enumerate() {
+        for c in 0..3 {
+            assert!(a[c].abs_diff(b[c]) <= 1, "pixel {x}: {a:?} and {b:?}");
+        }
+    }
+    assert_validation_clean(&instance);
+}
+
+/// A 33^3 LUT from Little CMS (linear sRGB to linear Display P3, matrix-shaper profiles)
+/// gives what Little CMS gives for each pixel, within 2/1023.
+#[test]
+fn a_lut_from_little_cms_gives_little_cms_results() {
+    use lcms2::{CIExyY, CIExyYTRIPLE, Intent, PixelFormat, Profile, ToneCurve};
+    let profile = |p: &Primaries| {
+        let xy = |c: vkcompose::color::Chromaticity| CIExyY {
+            x: c.x,
+            y: c.y,
+            Y: 1.0,
+        };
+        let triple = CIExyYTRIPLE {
+            Red: xy(p.red),
+            Green: xy(p.green),
+            Blue: xy(p.blue),
+        };
+        let linear = ToneCurve::new(1.0);
+        Profile::new_rgb(&xy(p.white), &triple, &[&linear, &linear, &linear]).unwrap()
+    };
+    let transform: lcms2::Transform<[f64; 3], [f64; 3]> = lcms2::Transform::new(
+        &profile(&Primaries::BT709),
+        PixelFormat::RGB_DBL,
+        &profile(&Primaries::DISPLAY_P3),
+        PixelFormat::RGB_DBL,
+        Intent::RelativeColorimetric,
+    )
+    .unwrap();
+    let convert = |rgb: &[[f64; 3]]| {
+        let mut out = vec![[0.0; 3]; rgb.len()];
+        transform.transform_pixels(rgb, &mut out);
+        out
+    };
+    let n = 33;
+    let grid: Vec<[f64; 3]> = (0..n * n * n)
+        .map(|i| [i % n, i / n % n, i / (n * n)].map(|k| k as f64 / (n - 1) as f64))
+        .collect();
+    let entries: Vec<[f32; 3]> = convert(&grid)
+        .iter()
+        .map(|c| c.map(|v| v.clamp(0.0, 1.0) as f32))
+        .collect();
+    let (instance, mut renderer) = renderer();
+    let lut = renderer
+        .create_lut(&Lut3d::new(n, entries).unwrap())
+        .unwrap();
+    let row = test_row();
+    let out = render_row_10bit(&mut renderer, &row, Some(&lut));
+    let linear: Vec<[f64; 3]> = row
+        .iter()
+        .map(|p| [p[0], p[1], p[2]].map(|v| srgb_decode(f64::from(v) / 255.0)))
+        .collect();
+    for (x, (got, want)) in out.iter().zip(convert(&linear)).enumerate() {
+        for c in 0..3 {
+            let want = srgb_encode(want[c].clamp(0.0, 1.0)) * 1023.0;
+            let diff = (f64::from(got[c]) - want).abs();
+            assert!(
+                diff <= 2.0,
+                "pixel {x} channel {c}: {} against {want:.2}",
+                got[c]
+            );
+        }
+    }
+    assert_validation_clean(&instance);
+}
+
+#[test]
+fn a_texture_that_is_no_lut_is_refused() {
+    let (instance, mut renderer) = renderer();
+    let target = renderer.create_target(4, 4, DrmFourcc::Xrgb8888).unwrap();
+    let not_a_lut = import(&mut renderer, &[[0, 0, 0, 255]; 16], 4);
+    let mut frame = renderer.render(&target, Transform::Normal).unwrap();
+    assert!(matches!(
+        frame.set_output_lut(&not_a_lut),
+        Err(Error::InvalidArgument(_))
+    ));
+    frame.finish().unwrap();
+    assert!(Lut3d::new(4, vec![[0.0; 3]; 10]).is_err());
+    assert_validation_clean(&instance);
+}
+
+/// sRGB white in an HLG output (peak 1000 cd/m^2) sits at reference white, 203 cd/m^2:
+/// HLG's 75 % signal (BT.2408), computed here through BT.2100's inverse OOTF and OETF.
+#[test]
+fn sdr_white_in_an_hlg_output_is_the_75_percent_signal() {
+    let (instance, mut renderer) = renderer();
+    let target = renderer
+        .create_target(2, 1, DrmFourcc::Abgr2101010)
+        .unwrap();
+    target
+        .set_color_description(ColorDescription::bt2020_hlg())
+        .unwrap();
+    let source = import(&mut renderer, &[[255, 255, 255, 255]; 2], 2);
+    let all = [whole(2, 1)];
+    let mut frame = renderer.render(&target, Transform::Normal).unwrap();
+    frame
+        .render_texture_from_to(&source, &draw((2, 1), all[0], &all, 1.0))
+        .unwrap();
+    frame
+        .finish()
+        .unwrap()
+        .wait(std::time::Duration::MAX)
+        .unwrap();
+    let gamma = 1.2;
+    let scene = (203.0_f64 / 1000.0).powf(1.0 / gamma);
+    let (a, b): (f64, f64) = (0.17883277, 1.0 - 4.0 * 0.17883277);
+    let c = 0.5 - a * (4.0 * a).ln();
+    let signal = a * (12.0 * scene - b).ln() + c;
+    assert!((signal - 0.75).abs() < 0.002, "{signal}");
+    for pixel in read_10bit(&mut renderer, &target, all[0]) {
+        for v in pixel {
+            assert!((f64::from(v) - signal * 1023.0).abs() <= 1.0, "{pixel:?}");
+        }
+    }
+    assert_validation_clean(&instance);
+}
+
+/// The caller's colour transform applies to linear light before encoding: a matrix that
+/// moves red into blue shows a red window blue.
+#[test]
+fn the_colour_transform_applies_in_linear_light() {
+    let (instance, mut renderer) = renderer();
+    let target = renderer.create_target(2, 1, DrmFourcc::Xrgb8888).unwrap();
+    let source = import(&mut renderer, &[[255, 0, 0, 255], [128, 0, 0, 255]], 2);
+    let all = [whole(2, 1)];
+    let red_to_blue = vkcompose::color::Mat3([[0.0, 0.0, 0.0], [0.0, 1.0, 0.0], [1.0, 0.0, 0.0]]);
+    let mut frame = renderer.render(&target, Transform::Normal).unwrap();
+    frame
+        .set_encode_options(EncodeOptions {
+            ctm: Some(red_to_blue),
+            dither: false,
+            ..Default::default()
+        })
+        .unwrap();
+    frame.set_linear_blending(true);
+    frame
+        .render_texture_from_to(&source, &draw((2, 1), all[0], &all, 1.0))
+        .unwrap();
+    frame
+        .finish()
+        .unwrap()
+        .wait(std::time::Duration::MAX)
+        .unwrap();
+    let out = read(&mut renderer, &target, all[0]);
+    assert_eq!(out[0][..3], [0, 0, 255]);
+    assert_eq!(out[1][..3], [0, 0, 128]);
+    let mut frame = renderer.render(&target, Transform::Normal).unwrap();
+    let nan = vkcompose::color::Mat3([[f64::NAN; 3]; 3]);
+    let bad = EncodeOptions {
+        ctm: Some(nan),
+        ..Default::default()
+    };
+    assert!(matches!(
+        frame.set_encode_options(bad),
+        Err(Error::Color(_))
+    ));
+    frame.finish().unwrap();
     assert_validation_clean(&instance);
 }

@@ -9,6 +9,7 @@
 mod dmabuf;
 pub(crate) mod drawing;
 pub(crate) mod frame;
+pub(crate) mod lut;
 pub(crate) mod readback;
 pub(crate) mod renderer;
 mod shm;

@@ -28,14 +28,16 @@ use crate::shaders::{encode, passes, sets, solid, texture, texture_decode};
 
 /// What a frame asks of the linear path beyond its sources' descriptions.
 #[derive(Clone, Copy, Debug, Default)]
-pub(crate) struct LinearRequest {
+pub(crate) struct LinearRequest<'f> {
     /// Blend in linear light even when every source matches the target.
     pub forced: bool,
     pub encode: EncodeOptions,
+    /// The caller's 3D LUT ([`crate::Renderer::create_lut`]).
+    pub lut: Option<&'f Texture>,
 }
 
 /// A frame taking the linear path: its blend buffer and how to encode it.
-pub(crate) struct LinearPlan {
+pub(crate) struct LinearPlan<'f> {
     pub blend: Arc<Texture>,
     /// The blend buffer does not hold what the target shows: the frame first decodes the
     /// target into it.
@@ -48,6 +50,7 @@ pub(crate) struct LinearPlan {
     encode_rects: Vec<Rect>,
     peak_nits: f64,
     target_format: vk::Format,
+    lut: Option<&'f Texture>,
 }
 
 /// Above this many touched rectangles the encode pass covers their bounding box instead.
@@ -55,13 +58,13 @@ const MAX_ENCODE_RECTS: usize = 16;
 
 /// Whether the frame takes the linear path, and if so its plan. Frames drawn directly
 /// leave the target's blend buffer out of date.
-pub(crate) fn plan(
+pub(crate) fn plan<'f>(
     drawing: &mut Drawing,
     segments: &[Segment<'_>],
     instances: &[texture::Instance],
-    request: &LinearRequest,
+    request: &LinearRequest<'f>,
     owner: u64,
-) -> Result<Option<LinearPlan>> {
+) -> Result<Option<LinearPlan<'f>>> {
     let target: &Texture = &segments[0].target;
     let output = target.color_description();
     let on_target = || target_segments(segments);
@@ -98,7 +101,8 @@ pub(crate) fn plan(
         touched_rects(on_target().flat_map(|s| s.ops.iter()), instances, full)
     };
     let bits = bits_per_channel(target.format());
-    let encode = EncodeParams::new(&output, peak_nits, &request.encode, bits, 0)?;
+    let lut_size = request.lut.map_or(0, |lut| lut.height());
+    let encode = EncodeParams::new(&output, peak_nits, &request.encode, bits, lut_size)?;
     for capture in captures(on_target()) {
         capture.set_color_description(linear_twin(&output))?;
     }
@@ -111,10 +115,11 @@ pub(crate) fn plan(
         encode_rects,
         peak_nits,
         target_format: target.format(),
+        lut: request.lut,
     }))
 }
 
-impl LinearPlan {
+impl LinearPlan<'_> {
     /// Records that the blend buffer now holds what the target shows (after the frame's
     /// submission).
     pub(crate) fn mark_current(&self, target: &Texture) {
@@ -335,7 +340,7 @@ fn encode_variant(transfer: TransferFunction) -> encode::Variant {
 fn draw_decoded(
     pass: &mut PassRecorder<'_, passes::Output>,
     drawing: &Drawing,
-    plan: &LinearPlan,
+    plan: &LinearPlan<'_>,
     texture: &Texture,
     filter: Filter,
     instances: &[texture::Instance],
@@ -370,7 +375,12 @@ fn bits_per_channel(format: vk::Format) -> u32 {
     }
 }
 
-impl LinearPlan {
+impl LinearPlan<'_> {
+    /// The caller's LUT, if any.
+    pub(crate) fn lut(&self) -> Option<&Texture> {
+        self.lut
+    }
+
     fn target_format(&self) -> vk::Format {
         self.target_format
     }
@@ -383,7 +393,7 @@ pub(crate) fn record_segment(
     recorder: &mut Recorder,
     segment: &Segment<'_>,
     customs: &mut [Option<super::CustomDraw<'_>>],
-    plan: &LinearPlan,
+    plan: &LinearPlan<'_>,
     instances: &[texture::Instance],
 ) -> Result<()> {
     let blend: &Texture = &plan.blend;
@@ -412,7 +422,7 @@ pub(crate) fn record_segment(
 fn record_op(
     pass: &mut PassRecorder<'_, passes::Output>,
     drawing: &Drawing,
-    plan: &LinearPlan,
+    plan: &LinearPlan<'_>,
     op: &Op<'_>,
     customs: &mut [Option<super::CustomDraw<'_>>],
     frame_instances: &[texture::Instance],
@@ -468,7 +478,7 @@ fn record_op(
 fn draw_indexed_decoded(
     pass: &mut PassRecorder<'_, passes::Output>,
     drawing: &Drawing,
-    plan: &LinearPlan,
+    plan: &LinearPlan<'_>,
     textures: &[(Src<'_>, Filter)],
     instances: &[crate::shaders::texture_indexed::Instance],
 ) -> Result<()> {
@@ -499,7 +509,7 @@ pub(crate) fn record_initialize(
     drawing: &Drawing,
     recorder: &mut Recorder,
     target: &Texture,
-    plan: &LinearPlan,
+    plan: &LinearPlan<'_>,
 ) -> Result<()> {
     let blend: &Texture = &plan.blend;
     let output = drawing.built_output(BLEND_FORMAT);
@@ -540,7 +550,7 @@ pub(crate) fn record_encode(
     drawing: &Drawing,
     recorder: &mut Recorder,
     target: &Texture,
-    plan: &LinearPlan,
+    plan: &LinearPlan<'_>,
 ) -> Result<()> {
     if plan.encode_rects.is_empty() {
         return Ok(());
@@ -568,9 +578,13 @@ pub(crate) fn record_encode(
         sampler: drawing.sampler(Filter::Nearest),
     };
     // Without a LUT the shader never reads `lut`; the blend buffer stands in.
+    let lut = plan.lut.map_or(sampled, |texture| SampledTexture {
+        texture,
+        sampler: drawing.sampler(Filter::Linear),
+    });
     let set = sets::EncodeSources {
         blend: sampled,
-        lut: sampled,
+        lut,
     };
     let instances: Vec<encode::Instance> = plan
         .encode_rects

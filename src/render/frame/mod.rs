@@ -61,7 +61,7 @@ pub struct Frame<'r> {
     /// What the caller adds to the submission (for presenting).
     sync: FrameSync<'r>,
     /// What the frame asks of the linear path (colour management).
-    linear: linear::LinearRequest,
+    linear: linear::LinearRequest<'r>,
     /// The instances of every `Op::Texture`, in one list (kept across frames by
     /// `Drawing`): a frame of many draws allocates nothing for them, and recording reads
     /// them in order.
@@ -289,6 +289,16 @@ impl<'r> Frame<'r> {
             }));
         }
         self.linear.encode = options;
+        Ok(())
+    }
+
+    /// Applies `lut` ([`Renderer::create_lut`]) in the encode pass, to linear light in the
+    /// output's primaries after tone and gamut mapping; the frame takes the linear path.
+    pub fn set_output_lut(&mut self, lut: &'r Texture) -> Result<()> {
+        self.renderer.require_own(lut)?;
+        crate::render::lut::check_lut(lut)?;
+        self.linear.lut = Some(lut);
+        self.linear.forced = true;
         Ok(())
     }
 
@@ -1198,7 +1208,7 @@ struct Recording<'s, 'f> {
     customs: &'s mut [Option<CustomDraw<'f>>],
     handover: &'s Handover<'s>,
     /// Set when the frame takes the linear path.
-    linear: Option<&'s linear::LinearPlan>,
+    linear: Option<&'s linear::LinearPlan<'f>>,
     /// The frame's instance list, which `Op::Texture` ranges index.
     instances: &'s [texture::Instance],
 }
@@ -1249,6 +1259,12 @@ fn record_segments(
         }
     }
     if let Some(plan) = recording.linear {
+        if let Some(lut) = plan.lut() {
+            lut.mark_used(graveyard, point);
+            if lut.layout() != vk::ImageLayout::SHADER_READ_ONLY_OPTIMAL {
+                recorder.transition(lut, vk::ImageLayout::SHADER_READ_ONLY_OPTIMAL);
+            }
+        }
         linear::record_encode(drawing, recorder, target, plan)?;
     }
     recording.handover.record_release(recorder);
