@@ -54,7 +54,7 @@ pub(crate) struct Drawing {
     instance_list: Vec<texture::Instance>,
     /// The linear path's pipelines, built by the first frame that takes it: decoding
     /// draws into blend buffers, and the encode pass per target format.
-    decode: Option<texture_decode::Pipeline>,
+    decode: HashMap<vk::Format, texture_decode::Pipeline>,
     encode: HashMap<vk::Format, encode::Pipeline>,
 }
 
@@ -96,7 +96,7 @@ impl Drawing {
             pool: HashMap::new(),
             frame_serial: 0,
             instance_list: Vec::new(),
-            decode: None,
+            decode: HashMap::new(),
             encode: HashMap::new(),
         })
     }
@@ -217,12 +217,7 @@ impl Drawing {
     /// buffers' output (every pipeline, for the draws a frame records into them), the
     /// decoding pipeline, and the encode pass for `format`.
     pub(crate) fn build_linear_path(&mut self, format: vk::Format) -> Result<()> {
-        self.output(BLEND_FORMAT)?;
-        if self.decode.is_none() {
-            let pass = &self.outputs[&BLEND_FORMAT].pass;
-            let pipeline = texture_decode::Pipeline::new(&self.device, pass, self.pipeline_cache)?;
-            self.decode = Some(pipeline);
-        }
+        self.build_decode(BLEND_FORMAT)?;
         if !self.encode.contains_key(&format) {
             self.output(format)?;
             let pass = &self.outputs[&format].pass;
@@ -232,14 +227,26 @@ impl Drawing {
         Ok(())
     }
 
-    /// The decoding pipeline and the encode pass into `format`;
-    /// [`Drawing::build_linear_path`] built them.
-    pub(crate) fn linear_pipelines(
-        &self,
-        format: vk::Format,
-    ) -> (&texture_decode::Pipeline, &encode::Pipeline) {
-        let decode = self.decode.as_ref().expect("built by build_linear_path");
-        (decode, &self.encode[&format])
+    /// Builds the output of `format` (every pipeline) and the decoding pipeline into it:
+    /// what the linear path draws with into a blend buffer, or into an sRGB view.
+    pub(crate) fn build_decode(&mut self, format: vk::Format) -> Result<()> {
+        self.output(format)?;
+        if !self.decode.contains_key(&format) {
+            let pass = &self.outputs[&format].pass;
+            let pipeline = texture_decode::Pipeline::new(&self.device, pass, self.pipeline_cache)?;
+            self.decode.insert(format, pipeline);
+        }
+        Ok(())
+    }
+
+    /// The decoding pipeline into passes of `format` ([`Drawing::build_decode`]).
+    pub(crate) fn decode_pipeline(&self, format: vk::Format) -> &texture_decode::Pipeline {
+        &self.decode[&format]
+    }
+
+    /// The encode pass into `format` ([`Drawing::build_linear_path`]).
+    pub(crate) fn encode_pipeline(&self, format: vk::Format) -> &encode::Pipeline {
+        &self.encode[&format]
     }
 
     /// A new blend buffer of `width` x `height` for a target of the renderer `owner`.

@@ -463,6 +463,17 @@ impl FormatTable {
     }
 }
 
+/// The sRGB format of the same memory layout as `format`, where Vulkan has one: a view in
+/// it encodes shader output to sRGB and decodes for blending, in hardware.
+pub(crate) fn srgb_twin(format: vk::Format) -> Option<vk::Format> {
+    match format {
+        vk::Format::B8G8R8A8_UNORM => Some(vk::Format::B8G8R8A8_SRGB),
+        vk::Format::R8G8B8A8_UNORM => Some(vk::Format::R8G8B8A8_SRGB),
+        vk::Format::A8B8G8R8_UNORM_PACK32 => Some(vk::Format::A8B8G8R8_SRGB_PACK32),
+        _ => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

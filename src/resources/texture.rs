@@ -93,6 +93,8 @@ pub struct Texture {
     /// How its pixel values encode light; frames compare it with their target's to choose
     /// between drawing directly and the linear path.
     color: Mutex<ColorDescription>,
+    /// A view in the sRGB twin of the format, for render targets that have one.
+    srgb_view: Option<vk::ImageView>,
     /// `color`'s fingerprint, read without the lock.
     color_fingerprint: AtomicU64,
     /// For targets drawn through the linear path: their float blend buffer, kept so that
@@ -131,24 +133,11 @@ impl Texture {
             )));
         }
         let raw = device.raw();
-        let info = vk::ImageCreateInfo::default()
-            .image_type(vk::ImageType::TYPE_2D)
-            .format(desc.format)
-            .extent(vk::Extent3D {
-                width: desc.width,
-                height: desc.height,
-                depth: 1,
-            })
-            .mip_levels(1)
-            .array_layers(1)
-            .samples(vk::SampleCountFlags::TYPE_1)
-            .tiling(vk::ImageTiling::OPTIMAL)
-            .usage(desc.usage)
-            .sharing_mode(vk::SharingMode::EXCLUSIVE)
-            .initial_layout(vk::ImageLayout::UNDEFINED);
-        // SAFETY: a valid create info for this device.
-        let image = unsafe { raw.create_image(&info, None) }.or_vk("vkCreateImage")?;
-        device.count_created();
+        // Render targets with an sRGB twin format may also be viewed in it (the linear
+        // path's hardware blending).
+        let twin = crate::resources::format::srgb_twin(desc.format)
+            .filter(|_| desc.usage.contains(vk::ImageUsageFlags::COLOR_ATTACHMENT));
+        let image = create_image(device, &desc, twin)?;
         let destroy_image = || {
             // SAFETY: the image was never used.
             unsafe { raw.destroy_image(image, None) }
@@ -162,10 +151,20 @@ impl Texture {
             .or_vk("vkBindImageMemory")
             .inspect_err(|_| destroy_image())?;
         let view = create_view(device, image, &desc).inspect_err(|_| destroy_image())?;
+        let srgb_view = match twin.map(|format| create_srgb_view(device, image, &desc, format)) {
+            Some(Err(e)) => {
+                // SAFETY: the view was never used.
+                unsafe { raw.destroy_image_view(view, None) };
+                destroy_image();
+                return Err(e);
+            }
+            made => made.transpose()?,
+        };
         Ok(Texture {
             device: device.clone(),
             image,
             view,
+            srgb_view,
             memory: Backing::Allocated(memory),
             external: None,
             ycbcr: None,
@@ -213,6 +212,7 @@ impl Texture {
             owner: AtomicU64::new(0),
             last_use: Mutex::new(None),
             framebuffers: Mutex::new(Vec::new()),
+            srgb_view: None,
             color: Mutex::new(ColorDescription::srgb()),
             color_fingerprint: AtomicU64::new(srgb_fingerprint()),
             blend_buffer: Mutex::new(None),
@@ -246,6 +246,7 @@ impl Texture {
             owner: AtomicU64::new(0),
             last_use: Mutex::new(None),
             framebuffers: Mutex::new(Vec::new()),
+            srgb_view: None,
             color: Mutex::new(ColorDescription::srgb()),
             color_fingerprint: AtomicU64::new(srgb_fingerprint()),
             blend_buffer: Mutex::new(None),
@@ -384,6 +385,26 @@ impl Texture {
         Ok(framebuffer)
     }
 
+    /// The framebuffer rendering into this texture's sRGB view with `pass` (a pass of the
+    /// sRGB twin format), created on first use; `None` for textures without that view.
+    pub(crate) fn srgb_framebuffer(&self, pass: vk::RenderPass) -> Result<Option<vk::Framebuffer>> {
+        let Some(view) = self.srgb_view else {
+            return Ok(None);
+        };
+        let mut framebuffers = self.framebuffers.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(&(_, framebuffer)) = framebuffers.iter().find(|(p, _)| *p == pass) {
+            return Ok(Some(framebuffer));
+        }
+        let framebuffer = create_framebuffer_of(&self.device, pass, self, view)?;
+        framebuffers.push((pass, framebuffer));
+        Ok(Some(framebuffer))
+    }
+
+    /// Whether the texture has an sRGB view to render through.
+    pub(crate) fn has_srgb_view(&self) -> bool {
+        self.srgb_view.is_some()
+    }
+
     pub(crate) fn record_layout(&self, layout: vk::ImageLayout) {
         self.layout.store(layout.as_raw(), Ordering::Release);
     }
@@ -397,6 +418,7 @@ impl Drop for Texture {
             self.image,
             std::mem::replace(&mut self.memory, Backing::Borrowed),
         );
+        let srgb_view = self.srgb_view;
         let framebuffers = std::mem::take(
             self.framebuffers
                 .get_mut()
@@ -412,6 +434,9 @@ impl Drop for Texture {
                     device.raw().destroy_framebuffer(framebuffer, None);
                 }
                 device.raw().destroy_image_view(view, None);
+                if let Some(srgb_view) = srgb_view {
+                    device.raw().destroy_image_view(srgb_view, None);
+                }
                 // Only images with memory from here are ours; the caller owns the others.
                 if !matches!(memory, Backing::Borrowed) {
                     device.raw().destroy_image(image, None);
@@ -426,6 +451,57 @@ impl Drop for Texture {
             None => destroy(),
         }
     }
+}
+
+/// A 2D optimal-tiling image for `desc`; mutable into `twin` (with the format list that
+/// keeps it as compressible as before) when one is given.
+fn create_image(
+    device: &Device,
+    desc: &TextureDesc,
+    twin: Option<vk::Format>,
+) -> Result<vk::Image> {
+    let formats = [desc.format, twin.unwrap_or(desc.format)];
+    let mut format_list = vk::ImageFormatListCreateInfo::default().view_formats(&formats);
+    let mut info = vk::ImageCreateInfo::default()
+        .image_type(vk::ImageType::TYPE_2D)
+        .format(desc.format)
+        .extent(vk::Extent3D {
+            width: desc.width,
+            height: desc.height,
+            depth: 1,
+        })
+        .mip_levels(1)
+        .array_layers(1)
+        .samples(vk::SampleCountFlags::TYPE_1)
+        .tiling(vk::ImageTiling::OPTIMAL)
+        .usage(desc.usage)
+        .sharing_mode(vk::SharingMode::EXCLUSIVE)
+        .initial_layout(vk::ImageLayout::UNDEFINED);
+    if twin.is_some() {
+        info = info
+            .flags(vk::ImageCreateFlags::MUTABLE_FORMAT)
+            .push_next(&mut format_list);
+    }
+    // SAFETY: a valid create info for this device.
+    let image = unsafe { device.raw().create_image(&info, None) }.or_vk("vkCreateImage")?;
+    device.count_created();
+    Ok(image)
+}
+
+/// A view of `image` in its sRGB twin `format` (identity swizzle, as attachments need).
+fn create_srgb_view(
+    device: &Device,
+    image: vk::Image,
+    desc: &TextureDesc,
+    format: vk::Format,
+) -> Result<vk::ImageView> {
+    let srgb = TextureDesc {
+        format,
+        swizzle: vk::ComponentMapping::default(),
+        has_alpha: true,
+        ..*desc
+    };
+    create_view(device, image, &srgb)
 }
 
 fn create_view(device: &Device, image: vk::Image, desc: &TextureDesc) -> Result<vk::ImageView> {
@@ -506,7 +582,17 @@ pub(crate) fn create_framebuffer(
     pass: vk::RenderPass,
     target: &Texture,
 ) -> Result<vk::Framebuffer> {
-    let views = [target.image_view()];
+    create_framebuffer_of(device, pass, target, target.image_view())
+}
+
+/// Creates a framebuffer with `view` of `target` as the only attachment of `pass`.
+fn create_framebuffer_of(
+    device: &Device,
+    pass: vk::RenderPass,
+    target: &Texture,
+    view: vk::ImageView,
+) -> Result<vk::Framebuffer> {
+    let views = [view];
     let info = vk::FramebufferCreateInfo::default()
         .render_pass(pass)
         .attachments(&views)

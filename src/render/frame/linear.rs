@@ -36,9 +36,14 @@ pub(crate) struct LinearRequest<'f> {
     pub lut: Option<&'f Texture>,
 }
 
-/// A frame taking the linear path: its blend buffer and how to encode it.
+/// A frame taking the linear path: where its target's passes draw, and how to encode.
 pub(crate) struct LinearPlan<'f> {
-    pub blend: Arc<Texture>,
+    /// The target's blend buffer, or `None` when the frame draws through the target's sRGB
+    /// view instead (every source SDR, an sRGB output, nothing for the encode pass to do:
+    /// the hardware encodes on write and decodes for blending).
+    blend: Option<Arc<Texture>>,
+    /// The format of the passes' attachment: the blend buffer's, or the sRGB view's.
+    pass_format: vk::Format,
     /// The blend buffer does not hold what the target shows: the frame first decodes the
     /// target into it.
     pub initialize: bool,
@@ -79,20 +84,33 @@ pub(crate) fn plan<'f>(
         return Ok(None);
     }
     check_supported(on_target().flat_map(|s| s.ops.iter()))?;
-    drawing.build_linear_path(target.format())?;
-    let mut decodes: Vec<(ColorDescription, DecodeParams)> = Vec::new();
-    let mut peak_nits = output.target_luminance_range().1;
-    for source in on_target()
-        .flat_map(|s| s.ops.iter())
-        .flat_map(drawn_sources)
-    {
-        let description = source.color_description();
-        if decodes.iter().any(|(d, _)| *d == description) {
-            continue;
+    let (decodes, peak_nits) = source_decodes(segments, &output)?;
+    let bits = bits_per_channel(target.format());
+    let lut_size = request.lut.map_or(0, |lut| lut.height());
+    let encode = EncodeParams::new(&output, peak_nits, &request.encode, bits, lut_size)?;
+    let plan = LinearPlan {
+        blend: None,
+        pass_format: BLEND_FORMAT,
+        initialize: false,
+        target_description: output,
+        decodes,
+        encode,
+        encode_rects: Vec::new(),
+        peak_nits,
+        target_format: target.format(),
+        lut: request.lut,
+    };
+    if let Some(format) = srgb_view_format(segments, request, &plan) {
+        drawing.build_decode(format)?;
+        if let Some(buffer) = target.blend_buffer().as_mut() {
+            buffer.current = false;
         }
-        decodes.push((description, DecodeParams::new(&description, &output)?));
-        peak_nits = peak_nits.max(peak_in_output(&description, &output));
+        return Ok(Some(LinearPlan {
+            pass_format: format,
+            ..plan
+        }));
     }
+    drawing.build_linear_path(target.format())?;
     let (blend, initialize, previous_peak) = blend_buffer(drawing, target, owner)?;
     let full = Rect::new(0, 0, target.width() as i32, target.height() as i32);
     let encode_rects = if previous_peak != Some(peak_nits) {
@@ -100,29 +118,94 @@ pub(crate) fn plan<'f>(
     } else {
         touched_rects(on_target().flat_map(|s| s.ops.iter()), instances, full)
     };
-    let bits = bits_per_channel(target.format());
-    let lut_size = request.lut.map_or(0, |lut| lut.height());
-    let encode = EncodeParams::new(&output, peak_nits, &request.encode, bits, lut_size)?;
     for capture in captures(on_target()) {
         capture.set_color_description(linear_twin(&output))?;
     }
     Ok(Some(LinearPlan {
-        blend,
+        blend: Some(blend),
         initialize,
-        target_description: output,
-        decodes,
-        encode,
         encode_rects,
-        peak_nits,
-        target_format: target.format(),
-        lut: request.lut,
+        ..plan
     }))
 }
 
+/// The decoding of every source description the target's passes draw, and the content's
+/// peak in cd/m^2 of the output (at least the output's own peak).
+fn source_decodes(
+    segments: &[Segment<'_>],
+    output: &ColorDescription,
+) -> Result<(Vec<(ColorDescription, DecodeParams)>, f64)> {
+    let mut decodes: Vec<(ColorDescription, DecodeParams)> = Vec::new();
+    let mut peak_nits = output.target_luminance_range().1;
+    let sources = target_segments(segments)
+        .flat_map(|s| s.ops.iter())
+        .flat_map(drawn_sources);
+    for source in sources {
+        let description = source.color_description();
+        if decodes.iter().any(|(d, _)| *d == description) {
+            continue;
+        }
+        decodes.push((description, DecodeParams::new(&description, output)?));
+        peak_nits = peak_nits.max(peak_in_output(&description, output));
+    }
+    Ok((decodes, peak_nits))
+}
+
+/// The sRGB twin format to draw the frame through, when the encode pass would have
+/// nothing to do but sRGB's inverse EOTF: an sRGB output with an sRGB view, no content
+/// above its peak, no CTM, LUT or gamut compression, and no pass that reads or writes the
+/// target outside the decoding draws (captures, blurs, custom draws).
+fn srgb_view_format(
+    segments: &[Segment<'_>],
+    request: &LinearRequest<'_>,
+    plan: &LinearPlan<'_>,
+) -> Option<vk::Format> {
+    let target: &Texture = &segments[0].target;
+    let output = &plan.target_description;
+    let plain_encode = request.lut.is_none()
+        && request.encode.ctm.is_none()
+        && request.encode.gamut_mapping == crate::color::GamutMapping::Clip;
+    let plain_ops = target_segments(segments)
+        .flat_map(|s| s.ops.iter())
+        .all(|op| !matches!(op, Op::Capture { .. } | Op::Kawase(_) | Op::Custom(_)));
+    let usable = target.has_srgb_view()
+        && output.same_encoding(&ColorDescription::srgb())
+        && plan.peak_nits <= output.target_luminance_range().1
+        && plain_encode
+        && plain_ops;
+    usable
+        .then(|| crate::resources::format::srgb_twin(target.format()))
+        .flatten()
+}
+
 impl LinearPlan<'_> {
+    /// The blend buffer, when the frame draws into one.
+    pub(crate) fn blend(&self) -> Option<&Texture> {
+        self.blend.as_deref()
+    }
+
+    /// What the target's passes draw into: the blend buffer, or the target itself
+    /// (through its sRGB view).
+    pub(crate) fn destination<'a>(&'a self, target: &'a Texture) -> &'a Texture {
+        self.blend().unwrap_or(target)
+    }
+
+    /// The framebuffer of [`LinearPlan::destination`] for the passes of `pass`.
+    fn framebuffer(&self, target: &Texture, pass: vk::RenderPass) -> Result<vk::Framebuffer> {
+        match self.blend() {
+            Some(blend) => blend.framebuffer(pass),
+            None => target.srgb_framebuffer(pass)?.ok_or_else(|| {
+                Error::InvalidArgument("the target has no sRGB view to draw through".into())
+            }),
+        }
+    }
+
     /// Records that the blend buffer now holds what the target shows (after the frame's
     /// submission).
     pub(crate) fn mark_current(&self, target: &Texture) {
+        if self.blend.is_none() {
+            return;
+        }
         if let Some(buffer) = target.blend_buffer().as_mut() {
             buffer.current = true;
             buffer.peak_nits = self.peak_nits;
@@ -346,7 +429,7 @@ fn draw_decoded(
     instances: &[texture::Instance],
 ) -> Result<()> {
     let params = plan.decode_of(&texture.color_description());
-    let (decode, _) = drawing.linear_pipelines(plan.target_format());
+    let decode = drawing.decode_pipeline(plan.pass_format);
     let push = decode_push(pass.target_size(), params);
     let set = sets::Textured {
         tex: SampledTexture {
@@ -396,21 +479,23 @@ pub(crate) fn record_segment(
     plan: &LinearPlan<'_>,
     instances: &[texture::Instance],
 ) -> Result<()> {
-    let blend: &Texture = &plan.blend;
-    let output = drawing.built_output(BLEND_FORMAT);
-    let framebuffer = blend.framebuffer(output.pass.raw())?;
+    let target: &Texture = &segment.target;
+    let destination = plan.destination(target);
+    let output = drawing.built_output(plan.pass_format);
+    let framebuffer = plan.framebuffer(target, output.pass.raw())?;
     let mut ops = segment.ops.iter().peekable();
     while ops.peek().is_some() {
         // Copies are drawn here, decoded: only captures leave the pass.
         while let Some(op) = ops.next_if(|op| matches!(op, Op::Capture { .. })) {
             if let Op::Capture { region, into } = op {
-                record_capture(recorder, blend, *region, into);
+                record_capture(recorder, destination, *region, into);
             }
         }
         if ops.peek().is_none() {
             break;
         }
-        let mut pass = recorder.begin_pass_with(&output.pass, blend, framebuffer, [0.0; 4])?;
+        let mut pass =
+            recorder.begin_pass_with(&output.pass, destination, framebuffer, [0.0; 4])?;
         while let Some(op) = ops.next_if(|op| !matches!(op, Op::Capture { .. })) {
             record_op(&mut pass, drawing, plan, op, customs, instances)?;
         }
@@ -444,7 +529,7 @@ fn record_op(
             let push = solid::Push {
                 target_size: pass.target_size(),
             };
-            let pipelines = &drawing.built_output(BLEND_FORMAT).pipelines;
+            let pipelines = &drawing.built_output(plan.pass_format).pipelines;
             pass.draw(&pipelines.solid, &push, (), &decoded)
         }
         Op::Texture {
@@ -464,7 +549,7 @@ fn record_op(
             textures,
             instances,
         } => draw_indexed_decoded(pass, drawing, plan, textures, instances),
-        Op::Kawase(kawase) => kawase.record(pass, drawing, drawing.built_output(BLEND_FORMAT)),
+        Op::Kawase(kawase) => kawase.record(pass, drawing, drawing.built_output(plan.pass_format)),
         Op::Custom(index) => match customs[*index].take() {
             Some(draw) => draw(pass),
             None => Ok(()),
@@ -511,7 +596,9 @@ pub(crate) fn record_initialize(
     target: &Texture,
     plan: &LinearPlan<'_>,
 ) -> Result<()> {
-    let blend: &Texture = &plan.blend;
+    let Some(blend) = plan.blend() else {
+        return Ok(());
+    };
     let output = drawing.built_output(BLEND_FORMAT);
     let framebuffer = blend.framebuffer(output.pass.raw())?;
     let sampleable = target.usage().contains(vk::ImageUsageFlags::SAMPLED);
@@ -533,7 +620,7 @@ pub(crate) fn record_initialize(
     };
     let description = plan.target_description;
     let params = DecodeParams::new(&description, &description)?;
-    let (decode, _) = drawing.linear_pipelines(plan.target_format());
+    let decode = drawing.decode_pipeline(plan.pass_format);
     let push = decode_push(pass.target_size(), &params);
     let set = sets::Textured {
         tex: SampledTexture {
@@ -552,15 +639,17 @@ pub(crate) fn record_encode(
     target: &Texture,
     plan: &LinearPlan<'_>,
 ) -> Result<()> {
+    let Some(blend) = plan.blend() else {
+        return Ok(());
+    };
     if plan.encode_rects.is_empty() {
         return Ok(());
     }
-    let blend: &Texture = &plan.blend;
     recorder.transition(blend, vk::ImageLayout::SHADER_READ_ONLY_OPTIMAL);
     let output = drawing.built_output(target.format());
     let framebuffer = target.framebuffer(output.pass.raw())?;
     let mut pass = recorder.begin_pass_with(&output.pass, target, framebuffer, [0.0; 4])?;
-    let (_, encode) = drawing.linear_pipelines(plan.target_format());
+    let encode = drawing.encode_pipeline(plan.target_format());
     let p = &plan.encode;
     let push = encode::Push {
         target_size: pass.target_size(),

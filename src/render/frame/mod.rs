@@ -1232,8 +1232,11 @@ fn record_segments(
     for segment in recording.segments {
         match recording.linear {
             Some(plan) if segment.target.is(target) => {
-                plan.blend.mark_used(graveyard, point);
-                prepare_sources(graveyard, recorder, &plan.blend, &segment.ops, point, true);
+                if let Some(blend) = plan.blend() {
+                    blend.mark_used(graveyard, point);
+                }
+                let destination = plan.destination(target);
+                prepare_sources(graveyard, recorder, destination, &segment.ops, point, true);
                 if std::mem::take(&mut initialize) {
                     linear::record_initialize(drawing, recorder, target, plan)?;
                 }
