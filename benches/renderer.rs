@@ -38,7 +38,7 @@ fn main() -> Result<()> {
     for &(w, h) in sizes {
         let copy = copy_time(&mut renderer, w, h)?;
         for quads in [1usize, 100, 1000, 10_000] {
-            frame_bench(&mut renderer, (w, h), quads, copy, false)?;
+            frame_bench(&mut renderer, (w, h), quads, copy, Path::Direct)?;
         }
     }
     // The same 1000-quad frame with one descriptor set per texture, for comparison where
@@ -51,13 +51,14 @@ fn main() -> Result<()> {
         let mut classic = Renderer::new(&device, &options)?;
         println!("one descriptor set per texture:");
         let copy = copy_time(&mut classic, 1920, 1080)?;
-        frame_bench(&mut classic, (1920, 1080), 1000, copy, false)?;
+        frame_bench(&mut classic, (1920, 1080), 1000, copy, Path::Direct)?;
     }
     // The same frame through the linear path (colour management), and the encode pass
     // alone at 4K.
     println!("linear path:");
     let copy = copy_time(&mut renderer, 1920, 1080)?;
-    frame_bench(&mut renderer, (1920, 1080), 1000, copy, true)?;
+    frame_bench(&mut renderer, (1920, 1080), 1000, copy, Path::SrgbView)?;
+    frame_bench(&mut renderer, (1920, 1080), 1000, copy, Path::BlendBuffer)?;
     let copy_4k = copy_time(&mut renderer, 3840, 2160)?;
     encode_bench(&mut renderer, copy_4k)?;
     let copy = copy_time(&mut renderer, 1920, 1080)?;
@@ -156,7 +157,7 @@ fn encode_bench(renderer: &mut Renderer, copy_ms: f64) -> Result<()> {
     let [cpu, gpu] = measure(|| {
         let started = Instant::now();
         let mut frame = renderer.render(&target, Transform::Normal)?;
-        frame.set_linear_blending(true);
+        Path::BlendBuffer.set_up(&mut frame)?;
         frame.clear([0.2, 0.3, 0.4, 1.0], &[all])?;
         let done = frame.finish()?;
         let cpu = started.elapsed();
@@ -216,13 +217,43 @@ fn copy_time(renderer: &mut Renderer, w: u32, h: u32) -> Result<f64> {
     Ok(gpu.median())
 }
 
+/// How a frame blends: directly, or in linear light through the target's sRGB view or
+/// through the float blend buffer and encode pass (taken by asking for a CTM).
+#[derive(Clone, Copy, PartialEq)]
+enum Path {
+    Direct,
+    SrgbView,
+    BlendBuffer,
+}
+
+impl Path {
+    fn set_up(self, frame: &mut vkcompose::Frame<'_>) -> Result<()> {
+        frame.set_linear_blending(self != Path::Direct);
+        if self == Path::BlendBuffer {
+            frame.set_encode_options(vkcompose::color::EncodeOptions {
+                ctm: Some(vkcompose::color::Mat3::IDENTITY),
+                ..Default::default()
+            })?;
+        }
+        Ok(())
+    }
+
+    fn label(self) -> &'static str {
+        match self {
+            Path::Direct => "",
+            Path::SrgbView => " (linear, sRGB view)",
+            Path::BlendBuffer => " (linear, blend buffer)",
+        }
+    }
+}
+
 /// N 256x256 quads, mixed alpha, every fourth turned, tiled over the target with overlap.
 fn frame_bench(
     renderer: &mut Renderer,
     (w, h): (u32, u32),
     quads: usize,
     copy_ms: f64,
-    linear: bool,
+    path: Path,
 ) -> Result<()> {
     let textures: Vec<Texture> = (0..8)
         .map(|i| rgba_texture(renderer, 256, 17 + i as u8 * 29, i % 2 == 0))
@@ -248,7 +279,7 @@ fn frame_bench(
         let allocations_before = device.allocations_made();
         let started = Instant::now();
         let mut frame = renderer.render(&target, Transform::Normal)?;
-        frame.set_linear_blending(linear);
+        path.set_up(&mut frame)?;
         frame.clear([0.05, 0.05, 0.08, 1.0], &[all])?;
         for (i, dst) in placements.iter().enumerate() {
             let draw = TextureDraw {
@@ -280,7 +311,7 @@ fn frame_bench(
     // each at the cost of the reference copy.
     let layers = (quads as f64 * 256.0 * 256.0) / f64::from(w * h) + 1.0;
     let bound = copy_ms * layers;
-    let path = if linear { " (linear path)" } else { "" };
+    let (linear, path) = (path != Path::Direct, path.label());
     println!(
         "frame {w}x{h}, {quads} quads{path}: cpu {}; gpu {}; bound {bound:.3} ms (ratio {:.2}); Vulkan objects created / memory allocations made in {} steady frames: {} / {}",
         cpu.spread(),
@@ -291,7 +322,7 @@ fn frame_bench(
         steady_allocations,
     );
     println!(
-        "{{\"bench\":\"frame\",\"linear\":{linear},\"width\":{w},\"height\":{h},\"quads\":{quads},\"cpu_ms\":{:.4},\"gpu_ms\":{:.4},\"bound_ms\":{bound:.4},\"objects_in_steady_frames\":{},\"allocations_in_steady_frames\":{steady_allocations},\"objects_during_setup\":{}}}",
+        "{{\"bench\":\"frame\",\"linear\":{linear},\"path\":\"{path}\",\"width\":{w},\"height\":{h},\"quads\":{quads},\"cpu_ms\":{:.4},\"gpu_ms\":{:.4},\"bound_ms\":{bound:.4},\"objects_in_steady_frames\":{},\"allocations_in_steady_frames\":{steady_allocations},\"objects_during_setup\":{}}}",
         cpu.median(),
         gpu.median(),
         steady_objects,

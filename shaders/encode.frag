@@ -8,7 +8,7 @@
 // for targets of fewer bits than the blend buffer, premultiply.
 //
 // The 3D LUT lies in a 2D texture, its blue slices side by side (size^2 x size texels,
-// red fastest in each slice): trilinear filtering is two bilinear taps and a mix.
+// red fastest in each slice), interpolated tetrahedrally from four fetched entries.
 #include "color.glsl"
 
 layout(constant_id = 0) const uint TRANSFER = 0u;
@@ -53,16 +53,41 @@ vec3 tone_map(vec3 rgb) {
     return rgb * (mapped / peak);
 }
 
+// The LUT's entry at integer coordinates `c` (red, green, blue).
+vec3 lut_at(ivec3 c, int size) {
+    return texelFetch(lut, ivec2(c.r + c.b * size, c.g), 0).rgb;
+}
+
+// Tetrahedral interpolation (four exact fetches and float weights: hardware filtering's
+// fixed-point weights would move dark colours by more than a 10-bit step).
 vec3 apply_lut(vec3 rgb) {
-    float size = push.mapping.y;
-    vec3 cell = clamp(rgb, 0.0, 1.0) * (size - 1.0);
-    float slice = min(floor(cell.b), size - 2.0);
-    float f = cell.b - slice;
-    vec2 texel = vec2(cell.r + 0.5, cell.g + 0.5);
-    vec2 lut_size = vec2(size * size, size);
-    vec3 low = texture(lut, (texel + vec2(slice * size, 0.0)) / lut_size).rgb;
-    vec3 high = texture(lut, (texel + vec2((slice + 1.0) * size, 0.0)) / lut_size).rgb;
-    return mix(low, high, f);
+    int size = int(push.mapping.y);
+    vec3 cell = clamp(rgb, 0.0, 1.0) * float(size - 1);
+    ivec3 base = min(ivec3(floor(cell)), ivec3(size - 2));
+    vec3 f = cell - vec3(base);
+    ivec3 x = ivec3(1, 0, 0), y = ivec3(0, 1, 0), z = ivec3(0, 0, 1);
+    vec3 c000 = lut_at(base, size);
+    vec3 c111 = lut_at(base + x + y + z, size);
+    if (f.r > f.g) {
+        if (f.g > f.b) {
+            return (1.0 - f.r) * c000 + (f.r - f.g) * lut_at(base + x, size)
+                + (f.g - f.b) * lut_at(base + x + y, size) + f.b * c111;
+        } else if (f.r > f.b) {
+            return (1.0 - f.r) * c000 + (f.r - f.b) * lut_at(base + x, size)
+                + (f.b - f.g) * lut_at(base + x + z, size) + f.g * c111;
+        }
+        return (1.0 - f.b) * c000 + (f.b - f.r) * lut_at(base + z, size)
+            + (f.r - f.g) * lut_at(base + x + z, size) + f.g * c111;
+    }
+    if (f.b > f.g) {
+        return (1.0 - f.b) * c000 + (f.b - f.g) * lut_at(base + z, size)
+            + (f.g - f.r) * lut_at(base + y + z, size) + f.r * c111;
+    } else if (f.b > f.r) {
+        return (1.0 - f.g) * c000 + (f.g - f.b) * lut_at(base + y, size)
+            + (f.b - f.r) * lut_at(base + y + z, size) + f.r * c111;
+    }
+    return (1.0 - f.g) * c000 + (f.g - f.r) * lut_at(base + y, size)
+        + (f.r - f.b) * lut_at(base + x + y, size) + f.b * c111;
 }
 
 // Clipped into [0, 1] but for extended linear (scRGB), whose values beyond are colours.

@@ -528,6 +528,39 @@ fn a_lut_from_little_cms_gives_little_cms_results() {
     assert_validation_clean(&instance);
 }
 
+/// A curved LUT (each entry a different power of its coordinates) is interpolated on the
+/// GPU as the CPU reference's tetrahedral interpolation does it, within 1/1023 after
+/// encoding.
+#[test]
+fn a_curved_lut_is_interpolated_tetrahedrally() {
+    let n = 9;
+    let entries: Vec<[f32; 3]> = (0..n * n * n)
+        .map(|i| {
+            let [r, g, b] = [i % n, i / n % n, i / (n * n)].map(|k| k as f32 / (n - 1) as f32);
+            [r * r, (g * 0.7 + b * 0.3).sqrt(), b * b * b * 0.5 + r * 0.5]
+        })
+        .collect();
+    let table = Lut3d::new(n, entries).unwrap();
+    let (instance, mut renderer) = renderer();
+    let lut = renderer.create_lut(&table).unwrap();
+    let row = test_row();
+    let out = render_row_10bit(&mut renderer, &row, Some(&lut));
+    for (x, (got, pixel)) in out.iter().zip(&row).enumerate() {
+        let linear = [pixel[0], pixel[1], pixel[2]].map(|v| srgb_decode(f64::from(v) / 255.0));
+        let want = table.sample_tetrahedral(linear);
+        for c in 0..3 {
+            let want = srgb_encode(want[c].clamp(0.0, 1.0)) * 1023.0;
+            let diff = (f64::from(got[c]) - want).abs();
+            assert!(
+                diff <= 1.5,
+                "pixel {x} channel {c}: {} against {want:.2}",
+                got[c]
+            );
+        }
+    }
+    assert_validation_clean(&instance);
+}
+
 #[test]
 fn a_texture_that_is_no_lut_is_refused() {
     let (instance, mut renderer) = renderer();

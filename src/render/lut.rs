@@ -1,6 +1,6 @@
 //! 3D LUTs for the linear path's encode pass, as textures: a [`Lut3d`] of size N becomes
 //! an N^2 x N half-float texture, its blue slices side by side (red fastest within each),
-//! so the shader interpolates trilinearly with two bilinear taps.
+//! from which the encode pass fetches the four entries of tetrahedral interpolation.
 
 use crate::color::Lut3d;
 use crate::error::{Error, Result};
