@@ -250,36 +250,8 @@ impl PixelFormat {
     }
 }
 
-/// The IEEE half float nearest `value` (ties to even), as bits.
-pub fn f16_bits(value: f32) -> u16 {
-    let bits = value.to_bits();
-    let sign = ((bits >> 16) & 0x8000) as u16;
-    let exponent = ((bits >> 23) & 0xff) as i32;
-    let mantissa = bits & 0x7f_ffff;
-    if exponent == 0xff {
-        let nan = if mantissa != 0 { 0x200 } else { 0 };
-        return sign | 0x7c00 | nan;
-    }
-    let half_exponent = exponent - 127 + 15;
-    if half_exponent >= 0x1f {
-        return sign | 0x7c00;
-    }
-    // Keep the top mantissa bits; rounding may carry into the exponent, which is exactly
-    // the next representable value (or infinity).
-    let (full, dropped_bits, exponent_field) = if half_exponent > 0 {
-        (mantissa, 13, (half_exponent as u32) << 10)
-    } else if half_exponent >= -10 {
-        // Subnormal: the implicit leading one becomes explicit and shifts right.
-        (mantissa | 0x80_0000, (14 - half_exponent) as u32, 0)
-    } else {
-        return sign;
-    };
-    let kept = exponent_field | (full >> dropped_bits);
-    let dropped = full & ((1 << dropped_bits) - 1);
-    let halfway = 1 << (dropped_bits - 1);
-    let round_up = dropped > halfway || (dropped == halfway && kept & 1 == 1);
-    sign | (kept + u32::from(round_up)) as u16
-}
+/// The IEEE half float nearest `value` (ties to even), as bits: vkcompose's own.
+pub use vkcompose::format::f16_bits;
 
 // ---------------------------------------------------------------------------------------
 // The scene placed on the output

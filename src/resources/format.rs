@@ -474,6 +474,47 @@ pub(crate) fn srgb_twin(format: vk::Format) -> Option<vk::Format> {
     }
 }
 
+/// `value` as IEEE half-precision bits, rounded to nearest (even on ties); beyond the
+/// half range it saturates to infinity, as the conversion in hardware does. For uploads
+/// of half-float formats (`Abgr16161616f` content, 3D LUTs).
+pub fn f16_bits(value: f32) -> u16 {
+    let bits = value.to_bits();
+    let sign = ((bits >> 16) & 0x8000) as u16;
+    let exponent = ((bits >> 23) & 0xff) as i32;
+    let mantissa = bits & 0x7f_ffff;
+    if exponent == 0xff {
+        let nan = if mantissa != 0 { 0x200 } else { 0 };
+        return sign | 0x7c00 | nan;
+    }
+    let half_exponent = exponent - 127 + 15;
+    if half_exponent >= 0x1f {
+        return sign | 0x7c00;
+    }
+    if half_exponent <= 0 {
+        // Subnormal (or zero): shift the mantissa, with its implicit bit, into place.
+        if half_exponent < -10 {
+            return sign;
+        }
+        let full = mantissa | 0x80_0000;
+        let shift = (14 - half_exponent) as u32;
+        return sign | round_shift(full, shift) as u16;
+    }
+    let rounded = round_shift(((half_exponent as u32) << 23) | mantissa, 13);
+    sign | rounded as u16
+}
+
+/// `value >> shift`, rounded to nearest with ties to even.
+fn round_shift(value: u32, shift: u32) -> u32 {
+    let kept = value >> shift;
+    let rest = value & ((1 << shift) - 1);
+    let half = 1 << (shift - 1);
+    if rest > half || (rest == half && kept & 1 == 1) {
+        kept + 1
+    } else {
+        kept
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -935,5 +976,18 @@ mod tests {
                 "{error}"
             );
         }
+    }
+
+    #[test]
+    fn halves_of_known_values() {
+        assert_eq!(f16_bits(0.0), 0x0000);
+        assert_eq!(f16_bits(1.0), 0x3c00);
+        assert_eq!(f16_bits(-2.0), 0xc000);
+        assert_eq!(f16_bits(0.5), 0x3800);
+        assert_eq!(f16_bits(65504.0), 0x7bff);
+        assert_eq!(f16_bits(1e6), 0x7c00);
+        assert_eq!(f16_bits(1.0 / 3.0), 0x3555);
+        // The smallest subnormal half, 2^-24.
+        assert_eq!(f16_bits(5.960_464_5e-8), 0x0001);
     }
 }
