@@ -48,8 +48,9 @@ pub(crate) struct LinearPlan<'f> {
     /// target into it.
     pub initialize: bool,
     target_description: ColorDescription,
-    /// The decoding of each source description the frame draws.
-    decodes: Vec<(ColorDescription, DecodeParams)>,
+    /// The decoding of each source description the frame draws, by fingerprint (looked up
+    /// per draw without the description's lock).
+    decodes: Vec<(u64, DecodeParams)>,
     encode: EncodeParams,
     /// Where the encode pass writes (target pixels).
     encode_rects: Vec<Rect>,
@@ -134,18 +135,19 @@ pub(crate) fn plan<'f>(
 fn source_decodes(
     segments: &[Segment<'_>],
     output: &ColorDescription,
-) -> Result<(Vec<(ColorDescription, DecodeParams)>, f64)> {
-    let mut decodes: Vec<(ColorDescription, DecodeParams)> = Vec::new();
+) -> Result<(Vec<(u64, DecodeParams)>, f64)> {
+    let mut decodes: Vec<(u64, DecodeParams)> = Vec::new();
     let mut peak_nits = output.target_luminance_range().1;
     let sources = target_segments(segments)
         .flat_map(|s| s.ops.iter())
         .flat_map(drawn_sources);
     for source in sources {
-        let description = source.color_description();
-        if decodes.iter().any(|(d, _)| *d == description) {
+        let fingerprint = source.color_fingerprint();
+        if decodes.iter().any(|(f, _)| *f == fingerprint) {
             continue;
         }
-        decodes.push((description, DecodeParams::new(&description, output)?));
+        let description = source.color_description();
+        decodes.push((fingerprint, DecodeParams::new(&description, output)?));
         peak_nits = peak_nits.max(peak_in_output(&description, output));
     }
     Ok((decodes, peak_nits))
@@ -212,12 +214,19 @@ impl LinearPlan<'_> {
         }
     }
 
-    fn decode_of(&self, description: &ColorDescription) -> &DecodeParams {
+    /// The planned decoding of `texture`; an error if its description changed (on another
+    /// thread) since the frame was planned.
+    fn decode_of(&self, texture: &Texture) -> Result<&DecodeParams> {
+        let fingerprint = texture.color_fingerprint();
         self.decodes
             .iter()
-            .find(|(d, _)| d == description)
+            .find(|(f, _)| *f == fingerprint)
             .map(|(_, p)| p)
-            .expect("every drawn source's decoding is planned")
+            .ok_or_else(|| {
+                Error::InvalidArgument(
+                    "a texture's colour description changed while its frame was finishing".into(),
+                )
+            })
     }
 }
 
@@ -428,7 +437,7 @@ fn draw_decoded(
     filter: Filter,
     instances: &[texture::Instance],
 ) -> Result<()> {
-    let params = plan.decode_of(&texture.color_description());
+    let params = plan.decode_of(texture)?;
     let decode = drawing.decode_pipeline(plan.pass_format);
     let push = decode_push(pass.target_size(), params);
     let set = sets::Textured {
