@@ -5,53 +5,19 @@
 
 mod common;
 
-use common::assert_validation_clean;
+use common::{
+    assert_validation_clean, import_rgba as import, read_rgba as read,
+    sync_validated_renderer as renderer, whole,
+};
 use vkcompose::color::{
     ColorDescription, ColorError, EncodeOptions, Luminances, Lut3d, Mat3, Primaries,
     TransferFunction,
 };
 use vkcompose::format::DrmFourcc;
 use vkcompose::geometry::{Rect, RectF, Transform};
-use vkcompose::{
-    Device, Error, Filter, Frame, Instance, InstanceOptions, Renderer, RendererOptions, ShmLayout,
-    Texture, TextureDraw,
-};
+use vkcompose::{Error, Filter, Frame, Renderer, Texture, TextureDraw};
 
 type Rgba = [u8; 4];
-
-fn renderer() -> (Instance, Renderer) {
-    let instance = Instance::new(&InstanceOptions {
-        validation: true,
-        synchronization_validation: true,
-        ..Default::default()
-    })
-    .expect("an instance with the validation layer");
-    let device = Device::new(&instance).expect("a Vulkan device");
-    let renderer = Renderer::new(&device, &RendererOptions::default()).unwrap();
-    (instance, renderer)
-}
-
-fn import(renderer: &mut Renderer, pixels: &[Rgba], width: u32) -> Texture {
-    let layout = ShmLayout {
-        fourcc: DrmFourcc::Abgr8888,
-        width,
-        height: pixels.len() as u32 / width,
-        stride: width * 4,
-    };
-    renderer.import_memory(&pixels.concat(), layout).unwrap()
-}
-
-fn whole(w: u32, h: u32) -> Rect {
-    Rect::new(0, 0, w as i32, h as i32)
-}
-
-fn read(renderer: &mut Renderer, texture: &Texture, region: Rect) -> Vec<Rgba> {
-    let readback = renderer
-        .copy_framebuffer(texture, region, DrmFourcc::Abgr8888)
-        .unwrap();
-    let bytes = readback.bytes().unwrap();
-    bytes.chunks(4).map(|c| [c[0], c[1], c[2], c[3]]).collect()
-}
 
 /// Reads an ABGR2101010 target back as 10-bit [r, g, b].
 fn read_10bit(renderer: &mut Renderer, texture: &Texture, region: Rect) -> Vec<[u32; 3]> {

@@ -4,7 +4,12 @@
 
 pub mod kawase;
 
-use vkcompose::{vk, Device, Instance, InstanceOptions, Texture, TextureDesc};
+use vkcompose::format::DrmFourcc;
+use vkcompose::geometry::Rect;
+use vkcompose::{
+    vk, Device, Instance, InstanceOptions, Renderer, RendererOptions, ShmLayout, Texture,
+    TextureDesc,
+};
 
 /// An instance with validation and its best device. Tests fail outright when the layer is
 /// missing: a run without validation would hide the errors they exist to catch.
@@ -192,4 +197,43 @@ pub fn expected_source(
         px = w - 1 - px;
     }
     (px, py)
+}
+
+/// A renderer on the best device, with validation and synchronization validation on (the
+/// frame tests that check barriers between passes).
+pub fn sync_validated_renderer() -> (Instance, Renderer) {
+    let instance = Instance::new(&InstanceOptions {
+        validation: true,
+        synchronization_validation: true,
+        ..Default::default()
+    })
+    .expect("an instance with the validation layer");
+    let device = Device::new(&instance).expect("a Vulkan device");
+    let renderer = Renderer::new(&device, &RendererOptions::default()).unwrap();
+    (instance, renderer)
+}
+
+/// `pixels` (premultiplied R, G, B, A bytes, `width` to a row) imported as ABGR8888 memory.
+pub fn import_rgba(renderer: &mut Renderer, pixels: &[[u8; 4]], width: u32) -> Texture {
+    let layout = ShmLayout {
+        fourcc: DrmFourcc::Abgr8888,
+        width,
+        height: pixels.len() as u32 / width,
+        stride: width * 4,
+    };
+    renderer.import_memory(&pixels.concat(), layout).unwrap()
+}
+
+/// The rectangle of a whole `w` x `h` target.
+pub fn whole(w: u32, h: u32) -> Rect {
+    Rect::new(0, 0, w as i32, h as i32)
+}
+
+/// `region` of `texture` read back as R, G, B, A bytes.
+pub fn read_rgba(renderer: &mut Renderer, texture: &Texture, region: Rect) -> Vec<[u8; 4]> {
+    let readback = renderer
+        .copy_framebuffer(texture, region, DrmFourcc::Abgr8888)
+        .unwrap();
+    let bytes = readback.bytes().unwrap();
+    bytes.chunks(4).map(|c| [c[0], c[1], c[2], c[3]]).collect()
 }
