@@ -83,6 +83,28 @@ const PATHS: [(&str, Option<Mat3>, u8); 2] = [
     ("sRGB view", None, 1),
 ];
 
+/// `pixels` (opaque R, G, B, A bytes) imported as XRGB8888 memory: a source without alpha,
+/// which the sRGB-view path samples through its own sRGB view (the hardware decodes).
+fn import_xrgb(renderer: &mut Renderer, pixels: &[Rgba], width: u32) -> Texture {
+    let bytes: Vec<u8> = pixels.iter().flat_map(|p| [p[2], p[1], p[0], 0]).collect();
+    let layout = vkcompose::ShmLayout {
+        fourcc: DrmFourcc::Xrgb8888,
+        width,
+        height: pixels.len() as u32 / width,
+        stride: width * 4,
+    };
+    renderer.import_memory(&bytes, layout).unwrap()
+}
+
+/// Both kinds of source: with alpha (the shader divides alpha out and decodes) and
+/// without (on the sRGB-view path, the hardware decodes).
+fn sources(renderer: &mut Renderer, pixels: &[Rgba], width: u32) -> [(&'static str, Texture); 2] {
+    [
+        ("ABGR8888", import(renderer, pixels, width)),
+        ("XRGB8888", import_xrgb(renderer, pixels, width)),
+    ]
+}
+
 fn linear_frame<'r>(
     renderer: &'r mut Renderer,
     target: &'r Texture,
@@ -104,17 +126,20 @@ fn linear_frame<'r>(
 fn half_white_over_black_blends_to_srgb_188_in_linear_light() {
     let (instance, mut renderer) = renderer();
     let target = renderer.create_target(4, 2, DrmFourcc::Xrgb8888).unwrap();
-    let white = import(&mut renderer, &[[255, 255, 255, 255]; 4], 2);
     let all = [whole(4, 2)];
     let expected = (srgb_encode(0.5) * 255.0).round() as u8;
     assert_eq!(expected, 188);
-    for (path, ctm, tolerance) in PATHS {
+    let cases = sources(&mut renderer, &[[255, 255, 255, 255]; 4], 2);
+    for ((path, ctm, tolerance), (kind, white)) in PATHS
+        .into_iter()
+        .flat_map(|p| cases.iter().map(move |c| (p, c)))
+    {
         let mut frame = linear_frame(&mut renderer, &target, ctm);
         frame.clear([0.0, 0.0, 0.0, 1.0], &all).unwrap();
         // Left half: a texture at alpha 0.5; right half: a solid half-transparent white.
         let dst = Rect::new(0, 0, 2, 2);
         frame
-            .render_texture_from_to(&white, &draw((2, 2), dst, &all, 0.5))
+            .render_texture_from_to(white, &draw((2, 2), dst, &all, 0.5))
             .unwrap();
         frame
             .draw_solid(Rect::new(2, 0, 2, 2), &all, [0.5, 0.5, 0.5, 0.5])
@@ -127,7 +152,10 @@ fn half_white_over_black_blends_to_srgb_188_in_linear_light() {
         for (i, pixel) in read(&mut renderer, &target, whole(4, 2)).iter().enumerate() {
             for c in &pixel[..3] {
                 let off = c.abs_diff(expected);
-                assert!(off <= tolerance, "{path}, pixel {i}: {pixel:?}, not 188");
+                assert!(
+                    off <= tolerance,
+                    "{path}, {kind}, pixel {i}: {pixel:?}, not 188"
+                );
             }
         }
     }
@@ -140,13 +168,16 @@ fn every_srgb_level_round_trips_exactly_through_the_linear_path() {
     let pixels: Vec<Rgba> = (0..256u32)
         .map(|x| [x as u8, (255 - x) as u8, (x * 7 % 256) as u8, 255])
         .collect();
-    let source = import(&mut renderer, &pixels, 256);
+    let cases = sources(&mut renderer, &pixels, 256);
     let target = renderer.create_target(256, 1, DrmFourcc::Xrgb8888).unwrap();
     let all = [whole(256, 1)];
-    for (path, ctm, _) in PATHS {
+    for ((path, ctm, _), (kind, source)) in PATHS
+        .into_iter()
+        .flat_map(|p| cases.iter().map(move |c| (p, c)))
+    {
         let mut frame = linear_frame(&mut renderer, &target, ctm);
         frame
-            .render_texture_from_to(&source, &draw((256, 1), all[0], &all, 1.0))
+            .render_texture_from_to(source, &draw((256, 1), all[0], &all, 1.0))
             .unwrap();
         frame
             .finish()
@@ -155,7 +186,7 @@ fn every_srgb_level_round_trips_exactly_through_the_linear_path() {
             .unwrap();
         let out = read(&mut renderer, &target, all[0]);
         for (x, (got, want)) in out.iter().zip(&pixels).enumerate() {
-            assert_eq!(got[..3], want[..3], "{path}: level {x}");
+            assert_eq!(got[..3], want[..3], "{path}, {kind}: level {x}");
         }
     }
     assert_validation_clean(&instance);

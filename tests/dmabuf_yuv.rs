@@ -1,9 +1,11 @@
-//! NV12 buffers with one memory per plane (disjoint), shared as opaque fds with a real DRM
-//! modifier, sampled through a YCbCr conversion. The exporter is written here with plain
-//! Vulkan, as a video decoder would make such a buffer; vkcompose imports it on a second
-//! device and the pixels are compared with a BT.709 full-range conversion computed here.
-//! Runs where the device has YCbCr conversion and DRM modifiers (the GPU machine); skips
-//! elsewhere, saying so.
+//! NV12 and P010 buffers with one memory per plane (disjoint), shared as opaque fds with a
+//! real DRM modifier, sampled through a YCbCr conversion. The exporter is written here with
+//! plain Vulkan, as a video decoder would make such a buffer; vkcompose imports it on a
+//! second device and the pixels are compared with conversions computed here: NV12 as
+//! BT.709 full range; P010 as HDR video (BT.2020 limited range, PQ) in a BT.2020 PQ output,
+//! drawn directly and through the linear path with sRGB white blended over it in linear
+//! light. Runs where the device has YCbCr conversion and DRM modifiers (the GPU machine);
+//! skips elsewhere, saying so.
 
 mod common;
 
@@ -11,6 +13,7 @@ use std::os::fd::{FromRawFd, OwnedFd};
 
 use ash::vk;
 use common::{assert_validation_clean, gpu, submit_commands};
+use vkcompose::color::ColorDescription;
 use vkcompose::dmabuf::{Dmabuf, HandleKind, Modifier, Tiling};
 use vkcompose::format::DrmFourcc;
 use vkcompose::geometry::{Rect, RectF, Transform};
@@ -48,14 +51,60 @@ fn rgb_of(y: u8, cb: u8, cr: u8) -> [f64; 3] {
     .map(|c| c.clamp(0.0, 1.0))
 }
 
-/// The NV12 modifier to share: texture-capable, disjoint, for opaque fds.
-fn nv12_modifier(renderer: &Renderer) -> Option<Modifier> {
+/// 10-bit limited-range (Y, Cb, Cr) by quadrant, as HDR video holds them: a bright grey
+/// (about 1000 cd/m^2 in PQ), two saturated colours and a dim one.
+fn yuv10_at(x: u32, y: u32) -> (u16, u16, u16) {
+    match (x < WIDTH / 2, y < HEIGHT / 2) {
+        (true, true) => (700, 512, 512),
+        (false, true) => (420, 300, 700),
+        (true, false) => (300, 640, 430),
+        (false, false) => (150, 540, 500),
+    }
+}
+
+/// BT.2020 non-constant luminance, limited range (ITU-R BT.2020 table 5): the encoded
+/// R'G'B' the conversion yields, clamped to [0, 1].
+fn rgb10_of(y: u16, cb: u16, cr: u16) -> [f64; 3] {
+    let (kr, kb) = (0.2627, 0.0593);
+    let kg = 1.0 - kr - kb;
+    let y = (f64::from(y) - 64.0) / 876.0;
+    let cb = (f64::from(cb) - 512.0) / 896.0;
+    let cr = (f64::from(cr) - 512.0) / 896.0;
+    [
+        y + 2.0 * (1.0 - kr) * cr,
+        y - 2.0 * kb * (1.0 - kb) / kg * cb - 2.0 * kr * (1.0 - kr) / kg * cr,
+        y + 2.0 * (1.0 - kb) * cb,
+    ]
+    .map(|c| c.clamp(0.0, 1.0))
+}
+
+/// SMPTE ST 2084's constants.
+const PQ_M1: f64 = 2610.0 / 16384.0;
+const PQ_M2: f64 = 2523.0 / 4096.0 * 128.0;
+const PQ_C1: f64 = 3424.0 / 4096.0;
+const PQ_C2: f64 = 2413.0 / 4096.0 * 32.0;
+const PQ_C3: f64 = 2392.0 / 4096.0 * 32.0;
+
+/// ST 2084's EOTF: cd/m^2 of a PQ signal.
+fn pq_to_nits(e: f64) -> f64 {
+    let p = e.powf(1.0 / PQ_M2);
+    10000.0 * ((p - PQ_C1).max(0.0) / (PQ_C2 - PQ_C3 * p)).powf(1.0 / PQ_M1)
+}
+
+/// ST 2084's inverse EOTF: the PQ signal of cd/m^2.
+fn nits_to_pq(nits: f64) -> f64 {
+    let y = (nits / 10000.0).powf(PQ_M1);
+    ((PQ_C1 + PQ_C2 * y) / (1.0 + PQ_C3 * y)).powf(PQ_M2)
+}
+
+/// The modifier to share `fourcc` with: texture-capable, disjoint, for opaque fds.
+fn yuv_modifier(renderer: &Renderer, fourcc: DrmFourcc) -> Option<Modifier> {
     renderer
         .modifier_table()
         .entries()
         .iter()
         .find(|s| {
-            s.fourcc == DrmFourcc::Nv12
+            s.fourcc == fourcc
                 && s.kind == HandleKind::OpaqueFd
                 && s.tiling == Tiling::DrmModifier
                 && s.disjoint
@@ -63,6 +112,59 @@ fn nv12_modifier(renderer: &Renderer) -> Option<Modifier> {
                 && s.memory_planes == 2
         })
         .map(|s| s.modifier)
+}
+
+/// A two-plane 4:2:0 picture as a decoder writes it: the plane bytes, tightly packed.
+struct Picture {
+    fourcc: DrmFourcc,
+    format: vk::Format,
+    luma: Vec<u8>,
+    chroma: Vec<u8>,
+}
+
+impl Picture {
+    /// The NV12 picture of [`yuv_at`].
+    fn nv12() -> Self {
+        let luma = (0..HEIGHT)
+            .flat_map(|y| (0..WIDTH).map(move |x| yuv_at(x, y).0))
+            .collect();
+        let chroma = (0..HEIGHT / 2)
+            .flat_map(|y| {
+                (0..WIDTH / 2).flat_map(move |x| {
+                    let (_, cb, cr) = yuv_at(x * 2, y * 2);
+                    [cb, cr]
+                })
+            })
+            .collect();
+        Picture {
+            fourcc: DrmFourcc::Nv12,
+            format: vk::Format::G8_B8R8_2PLANE_420_UNORM,
+            luma,
+            chroma,
+        }
+    }
+
+    /// The P010 picture of [`yuv10_at`]: 16-bit little-endian samples, the 10 bits high.
+    fn p010() -> Self {
+        let sample = |v: u16| (v << 6).to_le_bytes();
+        let luma = (0..HEIGHT)
+            .flat_map(|y| (0..WIDTH).flat_map(move |x| sample(yuv10_at(x, y).0)))
+            .collect();
+        let chroma = (0..HEIGHT / 2)
+            .flat_map(|y| {
+                (0..WIDTH / 2).flat_map(move |x| {
+                    let (_, cb, cr) = yuv10_at(x * 2, y * 2);
+                    [sample(cb), sample(cr)].concat()
+                })
+            })
+            .collect();
+        Picture {
+            fourcc: DrmFourcc::P010,
+            format: vk::Format::G10X6_B10X6R10X6_2PLANE_420_UNORM_3PACK16,
+            luma,
+            chroma,
+        }
+    }
 }
 
 /// What the exporter hands over: the image (destroyed by the caller), its plane memories
@@ -73,7 +175,7 @@ struct Exported {
     buffer: Dmabuf,
 }
 
-fn export_nv12(device: &Device, modifier: Modifier) -> Exported {
+fn export_yuv(device: &Device, modifier: Modifier, picture: &Picture) -> Exported {
     let raw = device.raw();
     let modifiers = [modifier.0];
     let mut list =
@@ -83,7 +185,7 @@ fn export_nv12(device: &Device, modifier: Modifier) -> Exported {
     let info = vk::ImageCreateInfo::default()
         .flags(vk::ImageCreateFlags::DISJOINT)
         .image_type(vk::ImageType::TYPE_2D)
-        .format(vk::Format::G8_B8R8_2PLANE_420_UNORM)
+        .format(picture.format)
         .extent(vk::Extent3D {
             width: WIDTH,
             height: HEIGHT,
@@ -160,11 +262,11 @@ fn export_nv12(device: &Device, modifier: Modifier) -> Exported {
         planes.push((fd, layout.offset, layout.row_pitch, req.size));
         memories.push(memory);
     }
-    upload_nv12(device, image);
+    upload(device, image, picture);
     let mut builder = Dmabuf::builder(
         WIDTH,
         HEIGHT,
-        DrmFourcc::Nv12,
+        picture.fourcc,
         modifier,
         HandleKind::OpaqueFd,
     );
@@ -179,26 +281,16 @@ fn export_nv12(device: &Device, modifier: Modifier) -> Exported {
 }
 
 /// Fills the planes with the picture and releases the image to the external owner.
-fn upload_nv12(device: &Device, image: vk::Image) {
-    let luma: Vec<u8> = (0..HEIGHT)
-        .flat_map(|y| (0..WIDTH).map(move |x| yuv_at(x, y).0))
-        .collect();
-    let chroma: Vec<u8> = (0..HEIGHT / 2)
-        .flat_map(|y| {
-            (0..WIDTH / 2).flat_map(move |x| {
-                let (_, cb, cr) = yuv_at(x * 2, y * 2);
-                [cb, cr]
-            })
-        })
-        .collect();
+fn upload(device: &Device, image: vk::Image, picture: &Picture) {
+    let (luma, chroma) = (&picture.luma, &picture.chroma);
     let mut staging = Buffer::new(
         device,
         (luma.len() + chroma.len()) as u64,
         vk::BufferUsageFlags::TRANSFER_SRC,
     )
     .unwrap();
-    staging.bytes_mut()[..luma.len()].copy_from_slice(&luma);
-    staging.bytes_mut()[luma.len()..].copy_from_slice(&chroma);
+    staging.bytes_mut()[..luma.len()].copy_from_slice(luma);
+    staging.bytes_mut()[luma.len()..].copy_from_slice(chroma);
     let range = vk::ImageSubresourceRange {
         aspect_mask: vk::ImageAspectFlags::COLOR,
         base_mip_level: 0,
@@ -289,7 +381,7 @@ fn upload_nv12(device: &Device, image: vk::Image) {
 fn a_disjoint_nv12_buffer_with_a_real_modifier_is_sampled_through_its_conversion() {
     let (instance, device) = gpu();
     let exporter = Renderer::new(&device, &RendererOptions::default()).unwrap();
-    let Some(modifier) = nv12_modifier(&exporter) else {
+    let Some(modifier) = yuv_modifier(&exporter, DrmFourcc::Nv12) else {
         println!(
             "skipped: no disjoint NV12 DRM modifier with YCbCr sampling on {}",
             device.name()
@@ -297,7 +389,7 @@ fn a_disjoint_nv12_buffer_with_a_real_modifier_is_sampled_through_its_conversion
         return;
     };
     println!("NV12 modifier {modifier}");
-    let exported = export_nv12(&device, modifier);
+    let exported = export_yuv(&device, modifier, &Picture::nv12());
     let second = Device::new(&instance).unwrap();
     let mut renderer = Renderer::new(&second, &RendererOptions::default()).unwrap();
     let options = YcbcrOptions {
@@ -368,6 +460,148 @@ fn a_disjoint_nv12_buffer_with_a_real_modifier_is_sampled_through_its_conversion
     }
     drop(exporter);
     assert_clean_but_for_the_disjoint_modifier_bug(&instance);
+}
+
+/// P010 BT.2020 PQ video in a BT.2020 PQ output (A2B10G10R10): drawn directly (the
+/// descriptions match: a plain pass) and through the linear path with sRGB white at half
+/// alpha over its right half. Expected, computed here: the video's R'G'B' unchanged; under
+/// the white, the mean of the video's light and the output's reference white (203 cd/m^2:
+/// sRGB white is white in BT.2020 too, both D65), PQ-encoded.
+#[test]
+fn p010_bt2020_pq_video_reaches_a_pq_output_and_blends_in_linear_light() {
+    let (instance, device) = gpu();
+    let exporter = Renderer::new(&device, &RendererOptions::default()).unwrap();
+    let Some(modifier) = yuv_modifier(&exporter, DrmFourcc::P010) else {
+        println!(
+            "skipped: no disjoint P010 DRM modifier with YCbCr sampling on {}",
+            device.name()
+        );
+        return;
+    };
+    let exported = export_yuv(&device, modifier, &Picture::p010());
+    let second = Device::new(&instance).unwrap();
+    let mut renderer = Renderer::new(&second, &RendererOptions::default()).unwrap();
+    let options = YcbcrOptions {
+        model: YcbcrModel::Bt2020,
+        range: YcbcrRange::Limited,
+    };
+    let video = renderer
+        .import_dmabuf_ycbcr(&exported.buffer, options)
+        .unwrap();
+    video
+        .set_color_description(ColorDescription::bt2020_pq())
+        .unwrap();
+    let white = common::import_rgba(&mut renderer, &[[255; 4]], 1);
+    let target = renderer
+        .create_target(WIDTH, HEIGHT, DrmFourcc::Abgr2101010)
+        .unwrap();
+    target
+        .set_color_description(ColorDescription::bt2020_pq())
+        .unwrap();
+    for linear in [false, true] {
+        let pixels = draw_p010(&mut renderer, &video, &white, &target, linear);
+        check_p010(&pixels, linear);
+    }
+    drop((video, white, target, renderer));
+    drop(exported.buffer);
+    // SAFETY: test code; nothing uses the image or its memories any more.
+    unsafe {
+        device.raw().destroy_image(exported.image, None);
+        for memory in exported.memories {
+            device.raw().free_memory(memory, None);
+        }
+    }
+    drop(exporter);
+    assert_clean_but_for_the_disjoint_modifier_bug(&instance);
+}
+
+/// The video over the whole target and, with `linear`, white at half alpha over the right
+/// half; the target's 10-bit (R, G, B) per pixel.
+fn draw_p010(
+    renderer: &mut Renderer,
+    video: &vkcompose::Texture,
+    white: &vkcompose::Texture,
+    target: &vkcompose::Texture,
+    linear: bool,
+) -> Vec<[u16; 3]> {
+    let all = Rect::new(0, 0, WIDTH as i32, HEIGHT as i32);
+    let right = Rect::new(WIDTH as i32 / 2, 0, WIDTH as i32 / 2, HEIGHT as i32);
+    let mut frame = renderer.render(target, Transform::Normal).unwrap();
+    let draw = |src: RectF, dst: Rect, alpha: f32| TextureDraw {
+        src,
+        dst,
+        damage: &[],
+        opaque: &[],
+        transform: Transform::Normal,
+        alpha,
+        filter: Filter::Linear,
+    };
+    let whole = RectF::new(0.0, 0.0, f64::from(WIDTH), f64::from(HEIGHT));
+    let damage = [all];
+    frame
+        .render_texture_from_to(
+            video,
+            &TextureDraw {
+                damage: &damage,
+                ..draw(whole, all, 1.0)
+            },
+        )
+        .unwrap();
+    if linear {
+        let damage = [right];
+        let one = RectF::new(0.0, 0.0, 1.0, 1.0);
+        frame
+            .render_texture_from_to(
+                white,
+                &TextureDraw {
+                    damage: &damage,
+                    ..draw(one, right, 0.5)
+                },
+            )
+            .unwrap();
+    }
+    frame.finish().unwrap();
+    let readback = renderer
+        .copy_framebuffer(target, all, DrmFourcc::Abgr2101010)
+        .unwrap();
+    readback
+        .bytes()
+        .unwrap()
+        .chunks_exact(4)
+        .map(|px| {
+            let v = u32::from_le_bytes([px[0], px[1], px[2], px[3]]);
+            [0, 10, 20].map(|shift| ((v >> shift) & 0x3ff) as u16)
+        })
+        .collect()
+}
+
+/// Compares the drawn pixels with the conversion computed here, away from the quadrant
+/// borders (chroma is interpolated across them).
+fn check_p010(pixels: &[[u16; 3]], linear: bool) {
+    let near_border = |v: u32, mid: u32| v.abs_diff(mid) <= 2 || v.abs_diff(mid - 1) <= 2;
+    let mut checked = 0;
+    for y in 0..HEIGHT {
+        for x in 0..WIDTH {
+            if near_border(x, WIDTH / 2) || near_border(y, HEIGHT / 2) {
+                continue;
+            }
+            let (l, cb, cr) = yuv10_at(x, y);
+            let mut expected = rgb10_of(l, cb, cr);
+            if linear && x >= WIDTH / 2 {
+                expected = expected.map(|e| nits_to_pq(0.5 * pq_to_nits(e) + 0.5 * 203.0));
+            }
+            let expected = expected.map(|e| e * 1023.0);
+            let actual = pixels[(y * WIDTH + x) as usize];
+            for c in 0..3 {
+                assert!(
+                    (f64::from(actual[c]) - expected[c]).abs() <= 2.5,
+                    "linear {linear}, ({x}, {y}): got {actual:?}, expected {expected:?}"
+                );
+            }
+            checked += 1;
+        }
+    }
+    assert!(checked > 1000);
 }
 
 /// Validation layers before 1.3.264 (this machine's is 1.3.239) check the planes of

@@ -96,10 +96,7 @@ fn a_frame_that_fails_to_record_still_consumes_its_waits() {
     let mut frame = renderer.render(&target, Transform::Normal).unwrap();
     frame.wait_semaphore(&ready);
     let set = sets::Textured {
-        tex: vkcompose::pipelines::SampledTexture {
-            texture: &never_uploaded,
-            sampler: &sampler,
-        },
+        tex: vkcompose::pipelines::SampledTexture::new(&never_uploaded, &sampler),
     };
     let push = texture::Push {
         target_size: [8.0, 8.0],
@@ -341,10 +338,7 @@ fn a_frame_that_fails_still_consumes_its_imported_sync_files() {
     let mut frame = renderer.render(&target, Transform::Normal).unwrap();
     frame.wait_sync_file(file).unwrap();
     let set = sets::Textured {
-        tex: vkcompose::pipelines::SampledTexture {
-            texture: &never_uploaded,
-            sampler: &sampler,
-        },
+        tex: vkcompose::pipelines::SampledTexture::new(&never_uploaded, &sampler),
     };
     let push = texture::Push {
         target_size: [8.0, 8.0],

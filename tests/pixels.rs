@@ -132,10 +132,7 @@ fn textured_and_solid_quads_match_computed_pixels() {
             target_size: [SIZE as f32; 2],
         };
         let tex = sets::Textured {
-            tex: vkcompose::pipelines::SampledTexture {
-                texture: &source,
-                sampler: &sampler,
-            },
+            tex: vkcompose::pipelines::SampledTexture::new(&source, &sampler),
         };
         let instances: Vec<_> = quads.iter().map(TexturedQuad::instance).collect();
         frame
@@ -223,10 +220,7 @@ fn drawing_a_texture_that_was_never_uploaded_is_an_error_not_invalid_usage() {
     {
         let mut frame = recorder.begin_pass(&pass, &target, [0.0; 4]).unwrap();
         let tex = sets::Textured {
-            tex: vkcompose::pipelines::SampledTexture {
-                texture: &never_uploaded,
-                sampler: &sampler,
-            },
+            tex: vkcompose::pipelines::SampledTexture::new(&never_uploaded, &sampler),
         };
         let push = texture::Push {
             target_size: [8.0, 8.0],
@@ -293,10 +287,7 @@ fn the_opaque_pipeline_replaces_instead_of_blending() {
     {
         let mut frame = recorder.begin_pass(&pass, &target, [0.0; 4]).unwrap();
         let set = sets::Textured {
-            tex: vkcompose::pipelines::SampledTexture {
-                texture: &source,
-                sampler: &sampler,
-            },
+            tex: vkcompose::pipelines::SampledTexture::new(&source, &sampler),
         };
         // The same instance type as `texture`: both pipelines come from the same shaders.
         let quad = texture::Instance {

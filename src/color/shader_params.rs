@@ -28,6 +28,15 @@ pub struct DecodeParams {
 }
 
 impl DecodeParams {
+    /// Whether decoding is sRGB's EOTF alone: the identity matrix (same primaries and
+    /// luminance scale), what an sRGB view's hardware decoding does.
+    pub fn is_plain_srgb(&self) -> bool {
+        let identity = (0..3).all(|c| {
+            (0..3).all(|r| (self.to_output[c][r] - f32::from(u8::from(c == r))).abs() < 1e-6)
+        });
+        self.transfer == TransferFunction::Srgb && identity
+    }
+
     pub fn new(
         source: &ColorDescription,
         output: &ColorDescription,

@@ -218,6 +218,31 @@ pub enum DescriptorInfo {
 pub struct SampledTexture<'a> {
     pub texture: &'a Texture,
     pub sampler: &'a Sampler,
+    /// Read through the texture's sRGB view: the hardware decodes before filtering.
+    srgb: bool,
+}
+
+impl<'a> SampledTexture<'a> {
+    /// `texture` read through `sampler`, its values as stored.
+    pub fn new(texture: &'a Texture, sampler: &'a Sampler) -> Self {
+        SampledTexture {
+            texture,
+            sampler,
+            srgb: false,
+        }
+    }
+
+    /// `texture` read through its view in the sRGB twin of its format, so the sampler
+    /// returns linear light (decoded before filtering, as filtering sRGB content should
+    /// be); `None` when the texture has no such view (formats without an sRGB twin,
+    /// imported buffers).
+    pub fn srgb_decoded(texture: &'a Texture, sampler: &'a Sampler) -> Option<Self> {
+        texture.srgb_sampled_view().map(|_| SampledTexture {
+            texture,
+            sampler,
+            srgb: true,
+        })
+    }
 }
 
 /// A texture bound at a combined-image-sampler binding whose sampler is immutable: the
@@ -256,9 +281,13 @@ impl Descriptor for SampledTexture<'_> {
         require_layout(self.texture, vk::ImageLayout::SHADER_READ_ONLY_OPTIMAL)
     }
     fn info(&self) -> DescriptorInfo {
+        let view = match self.srgb {
+            true => self.texture.srgb_sampled_view(),
+            false => None,
+        };
         DescriptorInfo::Image(vk::DescriptorImageInfo {
             sampler: self.sampler.raw(),
-            image_view: self.texture.image_view(),
+            image_view: view.unwrap_or_else(|| self.texture.image_view()),
             image_layout: vk::ImageLayout::SHADER_READ_ONLY_OPTIMAL,
         })
     }

@@ -213,6 +213,19 @@ impl Drawing {
             .build_pipeline(&self.device, pass, format, sampler, self.pipeline_cache)
     }
 
+    /// Builds the linear path's pipeline decoding YUV textures sampled through `sampler`
+    /// into passes of `format` (built by [`Drawing::build_decode`] first).
+    pub(crate) fn build_yuv_decode_pipeline(
+        &mut self,
+        format: vk::Format,
+        sampler: &Sampler,
+    ) -> Result<()> {
+        self.output(format)?;
+        let pass = &self.outputs[&format].pass;
+        self.yuv
+            .build_decode_pipeline(&self.device, pass, format, sampler, self.pipeline_cache)
+    }
+
     /// Builds what the linear path into targets of `format` draws with: the blend
     /// buffers' output (every pipeline, for the draws a frame records into them), the
     /// decoding pipeline, and the encode pass for `format`.

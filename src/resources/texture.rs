@@ -93,13 +93,67 @@ pub struct Texture {
     /// How its pixel values encode light; frames compare it with their target's to choose
     /// between drawing directly and the linear path.
     color: Mutex<ColorDescription>,
-    /// A view in the sRGB twin of the format, for render targets that have one.
-    srgb_view: Option<vk::ImageView>,
+    /// Views in the sRGB twin of the format, for textures made here whose format has one.
+    srgb: SrgbViews,
     /// `color`'s fingerprint, read without the lock.
     color_fingerprint: AtomicU64,
     /// For targets drawn through the linear path: their float blend buffer, kept so that
     /// damage-only frames redraw only the damage. Dropped with the target.
     blend_buffer: Mutex<Option<BlendBuffer>>,
+}
+
+/// A texture's views in the sRGB twin of its format: the hardware decodes sRGB on sampling
+/// and encodes on writing (and blends in between in linear light), the linear path's
+/// cheap route for sRGB content on sRGB outputs.
+#[derive(Clone, Copy, Default)]
+struct SrgbViews {
+    /// For rendering: the identity swizzle attachments need (render targets only).
+    render: Option<vk::ImageView>,
+    /// For sampling: the texture's own swizzle (alpha 1 for formats without alpha).
+    sample: Option<vk::ImageView>,
+}
+
+impl SrgbViews {
+    /// The views of `image` in `twin` its usage allows; none without a twin.
+    fn new(
+        device: &Device,
+        image: vk::Image,
+        desc: &TextureDesc,
+        twin: Option<vk::Format>,
+    ) -> Result<SrgbViews> {
+        let Some(format) = twin else {
+            return Ok(SrgbViews::default());
+        };
+        let mut views = SrgbViews::default();
+        if desc.usage.contains(vk::ImageUsageFlags::COLOR_ATTACHMENT) {
+            let attachment = TextureDesc {
+                format,
+                swizzle: vk::ComponentMapping::default(),
+                has_alpha: true,
+                ..*desc
+            };
+            views.render = Some(create_view(device, image, &attachment)?);
+        }
+        if desc.usage.contains(vk::ImageUsageFlags::SAMPLED) {
+            let sampled = TextureDesc { format, ..*desc };
+            match create_view(device, image, &sampled) {
+                Ok(view) => views.sample = Some(view),
+                Err(e) => {
+                    views.destroy(device);
+                    return Err(e);
+                }
+            }
+        }
+        Ok(views)
+    }
+
+    fn destroy(self, device: &Device) {
+        for view in [self.render, self.sample].into_iter().flatten() {
+            // SAFETY: the caller guarantees no pending work uses the views (see
+            // `Texture::drop`, or views never used).
+            unsafe { device.raw().destroy_image_view(view, None) };
+        }
+    }
 }
 
 /// A target's blend buffer (linear light, 16-bit float) and what it holds.
@@ -133,10 +187,9 @@ impl Texture {
             )));
         }
         let raw = device.raw();
-        // Render targets with an sRGB twin format may also be viewed in it (the linear
-        // path's hardware blending).
-        let twin = crate::resources::format::srgb_twin(desc.format)
-            .filter(|_| desc.usage.contains(vk::ImageUsageFlags::COLOR_ATTACHMENT));
+        // Textures with an sRGB twin format may also be viewed in it (the linear path's
+        // hardware decoding and blending).
+        let twin = crate::resources::format::srgb_twin(desc.format);
         let image = create_image(device, &desc, twin)?;
         let destroy_image = || {
             // SAFETY: the image was never used.
@@ -151,20 +204,16 @@ impl Texture {
             .or_vk("vkBindImageMemory")
             .inspect_err(|_| destroy_image())?;
         let view = create_view(device, image, &desc).inspect_err(|_| destroy_image())?;
-        let srgb_view = match twin.map(|format| create_srgb_view(device, image, &desc, format)) {
-            Some(Err(e)) => {
-                // SAFETY: the view was never used.
-                unsafe { raw.destroy_image_view(view, None) };
-                destroy_image();
-                return Err(e);
-            }
-            made => made.transpose()?,
-        };
+        let srgb = SrgbViews::new(device, image, &desc, twin).inspect_err(|_| {
+            // SAFETY: the view was never used.
+            unsafe { raw.destroy_image_view(view, None) };
+            destroy_image();
+        })?;
         Ok(Texture {
             device: device.clone(),
             image,
             view,
-            srgb_view,
+            srgb,
             memory: Backing::Allocated(memory),
             external: None,
             ycbcr: None,
@@ -212,7 +261,7 @@ impl Texture {
             owner: AtomicU64::new(0),
             last_use: Mutex::new(None),
             framebuffers: Mutex::new(Vec::new()),
-            srgb_view: None,
+            srgb: SrgbViews::default(),
             color: Mutex::new(ColorDescription::srgb()),
             color_fingerprint: AtomicU64::new(srgb_fingerprint()),
             blend_buffer: Mutex::new(None),
@@ -246,7 +295,7 @@ impl Texture {
             owner: AtomicU64::new(0),
             last_use: Mutex::new(None),
             framebuffers: Mutex::new(Vec::new()),
-            srgb_view: None,
+            srgb: SrgbViews::default(),
             color: Mutex::new(ColorDescription::srgb()),
             color_fingerprint: AtomicU64::new(srgb_fingerprint()),
             blend_buffer: Mutex::new(None),
@@ -388,7 +437,7 @@ impl Texture {
     /// The framebuffer rendering into this texture's sRGB view with `pass` (a pass of the
     /// sRGB twin format), created on first use; `None` for textures without that view.
     pub(crate) fn srgb_framebuffer(&self, pass: vk::RenderPass) -> Result<Option<vk::Framebuffer>> {
-        let Some(view) = self.srgb_view else {
+        let Some(view) = self.srgb.render else {
             return Ok(None);
         };
         let mut framebuffers = self.framebuffers.lock().unwrap_or_else(|p| p.into_inner());
@@ -402,7 +451,12 @@ impl Texture {
 
     /// Whether the texture has an sRGB view to render through.
     pub(crate) fn has_srgb_view(&self) -> bool {
-        self.srgb_view.is_some()
+        self.srgb.render.is_some()
+    }
+
+    /// The texture's view in the sRGB twin of its format for sampling, if it has one.
+    pub(crate) fn srgb_sampled_view(&self) -> Option<vk::ImageView> {
+        self.srgb.sample
     }
 
     pub(crate) fn record_layout(&self, layout: vk::ImageLayout) {
@@ -418,7 +472,7 @@ impl Drop for Texture {
             self.image,
             std::mem::replace(&mut self.memory, Backing::Borrowed),
         );
-        let srgb_view = self.srgb_view;
+        let srgb = self.srgb;
         let framebuffers = std::mem::take(
             self.framebuffers
                 .get_mut()
@@ -434,9 +488,7 @@ impl Drop for Texture {
                     device.raw().destroy_framebuffer(framebuffer, None);
                 }
                 device.raw().destroy_image_view(view, None);
-                if let Some(srgb_view) = srgb_view {
-                    device.raw().destroy_image_view(srgb_view, None);
-                }
+                srgb.destroy(&device);
                 // Only images with memory from here are ours; the caller owns the others.
                 if !matches!(memory, Backing::Borrowed) {
                     device.raw().destroy_image(image, None);
@@ -486,22 +538,6 @@ fn create_image(
     let image = unsafe { device.raw().create_image(&info, None) }.or_vk("vkCreateImage")?;
     device.count_created();
     Ok(image)
-}
-
-/// A view of `image` in its sRGB twin `format` (identity swizzle, as attachments need).
-fn create_srgb_view(
-    device: &Device,
-    image: vk::Image,
-    desc: &TextureDesc,
-    format: vk::Format,
-) -> Result<vk::ImageView> {
-    let srgb = TextureDesc {
-        format,
-        swizzle: vk::ComponentMapping::default(),
-        has_alpha: true,
-        ..*desc
-    };
-    create_view(device, image, &srgb)
 }
 
 fn create_view(device: &Device, image: vk::Image, desc: &TextureDesc) -> Result<vk::ImageView> {

@@ -139,10 +139,7 @@ impl KawaseDraw<'_> {
                 target_size,
                 step: self.step,
             };
-            let tex = SampledTexture {
-                texture: &self.source,
-                sampler,
-            };
+            let tex = SampledTexture::new(&self.source, sampler);
             let instances: Vec<kawase_down::Instance> =
                 self.quads.iter().map(|&q| down_instance(q)).collect();
             pass.draw(

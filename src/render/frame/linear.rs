@@ -24,7 +24,7 @@ use crate::pipelines::SampledTexture;
 use crate::render::drawing::{Drawing, BLEND_FORMAT};
 use crate::resources::sampler::Filter;
 use crate::resources::texture::{BlendBuffer, Texture};
-use crate::shaders::{encode, passes, sets, solid, texture, texture_decode};
+use crate::shaders::{encode, passes, sets, solid, texture, texture_decode, texture_ycbcr_decode};
 
 /// What a frame asks of the linear path beyond its sources' descriptions.
 #[derive(Clone, Copy, Debug, Default)]
@@ -84,7 +84,6 @@ pub(crate) fn plan<'f>(
         }
         return Ok(None);
     }
-    check_supported(on_target().flat_map(|s| s.ops.iter()))?;
     let (decodes, peak_nits) = source_decodes(segments, &output)?;
     let bits = bits_per_channel(target.format());
     let lut_size = request.lut.map_or(0, |lut| lut.height());
@@ -103,6 +102,7 @@ pub(crate) fn plan<'f>(
     };
     if let Some(format) = srgb_view_format(segments, request, &plan) {
         drawing.build_decode(format)?;
+        build_yuv_decodes(drawing, segments, format)?;
         if let Some(buffer) = target.blend_buffer().as_mut() {
             buffer.current = false;
         }
@@ -112,6 +112,7 @@ pub(crate) fn plan<'f>(
         }));
     }
     drawing.build_linear_path(target.format())?;
+    build_yuv_decodes(drawing, segments, BLEND_FORMAT)?;
     let (blend, initialize, previous_peak) = blend_buffer(drawing, target, owner)?;
     let full = Rect::new(0, 0, target.width() as i32, target.height() as i32);
     let encode_rects = if previous_peak != Some(peak_nits) {
@@ -259,11 +260,18 @@ fn matches_target(source: &Texture, target: &Texture, output: &ColorDescription)
         || source.color_description().same_encoding(output)
 }
 
-fn check_supported<'s>(mut ops: impl Iterator<Item = &'s Op<'s>>) -> Result<()> {
-    if ops.any(|op| matches!(op, Op::Yuv { .. })) {
-        return Err(Error::InvalidArgument(
-            "YUV textures cannot be drawn in a frame that takes the linear path yet".into(),
-        ));
+/// Builds the decoding pipeline of every YUV texture the target's passes draw, into
+/// passes of `format`.
+fn build_yuv_decodes(
+    drawing: &mut Drawing,
+    segments: &[Segment<'_>],
+    format: vk::Format,
+) -> Result<()> {
+    for op in target_segments(segments).flat_map(|s| s.ops.iter()) {
+        if let Op::Yuv { texture, .. } = op {
+            let sampler = texture.ycbcr().expect("YUV ops hold YUV textures");
+            drawing.build_yuv_decode_pipeline(format, sampler)?;
+        }
     }
     Ok(())
 }
@@ -322,9 +330,10 @@ fn touched_rects<'s>(
             }
             Op::Copy(copy) => rects.extend(copy.instances.iter().map(|i| rect_of(i.dst))),
             Op::Indexed { instances, .. } => rects.extend(instances.iter().map(|i| rect_of(i.dst))),
+            Op::Yuv { instances, .. } => rects.extend(instances.iter().map(|i| rect_of(i.dst))),
             Op::Kawase(kawase) => rects.extend(kawase.quads().iter().map(|q| rect_of(q.dst))),
             Op::Capture { .. } => {}
-            Op::Yuv { .. } | Op::Custom(_) => return vec![full],
+            Op::Custom(_) => return vec![full],
         }
     }
     let rects: Vec<Rect> = rects.iter().filter_map(|r| r.intersect(&full)).collect();
@@ -400,32 +409,64 @@ fn decode_color(description: &ColorDescription, color: [f32; 4]) -> [f32; 4] {
     ]
 }
 
-fn decode_variant(transfer: TransferFunction) -> texture_decode::Variant {
-    use texture_decode::Variant as V;
-    match transfer {
-        TransferFunction::Srgb => V::Srgb,
-        TransferFunction::Gamma22 => V::Gamma22,
-        TransferFunction::Bt1886 => V::Bt1886,
-        TransferFunction::Gamma24 => V::Gamma24,
-        TransferFunction::Pq => V::Pq,
-        TransferFunction::Hlg => V::Hlg,
-        TransferFunction::Linear => V::Linear,
-        TransferFunction::ExtendedLinear => V::ExtLinear,
+/// The variant of a generated pipeline module (`texture_decode`, `texture_ycbcr_decode`,
+/// `encode`: each declares one variant per transfer function, named alike) for
+/// `transfer`.
+macro_rules! transfer_variant {
+    ($module:ident, $transfer:expr) => {{
+        use $module::Variant as V;
+        match $transfer {
+            TransferFunction::Srgb => V::Srgb,
+            TransferFunction::Gamma22 => V::Gamma22,
+            TransferFunction::Bt1886 => V::Bt1886,
+            TransferFunction::Gamma24 => V::Gamma24,
+            TransferFunction::Pq => V::Pq,
+            TransferFunction::Hlg => V::Hlg,
+            TransferFunction::Linear => V::Linear,
+            TransferFunction::ExtendedLinear => V::ExtLinear,
+        }
+    }};
+}
+
+/// Draws `instances` of `texture` (`how`: its filter, and whether it blends) into the
+/// linear path's pass: sampled through its sRGB view with the plain texture pipelines where
+/// the hardware's decoding is the whole conversion, decoded by the shader otherwise.
+fn draw_source(
+    pass: &mut PassRecorder<'_, passes::Output>,
+    drawing: &Drawing,
+    plan: &LinearPlan<'_>,
+    texture: &Texture,
+    (filter, blend): (Filter, bool),
+    instances: &[texture::Instance],
+) -> Result<()> {
+    match hardware_decoded(plan, texture, blend)? {
+        true => {
+            let tex = SampledTexture::srgb_decoded(texture, drawing.sampler(filter))
+                .expect("checked by hardware_decoded");
+            let push = texture::Push {
+                target_size: pass.target_size(),
+            };
+            let pipelines = &drawing.built_output(plan.pass_format).pipelines;
+            super::draw_texture(pass, pipelines, tex, blend, &push, instances)
+        }
+        false => draw_decoded(pass, drawing, plan, texture, filter, instances),
     }
 }
 
-fn encode_variant(transfer: TransferFunction) -> encode::Variant {
-    use encode::Variant as V;
-    match transfer {
-        TransferFunction::Srgb => V::Srgb,
-        TransferFunction::Gamma22 => V::Gamma22,
-        TransferFunction::Bt1886 => V::Bt1886,
-        TransferFunction::Gamma24 => V::Gamma24,
-        TransferFunction::Pq => V::Pq,
-        TransferFunction::Hlg => V::Hlg,
-        TransferFunction::Linear => V::Linear,
-        TransferFunction::ExtendedLinear => V::ExtLinear,
+/// Whether the hardware's sRGB decoding alone converts `texture` into the pass: the frame
+/// draws through the target's sRGB view, the texture has an sRGB view to sample, its
+/// description decodes with sRGB's EOTF and nothing else, and every texel drawn is opaque
+/// (no alpha channel, or a region the caller said is opaque). Translucent texels are
+/// premultiplied in the encoded values, which must be divided out before decoding: the
+/// shader's job.
+fn hardware_decoded(plan: &LinearPlan<'_>, texture: &Texture, blend: bool) -> Result<bool> {
+    if plan.blend.is_some() || texture.srgb_sampled_view().is_none() {
+        return Ok(false);
     }
+    if blend && texture.has_alpha() {
+        return Ok(false);
+    }
+    Ok(plan.decode_of(texture)?.is_plain_srgb())
 }
 
 /// Draws `instances` of `texture` decoded into the blend buffer.
@@ -441,19 +482,40 @@ fn draw_decoded(
     let decode = drawing.decode_pipeline(plan.pass_format);
     let push = decode_push(pass.target_size(), params);
     let set = sets::Textured {
-        tex: SampledTexture {
-            texture,
-            sampler: drawing.sampler(filter),
-        },
+        tex: SampledTexture::new(texture, drawing.sampler(filter)),
     };
     // The decoding pipeline's instances are the texture pipeline's, field for field.
     let instances: &[texture_decode::Instance] = bytemuck::cast_slice(instances);
     pass.draw(
-        &decode.variant(decode_variant(params.transfer)),
+        &decode.variant(transfer_variant!(texture_decode, params.transfer)),
         &push,
         set,
         instances,
     )
+}
+
+/// Draws `instances` of a YUV texture decoded into the pass, through its conversion's
+/// decoding pipeline (the conversion yields the encoded R'G'B' the description decodes).
+fn draw_yuv_decoded(
+    pass: &mut PassRecorder<'_, passes::Output>,
+    drawing: &Drawing,
+    plan: &LinearPlan<'_>,
+    texture: &Texture,
+    instances: &[texture::Instance],
+) -> Result<()> {
+    let params = plan.decode_of(texture)?;
+    let sampler = texture.ycbcr().expect("YUV ops hold YUV textures");
+    let decode = drawing
+        .yuv_ref()
+        .decode_pipeline(plan.pass_format, sampler)
+        .expect("built by the plan");
+    // Both decoding pipelines share texture_decode.frag, so their push constants and
+    // instances are the same structs field for field.
+    let push: texture_ycbcr_decode::Push = bytemuck::cast(decode_push(pass.target_size(), params));
+    let instances: &[texture_ycbcr_decode::Instance] = bytemuck::cast_slice(instances);
+    let set = sets::YcbcrTextured { tex: texture };
+    let variant = decode.variant(transfer_variant!(texture_ycbcr_decode, params.transfer));
+    pass.draw(&variant, &push, set, instances)
 }
 
 /// Bits per channel of a target format, for the dither's step: 16 for float formats.
@@ -544,15 +606,16 @@ fn record_op(
         Op::Texture {
             texture,
             filter,
+            blend,
             instances,
-            ..
         } => {
             let instances = &frame_instances[instances.clone()];
-            draw_decoded(pass, drawing, plan, texture, *filter, instances)
+            draw_source(pass, drawing, plan, texture, (*filter, *blend), instances)
         }
         Op::Copy(copy) => {
             let (texture, instances) = (&copy.texture, &copy.instances);
-            draw_decoded(pass, drawing, plan, texture, Filter::Nearest, instances)
+            let how = (Filter::Nearest, true);
+            draw_source(pass, drawing, plan, texture, how, instances)
         }
         Op::Indexed {
             textures,
@@ -563,7 +626,7 @@ fn record_op(
             Some(draw) => draw(pass),
             None => Ok(()),
         },
-        Op::Yuv { .. } => unreachable!("refused by the plan"),
+        Op::Yuv { texture, instances } => draw_yuv_decoded(pass, drawing, plan, texture, instances),
         Op::Capture { .. } => unreachable!("recorded outside the pass"),
     }
 }
@@ -590,7 +653,7 @@ fn draw_indexed_decoded(
             .is_none_or(|n| n.texture_index != index);
         if last {
             let (texture, filter) = &textures[index as usize];
-            draw_decoded(pass, drawing, plan, texture, *filter, &run)?;
+            draw_source(pass, drawing, plan, texture, (*filter, true), &run)?;
             run.clear();
         }
     }
@@ -632,12 +695,9 @@ pub(crate) fn record_initialize(
     let decode = drawing.decode_pipeline(plan.pass_format);
     let push = decode_push(pass.target_size(), &params);
     let set = sets::Textured {
-        tex: SampledTexture {
-            texture: target,
-            sampler: drawing.sampler(Filter::Nearest),
-        },
+        tex: SampledTexture::new(target, drawing.sampler(Filter::Nearest)),
     };
-    let variant = decode.variant(decode_variant(params.transfer));
+    let variant = decode.variant(transfer_variant!(texture_decode, params.transfer));
     pass.draw(&variant, &push, set, &[instance])
 }
 
@@ -671,14 +731,10 @@ pub(crate) fn record_encode(
         transfer_params: p.transfer_params,
         mapping: p.mapping,
     };
-    let sampled = SampledTexture {
-        texture: blend,
-        sampler: drawing.sampler(Filter::Nearest),
-    };
+    let sampled = SampledTexture::new(blend, drawing.sampler(Filter::Nearest));
     // Without a LUT the shader never reads `lut`; the blend buffer stands in.
-    let lut = plan.lut.map_or(sampled, |texture| SampledTexture {
-        texture,
-        sampler: drawing.sampler(Filter::Linear),
+    let lut = plan.lut.map_or(sampled, |texture| {
+        SampledTexture::new(texture, drawing.sampler(Filter::Linear))
     });
     let set = sets::EncodeSources {
         blend: sampled,
@@ -694,7 +750,7 @@ pub(crate) fn record_encode(
             alpha: 1.0,
         })
         .collect();
-    let variant = encode.variant(encode_variant(p.transfer));
+    let variant = encode.variant(transfer_variant!(encode, p.transfer));
     pass.draw(&variant, &push, set, &instances)
 }
 

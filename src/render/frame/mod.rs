@@ -1355,10 +1355,7 @@ fn record_in_pass(
             blend,
             instances,
         } => {
-            let tex = SampledTexture {
-                texture,
-                sampler: drawing.sampler(*filter),
-            };
+            let tex = SampledTexture::new(texture, drawing.sampler(*filter));
             let instances = &frame_instances[instances.clone()];
             draw_texture(pass, &output.pipelines, tex, *blend, &push, instances)?;
         }
@@ -1403,10 +1400,7 @@ fn draw_indexed(
         })?;
     let list: Vec<SampledTexture<'_>> = textures
         .iter()
-        .map(|(texture, filter)| SampledTexture {
-            texture,
-            sampler: drawing.sampler(*filter),
-        })
+        .map(|(texture, filter)| SampledTexture::new(texture, drawing.sampler(*filter)))
         .collect();
     let set = sets::TextureArray { textures: &list };
     let push = texture_indexed::Push {
