@@ -651,3 +651,114 @@ fn the_colour_transform_applies_in_linear_light() {
     frame.finish().unwrap();
     assert_validation_clean(&instance);
 }
+
+/// `pixels` (an sRGB row) drawn through the linear path (undithered) into a target of
+/// `fourcc` described by `output`; the target's bytes.
+fn render_row_into(
+    renderer: &mut Renderer,
+    pixels: &[Rgba],
+    fourcc: DrmFourcc,
+    output: ColorDescription,
+) -> Vec<u8> {
+    let width = pixels.len() as u32;
+    let source = import(renderer, pixels, width);
+    let target = renderer.create_target(width, 1, fourcc).unwrap();
+    target.set_color_description(output).unwrap();
+    let all = [whole(width, 1)];
+    let mut frame = linear_frame(renderer, &target, None);
+    frame
+        .render_texture_from_to(&source, &draw((width, 1), all[0], &all, 1.0))
+        .unwrap();
+    frame
+        .finish()
+        .unwrap()
+        .wait(std::time::Duration::MAX)
+        .unwrap();
+    let readback = renderer.copy_framebuffer(&target, all[0], fourcc).unwrap();
+    readback.bytes().unwrap().to_vec()
+}
+
+/// IEEE half-precision bits as a number (normal and subnormal values; no NaN here).
+fn f16_value(bits: u16) -> f64 {
+    let exponent = i32::from((bits >> 10) & 0x1f);
+    let mantissa = f64::from(bits & 0x3ff);
+    let magnitude = match exponent {
+        0 => mantissa * 2f64.powi(-24),
+        e => (1.0 + mantissa / 1024.0) * 2f64.powi(e - 15),
+    };
+    if bits & 0x8000 != 0 {
+        -magnitude
+    } else {
+        magnitude
+    }
+}
+
+/// ITU-R BT.1886's inverse EOTF for a display of white `lw` and black `lb` cd/m^2, written
+/// out again: the signal of `nits`, clamped to [0, 1].
+fn bt1886_signal(nits: f64, lw: f64, lb: f64) -> f64 {
+    let (w, b) = (lw.powf(1.0 / 2.4), lb.powf(1.0 / 2.4));
+    let a = (w - b).powf(2.4);
+    let offset = b / (w - b);
+    ((nits.max(0.0) / a).powf(1.0 / 2.4) - offset).clamp(0.0, 1.0)
+}
+
+/// The outputs besides 8-bit sRGB and 10-bit PQ: every 8-bit sRGB grey level, encoded
+/// into XRGB2101010 sRGB (the same signal at 10 bits), ABGR16161616F scRGB (linear light,
+/// 1.0 at the shared 80 cd/m^2 reference white) and XRGB8888 BT.709 / BT.1886 (the
+/// default 80 cd/m^2 white and 0.2 cd/m^2 black), against the formulas written out here.
+#[test]
+fn every_output_encodes_srgb_content_by_its_formula() {
+    let (instance, mut renderer) = renderer();
+    let greys: Vec<Rgba> = (0..=255u8).map(|v| [v, v, v, 255]).collect();
+    let level = |v: usize| v as f64 / 255.0;
+
+    let bytes = render_row_into(
+        &mut renderer,
+        &greys,
+        DrmFourcc::Xrgb2101010,
+        ColorDescription::srgb(),
+    );
+    for (v, px) in bytes.chunks_exact(4).enumerate() {
+        let word = u32::from_le_bytes([px[0], px[1], px[2], px[3]]);
+        let want = srgb_encode(srgb_decode(level(v))) * 1023.0;
+        for got in [word >> 20, word >> 10, word].map(|c| f64::from(c & 0x3ff)) {
+            assert!(
+                (got - want).abs() <= 1.0,
+                "XRGB2101010 level {v}: {got}, want {want:.2}"
+            );
+        }
+    }
+
+    let bytes = render_row_into(
+        &mut renderer,
+        &greys,
+        DrmFourcc::Abgr16161616f,
+        ColorDescription::scrgb(),
+    );
+    for (v, px) in bytes.chunks_exact(8).enumerate() {
+        let want = srgb_decode(level(v));
+        for c in 0..3 {
+            let got = f16_value(u16::from_le_bytes([px[2 * c], px[2 * c + 1]]));
+            let close = (got - want).abs() <= want * 2e-3 + 1e-4;
+            assert!(close, "scRGB level {v}: {got}, want {want:.5}");
+        }
+        assert_eq!(f16_value(u16::from_le_bytes([px[6], px[7]])), 1.0);
+    }
+
+    let bytes = render_row_into(
+        &mut renderer,
+        &greys,
+        DrmFourcc::Xrgb8888,
+        ColorDescription::bt709_bt1886(),
+    );
+    for (v, px) in bytes.chunks_exact(4).enumerate() {
+        let want = bt1886_signal(srgb_decode(level(v)) * 80.0, 80.0, 0.2) * 255.0;
+        for got in px[..3].iter().map(|&c| f64::from(c)) {
+            assert!(
+                (got - want).abs() <= 1.0,
+                "BT.1886 level {v}: {got}, want {want:.2}"
+            );
+        }
+    }
+    assert_validation_clean(&instance);
+}

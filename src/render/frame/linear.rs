@@ -673,7 +673,10 @@ pub(crate) fn record_initialize(
     };
     let output = drawing.built_output(BLEND_FORMAT);
     let framebuffer = blend.framebuffer(output.pass.raw())?;
-    let sampleable = target.usage().contains(vk::ImageUsageFlags::SAMPLED);
+    // A target never written holds undefined values (NaN, for float formats, which
+    // blending would carry through every draw over it): nothing to start from either.
+    let sampleable = target.usage().contains(vk::ImageUsageFlags::SAMPLED)
+        && target.layout() != vk::ImageLayout::UNDEFINED;
     if sampleable {
         recorder.transition(target, vk::ImageLayout::SHADER_READ_ONLY_OPTIMAL);
     }
@@ -681,7 +684,7 @@ pub(crate) fn record_initialize(
     let whole = Rect::new(0, 0, blend.width() as i32, blend.height() as i32);
     super::clear_rects(&mut pass, [0.0; 4], &[whole]);
     if !sampleable {
-        // Nothing to start from: the first frame starts from transparent black.
+        // Nothing to start from: the frame starts from transparent black.
         return Ok(());
     }
     let instance = texture_decode::Instance {
