@@ -1362,7 +1362,7 @@ fn record_in_pass(
         Op::Indexed {
             textures,
             instances,
-        } => draw_indexed(pass, drawing, output, textures, instances)?,
+        } => draw_indexed(pass, drawing, output, textures, instances, false)?,
         Op::Yuv { texture, instances } => {
             let sampler = texture.ycbcr().expect("YUV ops hold YUV textures");
             let pipeline = drawing
@@ -1386,13 +1386,15 @@ fn record_in_pass(
     Ok(())
 }
 
-/// One draw of many textures through the texture array.
+/// One draw of many textures through the texture array; with `srgb`, through their sRGB
+/// views (the linear path's hardware decoding; every texture must have one).
 fn draw_indexed(
     pass: &mut PassRecorder<'_, passes::Output>,
     drawing: &Drawing,
     output: &Output,
     textures: &[(Src<'_>, Filter)],
     instances: &[texture_indexed::Instance],
+    srgb: bool,
 ) -> Result<()> {
     let pipeline =
         output.pipelines.texture_indexed.as_ref().ok_or_else(|| {
@@ -1400,7 +1402,11 @@ fn draw_indexed(
         })?;
     let list: Vec<SampledTexture<'_>> = textures
         .iter()
-        .map(|(texture, filter)| SampledTexture::new(texture, drawing.sampler(*filter)))
+        .map(|(texture, filter)| {
+            let sampler = drawing.sampler(*filter);
+            let decoded = SampledTexture::srgb_decoded(texture, sampler).filter(|_| srgb);
+            decoded.unwrap_or(SampledTexture::new(texture, sampler))
+        })
         .collect();
     let set = sets::TextureArray { textures: &list };
     let push = texture_indexed::Push {
