@@ -1,4 +1,4 @@
-//! Real Wayland clients against `examples/headless_compositor.rs`: their pixels must reach
+//! Real Wayland clients against `examples/headless_compositor/`: their pixels must reach
 //! the PNG the compositor writes.
 //!
 //! - `weston_simple_shm`: Debian's `weston` package (installed with apt-get when
