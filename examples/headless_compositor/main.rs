@@ -33,6 +33,10 @@
 //!   dual Kawase (see "Background blur" below). Without it the global is not advertised.
 //!   With `--renderer pixman` the protocol is advertised and followed but nothing is
 //!   blurred (Smithay's software renderer has no blur).
+//! - `--output-color srgb|bt2020-pq|bt2020-hlg|scrgb`: how the output image encodes
+//!   light (default `srgb`): its format, its colour description, and the PNG screenshots
+//!   are written as (8-bit sRGB, or 16-bit with a `cICP` chunk; see `output_color.rs`).
+//!   Anything but `srgb` needs `--renderer vulkan`.
 //!
 //! Protocol on stdin and stdout, one line each:
 //!
@@ -74,11 +78,22 @@
 //! the previous frame elsewhere, so a window above that overlaps that margin can bleed
 //! into the blur's edge. A compositor tracking damage itself would grow it with
 //! `vkcompose::Blur::grow_damage` instead.
+//!
+//! Colour management (`--renderer vulkan` only): `wp_color_manager_v1` is advertised
+//! (see `color_management.rs` for what it supports). Before each frame every window
+//! surface's texture gets its surface's current image description (untagged surfaces
+//! are sRGB) and the target has the output's, so vkcompose converts each surface into the
+//! output's encoding (its linear path: sRGB white lands at the output's reference white,
+//! 203 cd/m² in PQ and HLG). A commit that changes only a surface's description damages
+//! nothing, so such a change redraws the whole output.
+
+mod color_management;
+mod output_color;
 
 use std::{
     collections::VecDeque,
     fs::File,
-    io::{self, BufRead, BufWriter, Read, Write},
+    io::{self, BufRead, Read, Write},
     os::fd::{FromRawFd, OwnedFd},
     path::{Path, PathBuf},
     sync::{
@@ -89,14 +104,18 @@ use std::{
 };
 
 use vkcompose::{
+    color::ColorDescription,
     select_device,
     smithay::{VulkanFrame, VulkanRenderer},
     DeviceBuilder, DeviceSelector, Instance, InstanceOptions, RendererOptions,
 };
 
+use color_management::ColorManagementState;
+use output_color::{OutputColor, Pixels};
+
 use smithay::{
     backend::{
-        allocator::{dmabuf::Dmabuf, Fourcc},
+        allocator::dmabuf::Dmabuf,
         renderer::{
             damage::OutputDamageTracker,
             element::{
@@ -106,6 +125,7 @@ use smithay::{
             pixman::PixmanRenderer,
             utils::{
                 on_commit_buffer_handler, with_renderer_surface_state, CommitCounter, DamageSet,
+                RendererSurfaceStateUserData,
             },
             Color32F, ExportMem, ImportAll, ImportDma, ImportMemWl, Offscreen, Renderer,
             RendererSuper, Texture, TextureMapping,
@@ -197,13 +217,14 @@ struct Options {
     read_stdin: bool,
     /// `--blur PASSES`: background blur with this many dual Kawase passes.
     blur: Option<u32>,
+    output_color: OutputColor,
 }
 
 fn usage() -> ! {
     eprintln!(
         "usage: headless_compositor [--socket NAME] [--size WxH] [--output PATH] \
          [--background RRGGBB] [--renderer vulkan|pixman] [--device SELECTOR] [--validation] \
-         [--ignore-stdin] [--blur PASSES]"
+         [--ignore-stdin] [--blur PASSES] [--output-color srgb|bt2020-pq|bt2020-hlg|scrgb]"
     );
     std::process::exit(2);
 }
@@ -219,6 +240,7 @@ fn parse_options() -> Options {
         validation: false,
         read_stdin: true,
         blur: None,
+        output_color: OutputColor::Srgb,
     };
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
@@ -266,8 +288,15 @@ fn parse_options() -> Options {
                 Ok(passes) if BLUR_PASSES.contains(&passes) => options.blur = Some(passes),
                 _ => usage(),
             },
+            "--output-color" => {
+                options.output_color = OutputColor::parse(&value()).unwrap_or_else(|| usage())
+            }
             _ => usage(),
         }
+    }
+    if options.renderer == RendererKind::Pixman && options.output_color != OutputColor::Srgb {
+        eprintln!("headless_compositor: --output-color other than srgb needs --renderer vulkan");
+        usage();
     }
     options
 }
@@ -311,6 +340,8 @@ struct State {
     /// mapped or unmapped, so each blur is drawn again over its whole region (see the
     /// module documentation).
     blur_commit: CommitCounter,
+    /// wp_color_management_v1's records (the global exists for the Vulkan renderer only).
+    color_management: ColorManagementState,
 }
 
 impl State {
@@ -715,52 +746,95 @@ fn stdin_commands() -> Channel<Command> {
     channel
 }
 
-/// Converts mapped pixels of `format` to tightly packed RGBA8 rows, top row first.
-fn to_rgba(
-    data: &[u8],
-    format: Fourcc,
-    width: usize,
-    height: usize,
-    flipped: bool,
-) -> Result<Vec<u8>, String> {
-    // Byte positions of R, G, B, A in one little-endian pixel of each format.
-    let (r, g, b, a) = match format {
-        Fourcc::Abgr8888 => (0, 1, 2, Some(3)),
-        Fourcc::Xbgr8888 => (0, 1, 2, None),
-        Fourcc::Argb8888 => (2, 1, 0, Some(3)),
-        Fourcc::Xrgb8888 => (2, 1, 0, None),
-        other => return Err(format!("cannot convert {other:?} to RGBA")),
-    };
-    if height == 0 || data.len() < width * height * 4 {
-        return Err(format!(
-            "mapping holds {} bytes, {width}x{height} needs {}",
-            data.len(),
-            width * height * 4
-        ));
-    }
-    // The mapping may pad its rows; its length over the height is the stride.
-    let stride = data.len() / height;
-    let mut rgba = Vec::with_capacity(width * height * 4);
-    for y in 0..height {
-        let row = if flipped { height - 1 - y } else { y };
-        for px in data[row * stride..][..width * 4].chunks_exact(4) {
-            rgba.extend_from_slice(&[px[r], px[g], px[b], a.map_or(0xff, |a| px[a])]);
-        }
-    }
-    Ok(rgba)
+/// What the compositor needs of a renderer to manage colour: client textures and the
+/// target tagged with their colour descriptions. Smithay's software renderer has no
+/// colour management: without it there is no wp_color_manager_v1 and only sRGB output.
+trait ColorRenderer: Renderer {
+    /// Whether it converts between descriptions (and advertises wp_color_manager_v1).
+    const MANAGES_COLOR: bool;
+
+    /// Tags a client texture with its surface's description.
+    fn set_texture_description(
+        texture: &Self::TextureId,
+        description: ColorDescription,
+    ) -> Result<(), Self::Error>;
+
+    /// Sets the description frames drawn into `framebuffer` encode into.
+    fn set_target_description(
+        framebuffer: &Self::Framebuffer<'_>,
+        description: ColorDescription,
+    ) -> Result<(), Self::Error>;
 }
 
-fn write_png(path: &Path, width: u32, height: u32, rgba: &[u8]) -> Result<(), String> {
-    // Written beside the destination and renamed, so a reader never sees half a file.
-    let tmp = path.with_extension("png.tmp");
-    let file = File::create(&tmp).map_err(|e| format!("{}: {e}", tmp.display()))?;
-    let mut encoder = png::Encoder::new(BufWriter::new(file), width, height);
-    encoder.set_color(png::ColorType::Rgba);
-    encoder.set_depth(png::BitDepth::Eight);
-    let mut writer = encoder.write_header().map_err(|e| e.to_string())?;
-    writer.write_image_data(rgba).map_err(|e| e.to_string())?;
-    writer.finish().map_err(|e| e.to_string())?;
-    std::fs::rename(&tmp, path).map_err(|e| format!("{}: {e}", path.display()))
+impl ColorRenderer for VulkanRenderer {
+    const MANAGES_COLOR: bool = true;
+
+    fn set_texture_description(
+        texture: &vkcompose::smithay::VulkanTexture,
+        description: ColorDescription,
+    ) -> Result<(), vkcompose::Error> {
+        // Called for every surface before every frame: skip validating what is set.
+        if texture.color_description() == description {
+            return Ok(());
+        }
+        texture.set_color_description(description)
+    }
+
+    fn set_target_description(
+        framebuffer: &vkcompose::smithay::VulkanFramebuffer<'_>,
+        description: ColorDescription,
+    ) -> Result<(), vkcompose::Error> {
+        framebuffer.set_color_description(description)
+    }
+}
+
+impl ColorRenderer for PixmanRenderer {
+    const MANAGES_COLOR: bool = false;
+
+    fn set_texture_description(
+        _texture: &<Self as RendererSuper>::TextureId,
+        _description: ColorDescription,
+    ) -> Result<(), <Self as RendererSuper>::Error> {
+        Ok(())
+    }
+
+    fn set_target_description(
+        _framebuffer: &<Self as RendererSuper>::Framebuffer<'_>,
+        _description: ColorDescription,
+    ) -> Result<(), <Self as RendererSuper>::Error> {
+        // Only an sRGB output is allowed with this renderer (see parse_options).
+        Ok(())
+    }
+}
+
+/// Gives the texture of every window surface its surface's current image description
+/// (Smithay's surface state has no colour, and a texture Smithay makes for a new buffer
+/// starts as sRGB, so this runs before every frame, after the elements imported the
+/// buffers). Returns whether some surface's description changed since it was last
+/// drawn.
+fn tag_surface_textures<R>(renderer: &R, state: &State) -> bool
+where
+    R: ColorRenderer,
+    R::TextureId: Clone + 'static,
+{
+    let context = renderer.context_id();
+    let mut changed = false;
+    for window in state.space.elements() {
+        window.with_surfaces(|_, states| {
+            let (identity, description) = color_management::surface_description(states);
+            changed |= color_management::description_changed(states, identity);
+            let Some(surface_state) = states.data_map.get::<RendererSurfaceStateUserData>() else {
+                return;
+            };
+            let surface_state = surface_state.lock().unwrap_or_else(|e| e.into_inner());
+            if let Some(texture) = surface_state.texture::<R::TextureId>(context.clone()) {
+                if let Err(err) = R::set_texture_description(texture, description) {
+                    eprintln!("headless_compositor: surface colour description: {err}");
+                }
+            }
+        });
+    }
+    changed
 }
 
 /// What the compositor needs of a renderer to blur behind windows.
@@ -1029,6 +1103,9 @@ struct OffscreenOutput<R, T> {
     damage_tracker: OutputDamageTracker,
     size: (i32, i32),
     background: Color32F,
+    /// How the target encodes light (its format is the first of its formats that the
+    /// renderer can render into).
+    color: OutputColor,
     /// Whether the target holds a complete frame (age 1 for the damage tracker).
     rendered_once: bool,
     last_frame: Option<Instant>,
@@ -1037,7 +1114,13 @@ struct OffscreenOutput<R, T> {
 
 impl<R, T> OffscreenOutput<R, T>
 where
-    R: BlurRenderer + ImportAll + ImportDma + ImportMemWl + ExportMem + Offscreen<T>,
+    R: BlurRenderer
+        + ColorRenderer
+        + ImportAll
+        + ImportDma
+        + ImportMemWl
+        + ExportMem
+        + Offscreen<T>,
     R::TextureId: Clone + Texture + 'static,
 {
     fn new(
@@ -1045,14 +1128,27 @@ where
         output: &Output,
         size: (i32, i32),
         background: [u8; 3],
+        color: OutputColor,
     ) -> Result<Self, String> {
         let buffer_size = Size::from(size);
-        // ABGR8888 reads back as R, G, B, A bytes, what the PNG wants; ARGB8888 if the
-        // renderer cannot render to that.
-        let target = renderer
-            .create_buffer(Fourcc::Abgr8888, buffer_size)
-            .or_else(|_| renderer.create_buffer(Fourcc::Argb8888, buffer_size))
-            .map_err(|e| format!("offscreen target {}x{}: {e}", size.0, size.1))?;
+        let mut target = Err(format!("no format for {color:?}"));
+        for &format in color.target_formats() {
+            target = renderer
+                .create_buffer(format, buffer_size)
+                .map_err(|e| format!("offscreen {format:?} target {}x{}: {e}", size.0, size.1));
+            if target.is_ok() {
+                break;
+            }
+        }
+        let mut target = target?;
+        // The description stays with the target: set once, it holds for every frame.
+        let framebuffer = renderer
+            .bind(&mut target)
+            .map_err(|e| format!("bind: {e}"))?;
+        R::set_target_description(&framebuffer, color.description())
+            .map_err(|e| format!("output colour description: {e}"))?;
+        drop(framebuffer);
+        // Smithay's clear colour is sRGB; vkcompose encodes it for the target.
         let [r, g, b] = background.map(|c| f32::from(c) / 255.0);
         Ok(Self {
             renderer,
@@ -1060,6 +1156,7 @@ where
             damage_tracker: OutputDamageTracker::from_output(output),
             size,
             background: Color32F::new(r, g, b, 1.0),
+            color,
             rendered_once: false,
             last_frame: None,
             start: Instant::now(),
@@ -1083,8 +1180,10 @@ where
 
     /// Renders the damaged part of the output, then sends every window its frame callback.
     fn render(&mut self, state: &mut State) -> Result<(), String> {
-        let age = usize::from(self.rendered_once);
         let elements = output_elements(&mut self.renderer, state);
+        // A changed description changes pixels no damage covers: redraw everything.
+        let recolored = R::MANAGES_COLOR && tag_surface_textures(&self.renderer, state);
+        let age = usize::from(self.rendered_once && !recolored);
         let mut framebuffer = self
             .renderer
             .bind(&mut self.target)
@@ -1121,7 +1220,8 @@ where
         Ok(())
     }
 
-    /// Reads the whole output back and writes it as a PNG; returns its size.
+    /// Reads the whole output back and writes it as a PNG (see `output_color.rs`);
+    /// returns its size.
     fn screenshot(&mut self, path: &Path) -> Result<(u32, u32), String> {
         let (w, h) = self.size;
         let framebuffer = self
@@ -1129,9 +1229,10 @@ where
             .bind(&mut self.target)
             .map_err(|e| format!("bind: {e}"))?;
         let region = Rectangle::from_size(Size::from((w, h)));
-        // Both convert to RGBA by moving bytes; the first the renderer reads back wins.
+        // The formats the target may have; the first the renderer reads back wins (for
+        // sRGB, both 8-bit orders convert to RGBA by moving bytes).
         let mut mapping = Err("no format tried".to_string());
-        for format in [Fourcc::Abgr8888, Fourcc::Argb8888] {
+        for &format in self.color.target_formats() {
             mapping = self
                 .renderer
                 .copy_framebuffer(&framebuffer, region, format)
@@ -1149,8 +1250,14 @@ where
             .renderer
             .map_texture(&mapping)
             .map_err(|e| format!("map_texture: {e}"))?;
-        let rgba = to_rgba(data, format, w as usize, h as usize, flipped)?;
-        write_png(path, w as u32, h as u32, &rgba)?;
+        let pixels = Pixels {
+            data,
+            format,
+            width: w as usize,
+            height: h as usize,
+            flipped,
+        };
+        output_color::write_screenshot(path, &pixels, self.color)?;
         Ok((w as u32, h as u32))
     }
 }
@@ -1173,7 +1280,14 @@ fn say(line: &str) {
 
 fn run<R, T>(renderer: R, options: Options, signals: File) -> Result<(), String>
 where
-    R: BlurRenderer + ImportAll + ImportDma + ImportMemWl + ExportMem + Offscreen<T> + 'static,
+    R: BlurRenderer
+        + ColorRenderer
+        + ImportAll
+        + ImportDma
+        + ImportMemWl
+        + ExportMem
+        + Offscreen<T>
+        + 'static,
     R::TextureId: Clone + Texture + 'static,
     T: 'static,
 {
@@ -1204,7 +1318,13 @@ where
     output.set_preferred(mode);
     let _output_global = output.create_global::<State>(&dh);
 
-    let render = OffscreenOutput::new(renderer, &output, options.size, options.background)?;
+    let render = OffscreenOutput::new(
+        renderer,
+        &output,
+        options.size,
+        options.background,
+        options.output_color,
+    )?;
 
     let mut space = Space::default();
     space.map_output(&output, (0, 0));
@@ -1248,9 +1368,13 @@ where
         commands: VecDeque::new(),
         blur_passes: options.blur,
         blur_commit: CommitCounter::default(),
+        color_management: ColorManagementState::new(options.output_color.description()),
     };
     if state.blur_passes.is_some() {
         dh.create_global::<State, ExtBackgroundEffectManagerV1, ()>(1, ());
+    }
+    if R::MANAGES_COLOR {
+        ColorManagementState::create_global(&dh);
     }
 
     let handle: LoopHandle<LoopData<R, T>> = event_loop.handle();
@@ -1354,7 +1478,13 @@ fn calloop_mode() -> smithay::reexports::calloop::Mode {
 /// One turn of the loop after the events: answer dmabufs, render when due, run commands.
 fn step<R, T>(data: &mut LoopData<R, T>) -> Result<(), String>
 where
-    R: BlurRenderer + ImportAll + ImportDma + ImportMemWl + ExportMem + Offscreen<T>,
+    R: BlurRenderer
+        + ColorRenderer
+        + ImportAll
+        + ImportDma
+        + ImportMemWl
+        + ExportMem
+        + Offscreen<T>,
     R::TextureId: Clone + Texture + 'static,
 {
     let LoopData {
