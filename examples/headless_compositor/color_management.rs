@@ -83,10 +83,15 @@ pub struct ImageDescription {
     description: ColorDescription,
 }
 
-/// The protocol side's state: the output's description and the next identity.
+/// The protocol side's state: the output's description, the next identity, and the
+/// information objects still to be answered.
 pub struct ColorManagementState {
     output: Arc<ImageDescription>,
     next_identity: u64,
+    /// `get_information` answers wait here until the request's dispatch is over: their
+    /// last event, `done`, destroys the object, and wayland-backend 0.3 panics when the
+    /// object a request created is gone before the request's handler returns.
+    pending_information: Vec<(WpImageDescriptionInfoV1, ColorDescription)>,
 }
 
 impl ColorManagementState {
@@ -98,6 +103,17 @@ impl ColorManagementState {
                 description: output,
             }),
             next_identity: 2,
+            pending_information: Vec::new(),
+        }
+    }
+
+    /// Sends the information events asked for since the last call (call it after each
+    /// dispatch of the clients' requests).
+    pub fn send_pending_information(&mut self) {
+        for (info, description) in self.pending_information.drain(..) {
+            if info.is_alive() {
+                send_information(&info, &description);
+            }
         }
     }
 
@@ -517,7 +533,7 @@ impl Dispatch<WpColorManagementSurfaceFeedbackV1, Weak<WlSurface>> for State {
 
 impl Dispatch<WpImageDescriptionV1, DescriptionObject> for State {
     fn request(
-        _state: &mut Self,
+        state: &mut Self,
         _client: &Client,
         object: &WpImageDescriptionV1,
         request: wp_image_description_v1::Request,
@@ -535,7 +551,10 @@ impl Dispatch<WpImageDescriptionV1, DescriptionObject> for State {
                         Error::NoInformation,
                         "descriptions a client made allow no get_information",
                     ),
-                    Some(record) => send_information(&info, &record.description),
+                    Some(record) => state
+                        .color_management
+                        .pending_information
+                        .push((info, record.description)),
                 }
             }
             Request::Destroy => {}

@@ -1296,6 +1296,46 @@ where
     let mut display: Display<State> = Display::new().map_err(|e| format!("display: {e}"))?;
     let dh = display.handle();
 
+    let output = virtual_output(&dh, options.size);
+    let render = OffscreenOutput::new(
+        renderer,
+        &output,
+        options.size,
+        options.background,
+        options.output_color,
+    )?;
+    let state = new_state(&dh, &render.renderer, output, &options);
+
+    let handle: LoopHandle<LoopData<R, T>> = event_loop.handle();
+    let socket_name = insert_client_sources(&handle, &mut display, options.socket.as_deref())?;
+    insert_command_sources(&handle, signals, options.read_stdin)?;
+
+    let mut data = LoopData {
+        display,
+        state,
+        output: render,
+        default_png: options.output,
+        quit: false,
+    };
+    say(&format!("WAYLAND_DISPLAY={socket_name}"));
+
+    while !data.quit {
+        // Sleep until the next frame may be rendered if one is due, else until an event.
+        let timeout = match (data.state.dirty, data.output.last_frame) {
+            (true, Some(last)) => Some(FRAME_INTERVAL.saturating_sub(last.elapsed())),
+            (true, None) => Some(Duration::ZERO),
+            (false, _) => None,
+        };
+        event_loop
+            .dispatch(timeout, &mut data)
+            .map_err(|e| format!("event loop: {e}"))?;
+        step(&mut data)?;
+    }
+    Ok(())
+}
+
+/// The one virtual output, of `size` pixels at 60 Hz, and its wl_output global.
+fn virtual_output(dh: &DisplayHandle, size: (i32, i32)) -> Output {
     let output = Output::new(
         "HEADLESS-1".to_string(),
         PhysicalProperties {
@@ -1306,7 +1346,7 @@ where
         },
     );
     let mode = Mode {
-        size: options.size.into(),
+        size: size.into(),
         refresh: 60_000,
     };
     output.change_current_state(
@@ -1316,24 +1356,26 @@ where
         Some((0, 0).into()),
     );
     output.set_preferred(mode);
-    let _output_global = output.create_global::<State>(&dh);
+    // The global lives as long as the display: the output is never removed.
+    let _global = output.create_global::<State>(dh);
+    output
+}
 
-    let render = OffscreenOutput::new(
-        renderer,
-        &output,
-        options.size,
-        options.background,
-        options.output_color,
-    )?;
-
+/// The protocol state and every global but wl_output, for clients of `renderer`.
+fn new_state<R: ColorRenderer + ImportDma + ImportMemWl>(
+    dh: &DisplayHandle,
+    renderer: &R,
+    output: Output,
+    options: &Options,
+) -> State {
     let mut space = Space::default();
     space.map_output(&output, (0, 0));
 
-    let shm_formats: Vec<_> = render.renderer.shm_formats().collect();
+    let shm_formats: Vec<_> = renderer.shm_formats().collect();
     let mut dmabuf_state = DmabufState::new();
-    let dmabuf_formats = render.renderer.dmabuf_formats();
+    let dmabuf_formats = renderer.dmabuf_formats();
     if dmabuf_formats.iter().next().is_some() {
-        dmabuf_state.create_global::<State>(&dh, dmabuf_formats);
+        dmabuf_state.create_global::<State>(dh, dmabuf_formats);
     } else {
         eprintln!(
             "headless_compositor: the renderer imports no dmabuf format; no linux-dmabuf global"
@@ -1341,23 +1383,29 @@ where
     }
 
     let mut seat_state = SeatState::new();
-    let mut seat = seat_state.new_wl_seat(&dh, "seat0");
+    let mut seat = seat_state.new_wl_seat(dh, "seat0");
     seat.add_pointer();
     // A keyboard needs an XKB keymap (xkb-data); clients work without one.
     if let Err(err) = seat.add_keyboard(XkbConfig::default(), 400, 25) {
         eprintln!("headless_compositor: no keyboard ({err})");
     }
 
-    let state = State {
-        compositor_state: CompositorState::new::<State>(&dh),
-        xdg_shell_state: XdgShellState::new::<State>(&dh),
-        _xdg_decoration_state: XdgDecorationState::new::<State>(&dh),
-        shm_state: ShmState::new::<State>(&dh, shm_formats),
+    if options.blur.is_some() {
+        dh.create_global::<State, ExtBackgroundEffectManagerV1, ()>(1, ());
+    }
+    if R::MANAGES_COLOR {
+        ColorManagementState::create_global(dh);
+    }
+    State {
+        compositor_state: CompositorState::new::<State>(dh),
+        xdg_shell_state: XdgShellState::new::<State>(dh),
+        _xdg_decoration_state: XdgDecorationState::new::<State>(dh),
+        shm_state: ShmState::new::<State>(dh, shm_formats),
         dmabuf_state,
-        data_device_state: DataDeviceState::new::<State>(&dh),
+        data_device_state: DataDeviceState::new::<State>(dh),
         seat_state,
         seat,
-        _output_manager: OutputManagerState::new_with_xdg_output::<State>(&dh),
+        _output_manager: OutputManagerState::new_with_xdg_output::<State>(dh),
         space,
         popups: PopupManager::default(),
         output,
@@ -1369,16 +1417,17 @@ where
         blur_passes: options.blur,
         blur_commit: CommitCounter::default(),
         color_management: ColorManagementState::new(options.output_color.description()),
-    };
-    if state.blur_passes.is_some() {
-        dh.create_global::<State, ExtBackgroundEffectManagerV1, ()>(1, ());
     }
-    if R::MANAGES_COLOR {
-        ColorManagementState::create_global(&dh);
-    }
+}
 
-    let handle: LoopHandle<LoopData<R, T>> = event_loop.handle();
-    let socket = match &options.socket {
+/// Listens on the socket (`name`, or the first free `wayland-N`) and dispatches the
+/// clients' requests; returns the socket's name.
+fn insert_client_sources<R: 'static, T: 'static>(
+    handle: &LoopHandle<'static, LoopData<R, T>>,
+    display: &mut Display<State>,
+    name: Option<&str>,
+) -> Result<String, String> {
+    let socket = match name {
         Some(name) => ListeningSocketSource::with_name(name),
         None => ListeningSocketSource::new_auto(),
     }
@@ -1412,7 +1461,16 @@ where
             },
         )
         .map_err(|e| format!("display source: {e}"))?;
+    Ok(socket_name)
+}
 
+/// Turns signals (from `signals`, a signalfd) and, if `read_stdin`, stdin lines into
+/// commands.
+fn insert_command_sources<R: 'static, T: 'static>(
+    handle: &LoopHandle<'static, LoopData<R, T>>,
+    signals: File,
+    read_stdin: bool,
+) -> Result<(), String> {
     handle
         .insert_source(
             Generic::new(signals, Interest::READ, calloop_mode()),
@@ -1437,7 +1495,7 @@ where
         )
         .map_err(|e| format!("signal source: {e}"))?;
 
-    if options.read_stdin {
+    if read_stdin {
         handle
             .insert_source(stdin_commands(), |event, _, data| {
                 if let channel::Event::Msg(command) = event {
@@ -1445,28 +1503,6 @@ where
                 }
             })
             .map_err(|e| format!("stdin source: {e}"))?;
-    }
-
-    let mut data = LoopData {
-        display,
-        state,
-        output: render,
-        default_png: options.output,
-        quit: false,
-    };
-    say(&format!("WAYLAND_DISPLAY={socket_name}"));
-
-    while !data.quit {
-        // Sleep until the next frame may be rendered if one is due, else until an event.
-        let timeout = match (data.state.dirty, data.output.last_frame) {
-            (true, Some(last)) => Some(FRAME_INTERVAL.saturating_sub(last.elapsed())),
-            (true, None) => Some(Duration::ZERO),
-            (false, _) => None,
-        };
-        event_loop
-            .dispatch(timeout, &mut data)
-            .map_err(|e| format!("event loop: {e}"))?;
-        step(&mut data)?;
     }
     Ok(())
 }
@@ -1495,6 +1531,7 @@ where
         quit,
     } = data;
     output.answer_dmabufs(state);
+    state.color_management.send_pending_information();
     state.space.refresh();
     state.popups.cleanup();
 
