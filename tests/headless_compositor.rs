@@ -36,6 +36,40 @@
 //!   `background_effect_exists`, another after `destroy` is fine, and `set_blur_region`
 //!   after the surface is gone is `surface_destroyed`. (`linux_dmabuf_memfd` checks that
 //!   without `--blur` there is no such global.)
+//! - `pq_output_tagged_and_untagged` (`--output-color bt2020-pq`): a client written here
+//!   creates a parametric BT.2020/PQ image description through `wp_color_management_v1`,
+//!   sets it on its surface and shows a 10-bit XRGB2101010 shm buffer of known values;
+//!   weston-simple-shm's window opens beside it, untagged. The screenshot must be a 16-bit
+//!   RGBA PNG with a `cICP` chunk of 9/16/0/1 (BT.2020, PQ, RGB, full range). The tagged
+//!   window, PQ content on a PQ output of the same primaries, must keep every value within
+//!   1/1023. The untagged window and the background are sRGB, which the test converts
+//!   itself: the sRGB EOTF, the BT.709 to BT.2020 matrix derived from the chromaticities
+//!   (checked against BT.2087's), reference white at 203 cd/m², the ST 2084 inverse EOTF;
+//!   every pixel must match within 2/1023 (weston's frame time is solved from one pixel
+//!   as in `weston_simple_shm`), so its white border is at PQ(203 cd/m²) = 0.58.
+//! - `hlg_and_scrgb_outputs`: weston-simple-shm on `--output-color bt2020-hlg` (cICP
+//!   9/18/0/1; sRGB white at the HLG signal of 203 cd/m² on a 1000 cd/m² display, 0.75,
+//!   through BT.2100's OOTF) and `scrgb` (the half floats written as 16-bit BT.2020/PQ with
+//!   cICP 9/16/0/1; sRGB white is scRGB 1.0, 80 cd/m²); every pixel within 2/1023.
+//! - `color_management_protocol`: what `wp_color_manager_v1` announces (perceptual
+//!   intent only; parametric, set_primaries, set_luminances, mastering primaries and the
+//!   Windows encodings, not ICC, set_tf_power or extended_target_volume; the named
+//!   functions and primaries); the PQ output's description through `get_output` and
+//!   `get_information` (BT.2020 chromaticities, named primaries, st2084_pq, luminances
+//!   0 to 10 000 with reference 203); a surface feedback's `preferred_changed2` carrying
+//!   the output description's identity, and `get_preferred` and
+//!   `get_preferred_parametric` returning it; a parametric description with custom
+//!   primaries, luminances, mastering metadata and light levels ready under a new
+//!   identity; `failed` (`unsupported`) for a white point outside the primaries and for
+//!   a mastering peak above the primary volume; and the protocol errors `already_set`,
+//!   `invalid_luminance` (luminances and MaxFALL above MaxCLL), `incomplete_set`,
+//!   `invalid_tf`, `unsupported_feature` (set_tf_power, create_icc_creator),
+//!   `surface_exists`, `render_intent`, `image_description` (a failed description set
+//!   on a surface), `no_information` and `not_ready`.
+//! - `color_management_needs_vulkan`: with `--renderer pixman` there is no
+//!   `wp_color_manager_v1` and `--output-color bt2020-pq` is refused; with Vulkan's
+//!   default sRGB output the output's description is compound_power_2_4 (the sRGB curve),
+//!   sRGB primaries, 0.2 to 80 cd/m².
 //! - `foot_terminal`: `foot` (Debian package `foot`, installed when missing; skipped with
 //!   a message if that fails) with a configuration giving it a 300x200 window of a known
 //!   background colour and no padding, running `sleep`: the window must show that colour
@@ -69,7 +103,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use wayland_wire::{Arg, Client, SHM_ARGB8888};
+use wayland_wire::{Arg, Client, SHM_ARGB8888, SHM_XRGB2101010};
 
 /// The compositor's background in every test (`--background`).
 const BACKGROUND: [u8; 3] = [0x20, 0x40, 0x60];
@@ -340,8 +374,8 @@ impl Compositor {
         command
     }
 
-    /// Asks for a screenshot and reads it once the compositor says it is written.
-    fn screenshot(&mut self, name: &str) -> Image {
+    /// Asks for a screenshot; its path once the compositor says it is written.
+    fn screenshot_file(&mut self, name: &str) -> PathBuf {
         let path = self.dir.path().join(name);
         let stdin = self.stdin.as_mut().expect("stdin is open");
         writeln!(stdin, "screenshot {}", path.display()).expect("compositor stdin");
@@ -358,7 +392,7 @@ impl Compositor {
             "log:\n{}",
             self.log()
         );
-        Image::load(&path).unwrap()
+        path
     }
 
     /// Sends a signal (TERM, USR1), through the syscall: the guest of scripts/test-vm has
@@ -377,7 +411,12 @@ impl Compositor {
 
     /// Ends the compositor by closing stdin, or with a signal; checks it writes the exit
     /// PNG, says so, and exits cleanly.
-    fn finish(mut self, signal: Option<&str>) -> Image {
+    fn finish(self, signal: Option<&str>) -> Image {
+        self.finish_as(signal, |path| Image::load(path).unwrap())
+    }
+
+    /// Like `finish` for exit PNGs that `load` reads (RGBA8 or RGBA16).
+    fn finish_as<I>(mut self, signal: Option<&str>, load: impl Fn(&Path) -> I) -> I {
         match signal {
             None => drop(self.stdin.take()),
             Some(signal) => self.signal(signal),
@@ -391,7 +430,7 @@ impl Compositor {
             "compositor exit status {status:?}; log:\n{}",
             self.log()
         );
-        Image::load(&exit_png).unwrap()
+        load(&exit_png)
     }
 }
 
@@ -567,11 +606,28 @@ fn screenshot_until<T>(
     timeout: Duration,
     check: impl Fn(&Image) -> Result<T, String>,
 ) -> (Image, T) {
+    screenshot_until_as(
+        compositor,
+        name,
+        timeout,
+        |path| Image::load(path).unwrap(),
+        check,
+    )
+}
+
+/// Like `screenshot_until` for images that `load` reads (RGBA8 or RGBA16 PNGs).
+fn screenshot_until_as<I, T>(
+    compositor: &mut Compositor,
+    name: &str,
+    timeout: Duration,
+    load: impl Fn(&Path) -> I,
+    check: impl Fn(&I) -> Result<T, String>,
+) -> (I, T) {
     let deadline = Instant::now() + timeout;
     let mut attempt = 0;
     loop {
         attempt += 1;
-        let image = compositor.screenshot(&format!("{name}-{attempt}.png"));
+        let image = load(&compositor.screenshot_file(&format!("{name}-{attempt}.png")));
         match check(&image) {
             Ok(value) => return (image, value),
             Err(err) if Instant::now() > deadline => panic!(
@@ -1242,6 +1298,1024 @@ fn background_effect_protocol_errors() {
         (effect, SURFACE_DESTROYED),
         "{error:?}"
     );
+    drop(client);
+    compositor.finish(None);
+}
+
+// ---------------------------------------------------------------------------------------
+// Colour management: HDR outputs and wp_color_management_v1.
+
+/// An RGBA16 image read from a 16-bit PNG, with its `cICP` chunk's four code points.
+struct Image16 {
+    width: usize,
+    height: usize,
+    rgba: Vec<u16>,
+    cicp: Option<[u8; 4]>,
+}
+
+impl Image16 {
+    fn load(path: &Path) -> Result<Self, String> {
+        let file = fs::File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        let mut reader = png::Decoder::new(BufReader::new(file))
+            .read_info()
+            .map_err(|e| e.to_string())?;
+        let mut bytes = vec![0; reader.output_buffer_size().ok_or("PNG too large")?];
+        let info = reader.next_frame(&mut bytes).map_err(|e| e.to_string())?;
+        if info.color_type != png::ColorType::Rgba || info.bit_depth != png::BitDepth::Sixteen {
+            return Err(format!(
+                "PNG is {:?} {:?}, not RGBA16",
+                info.color_type, info.bit_depth
+            ));
+        }
+        bytes.truncate(info.buffer_size());
+        let cicp = reader.info().coding_independent_code_points.map(|c| {
+            [
+                c.color_primaries,
+                c.transfer_function,
+                c.matrix_coefficients,
+                u8::from(c.is_video_full_range_image),
+            ]
+        });
+        Ok(Self {
+            width: info.width as usize,
+            height: info.height as usize,
+            // PNG's 16-bit samples are big-endian.
+            rgba: bytes
+                .chunks_exact(2)
+                .map(|b| u16::from_be_bytes([b[0], b[1]]))
+                .collect(),
+            cicp,
+        })
+    }
+
+    /// The pixel at (x, y), each channel in [0, 1].
+    fn pixel(&self, x: usize, y: usize) -> [f64; 4] {
+        let i = (y * self.width + x) * 4;
+        [0, 1, 2, 3].map(|c| f64::from(self.rgba[i + c]) / 65535.0)
+    }
+
+    /// The 10-bit code of each colour channel at (x, y): the compositor writes a 10-bit
+    /// output's value v as the nearest 16-bit sample, (v * 65535 + 511) / 1023, whose
+    /// nearest 10-bit value is v again.
+    fn codes(&self, x: usize, y: usize) -> [u32; 3] {
+        let i = (y * self.width + x) * 4;
+        [0, 1, 2].map(|c| (u32::from(self.rgba[i + c]) * 1023 + 32767) / 65535)
+    }
+}
+
+type Mat3 = [[f64; 3]; 3];
+
+fn mat_apply(m: &Mat3, v: [f64; 3]) -> [f64; 3] {
+    m.map(|row| row[0] * v[0] + row[1] * v[1] + row[2] * v[2])
+}
+
+fn mat_mul(a: &Mat3, b: &Mat3) -> Mat3 {
+    let mut m = [[0.0; 3]; 3];
+    for (i, row) in m.iter_mut().enumerate() {
+        for (j, v) in row.iter_mut().enumerate() {
+            *v = (0..3).map(|k| a[i][k] * b[k][j]).sum();
+        }
+    }
+    m
+}
+
+fn mat_inverse(m: &Mat3) -> Mat3 {
+    // The adjugate over the determinant.
+    let c = |i: usize, j: usize| {
+        let (r0, r1) = ((i + 1) % 3, (i + 2) % 3);
+        let (c0, c1) = ((j + 1) % 3, (j + 2) % 3);
+        m[r0][c0] * m[r1][c1] - m[r0][c1] * m[r1][c0]
+    };
+    let det: f64 = (0..3).map(|j| m[0][j] * c(0, j)).sum();
+    let mut inverse = [[0.0; 3]; 3];
+    for (i, row) in inverse.iter_mut().enumerate() {
+        for (j, v) in row.iter_mut().enumerate() {
+            *v = c(j, i) / det;
+        }
+    }
+    inverse
+}
+
+/// The RGB to XYZ matrix of primaries given as xy chromaticities of red, green, blue and
+/// white: the primaries' XYZ at Y = 1 as columns, each scaled so that RGB (1, 1, 1) is the
+/// white point at Y = 1.
+fn rgb_to_xyz(xy: [[f64; 2]; 4]) -> Mat3 {
+    let xyz = |[x, y]: [f64; 2]| [x / y, 1.0, (1.0 - x - y) / y];
+    let [r, g, b, w] = xy.map(xyz);
+    let columns: Mat3 = [[r[0], g[0], b[0]], [r[1], g[1], b[1]], [r[2], g[2], b[2]]];
+    let scale = mat_apply(&mat_inverse(&columns), w);
+    columns.map(|row| [0, 1, 2].map(|j| row[j] * scale[j]))
+}
+
+const BT709_XY: [[f64; 2]; 4] = [[0.64, 0.33], [0.30, 0.60], [0.15, 0.06], [0.3127, 0.3290]];
+const BT2020_XY: [[f64; 2]; 4] = [
+    [0.708, 0.292],
+    [0.170, 0.797],
+    [0.131, 0.046],
+    [0.3127, 0.3290],
+];
+
+/// Linear BT.709 to linear BT.2020 (both D65, so no adaptation), checked against the
+/// rounded matrix of Report ITU-R BT.2087.
+fn bt709_to_bt2020() -> Mat3 {
+    let m = mat_mul(&mat_inverse(&rgb_to_xyz(BT2020_XY)), &rgb_to_xyz(BT709_XY));
+    let bt2087 = [
+        [0.6274, 0.3293, 0.0433],
+        [0.0691, 0.9195, 0.0114],
+        [0.0164, 0.0880, 0.8956],
+    ];
+    for i in 0..3 {
+        for j in 0..3 {
+            assert!(
+                (m[i][j] - bt2087[i][j]).abs() < 1e-4,
+                "{m:?} is not BT.2087's"
+            );
+        }
+    }
+    m
+}
+
+fn srgb_to_linear(v: f64) -> f64 {
+    if v <= 0.04045 {
+        v / 12.92
+    } else {
+        ((v + 0.055) / 1.055).powf(2.4)
+    }
+}
+
+fn srgb_from_linear(l: f64) -> f64 {
+    let l = l.clamp(0.0, 1.0);
+    if l <= 0.0031308 {
+        l * 12.92
+    } else {
+        1.055 * l.powf(1.0 / 2.4) - 0.055
+    }
+}
+
+// SMPTE ST 2084's constants.
+const PQ_M1: f64 = 2610.0 / 16384.0;
+const PQ_M2: f64 = 2523.0 / 4096.0 * 128.0;
+const PQ_C1: f64 = 3424.0 / 4096.0;
+const PQ_C2: f64 = 2413.0 / 4096.0 * 32.0;
+const PQ_C3: f64 = 2392.0 / 4096.0 * 32.0;
+
+/// ST 2084's inverse EOTF: cd/m² to the PQ signal.
+fn pq_from_nits(nits: f64) -> f64 {
+    let y = (nits / 10_000.0).clamp(0.0, 1.0).powf(PQ_M1);
+    ((PQ_C1 + PQ_C2 * y) / (1.0 + PQ_C3 * y)).powf(PQ_M2)
+}
+
+/// ST 2084's EOTF: the PQ signal to cd/m².
+fn pq_to_nits(signal: f64) -> f64 {
+    let e = signal.clamp(0.0, 1.0).powf(1.0 / PQ_M2);
+    10_000.0 * ((e - PQ_C1).max(0.0) / (PQ_C2 - PQ_C3 * e)).powf(1.0 / PQ_M1)
+}
+
+// BT.2100 HLG: the OETF's constants, the OOTF's luminance weights (BT.2020's) and the
+// system gamma of a 1000 cd/m² display.
+const HLG_A: f64 = 0.17883277;
+const HLG_B: f64 = 0.28466892;
+const HLG_C: f64 = 0.55991073;
+const HLG_WEIGHTS: [f64; 3] = [0.2627, 0.6780, 0.0593];
+const HLG_GAMMA: f64 = 1.2;
+const HLG_PEAK: f64 = 1000.0;
+
+fn hlg_oetf(e: f64) -> f64 {
+    let e = e.clamp(0.0, 1.0);
+    if e <= 1.0 / 12.0 {
+        (3.0 * e).sqrt()
+    } else {
+        HLG_A * (12.0 * e - HLG_B).ln() + HLG_C
+    }
+}
+
+fn hlg_inverse_oetf(v: f64) -> f64 {
+    let v = v.clamp(0.0, 1.0);
+    if v <= 0.5 {
+        v * v / 3.0
+    } else {
+        (((v - HLG_C) / HLG_A).exp() + HLG_B) / 12.0
+    }
+}
+
+/// The HLG signal for display light `rgb` (BT.2020, 1.0 = the 1000 cd/m² peak): the
+/// inverse OOTF (scene = display / Yd^((gamma - 1) / gamma)), then the OETF.
+fn hlg_from_display(rgb: [f64; 3]) -> [f64; 3] {
+    let yd: f64 = (0..3).map(|c| HLG_WEIGHTS[c] * rgb[c]).sum();
+    let gain = if yd > 0.0 {
+        yd.powf((1.0 - HLG_GAMMA) / HLG_GAMMA)
+    } else {
+        0.0
+    };
+    rgb.map(|v| hlg_oetf(v * gain))
+}
+
+fn hlg_to_display(signal: [f64; 3]) -> [f64; 3] {
+    let scene = signal.map(hlg_inverse_oetf);
+    let ys: f64 = (0..3).map(|c| HLG_WEIGHTS[c] * scene[c]).sum();
+    scene.map(|v| v * ys.powf(HLG_GAMMA - 1.0))
+}
+
+/// The reference white of SDR content in PQ and HLG outputs, cd/m² (BT.2408).
+const HDR_REFERENCE_WHITE: f64 = 203.0;
+/// scRGB's 1.0, which is also its reference white in vkcompose (EGL's definition).
+const SCRGB_WHITE: f64 = 80.0;
+
+/// An output encoding as the test computes it: sRGB 8-bit values to the PNG's signal,
+/// and back to (unrounded) sRGB values for solving weston-simple-shm's frame time.
+struct Encoding {
+    name: &'static str,
+    cicp: [u8; 4],
+    to_bt2020: Mat3,
+    from_bt2020: Mat3,
+    kind: EncodingKind,
+}
+
+#[derive(Clone, Copy)]
+enum EncodingKind {
+    /// PQ with sRGB white at this many cd/m².
+    Pq(f64),
+    /// HLG on a 1000 cd/m² display, sRGB white at 203 cd/m².
+    Hlg,
+}
+
+impl Encoding {
+    fn new(name: &'static str, cicp: [u8; 4], kind: EncodingKind) -> Self {
+        let to_bt2020 = bt709_to_bt2020();
+        Self {
+            name,
+            cicp,
+            from_bt2020: mat_inverse(&to_bt2020),
+            to_bt2020,
+            kind,
+        }
+    }
+
+    /// The signal an sRGB colour becomes.
+    fn encode(&self, srgb: [u8; 3]) -> [f64; 3] {
+        let linear = srgb.map(|c| srgb_to_linear(f64::from(c) / 255.0));
+        let bt2020 = mat_apply(&self.to_bt2020, linear);
+        match self.kind {
+            EncodingKind::Pq(white) => bt2020.map(|v| pq_from_nits(v * white)),
+            EncodingKind::Hlg => {
+                hlg_from_display(bt2020.map(|v| v * HDR_REFERENCE_WHITE / HLG_PEAK))
+            }
+        }
+    }
+
+    /// The sRGB values (0 to 255, unrounded) a signal came from.
+    fn decode(&self, signal: [f64; 3]) -> [f64; 3] {
+        let bt2020 = match self.kind {
+            EncodingKind::Pq(white) => signal.map(|s| pq_to_nits(s) / white),
+            EncodingKind::Hlg => hlg_to_display(signal).map(|v| v * HLG_PEAK / HDR_REFERENCE_WHITE),
+        };
+        mat_apply(&self.from_bt2020, bt2020).map(|v| srgb_from_linear(v) * 255.0)
+    }
+}
+
+/// How far apart two signals are, at most, over the colour channels.
+fn signal_error(actual: [f64; 4], expected: [f64; 3]) -> f64 {
+    (0..3)
+        .map(|c| (actual[c] - expected[c]).abs())
+        .fold(0.0, f64::max)
+}
+
+/// The tolerance for sRGB content converted by the compositor: two 10-bit steps (one
+/// for rounding and the encode pass's quarter-step dither, one for half-float blending).
+const CONVERTED_TOLERANCE: f64 = 2.0 / 1023.0;
+
+/// The 24-bit colour of weston-simple-shm's buffer pixel (x, y) at `time16`.
+fn simple_shm_rgb(x: usize, y: usize, time16: u32) -> [u8; 3] {
+    let inside = SHM_BORDER..SHM_SIZE - SHM_BORDER;
+    let value = if inside.contains(&x) && inside.contains(&y) {
+        simple_shm_value(x, y, time16)
+    } else {
+        0xff_ffff // the border, painted white
+    };
+    [(value >> 16) as u8, (value >> 8) as u8, value as u8]
+}
+
+/// weston-simple-shm's frame time / 16 in an HDR screenshot of its window at `origin`:
+/// the pixel at the pattern's corner, decoded back to sRGB, gives its 24-bit value to
+/// within a level or two per channel; of those candidates, the time whose pattern fits
+/// the first rows best wins.
+fn solve_simple_shm_time(image: &Image16, origin: (usize, usize), encoding: &Encoding) -> u32 {
+    let (ox, oy) = origin;
+    let corner = SHM_BORDER;
+    let p = image.pixel(ox + corner, oy + corner);
+    let estimate = encoding
+        .decode([p[0], p[1], p[2]])
+        .map(|v| v.round() as i32);
+    let fit = |time16: u32| {
+        let mut worst: f64 = 0.0;
+        for y in SHM_BORDER..SHM_BORDER + 4 {
+            for x in (SHM_BORDER..SHM_SIZE - SHM_BORDER).step_by(3) {
+                let expected = encoding.encode(simple_shm_rgb(x, y, time16));
+                worst = worst.max(signal_error(image.pixel(ox + x, oy + y), expected));
+            }
+        }
+        worst
+    };
+    let mut best = (f64::MAX, 0);
+    for dr in -2..=2 {
+        for dg in -2..=2 {
+            for db in -2..=2 {
+                let [r, g, b] = [estimate[0] + dr, estimate[1] + dg, estimate[2] + db]
+                    .map(|c| c.clamp(0, 255) as u32);
+                let value = (r << 16) | (g << 8) | b;
+                let time16 =
+                    (value.wrapping_mul(step_inverse()) & MASK).wrapping_sub(corner as u32) & MASK;
+                let error = fit(time16);
+                if error < best.0 {
+                    best = (error, time16);
+                }
+            }
+        }
+    }
+    best.1
+}
+
+/// Checks weston-simple-shm's window at `origin` in an HDR screenshot: every pixel is
+/// its sRGB pattern (at the solved frame time) or border, encoded as `encoding`, within
+/// `CONVERTED_TOLERANCE`, and opaque. Returns the frame time / 16 and the largest error.
+fn check_simple_shm_hdr(
+    image: &Image16,
+    origin: (usize, usize),
+    encoding: &Encoding,
+) -> Result<(u32, f64), String> {
+    let time16 = solve_simple_shm_time(image, origin, encoding);
+    let (ox, oy) = origin;
+    let mut worst: f64 = 0.0;
+    for y in 0..SHM_SIZE {
+        for x in 0..SHM_SIZE {
+            let srgb = simple_shm_rgb(x, y, time16);
+            let expected = encoding.encode(srgb);
+            let actual = image.pixel(ox + x, oy + y);
+            let error = signal_error(actual, expected);
+            if error > CONVERTED_TOLERANCE || actual[3] != 1.0 {
+                return Err(format!(
+                    "{}: weston-simple-shm pixel ({x}, {y}) is {actual:.4?}, expected sRGB \
+                     {srgb:?} as {expected:.4?} (frame time {} ms)",
+                    encoding.name,
+                    time16 * 16
+                ));
+            }
+            worst = worst.max(error);
+        }
+    }
+    Ok((time16, worst))
+}
+
+/// Checks that every pixel outside `windows` is the sRGB background encoded as `encoding`;
+/// returns the largest error.
+fn check_background_hdr(
+    image: &Image16,
+    windows: &[Rect],
+    encoding: &Encoding,
+) -> Result<f64, String> {
+    let expected = encoding.encode(BACKGROUND);
+    let mut worst: f64 = 0.0;
+    for y in 0..image.height {
+        for x in 0..image.width {
+            if windows.iter().any(|&w| contains(w, x, y)) {
+                continue;
+            }
+            let error = signal_error(image.pixel(x, y), expected);
+            if error > CONVERTED_TOLERANCE {
+                return Err(format!(
+                    "{}: background pixel ({x}, {y}) is {:.4?}, expected {expected:.4?}",
+                    encoding.name,
+                    image.pixel(x, y)
+                ));
+            }
+            worst = worst.max(error);
+        }
+    }
+    Ok(worst)
+}
+
+/// The compositor with an HDR output of `--output-color` `color`.
+fn hdr_compositor(color: &str) -> Compositor {
+    Compositor::start(&[
+        "--renderer",
+        "vulkan",
+        "--validation",
+        "--output-color",
+        color,
+    ])
+}
+
+/// The PQ-tagged window: 10-bit values, XRGB2101010 (its two X bits set to a stray 01).
+const TAGGED_SIZE: (usize, usize) = (256, 48);
+
+fn tagged_value(x: usize, y: usize) -> [u32; 3] {
+    [
+        (x * 4 + y % 4) as u32,
+        ((x * 28 + y * 13) % 1024) as u32,
+        ((x * 37 + y * 101 + 512) % 1024) as u32,
+    ]
+}
+
+/// A client written here whose toplevel shows the 10-bit pattern of `tagged_value`,
+/// tagged BT.2020/PQ through a parametric image description; it stays until dropped.
+fn pq_tagged_window(compositor: &Compositor) -> Client {
+    use wayland_wire::color::{self, *};
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let mut client = Client::connect(compositor.dir.path(), &compositor.socket, deadline);
+    let wl_compositor = client.bind("wl_compositor", 4).expect("wl_compositor");
+    let xdg_wm_base = client.bind("xdg_wm_base", 1).expect("xdg_wm_base");
+    let (wl_shm, formats) = client.bind_shm();
+    assert!(
+        formats.contains(&SHM_XRGB2101010),
+        "wl_shm offers no XRGB2101010: {formats:x?}"
+    );
+    let (manager, _) = color::bind_manager(&mut client, 3);
+    let (_, description) = color::parametric(
+        &mut client,
+        manager,
+        &[
+            (SET_TF_NAMED, vec![Arg::Uint(TF_ST2084_PQ)]),
+            (SET_PRIMARIES_NAMED, vec![Arg::Uint(PRIMARIES_BT2020)]),
+        ],
+    );
+    color::wait_description(&mut client, description).expect("BT.2020/PQ is ready");
+    let surface = client.toplevel(wl_compositor, xdg_wm_base).surface;
+    let color_surface = client.wire.new_id();
+    let args = [Arg::Object(color_surface), Arg::Object(surface)];
+    client.send(manager, GET_SURFACE, &args);
+    let args = [Arg::Object(description), Arg::Uint(INTENT_PERCEPTUAL)];
+    client.send(color_surface, SET_IMAGE_DESCRIPTION, &args);
+    client.send(description, 0, &[]); // destroy: set_image_description copies it
+
+    let (w, h) = TAGGED_SIZE;
+    let mut bytes = Vec::with_capacity(w * h * 4);
+    for y in 0..h {
+        for x in 0..w {
+            let [r, g, b] = tagged_value(x, y);
+            bytes.extend(((0b01 << 30) | (r << 20) | (g << 10) | b).to_le_bytes());
+        }
+    }
+    let memfd = plain_memfd(&bytes);
+    let buffer = client.shm_buffer(wl_shm, memfd.as_fd(), TAGGED_SIZE, w * 4, SHM_XRGB2101010);
+    // The description applies with this commit, together with the buffer.
+    client.show(surface, buffer, TAGGED_SIZE);
+    client
+}
+
+/// The lowest PQ code inside the PQ volume's implied luminance range (its minimum is
+/// 0.005 cd/m^2, code 15.4). Below it vkcompose's linear path is coarser: its blend buffer
+/// holds light as half floats with 1.0 = 10 000 cd/m^2, which below 0.61 cd/m^2 are
+/// subnormals 0.0006 cd/m^2 apart, several PQ codes there (measured: codes 2 to 15 move
+/// by up to 4).
+const PQ_VOLUME_MIN_CODE: u32 = 16;
+/// The tolerance below that code, in 10-bit steps.
+const PQ_BELOW_VOLUME_STEPS: f64 = 4.0;
+
+/// Checks the tagged window at FIRST_WINDOW: PQ content on a PQ output with the same
+/// primaries keeps its values, within 1/1023 inside the PQ volume (see
+/// `PQ_VOLUME_MIN_CODE` for the codes below). Returns the largest error inside the
+/// volume and below it, in 10-bit steps.
+fn check_tagged(image: &Image16) -> Result<(f64, f64), String> {
+    let (ox, oy) = FIRST_WINDOW;
+    let (mut inside, mut below): (f64, f64) = (0.0, 0.0);
+    for y in 0..TAGGED_SIZE.1 {
+        for x in 0..TAGGED_SIZE.0 {
+            let actual = image.pixel(ox + x, oy + y);
+            if actual[3] != 1.0 {
+                return Err(format!(
+                    "tagged pixel ({x}, {y}) is {actual:.5?}, not opaque"
+                ));
+            }
+            let (expected, codes) = (tagged_value(x, y), image.codes(ox + x, oy + y));
+            for c in 0..3 {
+                let steps = f64::from(codes[c].abs_diff(expected[c]));
+                let (worst, tolerance) = if expected[c] >= PQ_VOLUME_MIN_CODE {
+                    (&mut inside, 1.0)
+                } else {
+                    (&mut below, PQ_BELOW_VOLUME_STEPS)
+                };
+                if steps > tolerance {
+                    return Err(format!(
+                        "tagged pixel ({x}, {y}) holds the codes {codes:?}, expected {expected:?}"
+                    ));
+                }
+                *worst = worst.max(steps);
+            }
+        }
+    }
+    Ok((inside, below))
+}
+
+#[test]
+fn pq_output_tagged_and_untagged() {
+    assert!(
+        ensure_debian_package("/usr/bin/weston-simple-shm", "weston"),
+        "weston-simple-shm is missing and installing Debian's weston failed"
+    );
+    let pq = Encoding::new("PQ", [9, 16, 0, 1], EncodingKind::Pq(HDR_REFERENCE_WHITE));
+    // sRGB white at 203 cd/m^2: the PQ signal 0.58 (BT.2408's 58 %).
+    let white = pq.encode([0xff; 3]);
+    assert!(white.iter().all(|w| (w - 0.5807).abs() < 1e-4), "{white:?}");
+
+    let mut compositor = hdr_compositor("bt2020-pq");
+    // The tagged window first, at FIRST_WINDOW; weston-simple-shm's one cascade step on,
+    // just below it (the tagged window is 48 rows high).
+    let tagged_client = pq_tagged_window(&compositor);
+    let mut command = compositor.client("/usr/bin/weston-simple-shm");
+    command.stdout(Stdio::null()).stderr(Stdio::null());
+    let _simple_shm = Reaped::spawn(command, "weston-simple-shm");
+    let shm_origin = (FIRST_WINDOW.0 + CASCADE_STEP, FIRST_WINDOW.1 + CASCADE_STEP);
+    let windows = [
+        (FIRST_WINDOW.0, FIRST_WINDOW.1, TAGGED_SIZE.0, TAGGED_SIZE.1),
+        (shm_origin.0, shm_origin.1, SHM_SIZE, SHM_SIZE),
+    ];
+    let load = |path: &Path| Image16::load(path).unwrap();
+    let (image, errors) = screenshot_until_as(
+        &mut compositor,
+        "pq",
+        Duration::from_secs(30),
+        load,
+        |image| {
+            if image.cicp != Some(pq.cicp) {
+                return Err(format!("cICP {:?}, expected {:?}", image.cicp, pq.cicp));
+            }
+            let tagged = check_tagged(image)?;
+            let (time16, shm) = check_simple_shm_hdr(image, shm_origin, &pq)?;
+            let background = check_background_hdr(image, &windows, &pq)?;
+            Ok((tagged, time16, shm, background))
+        },
+    );
+    assert_eq!((image.width, image.height), OUTPUT_SIZE);
+    let ((tagged, tagged_dark), time16, shm, background) = errors;
+    eprintln!(
+        "PQ output: largest errors in 10-bit steps: tagged {tagged:.2} (below code \
+         {PQ_VOLUME_MIN_CODE}: {tagged_dark:.2}), weston-simple-shm {:.2} (frame time {} ms), \
+         background {:.2}",
+        shm * 1023.0,
+        time16 * 16,
+        background * 1023.0
+    );
+    // The exit PNG is the same output, written as the compositor quits.
+    let last = compositor.finish_as(None, |path| Image16::load(path).unwrap());
+    assert_eq!(last.cicp, Some(pq.cicp), "exit PNG");
+    check_tagged(&last).expect("exit PNG");
+    drop(tagged_client);
+}
+
+#[test]
+fn hlg_and_scrgb_outputs() {
+    assert!(
+        ensure_debian_package("/usr/bin/weston-simple-shm", "weston"),
+        "weston-simple-shm is missing and installing Debian's weston failed"
+    );
+    let hlg = Encoding::new("HLG", [9, 18, 0, 1], EncodingKind::Hlg);
+    // sRGB white at 203 cd/m^2 on a 1000 cd/m^2 HLG display: BT.2408's 75 % signal.
+    let white = hlg.encode([0xff; 3]);
+    assert!(white.iter().all(|w| (w - 0.75).abs() < 1e-3), "{white:?}");
+    let scrgb = Encoding::new("scRGB", [9, 16, 0, 1], EncodingKind::Pq(SCRGB_WHITE));
+    for (option, encoding) in [("bt2020-hlg", hlg), ("scrgb", scrgb)] {
+        let mut compositor = hdr_compositor(option);
+        let mut command = compositor.client("/usr/bin/weston-simple-shm");
+        command.stdout(Stdio::null()).stderr(Stdio::null());
+        let _simple_shm = Reaped::spawn(command, "weston-simple-shm");
+        let window = (FIRST_WINDOW.0, FIRST_WINDOW.1, SHM_SIZE, SHM_SIZE);
+        let load = |path: &Path| Image16::load(path).unwrap();
+        let (_, (shm, background)) = screenshot_until_as(
+            &mut compositor,
+            option,
+            Duration::from_secs(30),
+            load,
+            |image| {
+                if image.cicp != Some(encoding.cicp) {
+                    return Err(format!(
+                        "cICP {:?}, expected {:?}",
+                        image.cicp, encoding.cicp
+                    ));
+                }
+                let (_, shm) = check_simple_shm_hdr(image, FIRST_WINDOW, &encoding)?;
+                let background = check_background_hdr(image, &[window], &encoding)?;
+                Ok((shm, background))
+            },
+        );
+        eprintln!(
+            "{option}: largest errors in 10-bit steps: weston-simple-shm {:.2}, background {:.2}",
+            shm * 1023.0,
+            background * 1023.0
+        );
+        let last = compositor.finish_as(None, |path| Image16::load(path).unwrap());
+        assert_eq!(last.cicp, Some(encoding.cicp), "exit PNG");
+    }
+}
+
+/// BT.2020's and sRGB's chromaticities times a million, as the info events carry them.
+const BT2020_ARGS: [i32; 8] = [
+    708000, 292000, 170000, 797000, 131000, 46000, 312700, 329000,
+];
+const SRGB_ARGS: [i32; 8] = [
+    640000, 330000, 300000, 600000, 150000, 60000, 312700, 329000,
+];
+
+/// What `get_information` must say of the PQ output's description.
+fn pq_output_information() -> wayland_wire::color::Information {
+    use wayland_wire::color::*;
+    Information {
+        primaries: Some(BT2020_ARGS.to_vec()),
+        primaries_named: Some(PRIMARIES_BT2020),
+        tf_named: Some(TF_ST2084_PQ),
+        luminances: Some(vec![0, 10_000, 203]),
+        target_primaries: Some(BT2020_ARGS.to_vec()),
+        target_luminance: Some(vec![0, 10_000]),
+        ..Information::default()
+    }
+}
+
+/// The announcements of a version 3 manager: only what the compositor can do.
+fn check_support(support: &wayland_wire::color::Support) {
+    use wayland_wire::color::*;
+    assert_eq!(support.intents, [INTENT_PERCEPTUAL], "{support:?}");
+    let has = |list: &[u32], v: u32| list.contains(&v);
+    for feature in [
+        FEATURE_PARAMETRIC,
+        FEATURE_SET_PRIMARIES,
+        FEATURE_SET_LUMINANCES,
+        FEATURE_SET_MASTERING_DISPLAY_PRIMARIES,
+        FEATURE_WINDOWS_SCRGB,
+        FEATURE_WINDOWS_BT2100,
+    ] {
+        assert!(has(&support.features, feature), "{support:?}");
+    }
+    for feature in [
+        FEATURE_ICC,
+        FEATURE_SET_TF_POWER,
+        FEATURE_EXTENDED_TARGET_VOLUME,
+    ] {
+        assert!(!has(&support.features, feature), "{support:?}");
+    }
+    for tf in [
+        TF_BT1886,
+        TF_GAMMA22,
+        TF_EXT_LINEAR,
+        TF_ST2084_PQ,
+        TF_HLG,
+        TF_COMPOUND_POWER_2_4,
+    ] {
+        assert!(has(&support.tfs, tf), "{support:?}");
+    }
+    // Deprecated since version 2: not to be advertised.
+    assert!(!has(&support.tfs, TF_SRGB_DEPRECATED), "{support:?}");
+    for primaries in [PRIMARIES_SRGB, PRIMARIES_BT2020, PRIMARIES_DISPLAY_P3] {
+        assert!(has(&support.primaries, primaries), "{support:?}");
+    }
+}
+
+/// The identity a surface feedback's `preferred_changed2` carries.
+fn preferred_identity(client: &mut Client, feedback: u32) -> u64 {
+    loop {
+        let event = client.event();
+        if event.object == feedback && event.opcode == wayland_wire::color::PREFERRED_CHANGED2 {
+            return (u64::from(event.word(0)) << 32) | u64::from(event.word(1));
+        }
+    }
+}
+
+/// The output's description, the preferred one, a full parametric description and the
+/// graceful failures, all on one connection.
+fn check_descriptions(client: &mut Client, manager: u32) {
+    let (output_identity, surface) = check_output_and_preferred(client, manager);
+    check_parametric(client, manager, output_identity, surface);
+}
+
+/// The output's description through get_output and a surface feedback's; returns its
+/// identity and the surface.
+fn check_output_and_preferred(client: &mut Client, manager: u32) -> (u64, u32) {
+    use wayland_wire::color::{self, *};
+    let wl_output = client.bind("wl_output", 1).expect("wl_output");
+    let output = color::object_for(client, manager, GET_OUTPUT, wl_output);
+    let description = color::description_from(client, output, OUTPUT_GET_IMAGE_DESCRIPTION);
+    let output_identity = color::wait_description(client, description).expect("ready");
+    assert_eq!(
+        color::information(client, description),
+        pq_output_information()
+    );
+
+    // Every surface prefers the one output's description, from the start.
+    let wl_compositor = client.bind("wl_compositor", 4).expect("wl_compositor");
+    let surface = client.surface(wl_compositor);
+    let feedback = color::object_for(client, manager, GET_SURFACE_FEEDBACK, surface);
+    assert_eq!(preferred_identity(client, feedback), output_identity);
+    for request in [GET_PREFERRED, GET_PREFERRED_PARAMETRIC] {
+        let preferred = color::description_from(client, feedback, request);
+        assert_eq!(
+            color::wait_description(client, preferred),
+            Ok(output_identity)
+        );
+        assert_eq!(
+            color::information(client, preferred),
+            pq_output_information()
+        );
+    }
+    (output_identity, surface)
+}
+
+/// An image description whose white point lies outside its primaries: `failed`.
+fn white_outside_description(client: &mut Client, manager: u32) -> u32 {
+    use wayland_wire::color::{self, *};
+    let white_outside = [0.64, 0.33, 0.30, 0.60, 0.15, 0.06, 0.05, 0.90];
+    let requests = [
+        (SET_TF_NAMED, vec![Arg::Uint(TF_ST2084_PQ)]),
+        (SET_PRIMARIES, color::chromaticities(white_outside)),
+    ];
+    color::parametric(client, manager, &requests).1
+}
+
+/// A parametric description with every property is ready under a new identity; what
+/// vkcompose cannot represent fails, and a failed description cannot be set on `surface`.
+fn check_parametric(client: &mut Client, manager: u32, output_identity: u64, surface: u32) {
+    use wayland_wire::color::{self, *};
+    // Everything a parametric description can carry; each gets a new identity.
+    let p3 = [0.680, 0.320, 0.265, 0.690, 0.150, 0.060, 0.3127, 0.3290];
+    let srgb = [0.64, 0.33, 0.30, 0.60, 0.15, 0.06, 0.3127, 0.3290];
+    let (_, full) = color::parametric(
+        client,
+        manager,
+        &[
+            (SET_TF_NAMED, vec![Arg::Uint(TF_GAMMA22)]),
+            (SET_PRIMARIES, color::chromaticities(p3)),
+            (
+                SET_LUMINANCES,
+                vec![Arg::Uint(5000), Arg::Uint(400), Arg::Uint(100)],
+            ),
+            // sRGB's gamut lies inside Display P3's (blue on its corner).
+            (SET_MASTERING_DISPLAY_PRIMARIES, color::chromaticities(srgb)),
+            (SET_MASTERING_LUMINANCE, vec![Arg::Uint(1), Arg::Uint(400)]),
+            (SET_MAX_CLL, vec![Arg::Uint(350)]),
+            (SET_MAX_FALL, vec![Arg::Uint(100)]),
+        ],
+    );
+    let full_identity = color::wait_description(client, full).expect("full description");
+    let scrgb = color::description_from(client, manager, CREATE_WINDOWS_SCRGB);
+    let scrgb_identity = color::wait_description(client, scrgb).expect("windows scRGB");
+    let mut identities = [output_identity, full_identity, scrgb_identity];
+    identities.sort();
+    assert!(
+        identities.windows(2).all(|w| w[0] != w[1]),
+        "{identities:?}"
+    );
+
+    // What vkcompose cannot represent fails gracefully.
+    let outside = white_outside_description(client, manager);
+    let (cause, message) = color::wait_description(client, outside).unwrap_err();
+    assert_eq!(cause, CAUSE_UNSUPPORTED, "{message}");
+    // A 1000 cd/m^2 mastering peak on sRGB's 80 cd/m^2 volume needs extended_target_volume.
+    let (_, too_bright) = color::parametric(
+        client,
+        manager,
+        &[
+            (SET_TF_NAMED, vec![Arg::Uint(TF_COMPOUND_POWER_2_4)]),
+            (SET_PRIMARIES_NAMED, vec![Arg::Uint(PRIMARIES_SRGB)]),
+            (
+                SET_MASTERING_LUMINANCE,
+                vec![Arg::Uint(2000), Arg::Uint(1000)],
+            ),
+        ],
+    );
+    let (cause, message) = color::wait_description(client, too_bright).unwrap_err();
+    assert_eq!(cause, CAUSE_UNSUPPORTED, "{message}");
+
+    // A failed description cannot be set on a surface.
+    let color_surface = color::object_for(client, manager, GET_SURFACE, surface);
+    let args = [Arg::Object(too_bright), Arg::Uint(INTENT_PERCEPTUAL)];
+    client.send(color_surface, SET_IMAGE_DESCRIPTION, &args);
+    let error = client.expect_protocol_error();
+    assert_eq!((error.object, error.code), (color_surface, 1), "{error:?}");
+}
+
+/// A wl_surface of a newly bound wl_compositor.
+fn new_surface(client: &mut Client) -> u32 {
+    let wl_compositor = client.bind("wl_compositor", 4).expect("wl_compositor");
+    client.surface(wl_compositor)
+}
+
+/// A ready BT.2020/PQ description made through `manager`.
+fn pq_description(client: &mut Client, manager: u32) -> u32 {
+    use wayland_wire::color::{self, *};
+    let requests = [
+        (SET_TF_NAMED, vec![Arg::Uint(TF_ST2084_PQ)]),
+        (SET_PRIMARIES_NAMED, vec![Arg::Uint(PRIMARIES_BT2020)]),
+    ];
+    let (_, description) = color::parametric(client, manager, &requests);
+    color::wait_description(client, description).expect("BT.2020/PQ is ready");
+    description
+}
+
+/// Each protocol error on a connection of its own: `act` makes requests through the
+/// manager and returns the object the error must name.
+fn check_protocol_errors(connect: &dyn Fn() -> (Client, u32)) {
+    check_creator_errors(connect);
+    check_object_errors(connect);
+}
+
+/// Requests to a parametric creator: opcode and arguments.
+type CreatorRequests = Vec<(u16, Vec<Arg<'static>>)>;
+
+/// The parametric creator's protocol errors, each from a creator given some requests and
+/// then `create`.
+fn check_creator_errors(connect: &dyn Fn() -> (Client, u32)) {
+    use wayland_wire::color::{self, *};
+    let pq = || (SET_TF_NAMED, vec![Arg::Uint(TF_ST2084_PQ)]);
+    let bt2020 = || (SET_PRIMARIES_NAMED, vec![Arg::Uint(PRIMARIES_BT2020)]);
+    let creator_errors: [(&str, CreatorRequests, u32); 7] = [
+        ("already_set", vec![pq(), pq()], 1),
+        (
+            "invalid_luminance: max below min",
+            vec![(
+                SET_LUMINANCES,
+                vec![Arg::Uint(1_000_000), Arg::Uint(50), Arg::Uint(80)],
+            )],
+            5,
+        ),
+        (
+            "invalid_luminance: MaxFALL above MaxCLL",
+            vec![
+                pq(),
+                bt2020(),
+                (SET_MAX_CLL, vec![Arg::Uint(100)]),
+                (SET_MAX_FALL, vec![Arg::Uint(200)]),
+            ],
+            5,
+        ),
+        ("incomplete_set", vec![pq()], 0),
+        (
+            "invalid_tf: gamma28",
+            vec![(SET_TF_NAMED, vec![Arg::Uint(TF_GAMMA28)])],
+            3,
+        ),
+        (
+            "invalid_tf: srgb, deprecated in version 3",
+            vec![(SET_TF_NAMED, vec![Arg::Uint(TF_SRGB_DEPRECATED)])],
+            3,
+        ),
+        (
+            "unsupported_feature: set_tf_power",
+            vec![(SET_TF_POWER, vec![Arg::Uint(24_000)])],
+            2,
+        ),
+    ];
+    for (name, requests, code) in creator_errors {
+        let (mut client, manager) = connect();
+        let (creator, _) = color::parametric(&mut client, manager, &requests);
+        let error = client.expect_protocol_error();
+        assert_eq!(
+            (error.object, error.code),
+            (creator, code),
+            "{name}: {error:?}"
+        );
+    }
+}
+
+/// The protocol errors of the manager, colour surfaces and image descriptions.
+fn check_object_errors(connect: &dyn Fn() -> (Client, u32)) {
+    use wayland_wire::color::{self, *};
+    type Act = fn(&mut Client, u32) -> u32;
+    let others: [(&str, Act, u32); 6] = [
+        (
+            "unsupported_feature: create_icc_creator",
+            |client, manager| {
+                color::description_from(client, manager, CREATE_ICC_CREATOR);
+                manager
+            },
+            0,
+        ),
+        (
+            "surface_exists",
+            |client, manager| {
+                let surface = new_surface(client);
+                color::object_for(client, manager, GET_SURFACE, surface);
+                color::object_for(client, manager, GET_SURFACE, surface);
+                manager
+            },
+            1,
+        ),
+        (
+            "render_intent: relative",
+            |client, manager| {
+                let description = pq_description(client, manager);
+                let surface = new_surface(client);
+                let color_surface = color::object_for(client, manager, GET_SURFACE, surface);
+                let args = [Arg::Object(description), Arg::Uint(INTENT_RELATIVE)];
+                client.send(color_surface, SET_IMAGE_DESCRIPTION, &args);
+                color_surface
+            },
+            0,
+        ),
+        (
+            "inert: the surface is gone",
+            |client, manager| {
+                let surface = new_surface(client);
+                let color_surface = color::object_for(client, manager, GET_SURFACE, surface);
+                client.send(surface, 0, &[]); // wl_surface.destroy
+                client.send(color_surface, UNSET_IMAGE_DESCRIPTION, &[]);
+                color_surface
+            },
+            2,
+        ),
+        (
+            "no_information: a client's description",
+            |client, manager| {
+                let description = pq_description(client, manager);
+                color::description_from(client, description, GET_INFORMATION);
+                description
+            },
+            1,
+        ),
+        (
+            "not_ready: a failed description",
+            |client, manager| {
+                let description = white_outside_description(client, manager);
+                color::wait_description(client, description).unwrap_err();
+                color::description_from(client, description, GET_INFORMATION);
+                description
+            },
+            0,
+        ),
+    ];
+    for (name, act, code) in others {
+        let (mut client, manager) = connect();
+        let object = act(&mut client, manager);
+        let error = client.expect_protocol_error();
+        assert_eq!(
+            (error.object, error.code),
+            (object, code),
+            "{name}: {error:?}"
+        );
+    }
+}
+
+#[test]
+fn color_management_protocol() {
+    let compositor = hdr_compositor("bt2020-pq");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let connect = || {
+        let mut client = Client::connect(compositor.dir.path(), &compositor.socket, deadline);
+        let (manager, support) = wayland_wire::color::bind_manager(&mut client, 3);
+        check_support(&support);
+        (client, manager)
+    };
+    let (mut client, manager) = connect();
+    check_descriptions(&mut client, manager);
+    check_protocol_errors(&connect);
+    compositor.finish_as(None, |path| Image16::load(path).unwrap());
+}
+
+#[test]
+fn color_management_needs_vulkan() {
+    use wayland_wire::color::{self, *};
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let compositor = Compositor::start(PIXMAN);
+    let client = Client::connect(compositor.dir.path(), &compositor.socket, deadline);
+    assert!(!client.has_global("wp_color_manager_v1"));
+    drop(client);
+    compositor.finish(None);
+
+    // Smithay's software renderer cannot encode HDR: a usage error, before any socket.
+    let mut command = Command::new(compositor_binary());
+    command
+        .args(PIXMAN)
+        .args(["--output-color", "bt2020-pq", "--ignore-stdin"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    let status = run_bounded(command, "headless_compositor", Duration::from_secs(30));
+    assert_eq!(status.and_then(|s| s.code()), Some(2));
+
+    // Vulkan's default output is sRGB; a version 1 manager hears the version 1 names.
+    let compositor = Compositor::start(VULKAN);
+    let mut client = Client::connect(compositor.dir.path(), &compositor.socket, deadline);
+    let wl_output = client.bind("wl_output", 1).expect("wl_output");
+    for (version, srgb_tf) in [(3, TF_COMPOUND_POWER_2_4), (1, TF_SRGB_DEPRECATED)] {
+        let (manager, support) = color::bind_manager(&mut client, version);
+        assert!(
+            support.tfs.contains(&srgb_tf),
+            "version {version}: {support:?}"
+        );
+        let output = color::object_for(&mut client, manager, GET_OUTPUT, wl_output);
+        let description =
+            color::description_from(&mut client, output, OUTPUT_GET_IMAGE_DESCRIPTION);
+        color::wait_description(&mut client, description).expect("ready");
+        let expected = Information {
+            primaries: Some(SRGB_ARGS.to_vec()),
+            primaries_named: Some(PRIMARIES_SRGB),
+            tf_named: Some(srgb_tf),
+            luminances: Some(vec![2000, 80, 80]),
+            target_primaries: Some(SRGB_ARGS.to_vec()),
+            target_luminance: Some(vec![2000, 80]),
+            ..Information::default()
+        };
+        assert_eq!(
+            color::information(&mut client, description),
+            expected,
+            "version {version}"
+        );
+    }
     drop(client);
     compositor.finish(None);
 }

@@ -1,6 +1,7 @@
 //! Just enough of the Wayland wire protocol, client side, for a test to drive a compositor
 //! through requests no packaged client on a GPU-less machine makes (linux-dmabuf with a
-//! memfd standing in for a LINEAR dma-buf, ext-background-effect-v1). Messages are built by
+//! memfd standing in for a LINEAR dma-buf, ext-background-effect-v1, wp-color-management-v1
+//! and 10-bit shm buffers). Messages are built by
 //! hand: a header of the object id and (size << 16 | opcode), then 32-bit arguments;
 //! strings are length-prefixed, NUL-terminated and padded to 4 bytes; file descriptors
 //! travel beside the bytes as SCM_RIGHTS. Blocking reads with deadlines; no event queue
@@ -8,8 +9,9 @@
 //!
 //! [`Client`] builds on [`Connection`] what every test client does: the registry's
 //! globals, binding them, round trips, an xdg toplevel, wl_shm buffers and showing a
-//! buffer until its frame callback. Its helpers panic on a protocol error or a missed
-//! deadline, as a test wants.
+//! buffer until its frame callback; [`color`] the requests and events of
+//! wp-color-management-v1. Its helpers panic on a protocol error or a missed deadline, as
+//! a test wants.
 
 #![allow(dead_code)]
 
@@ -37,6 +39,8 @@ pub enum Arg<'a> {
 
 /// wl_shm's ARGB8888 format code (the DRM fourcc is only used for the other formats).
 pub const SHM_ARGB8888: u32 = 0;
+/// wl_shm's XRGB2101010: the DRM fourcc `XR30`.
+pub const SHM_XRGB2101010: u32 = u32::from_le_bytes(*b"XR30");
 
 /// A `wl_display.error`: the object, the interface's error code, the message.
 #[derive(Debug, PartialEq)]
@@ -58,6 +62,11 @@ impl Event {
     /// The `i`-th 32-bit word of the arguments.
     pub fn word(&self, i: usize) -> u32 {
         u32::from_ne_bytes(self.args[i * 4..i * 4 + 4].try_into().unwrap())
+    }
+
+    /// Every argument as a 32-bit word (for events of plain integers).
+    pub fn words(&self) -> Vec<u32> {
+        (0..self.args.len() / 4).map(|i| self.word(i)).collect()
     }
 
     /// The string starting at word `i` (wl_registry.global's interface, errors' messages).
@@ -407,6 +416,18 @@ impl Client {
         buffer
     }
 
+    /// Binds wl_shm and reads the formats it announces.
+    pub fn bind_shm(&mut self) -> (u32, Vec<u32>) {
+        let wl_shm = self.bind("wl_shm", 1).expect("wl_shm");
+        let mut formats = Vec::new();
+        self.roundtrip(|event| {
+            if event.object == wl_shm && event.opcode == 0 {
+                formats.push(event.word(0)); // format
+            }
+        });
+        (wl_shm, formats)
+    }
+
     /// A wl_region of `wl_compositor` holding `rects` (x, y, width, height).
     pub fn region(&mut self, wl_compositor: u32, rects: &[(i32, i32, i32, i32)]) -> u32 {
         let region = self.wire.new_id();
@@ -435,6 +456,204 @@ impl Client {
             let event = self.event();
             if event.object == frame && event.opcode == 0 {
                 return;
+            }
+        }
+    }
+}
+
+/// wp-color-management-v1 (staging, version 3), client side: request opcodes, the
+/// manager's announcements, image descriptions and their information.
+pub mod color {
+    use super::{Arg, Client};
+
+    // wp_color_manager_v1 requests.
+    pub const GET_OUTPUT: u16 = 1;
+    pub const GET_SURFACE: u16 = 2;
+    pub const GET_SURFACE_FEEDBACK: u16 = 3;
+    pub const CREATE_ICC_CREATOR: u16 = 4;
+    pub const CREATE_PARAMETRIC_CREATOR: u16 = 5;
+    pub const CREATE_WINDOWS_SCRGB: u16 = 6;
+    // wp_color_management_output_v1 requests.
+    pub const OUTPUT_GET_IMAGE_DESCRIPTION: u16 = 1;
+    // wp_color_management_surface_v1 requests.
+    pub const SET_IMAGE_DESCRIPTION: u16 = 1;
+    pub const UNSET_IMAGE_DESCRIPTION: u16 = 2;
+    // wp_color_management_surface_feedback_v1 requests and events.
+    pub const GET_PREFERRED: u16 = 1;
+    pub const GET_PREFERRED_PARAMETRIC: u16 = 2;
+    pub const PREFERRED_CHANGED2: u16 = 1;
+    // wp_image_description_creator_params_v1 requests.
+    pub const CREATE: u16 = 0;
+    pub const SET_TF_NAMED: u16 = 1;
+    pub const SET_TF_POWER: u16 = 2;
+    pub const SET_PRIMARIES_NAMED: u16 = 3;
+    pub const SET_PRIMARIES: u16 = 4;
+    pub const SET_LUMINANCES: u16 = 5;
+    pub const SET_MASTERING_DISPLAY_PRIMARIES: u16 = 6;
+    pub const SET_MASTERING_LUMINANCE: u16 = 7;
+    pub const SET_MAX_CLL: u16 = 8;
+    pub const SET_MAX_FALL: u16 = 9;
+    // wp_image_description_v1 requests.
+    pub const GET_INFORMATION: u16 = 1;
+
+    // Enums of wp_color_manager_v1.
+    pub const INTENT_PERCEPTUAL: u32 = 0;
+    pub const INTENT_RELATIVE: u32 = 1;
+    pub const FEATURE_ICC: u32 = 0;
+    pub const FEATURE_PARAMETRIC: u32 = 1;
+    pub const FEATURE_SET_PRIMARIES: u32 = 2;
+    pub const FEATURE_SET_TF_POWER: u32 = 3;
+    pub const FEATURE_SET_LUMINANCES: u32 = 4;
+    pub const FEATURE_SET_MASTERING_DISPLAY_PRIMARIES: u32 = 5;
+    pub const FEATURE_EXTENDED_TARGET_VOLUME: u32 = 6;
+    pub const FEATURE_WINDOWS_SCRGB: u32 = 7;
+    pub const FEATURE_WINDOWS_BT2100: u32 = 8;
+    pub const PRIMARIES_SRGB: u32 = 1;
+    pub const PRIMARIES_BT2020: u32 = 6;
+    pub const PRIMARIES_DISPLAY_P3: u32 = 9;
+    pub const TF_BT1886: u32 = 1;
+    pub const TF_GAMMA22: u32 = 2;
+    pub const TF_GAMMA28: u32 = 3;
+    pub const TF_EXT_LINEAR: u32 = 5;
+    pub const TF_SRGB_DEPRECATED: u32 = 9;
+    pub const TF_ST2084_PQ: u32 = 11;
+    pub const TF_HLG: u32 = 13;
+    pub const TF_COMPOUND_POWER_2_4: u32 = 14;
+    /// wp_image_description_v1.cause `unsupported`.
+    pub const CAUSE_UNSUPPORTED: u32 = 1;
+
+    /// What a wp_color_manager_v1 announced on binding.
+    #[derive(Debug, Default)]
+    pub struct Support {
+        pub intents: Vec<u32>,
+        pub features: Vec<u32>,
+        pub tfs: Vec<u32>,
+        pub primaries: Vec<u32>,
+    }
+
+    /// Binds wp_color_manager_v1 at `version` and reads its announcements up to `done`.
+    pub fn bind_manager(client: &mut Client, version: u32) -> (u32, Support) {
+        let manager = client
+            .bind("wp_color_manager_v1", version)
+            .expect("a wp_color_manager_v1 global");
+        let mut support = Support::default();
+        loop {
+            let event = client.event();
+            if event.object != manager {
+                continue;
+            }
+            match event.opcode {
+                0 => support.intents.push(event.word(0)),
+                1 => support.features.push(event.word(0)),
+                2 => support.tfs.push(event.word(0)),
+                3 => support.primaries.push(event.word(0)),
+                4 => return (manager, support), // done
+                other => panic!("wp_color_manager_v1 event {other}"),
+            }
+        }
+    }
+
+    /// How an image description turned out: `ready2`'s identity (or version 1's `ready`),
+    /// or `failed`'s cause and message.
+    pub fn wait_description(client: &mut Client, description: u32) -> Result<u64, (u32, String)> {
+        loop {
+            let event = client.event();
+            if event.object != description {
+                continue;
+            }
+            return match event.opcode {
+                0 => Err((event.word(0), event.string(1))), // failed
+                1 => Ok(u64::from(event.word(0))),          // ready
+                2 => Ok((u64::from(event.word(0)) << 32) | u64::from(event.word(1))), // ready2
+                other => panic!("wp_image_description_v1 event {other}"),
+            };
+        }
+    }
+
+    /// A parametric creator given `requests` (opcode, arguments), then `create`: the
+    /// creator's and the new image description's ids (its outcome still to be read with
+    /// [`wait_description`]).
+    pub fn parametric(
+        client: &mut Client,
+        manager: u32,
+        requests: &[(u16, Vec<Arg>)],
+    ) -> (u32, u32) {
+        let creator = client.wire.new_id();
+        client.send(manager, CREATE_PARAMETRIC_CREATOR, &[Arg::Object(creator)]);
+        for (opcode, args) in requests {
+            client.send(creator, *opcode, args);
+        }
+        let description = client.wire.new_id();
+        client.send(creator, CREATE, &[Arg::Object(description)]);
+        (creator, description)
+    }
+
+    /// A new object of `manager`'s request `opcode` for `surface` (get_surface,
+    /// get_surface_feedback) or a wl_output (get_output).
+    pub fn object_for(client: &mut Client, manager: u32, opcode: u16, target: u32) -> u32 {
+        let object = client.wire.new_id();
+        client.send(manager, opcode, &[Arg::Object(object), Arg::Object(target)]);
+        object
+    }
+
+    /// A new image description from `object`'s request `opcode` (get_image_description,
+    /// get_preferred, create_windows_scrgb, ...), whose one argument is its id.
+    pub fn description_from(client: &mut Client, object: u32, opcode: u16) -> u32 {
+        let description = client.wire.new_id();
+        client.send(object, opcode, &[Arg::Object(description)]);
+        description
+    }
+
+    /// The eight chromaticity arguments (times a million) of `set_primaries`.
+    pub fn chromaticities(xy: [f64; 8]) -> Vec<Arg<'static>> {
+        xy.iter()
+            .map(|v| Arg::Int((v * 1_000_000.0).round() as i32))
+            .collect()
+    }
+
+    /// The events of a wp_image_description_info_v1, by name, each with its arguments.
+    #[derive(Debug, Default, PartialEq)]
+    pub struct Information {
+        pub primaries: Option<Vec<i32>>,
+        pub primaries_named: Option<u32>,
+        pub tf_power: Option<u32>,
+        pub tf_named: Option<u32>,
+        pub luminances: Option<Vec<u32>>,
+        pub target_primaries: Option<Vec<i32>>,
+        pub target_luminance: Option<Vec<u32>>,
+        pub target_max_cll: Option<u32>,
+        pub target_max_fall: Option<u32>,
+    }
+
+    /// Sends get_information for `description` and reads the events up to `done`; an
+    /// event sent twice fails the test (the protocol says each comes once).
+    pub fn information(client: &mut Client, description: u32) -> Information {
+        let info = client.wire.new_id();
+        client.send(description, GET_INFORMATION, &[Arg::Object(info)]);
+        let mut information = Information::default();
+        fn once<T>(slot: &mut Option<T>, value: T, what: &str) {
+            assert!(slot.is_none(), "{what} sent twice");
+            *slot = Some(value);
+        }
+        loop {
+            let event = client.event();
+            if event.object != info {
+                continue;
+            }
+            let ints = || event.words().into_iter().map(|w| w as i32).collect();
+            let i = &mut information;
+            match event.opcode {
+                0 => return information, // done
+                2 => once(&mut i.primaries, ints(), "primaries"),
+                3 => once(&mut i.primaries_named, event.word(0), "primaries_named"),
+                4 => once(&mut i.tf_power, event.word(0), "tf_power"),
+                5 => once(&mut i.tf_named, event.word(0), "tf_named"),
+                6 => once(&mut i.luminances, event.words(), "luminances"),
+                7 => once(&mut i.target_primaries, ints(), "target_primaries"),
+                8 => once(&mut i.target_luminance, event.words(), "target_luminance"),
+                9 => once(&mut i.target_max_cll, event.word(0), "target_max_cll"),
+                10 => once(&mut i.target_max_fall, event.word(0), "target_max_fall"),
+                other => panic!("wp_image_description_info_v1 event {other}"),
             }
         }
     }
