@@ -46,7 +46,10 @@
 //!   itself: the sRGB EOTF, the BT.709 to BT.2020 matrix derived from the chromaticities
 //!   (checked against BT.2087's), reference white at 203 cd/m², the ST 2084 inverse EOTF;
 //!   every pixel must match within 2/1023 (weston's frame time is solved from one pixel
-//!   as in `weston_simple_shm`), so its white border is at PQ(203 cd/m²) = 0.58.
+//!   as in `weston_simple_shm`), so its white border is at PQ(203 cd/m²) = 0.58. Then the
+//!   client unsets the description: nothing changes until it commits (while
+//!   weston-simple-shm's later frames are drawn), and the commit alone, without a new
+//!   buffer or damage, shows its buffer as sRGB.
 //! - `hlg_and_scrgb_outputs`: weston-simple-shm on `--output-color bt2020-hlg` (cICP
 //!   9/18/0/1; sRGB white at the HLG signal of 203 cd/m² on a 1000 cd/m² display, 0.75,
 //!   through BT.2100's OOTF) and `scrgb` (the half floats written as 16-bit BT.2020/PQ with
@@ -1551,9 +1554,14 @@ impl Encoding {
         }
     }
 
-    /// The signal an sRGB colour becomes.
+    /// The signal an 8-bit sRGB colour becomes.
     fn encode(&self, srgb: [u8; 3]) -> [f64; 3] {
-        let linear = srgb.map(|c| srgb_to_linear(f64::from(c) / 255.0));
+        self.encode_normalized(srgb.map(|c| f64::from(c) / 255.0))
+    }
+
+    /// The signal an sRGB colour (each channel in [0, 1]) becomes.
+    fn encode_normalized(&self, srgb: [f64; 3]) -> [f64; 3] {
+        let linear = srgb.map(srgb_to_linear);
         let bt2020 = mat_apply(&self.to_bt2020, linear);
         match self.kind {
             EncodingKind::Pq(white) => bt2020.map(|v| pq_from_nits(v * white)),
@@ -1716,9 +1724,17 @@ fn tagged_value(x: usize, y: usize) -> [u32; 3] {
     ]
 }
 
+/// The client of the tagged window, with its wl_surface and its
+/// wp_color_management_surface_v1.
+struct TaggedWindow {
+    client: Client,
+    surface: u32,
+    color_surface: u32,
+}
+
 /// A client written here whose toplevel shows the 10-bit pattern of `tagged_value`,
 /// tagged BT.2020/PQ through a parametric image description; it stays until dropped.
-fn pq_tagged_window(compositor: &Compositor) -> Client {
+fn pq_tagged_window(compositor: &Compositor) -> TaggedWindow {
     use wayland_wire::color::{self, *};
     let deadline = Instant::now() + Duration::from_secs(60);
     let mut client = Client::connect(compositor.dir.path(), &compositor.socket, deadline);
@@ -1759,7 +1775,81 @@ fn pq_tagged_window(compositor: &Compositor) -> Client {
     let buffer = client.shm_buffer(wl_shm, memfd.as_fd(), TAGGED_SIZE, w * 4, SHM_XRGB2101010);
     // The description applies with this commit, together with the buffer.
     client.show(surface, buffer, TAGGED_SIZE);
-    client
+    TaggedWindow {
+        client,
+        surface,
+        color_surface,
+    }
+}
+
+/// Checks the tagged window's buffer after its description was unset: untagged, its
+/// 10-bit values are sRGB, converted like weston-simple-shm's. Returns the largest error.
+fn check_untagged_buffer(image: &Image16, pq: &Encoding) -> Result<f64, String> {
+    let (ox, oy) = FIRST_WINDOW;
+    let mut worst: f64 = 0.0;
+    for y in 0..TAGGED_SIZE.1 {
+        for x in 0..TAGGED_SIZE.0 {
+            let srgb = tagged_value(x, y).map(|v| f64::from(v) / 1023.0);
+            let expected = pq.encode_normalized(srgb);
+            let error = signal_error(image.pixel(ox + x, oy + y), expected);
+            if error > CONVERTED_TOLERANCE {
+                return Err(format!(
+                    "untagged pixel ({x}, {y}) is {:.4?}, expected {expected:.4?}",
+                    image.pixel(ox + x, oy + y)
+                ));
+            }
+            worst = worst.max(error);
+        }
+    }
+    Ok(worst)
+}
+
+/// The description is double-buffered: `unset_image_description` changes nothing until
+/// the surface commits (while weston-simple-shm's frames go on being drawn), then the
+/// commit alone, with no new buffer and no damage, shows the buffer as sRGB.
+fn check_unset_on_commit(compositor: &mut Compositor, tagged: &mut TaggedWindow, pq: &Encoding) {
+    use wayland_wire::color::UNSET_IMAGE_DESCRIPTION;
+    let shm_origin = (FIRST_WINDOW.0 + CASCADE_STEP, FIRST_WINDOW.1 + CASCADE_STEP);
+    let load = |path: &Path| Image16::load(path).unwrap();
+    let first = solve_simple_shm_time(
+        &load(&compositor.screenshot_file("pending-0.png")),
+        shm_origin,
+        pq,
+    );
+    let client = &mut tagged.client;
+    client.send(tagged.color_surface, UNSET_IMAGE_DESCRIPTION, &[]);
+    client.roundtrip(|_| {});
+    screenshot_until_as(
+        compositor,
+        "pending",
+        Duration::from_secs(10),
+        load,
+        |image| {
+            let (time16, _) = check_simple_shm_hdr(image, shm_origin, pq)?;
+            if time16 <= first {
+                return Err(format!(
+                    "weston-simple-shm's frame time {} ms did not advance",
+                    time16 * 16
+                ));
+            }
+            // A panic, not a retry: the pending state must not show.
+            check_tagged(image).expect("the description changed before the commit");
+            Ok(())
+        },
+    );
+    client.send(tagged.surface, 6, &[]); // wl_surface.commit
+    client.roundtrip(|_| {});
+    let (_, error) = screenshot_until_as(
+        compositor,
+        "unset",
+        Duration::from_secs(10),
+        load,
+        |image| check_untagged_buffer(image, pq),
+    );
+    eprintln!(
+        "unset on commit: the buffer shows as sRGB, largest error {:.2} steps",
+        error * 1023.0
+    );
 }
 
 /// The lowest PQ code inside the PQ volume's implied luminance range (its minimum is
@@ -1820,7 +1910,7 @@ fn pq_output_tagged_and_untagged() {
     let mut compositor = hdr_compositor("bt2020-pq");
     // The tagged window first, at FIRST_WINDOW; weston-simple-shm's one cascade step on,
     // just below it (the tagged window is 48 rows high).
-    let tagged_client = pq_tagged_window(&compositor);
+    let mut tagged_window = pq_tagged_window(&compositor);
     let mut command = compositor.client("/usr/bin/weston-simple-shm");
     command.stdout(Stdio::null()).stderr(Stdio::null());
     let _simple_shm = Reaped::spawn(command, "weston-simple-shm");
@@ -1855,11 +1945,12 @@ fn pq_output_tagged_and_untagged() {
         time16 * 16,
         background * 1023.0
     );
+    check_unset_on_commit(&mut compositor, &mut tagged_window, &pq);
     // The exit PNG is the same output, written as the compositor quits.
     let last = compositor.finish_as(None, |path| Image16::load(path).unwrap());
     assert_eq!(last.cicp, Some(pq.cicp), "exit PNG");
-    check_tagged(&last).expect("exit PNG");
-    drop(tagged_client);
+    check_untagged_buffer(&last, &pq).expect("exit PNG");
+    drop(tagged_window);
 }
 
 #[test]
