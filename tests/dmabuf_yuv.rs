@@ -1,5 +1,6 @@
-//! NV12 and P010 buffers with one memory per plane (disjoint), shared as opaque fds with a
-//! real DRM modifier, sampled through a YCbCr conversion. The exporter is written here with
+//! NV12 and P010 buffers, NV12 with one memory per plane (disjoint), P010 so where the
+//! driver offers it and with both planes in one memory where not, shared as opaque fds with
+//! a real DRM modifier, sampled through a YCbCr conversion. The exporter is written here with
 //! plain Vulkan, as a video decoder would make such a buffer; vkcompose imports it on a
 //! second device and the pixels are compared with conversions computed here: NV12 as
 //! BT.709 full range; P010 as HDR video (BT.2020 limited range, PQ) in a BT.2020 PQ output,
@@ -97,8 +98,19 @@ fn nits_to_pq(nits: f64) -> f64 {
     ((PQ_C1 + PQ_C2 * y) / (1.0 + PQ_C3 * y)).powf(PQ_M2)
 }
 
-/// The modifier to share `fourcc` with: texture-capable, disjoint, for opaque fds.
-fn yuv_modifier(renderer: &Renderer, fourcc: DrmFourcc) -> Option<Modifier> {
+/// How the exported image's planes lie in memory.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Planes {
+    /// One memory object per plane (`DISJOINT`).
+    Disjoint,
+    /// Both planes in one memory object, at the offsets the driver lays out.
+    Shared,
+}
+
+/// The modifier to share `fourcc` with: texture-capable, two memory planes, for opaque
+/// fds; disjoint where `planes` says so. A driver may offer a YUV format's modifiers only
+/// one way (NVIDIA's P010 is not disjoint), so each test says which it needs.
+fn yuv_modifier(renderer: &Renderer, fourcc: DrmFourcc, planes: Planes) -> Option<Modifier> {
     renderer
         .modifier_table()
         .entries()
@@ -107,7 +119,7 @@ fn yuv_modifier(renderer: &Renderer, fourcc: DrmFourcc) -> Option<Modifier> {
             s.fourcc == fourcc
                 && s.kind == HandleKind::OpaqueFd
                 && s.tiling == Tiling::DrmModifier
-                && s.disjoint
+                && (planes == Planes::Shared || s.disjoint)
                 && s.texture.is_some()
                 && s.memory_planes == 2
         })
@@ -175,15 +187,19 @@ struct Exported {
     buffer: Dmabuf,
 }
 
-fn export_yuv(device: &Device, modifier: Modifier, picture: &Picture) -> Exported {
+fn export_yuv(device: &Device, modifier: Modifier, planes: Planes, picture: &Picture) -> Exported {
     let raw = device.raw();
     let modifiers = [modifier.0];
     let mut list =
         vk::ImageDrmFormatModifierListCreateInfoEXT::default().drm_format_modifiers(&modifiers);
     let mut external = vk::ExternalMemoryImageCreateInfo::default()
         .handle_types(vk::ExternalMemoryHandleTypeFlags::OPAQUE_FD);
+    let flags = match planes {
+        Planes::Disjoint => vk::ImageCreateFlags::DISJOINT,
+        Planes::Shared => vk::ImageCreateFlags::empty(),
+    };
     let info = vk::ImageCreateInfo::default()
-        .flags(vk::ImageCreateFlags::DISJOINT)
+        .flags(flags)
         .image_type(vk::ImageType::TYPE_2D)
         .format(picture.format)
         .extent(vk::Extent3D {
@@ -206,48 +222,30 @@ fn export_yuv(device: &Device, modifier: Modifier, picture: &Picture) -> Exporte
         vk::ImageAspectFlags::MEMORY_PLANE_0_EXT,
         vk::ImageAspectFlags::MEMORY_PLANE_1_EXT,
     ];
-    let fd_loader = ash::khr::external_memory_fd::Device::new(device.instance().raw(), raw);
-    let mut memories = Vec::new();
-    let mut planes = Vec::new();
-    for aspect in aspects {
-        let mut plane = vk::ImagePlaneMemoryRequirementsInfo::default().plane_aspect(aspect);
-        let req_info = vk::ImageMemoryRequirementsInfo2::default()
-            .image(image)
-            .push_next(&mut plane);
-        let mut req = vk::MemoryRequirements2::default();
-        // SAFETY: test code; a disjoint image and one of its memory planes.
-        unsafe { raw.get_image_memory_requirements2(&req_info, &mut req) };
-        let req = req.memory_requirements;
-        // The first device-local type, as vkcompose picks for shared memory.
-        let props = device.memory_properties();
-        let type_index = (0..props.memory_type_count)
-            .find(|&i| {
-                req.memory_type_bits & (1 << i) != 0
-                    && props.memory_types[i as usize]
-                        .property_flags
-                        .contains(vk::MemoryPropertyFlags::DEVICE_LOCAL)
-            })
-            .unwrap();
-        let mut export = vk::ExportMemoryAllocateInfo::default()
-            .handle_types(vk::ExternalMemoryHandleTypeFlags::OPAQUE_FD);
-        let alloc = vk::MemoryAllocateInfo::default()
-            .allocation_size(req.size)
-            .memory_type_index(type_index)
-            .push_next(&mut export);
-        // SAFETY: test code; a valid allocation.
-        let memory = unsafe { raw.allocate_memory(&alloc, None) }.unwrap();
-        let mut bind_plane = vk::BindImagePlaneMemoryInfo::default().plane_aspect(aspect);
-        let bind = vk::BindImageMemoryInfo::default()
-            .image(image)
-            .memory(memory)
-            .push_next(&mut bind_plane);
-        // SAFETY: test code; each plane bound once to memory meeting its requirements.
-        unsafe { raw.bind_image_memory2(&[bind]) }.unwrap();
-        let get = vk::MemoryGetFdInfoKHR::default()
-            .memory(memory)
-            .handle_type(vk::ExternalMemoryHandleTypeFlags::OPAQUE_FD);
-        // SAFETY: test code; the memory was allocated exportable as an opaque fd.
-        let fd = unsafe { OwnedFd::from_raw_fd(fd_loader.get_memory_fd(&get).unwrap()) };
+    // Per plane: its memory object's fd and size.
+    let (memories, fds): (Vec<_>, Vec<_>) = match planes {
+        Planes::Disjoint => {
+            let bound = aspects.iter().map(|&aspect| {
+                let (memory, fd, size) = bind_exportable(device, image, Some(aspect));
+                (memory, (fd, size))
+            });
+            bound.unzip()
+        }
+        Planes::Shared => {
+            let (memory, fd, size) = bind_exportable(device, image, None);
+            let second = fd.try_clone().unwrap();
+            (vec![memory], vec![(fd, size), (second, size)])
+        }
+    };
+    upload(device, image, picture);
+    let mut builder = Dmabuf::builder(
+        WIDTH,
+        HEIGHT,
+        picture.fourcc,
+        modifier,
+        HandleKind::OpaqueFd,
+    );
+    for (aspect, (fd, size)) in aspects.into_iter().zip(fds) {
         // SAFETY: test code; a DRM-modifier image and one of its memory planes.
         let layout = unsafe {
             raw.get_image_subresource_layout(
@@ -259,25 +257,68 @@ fn export_yuv(device: &Device, modifier: Modifier, picture: &Picture) -> Exporte
                 },
             )
         };
-        planes.push((fd, layout.offset, layout.row_pitch, req.size));
-        memories.push(memory);
-    }
-    upload(device, image, picture);
-    let mut builder = Dmabuf::builder(
-        WIDTH,
-        HEIGHT,
-        picture.fourcc,
-        modifier,
-        HandleKind::OpaqueFd,
-    );
-    for (fd, offset, stride, size) in planes {
-        builder = builder.plane_with_size(fd, offset, stride, size);
+        builder = builder.plane_with_size(fd, layout.offset, layout.row_pitch, size);
     }
     Exported {
         image,
         memories,
         buffer: builder.build(),
     }
+}
+
+/// Allocates exportable memory for `image` (for the memory plane `aspect` of a disjoint
+/// image, or for all of it), binds it, and exports it: (memory, fd, size).
+fn bind_exportable(
+    device: &Device,
+    image: vk::Image,
+    aspect: Option<vk::ImageAspectFlags>,
+) -> (vk::DeviceMemory, OwnedFd, u64) {
+    let raw = device.raw();
+    let mut plane = vk::ImagePlaneMemoryRequirementsInfo::default();
+    let mut req_info = vk::ImageMemoryRequirementsInfo2::default().image(image);
+    if let Some(aspect) = aspect {
+        plane = plane.plane_aspect(aspect);
+        req_info = req_info.push_next(&mut plane);
+    }
+    let mut req = vk::MemoryRequirements2::default();
+    // SAFETY: test code; a plane is named only for a disjoint image.
+    unsafe { raw.get_image_memory_requirements2(&req_info, &mut req) };
+    let req = req.memory_requirements;
+    // The first device-local type, as vkcompose picks for shared memory.
+    let props = device.memory_properties();
+    let type_index = (0..props.memory_type_count)
+        .find(|&i| {
+            req.memory_type_bits & (1 << i) != 0
+                && props.memory_types[i as usize]
+                    .property_flags
+                    .contains(vk::MemoryPropertyFlags::DEVICE_LOCAL)
+        })
+        .unwrap();
+    let mut export = vk::ExportMemoryAllocateInfo::default()
+        .handle_types(vk::ExternalMemoryHandleTypeFlags::OPAQUE_FD);
+    let alloc = vk::MemoryAllocateInfo::default()
+        .allocation_size(req.size)
+        .memory_type_index(type_index)
+        .push_next(&mut export);
+    // SAFETY: test code; a valid allocation.
+    let memory = unsafe { raw.allocate_memory(&alloc, None) }.unwrap();
+    let mut bind_plane = vk::BindImagePlaneMemoryInfo::default();
+    let mut bind = vk::BindImageMemoryInfo::default()
+        .image(image)
+        .memory(memory);
+    if let Some(aspect) = aspect {
+        bind_plane = bind_plane.plane_aspect(aspect);
+        bind = bind.push_next(&mut bind_plane);
+    }
+    // SAFETY: test code; bound once to memory meeting the requirements.
+    unsafe { raw.bind_image_memory2(&[bind]) }.unwrap();
+    let get = vk::MemoryGetFdInfoKHR::default()
+        .memory(memory)
+        .handle_type(vk::ExternalMemoryHandleTypeFlags::OPAQUE_FD);
+    let fd_loader = ash::khr::external_memory_fd::Device::new(device.instance().raw(), raw);
+    // SAFETY: test code; the memory was allocated exportable as an opaque fd.
+    let fd = unsafe { OwnedFd::from_raw_fd(fd_loader.get_memory_fd(&get).unwrap()) };
+    (memory, fd, req.size)
 }
 
 /// Fills the planes with the picture and releases the image to the external owner.
@@ -381,7 +422,7 @@ fn upload(device: &Device, image: vk::Image, picture: &Picture) {
 fn a_disjoint_nv12_buffer_with_a_real_modifier_is_sampled_through_its_conversion() {
     let (instance, device) = gpu();
     let exporter = Renderer::new(&device, &RendererOptions::default()).unwrap();
-    let Some(modifier) = yuv_modifier(&exporter, DrmFourcc::Nv12) else {
+    let Some(modifier) = yuv_modifier(&exporter, DrmFourcc::Nv12, Planes::Disjoint) else {
         println!(
             "skipped: no disjoint NV12 DRM modifier with YCbCr sampling on {}",
             device.name()
@@ -389,7 +430,7 @@ fn a_disjoint_nv12_buffer_with_a_real_modifier_is_sampled_through_its_conversion
         return;
     };
     println!("NV12 modifier {modifier}");
-    let exported = export_yuv(&device, modifier, &Picture::nv12());
+    let exported = export_yuv(&device, modifier, Planes::Disjoint, &Picture::nv12());
     let second = Device::new(&instance).unwrap();
     let mut renderer = Renderer::new(&second, &RendererOptions::default()).unwrap();
     let options = YcbcrOptions {
@@ -471,14 +512,18 @@ fn a_disjoint_nv12_buffer_with_a_real_modifier_is_sampled_through_its_conversion
 fn p010_bt2020_pq_video_reaches_a_pq_output_and_blends_in_linear_light() {
     let (instance, device) = gpu();
     let exporter = Renderer::new(&device, &RendererOptions::default()).unwrap();
-    let Some(modifier) = yuv_modifier(&exporter, DrmFourcc::P010) else {
+    let choice = [Planes::Disjoint, Planes::Shared]
+        .into_iter()
+        .find_map(|planes| Some((yuv_modifier(&exporter, DrmFourcc::P010, planes)?, planes)));
+    let Some((modifier, planes)) = choice else {
         println!(
-            "skipped: no disjoint P010 DRM modifier with YCbCr sampling on {}",
+            "skipped: no P010 DRM modifier with YCbCr sampling on {}",
             device.name()
         );
         return;
     };
-    let exported = export_yuv(&device, modifier, &Picture::p010());
+    println!("P010 with modifier {modifier:?}, planes {planes:?}");
+    let exported = export_yuv(&device, modifier, planes, &Picture::p010());
     let second = Device::new(&instance).unwrap();
     let mut renderer = Renderer::new(&second, &RendererOptions::default()).unwrap();
     let options = YcbcrOptions {
