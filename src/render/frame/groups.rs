@@ -120,6 +120,7 @@ impl<'r> Frame<'r> {
 
     /// Begins an offscreen group that [`Frame::end_group`] ends: for callers that cannot
     /// hold an [`Offscreen`] (Smithay's render elements draw through their own frame).
+    #[cfg_attr(not(feature = "smithay"), allow(dead_code))] // used by the Smithay frame
     pub(crate) fn begin_group(
         &mut self,
         width: u32,
@@ -133,6 +134,7 @@ impl<'r> Frame<'r> {
     }
 
     /// Ends the innermost group [`Frame::begin_group`] began.
+    #[cfg_attr(not(feature = "smithay"), allow(dead_code))] // used by the Smithay frame
     pub(crate) fn end_group(&mut self) -> Result<PassTexture> {
         let texture = self
             .groups

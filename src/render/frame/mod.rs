@@ -55,6 +55,7 @@ pub struct Frame<'r> {
     /// Which frame of the renderer this is: textures of its passes belong to it only.
     serial: u64,
     /// The textures of groups begun by `begin_group` (not through an `Offscreen`).
+    #[cfg_attr(not(feature = "smithay"), allow(dead_code))] // used by the Smithay frame
     groups: Vec<Arc<Texture>>,
     /// Whether textured quads go through the texture array (descriptor indexing).
     indexed: bool,
@@ -233,6 +234,7 @@ impl Renderer {
 
 impl<'r> Frame<'r> {
     /// The renderer the frame draws with.
+    #[cfg_attr(not(feature = "smithay"), allow(dead_code))] // used by the Smithay frame
     pub(crate) fn renderer(&self) -> &Renderer {
         self.renderer
     }
@@ -340,6 +342,7 @@ impl<'r> Frame<'r> {
     }
 
     /// [`Frame::render_texture_from_to`] for a texture the frame shares ownership of.
+    #[cfg_attr(not(feature = "smithay"), allow(dead_code))] // used by the Smithay frame
     pub(crate) fn render_shared(
         &mut self,
         texture: Arc<Texture>,
