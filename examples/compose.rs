@@ -21,6 +21,8 @@
 //! Scenes are RON files; `examples/scenes/default.ron` is the built-in one, and its
 //! comments describe every field.
 
+#[path = "headless_compositor/output_color.rs"]
+mod output_color;
 #[path = "scene/mod.rs"]
 mod scene;
 
@@ -28,20 +30,24 @@ use std::error::Error;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use output_color::{write_screenshot, OutputColor, Pixels};
 use scene::{
     draw_scene, load_scene, make_window_buffers, output_damage, painter, place_scene, Animation,
     Placed, WindowBuffer,
 };
-use vkcompose::format::DrmFourcc;
+use vkcompose::color::{convert_premultiplied, ColorDescription};
 use vkcompose::geometry::{Rect, Transform};
 use vkcompose::{Device, Instance, Renderer, RendererOptions, Texture};
 
 const USAGE: &str = "\
 usage: compose [--size WIDTHxHEIGHT] [--frames N] [--output DIR] [--scene FILE.ron]
-  --size    output size (default: the scene's, 1280x800 for the built-in scene)
-  --frames  frames to render: one full, then partial-damage ones (default 6)
-  --output  directory for frame-000.png, frame-001.png, ... (default compose-out)
-  --scene   scene file (default: the built-in examples/scenes/default.ron)";
+               [--output-color srgb|bt2020-pq|bt2020-hlg|scrgb]
+  --size          output size (default: the scene's, 1280x800 for the built-in scene)
+  --frames        frames to render: one full, then partial-damage ones (default 6)
+  --output        directory for frame-000.png, frame-001.png, ... (default compose-out)
+  --scene         scene file (default: the built-in examples/scenes/default.ron)
+  --output-color  how the output encodes light (default srgb: 8-bit PNGs); bt2020-pq and
+                  bt2020-hlg write 16-bit PNGs with a cICP chunk, scrgb PQ-encoded ones";
 
 /// How long a frame may take before the demo gives up on the GPU.
 const FRAME_TIMEOUT: Duration = Duration::from_secs(10);
@@ -55,6 +61,7 @@ struct Options {
     frames: u32,
     output: PathBuf,
     scene: Option<PathBuf>,
+    color: OutputColor,
 }
 
 enum Command {
@@ -68,6 +75,7 @@ fn parse_options(mut args: impl Iterator<Item = String>) -> Result<Command, Stri
         frames: 6,
         output: PathBuf::from("compose-out"),
         scene: None,
+        color: OutputColor::Srgb,
     };
     while let Some(arg) = args.next() {
         let mut value = |name: &str| args.next().ok_or_else(|| format!("{name} needs a value"));
@@ -86,6 +94,12 @@ fn parse_options(mut args: impl Iterator<Item = String>) -> Result<Command, Stri
             }
             "--output" => options.output = value("--output")?.into(),
             "--scene" => options.scene = Some(value("--scene")?.into()),
+            "--output-color" => {
+                let name = value("--output-color")?;
+                options.color = OutputColor::parse(&name).ok_or_else(|| {
+                    format!("--output-color is srgb, bt2020-pq, bt2020-hlg or scrgb, not `{name}`")
+                })?;
+            }
             "--help" | "-h" => return Ok(Command::Help),
             // `scripts/demo -- ARGS` hands cargo one `--` more than it eats.
             "--" => {}
@@ -164,19 +178,36 @@ fn render_frame(
     })
 }
 
-/// Reads the whole target back as RGBA8 and writes it to `path`.
-fn write_png(renderer: &mut Renderer, target: &Texture, path: &Path) -> Result<(), Box<dyn Error>> {
+/// Reads the whole target back in its own format and writes it to `path` as the output's
+/// encoding asks (see `output_color`).
+fn write_png(
+    renderer: &mut Renderer,
+    target: &Texture,
+    color: OutputColor,
+    path: &Path,
+) -> Result<(), Box<dyn Error>> {
     let (width, height) = (target.width(), target.height());
     let whole = Rect::new(0, 0, width as i32, height as i32);
-    let readback = renderer.copy_framebuffer(target, whole, DrmFourcc::Abgr8888)?;
-    let file = std::fs::File::create(path)
-        .map_err(|e| format!("cannot create {}: {e}", path.display()))?;
-    let mut encoder = png::Encoder::new(std::io::BufWriter::new(file), width, height);
-    encoder.set_color(png::ColorType::Rgba);
-    encoder.set_depth(png::BitDepth::Eight);
-    encoder
-        .write_header()?
-        .write_image_data(readback.bytes()?)?;
+    let format = target.fourcc().ok_or("the target has no DRM format")?;
+    let readback = renderer.copy_framebuffer(target, whole, format)?;
+    let pixels = Pixels {
+        data: readback.bytes()?,
+        format,
+        width: width as usize,
+        height: height as usize,
+        flipped: false,
+    };
+    Ok(write_screenshot(path, &pixels, color)?)
+}
+
+/// The scene gives its background and solid colours in sRGB, and a core frame takes them
+/// in the target's encoding: re-encoded here for the output's.
+fn encode_scene_colors(placed: &mut Placed, color: OutputColor) -> Result<(), Box<dyn Error>> {
+    let (from, to) = (ColorDescription::srgb(), color.description());
+    placed.background = convert_premultiplied(&from, &to, placed.background)?;
+    for solid in &mut placed.solids {
+        solid.color = convert_premultiplied(&from, &to, solid.color)?;
+    }
     Ok(())
 }
 
@@ -248,13 +279,15 @@ fn main() {
 fn run(options: &Options) -> Result<(), Box<dyn Error>> {
     let scene = load_scene(options.scene.as_deref())?;
     let (width, height) = options.size.unwrap_or(scene.size);
-    let placed = place_scene(&scene, width, height)?;
+    let mut placed = place_scene(&scene, width, height)?;
+    encode_scene_colors(&mut placed, options.color)?;
 
     let instance = Instance::new(&Default::default())?;
     let device = Device::new(&instance)?;
     let mut renderer = Renderer::new(&device, &RendererOptions::default())?;
     let mut buffers = make_window_buffers(&mut renderer, &placed)?;
-    let target = renderer.create_target(width, height, DrmFourcc::Abgr8888)?;
+    let target = renderer.create_target(width, height, options.color.target_formats()[0])?;
+    target.set_color_description(options.color.description())?;
     // The imports go to the GPU now, so that frame 0's times are the frame's own.
     renderer.flush()?;
 
@@ -271,7 +304,7 @@ fn run(options: &Options) -> Result<(), Box<dyn Error>> {
             options.frames,
         )?;
         let path = options.output.join(format!("frame-{index:03}.png"));
-        write_png(&mut renderer, &target, &path)?;
+        write_png(&mut renderer, &target, options.color, &path)?;
         report_frame(index, &report, &path);
         reports.push(report);
     }
@@ -340,5 +373,15 @@ mod tests {
     fn the_default_scene_loads() {
         let scene = load_scene(None).unwrap();
         assert!(place_scene(&scene, 1920, 1080).is_ok());
+    }
+
+    #[test]
+    fn the_hdr_scene_tags_its_video_pq() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/scenes/hdr.ron");
+        let scene = load_scene(Some(&path)).unwrap();
+        let placed = place_scene(&scene, 640, 400).unwrap();
+        let video = placed.windows.iter().find(|w| w.name == "video").unwrap();
+        assert_eq!(video.color, vkcompose::color::ColorDescription::bt2020_pq());
+        assert!(super::scene::color_by_name("bt2020-pg").is_err());
     }
 }

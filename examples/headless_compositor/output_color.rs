@@ -21,8 +21,10 @@
 
 use std::{fs::File, io::BufWriter, path::Path};
 
-use smithay::backend::allocator::Fourcc;
+// vkcompose's DrmFourcc is Smithay's Fourcc (both drm-fourcc's); named so, this file also
+// serves the compose demo, which has no Smithay.
 use vkcompose::color::{conversion, pq_from_nits, ColorDescription, Primaries};
+use vkcompose::format::DrmFourcc as Fourcc;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum OutputColor {

@@ -9,6 +9,7 @@
 use std::path::Path;
 
 use serde::Deserialize;
+use vkcompose::color::ColorDescription;
 use vkcompose::format::DrmFourcc;
 use vkcompose::geometry::{Rect, RectF, Transform};
 use vkcompose::{Filter, Frame, Renderer, ShmLayout, Texture, TextureDraw};
@@ -61,6 +62,8 @@ pub struct WindowSpec {
     filter: Filter,
     #[serde(default)]
     opaque: Vec<Area>,
+    #[serde(default)]
+    color: Option<String>,
 }
 
 #[derive(Deserialize, Clone, Copy)]
@@ -270,6 +273,8 @@ pub struct Window {
     pub alpha: f32,
     pub filter: Filter,
     pub opaque: Vec<Rect>,
+    /// How the buffer's values encode light (its painted values are the signal).
+    pub color: ColorDescription,
 }
 
 pub struct Solid {
@@ -395,7 +400,24 @@ fn place_window(spec: &WindowSpec, scale: (f64, f64)) -> Result<Window, String> 
         alpha: spec.alpha,
         filter: spec.filter,
         opaque,
+        color: color_by_name(spec.color.as_deref().unwrap_or("srgb"))?,
     })
+}
+
+/// The colour descriptions a scene's window may name.
+pub fn color_by_name(name: &str) -> Result<ColorDescription, String> {
+    match name {
+        "srgb" => Ok(ColorDescription::srgb()),
+        "display-p3" => Ok(ColorDescription::display_p3()),
+        "bt709-bt1886" => Ok(ColorDescription::bt709_bt1886()),
+        "bt2020-pq" => Ok(ColorDescription::bt2020_pq()),
+        "bt2020-hlg" => Ok(ColorDescription::bt2020_hlg()),
+        "scrgb" => Ok(ColorDescription::scrgb()),
+        other => Err(format!(
+            "unknown color `{other}` (srgb, display-p3, bt709-bt1886, bt2020-pq, bt2020-hlg \
+             or scrgb)"
+        )),
+    }
 }
 
 fn find_animation(spec: &AnimationSpec, windows: &[Window]) -> Result<Animation, String> {
@@ -579,6 +601,11 @@ pub fn make_window_buffers(
         let texture = renderer
             .import_memory(&pixels, layout)
             .map_err(|e| in_window(&e))?;
+        if window.color != ColorDescription::srgb() {
+            texture
+                .set_color_description(window.color)
+                .map_err(|e| in_window(&e))?;
+        }
         buffers.push(WindowBuffer { pixels, texture });
     }
     Ok(buffers)
