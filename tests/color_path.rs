@@ -762,3 +762,91 @@ fn every_output_encodes_srgb_content_by_its_formula() {
     }
     assert_validation_clean(&instance);
 }
+
+/// Light in cd/m^2 of signal `e` under each source transfer function, from its defining
+/// formula written out again, for a grey (R = G = B) on the protocol's default luminances:
+/// sRGB and gamma 2.2 at 80 cd/m^2, BT.1886 on a 0.2 to 80 cd/m^2 display, PQ, and HLG on
+/// a 1000 cd/m^2 display (system gamma 1.2 there, applied to a grey's own luminance).
+fn source_nits(transfer: TransferFunction, e: f64) -> f64 {
+    match transfer {
+        TransferFunction::Srgb => 80.0 * srgb_decode(e),
+        TransferFunction::Gamma22 => 80.0 * e.powf(2.2),
+        TransferFunction::Bt1886 => {
+            let (white, black) = (80f64.powf(1.0 / 2.4), 0.2f64.powf(1.0 / 2.4));
+            let a = (white - black).powf(2.4);
+            let b = black / (white - black);
+            a * (e + b).max(0.0).powf(2.4)
+        }
+        TransferFunction::Pq => 10000.0 * pq_eotf(e),
+        TransferFunction::Hlg => {
+            let (a, b, c) = (0.17883277, 1.0 - 4.0 * 0.17883277, 0.55991073);
+            let scene = if e <= 0.5 {
+                e * e / 3.0
+            } else {
+                ((e - c) / a).exp() / 12.0 + b / 12.0
+            };
+            1000.0 * scene.powf(1.2)
+        }
+        other => panic!("no formula for {other:?} here"),
+    }
+}
+
+/// Every source transfer function is decoded by its formula: greys at every 8-bit level,
+/// tagged with each function (BT.2020 for PQ and HLG), drawn into an extended-linear
+/// BT.2020 float target whose 1.0 is 10 000 cd/m^2 and whose reference white is 203 (so
+/// nothing is tone mapped): each pixel is the source's light with its reference white
+/// moved onto 203 cd/m^2, over 10 000.
+#[test]
+fn every_source_transfer_function_decodes_by_its_formula() {
+    let (instance, mut renderer) = renderer();
+    let width = 256;
+    let greys: Vec<Rgba> = (0..=255u8).map(|v| [v, v, v, 255]).collect();
+    let output = ColorDescription::new(
+        TransferFunction::ExtendedLinear,
+        Primaries::BT2020,
+        Luminances::new(0.0, 10000.0, 203.0).unwrap(),
+        None,
+        None,
+    )
+    .unwrap();
+    let sources = [
+        (TransferFunction::Srgb, Primaries::BT709, 80.0),
+        (TransferFunction::Gamma22, Primaries::BT709, 80.0),
+        (TransferFunction::Bt1886, Primaries::BT709, 80.0),
+        (TransferFunction::Pq, Primaries::BT2020, 203.0),
+        (TransferFunction::Hlg, Primaries::BT2020, 203.0),
+    ];
+    let target = renderer
+        .create_target(width, 1, DrmFourcc::Abgr16161616f)
+        .unwrap();
+    target.set_color_description(output).unwrap();
+    let all = [whole(width, 1)];
+    for (transfer, primaries, reference) in sources {
+        let source = import(&mut renderer, &greys, width);
+        let mut description = ColorDescription::srgb();
+        description.transfer = transfer;
+        description.primaries = primaries;
+        description.luminances = transfer.default_luminances();
+        source.set_color_description(description).unwrap();
+        let mut frame = linear_frame(&mut renderer, &target, None);
+        frame.clear([0.0; 4], &all).unwrap();
+        frame
+            .render_texture_from_to(&source, &draw((width, 1), all[0], &all, 1.0))
+            .unwrap();
+        let point = frame.finish().unwrap();
+        point.wait(std::time::Duration::MAX).unwrap();
+        let readback = renderer
+            .copy_framebuffer(&target, all[0], DrmFourcc::Abgr16161616f)
+            .unwrap();
+        for (v, px) in readback.bytes().unwrap().chunks_exact(8).enumerate() {
+            let nits = source_nits(transfer, v as f64 / 255.0) * 203.0 / reference;
+            let want = nits / 10000.0;
+            for c in 0..3 {
+                let got = f16_value(u16::from_le_bytes([px[2 * c], px[2 * c + 1]]));
+                let close = (got - want).abs() <= want * 3e-3 + 2e-7;
+                assert!(close, "{transfer:?} level {v}: {got:.7}, want {want:.7}");
+            }
+        }
+    }
+    assert_validation_clean(&instance);
+}

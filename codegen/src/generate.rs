@@ -565,7 +565,9 @@ fn variants(p: &PipelinePlan) -> (TokenStream, Vec<TokenStream>) {
             TokenStream::new(),
             vec![quote!(rt::VariantDesc {
                 name: "default",
-                constants: &[]
+                constants: &[],
+                vertex: None,
+                fragment: None,
             })],
         );
     }
@@ -596,14 +598,24 @@ fn variants(p: &PipelinePlan) -> (TokenStream, Vec<TokenStream>) {
             #(#[doc = #docs] #names,)*
         }
     };
-    let descs = p.variants.iter().map(|v| {
+    let descs = p.variants.iter().enumerate().map(|(index, v)| {
         let name = &v.name;
+        let module = |stage: &StagePlan| match stage.variant_spirv.get(index) {
+            Some(path) => quote!(Some(&rt::SpirvBytes(*include_bytes!(#path)))),
+            None => quote!(None),
+        };
+        let (vertex, fragment) = (module(&p.vertex), module(&p.fragment));
         let constants = v.values.iter().map(|(c, value)| {
             let id = Literal::u32_unsuffixed(c.id);
             let value = spec_value(c.scalar, value);
             quote!(rt::SpecConstant { id: #id, value: #value })
         });
-        quote!(rt::VariantDesc { name: #name, constants: &[#(#constants),*] })
+        quote!(rt::VariantDesc {
+            name: #name,
+            constants: &[#(#constants),*],
+            vertex: #vertex,
+            fragment: #fragment,
+        })
     });
     (enum_tokens, descs.collect())
 }

@@ -41,7 +41,7 @@ pub use model::{
 };
 
 use cache::Cache;
-use manifest::{Loaded, ShaderRef};
+use manifest::{Loaded, ShaderRef, SpecValue};
 use plan::StagePlan;
 use source::{display_path, Compiled, Language};
 
@@ -344,7 +344,9 @@ impl<'a> Run<'a> {
                 for (stage, r) in [(Stage::Vertex, &p.vertex), (Stage::Fragment, &p.fragment)] {
                     if self.check_reference(m, name, stage, r, &files) {
                         referenced.insert(r.file().to_string());
-                        self.units.insert(unit_of(r, &global), None);
+                        for unit in stage_units(r, &global, &p.variants) {
+                            self.units.insert(unit, None);
+                        }
                     } else {
                         self.rejected.insert((name.clone(), stage));
                     }
@@ -538,7 +540,7 @@ impl<'a> Run<'a> {
             Some(Language::Glsl(stage)) => {
                 glsl::compile(&path, &source, stage, include_dir, &unit.defines)
             }
-            _ => wgsl::compile(&path, &source),
+            _ => wgsl::compile(&path, &source, &unit.defines),
         };
         self.compiled += 1;
         match result {
@@ -585,7 +587,9 @@ impl<'a> Run<'a> {
         if self.rejected.contains(&(pipeline.to_string(), stage)) {
             return None;
         }
-        let unit = unit_of(r, global);
+        let variants = &m.manifest.pipelines[pipeline].variants;
+        let units = stage_units(r, global, variants);
+        let unit = units[0].clone();
         let compiled = self.units.get(&unit)?.as_ref()?;
         let needle = format!("\"{}\"", r.file());
         let entry = match (r.entry(), Language::of(Path::new(r.file()))) {
@@ -624,11 +628,25 @@ impl<'a> Run<'a> {
             }
         };
         match reflect::reflect(&compiled.words, stage, &entry) {
-            Ok(interface) => Some(StagePlan {
-                file: r.file().to_string(),
-                spirv: format!("{SPIRV_DIR}/{}", unit.spirv_name()),
-                interface,
-            }),
+            Ok(mut interface) => {
+                let per_variant = units.len() > 1 || !unit.defines.is_empty();
+                if Language::of(Path::new(r.file())) == Some(Language::Wgsl) {
+                    let path = self.builder.shader_dir.join(r.file());
+                    let source = std::fs::read_to_string(path).unwrap_or_default();
+                    interface.spec_constants = wgsl::overrides(&source);
+                }
+                let spirv_of = |u: &Unit| format!("{SPIRV_DIR}/{}", u.spirv_name());
+                Some(StagePlan {
+                    file: r.file().to_string(),
+                    spirv: spirv_of(&unit),
+                    variant_spirv: if per_variant {
+                        units.iter().map(spirv_of).collect()
+                    } else {
+                        Vec::new()
+                    },
+                    interface,
+                })
+            }
             Err(message) => {
                 let shown = display_path(&self.builder.shader_dir.join(r.file()));
                 self.diagnostics
@@ -644,7 +662,9 @@ impl<'a> Run<'a> {
         let used: BTreeSet<&str> = plan
             .pipelines
             .iter()
-            .flat_map(|p| [p.vertex.spirv.as_str(), p.fragment.spirv.as_str()])
+            .flat_map(|p| [&p.vertex, &p.fragment])
+            .flat_map(|stage| std::iter::once(&stage.spirv).chain(&stage.variant_spirv))
+            .map(String::as_str)
             .collect();
         for (unit, compiled) in &self.units {
             let name = format!("{SPIRV_DIR}/{}", unit.spirv_name());
@@ -662,6 +682,38 @@ impl<'a> Run<'a> {
             }
         }
         Some(())
+    }
+}
+
+/// The units a pipeline's stage compiles: one, or for a WGSL stage of a pipeline with
+/// variants, one per variant (in the manifest's order) with its values as the unit's
+/// `defines` (override values: naga cannot leave them to specialization).
+fn stage_units(
+    r: &ShaderRef,
+    global: &BTreeMap<String, String>,
+    variants: &BTreeMap<String, BTreeMap<String, SpecValue>>,
+) -> Vec<Unit> {
+    let unit = unit_of(r, global);
+    if Language::of(Path::new(r.file())) != Some(Language::Wgsl) || variants.is_empty() {
+        return vec![unit];
+    }
+    variants
+        .values()
+        .map(|values| Unit {
+            file: unit.file.clone(),
+            defines: values
+                .iter()
+                .map(|(name, value)| (name.clone(), override_text(value)))
+                .collect(),
+        })
+        .collect()
+}
+
+fn override_text(value: &SpecValue) -> String {
+    match value {
+        SpecValue::Bool(b) => b.to_string(),
+        SpecValue::Int(i) => i.to_string(),
+        SpecValue::Float(f) => format!("{f:?}"),
     }
 }
 

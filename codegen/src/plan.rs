@@ -64,6 +64,9 @@ pub struct StagePlan {
     pub file: String,
     /// File name of the SPIR-V written beside the generated code.
     pub spirv: String,
+    /// For a stage compiled once per variant (WGSL with `override`s), each variant's SPIR-V
+    /// file, in the order of the manifest's variants (`spirv` is the first); else empty.
+    pub variant_spirv: Vec<String>,
     pub interface: Interface,
 }
 

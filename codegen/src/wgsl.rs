@@ -1,18 +1,64 @@
 //! WGSL to SPIR-V with naga: parsed, validated, written as SPIR-V 1.5 with no Y flip.
 //!
-//! WGSL `override` declarations are rejected: naga's SPIR-V writer can only emit them after
-//! they are folded into constants, which would silently turn a specialization point into a
-//! fixed value. Variants belong in GLSL `constant_id` constants for now.
+//! WGSL `override`s are a pipeline's variants: naga's SPIR-V writer cannot emit a
+//! specialization constant, only an override folded to a value, so a WGSL stage is
+//! compiled once per variant with that variant's values (each `override` needs an
+//! `@id(N)`, the id the manifest's variants and the generated code name it by), and the
+//! generated code picks the variant's module when it builds the pipeline.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use naga::back::spv;
 use naga::valid::{Capabilities, ValidationFlags, Validator};
 
 use crate::diag::{Diagnostic, Position};
+use crate::model::{Scalar, SpecConstant};
 use crate::source::{display_path, Compiled};
 
-pub fn compile(path: &Path, source: &str) -> Result<Compiled, Vec<Diagnostic>> {
+/// The module's `override`s as specialization constants (id, name, type), in id order.
+/// Errors (a parse error, an override without `@id` or of a non-scalar type) are left to
+/// [`compile`], which reports them with positions; such overrides are skipped here.
+pub fn overrides(source: &str) -> Vec<SpecConstant> {
+    let Ok(module) = naga::front::wgsl::parse_str(source) else {
+        return Vec::new();
+    };
+    let mut found: Vec<SpecConstant> = module
+        .overrides
+        .iter()
+        .filter_map(|(_, o)| {
+            Some(SpecConstant {
+                id: u32::from(o.id?),
+                name: o.name.clone()?,
+                scalar: scalar_of(&module.types[o.ty].inner)?,
+            })
+        })
+        .collect();
+    found.sort_by_key(|c| c.id);
+    found
+}
+
+fn scalar_of(ty: &naga::TypeInner) -> Option<Scalar> {
+    match ty {
+        naga::TypeInner::Scalar(s) => match (s.kind, s.width) {
+            (naga::ScalarKind::Bool, _) => Some(Scalar::Bool),
+            (naga::ScalarKind::Uint, 4) => Some(Scalar::U32),
+            (naga::ScalarKind::Sint, 4) => Some(Scalar::I32),
+            (naga::ScalarKind::Float, 4) => Some(Scalar::F32),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// Compiles `source` with its overrides set by name to `values` (names it does not
+/// declare are ignored: they belong to the pipeline's other stage); the rest keep their
+/// defaults, and one without a default is an error.
+pub fn compile(
+    path: &Path,
+    source: &str,
+    values: &BTreeMap<String, String>,
+) -> Result<Compiled, Vec<Diagnostic>> {
     let shown = display_path(path);
     let error_at = |offset: Option<usize>, message: String| {
         let position = offset.map_or(Position::START, |o| Position::of_offset(source, o));
@@ -27,17 +73,20 @@ pub fn compile(path: &Path, source: &str) -> Result<Compiled, Vec<Diagnostic>> {
     let overrides: Vec<Diagnostic> = module
         .overrides
         .iter()
-        .map(|(handle, o)| {
+        .filter_map(|(handle, o)| {
             let span = module.overrides.get_span(handle).to_range();
             let name = o.name.as_deref().unwrap_or("?");
-            error_at(
+            let problem = if o.id.is_none() {
+                "needs an `@id(N)`: variants set overrides by id, as specialization constants"
+            } else if scalar_of(&module.types[o.ty].inner).is_none() {
+                "must be a bool, u32, i32 or f32"
+            } else {
+                return None;
+            };
+            Some(error_at(
                 span.map(|r| r.start),
-                format!(
-                    "WGSL `override {name}` is not supported: naga cannot write it as a SPIR-V \
-                     specialization constant; use a `const`, or a GLSL shader with \
-                     `layout(constant_id = N)`"
-                ),
-            )
+                format!("WGSL `override {name}` {problem}"),
+            ))
         })
         .collect();
     if !overrides.is_empty() {
@@ -68,6 +117,10 @@ pub fn compile(path: &Path, source: &str) -> Result<Compiled, Vec<Diagnostic>> {
         fake_missing_bindings: true,
         ..spv::Options::default()
     };
+    let constants = pipeline_constants(&module, values).map_err(|m| vec![error_at(None, m)])?;
+    let (module, info) =
+        naga::back::pipeline_constants::process_overrides(&module, &info, None, &constants)
+            .map_err(|e| vec![error_at(None, format!("cannot set the overrides: {e}"))])?;
     let words = spv::write_vec(&module, &info, &options, None)
         .map_err(|e| vec![error_at(None, format!("SPIR-V generation failed: {e}"))])?;
     Ok(Compiled {
@@ -75,6 +128,31 @@ pub fn compile(path: &Path, source: &str) -> Result<Compiled, Vec<Diagnostic>> {
         includes: Vec::new(),
         warnings: Vec::new(),
     })
+}
+
+/// naga's override values (keyed by id, as f64) from the variant's values by name.
+fn pipeline_constants(
+    module: &naga::Module,
+    values: &BTreeMap<String, String>,
+) -> Result<naga::back::PipelineConstants, String> {
+    let mut constants = naga::back::PipelineConstants::default();
+    for (_, o) in module.overrides.iter() {
+        let (Some(name), Some(id)) = (&o.name, o.id) else {
+            continue;
+        };
+        let Some(text) = values.get(name) else {
+            continue;
+        };
+        let value = match text.as_str() {
+            "true" => 1.0,
+            "false" => 0.0,
+            number => number
+                .parse::<f64>()
+                .map_err(|_| format!("override `{name}`: `{text}` is not a number"))?,
+        };
+        constants.insert(id.to_string(), value);
+    }
+    Ok(constants)
 }
 
 fn describe_parse_error(error: &naga::front::wgsl::ParseError) -> String {

@@ -151,9 +151,9 @@ fn main() -> @location(0) vec4<f32> {
 }
 
 #[test]
-fn wgsl_override_is_rejected_at_its_declaration() {
+fn wgsl_override_without_an_id_is_reported_at_its_declaration() {
     let wgsl = "\
-// Specialization points are not supported in WGSL.
+// Variants set overrides by id, so each needs one.
 
 override scale: f32 = 1.0;
 
@@ -169,11 +169,34 @@ fn main() -> @location(0) vec4<f32> {
     );
     let errors = errors(&dir);
     let error = find(&errors, "a.wgsl", "override scale");
-    assert!(error.message.contains("not supported"), "{error}");
+    assert!(error.message.contains("needs an `@id(N)`"), "{error}");
     // The span starts at the `override` keyword or at the name, depending on naga.
     let (line, column) = position_of(wgsl, "override scale");
     assert_eq!(line, 3);
     assert_on_line(error, line, column..=column + "override ".len() as u32);
+}
+
+#[test]
+fn wgsl_override_without_a_default_or_a_value_is_an_error() {
+    let wgsl = "\
+@id(0) override scale: f32;
+
+@fragment
+fn main() -> @location(0) vec4<f32> {
+    return vec4<f32>(scale);
+}
+";
+    let dir = project(
+        "wgsl-override-no-value",
+        &[("a.vert", PLAIN_VERT), ("a.wgsl", wgsl)],
+        &manifest("a.vert", "a.wgsl"),
+    );
+    let errors = errors(&dir);
+    let error = find(&errors, "a.wgsl", "override");
+    assert!(
+        error.message.contains("cannot set the overrides"),
+        "{error}"
+    );
 }
 
 // ---------------------------------------------------------------------------------------

@@ -87,3 +87,65 @@ fn glsl_and_wgsl_push_constants_generate_the_same_struct() {
         "GLSL generated:\n{from_glsl}\nWGSL generated:\n{from_wgsl}"
     );
 }
+
+const WGSL_VARIANT_FRAG: &str = "\
+@id(3) override LEVEL: u32 = 1u;
+@id(4) override BRIGHT: bool = false;
+
+@fragment
+fn main() -> @location(0) vec4<f32> {
+    var level = f32(LEVEL) / 4.0;
+    if BRIGHT {
+        level = 1.0;
+    }
+    return vec4<f32>(level);
+}
+";
+
+/// WGSL `override`s are variants as GLSL spec constants are: the same generated enum and
+/// constants, but one SPIR-V module per variant with the values folded in.
+#[test]
+fn wgsl_overrides_make_one_module_per_variant() {
+    let ron = r#"(
+    render_passes: { "output": (color: Target) },
+    pipelines: {
+        "main": (pass: "output", vertex: "a.vert", fragment: "a.wgsl",
+            variants: { "dim": { "LEVEL": 2 }, "bright": { "BRIGHT": true }, "plain": {} }),
+    },
+)
+"#;
+    let dir = project(
+        "lang-wgsl-variants",
+        &[("a.vert", PLAIN_VERT), ("a.wgsl", WGSL_VARIANT_FRAG)],
+        ron,
+    );
+    let code = generate(&dir).code;
+    assert_contains(&code, "`uint LEVEL` (id 3)");
+    assert_contains(&code, "`bool BRIGHT` (id 4)");
+    assert_contains(&code, "/// Variant `dim`: `LEVEL` = 2.");
+    let flat_code = flat(&code);
+    assert!(
+        !flat_code.contains("name: \"dim\", constants: &[rt::SpecConstant { id: 3, value: rt::SpecValue::U32(2) }], vertex: None, fragment: None"),
+        "a WGSL stage's variant has its own module:\n{code}"
+    );
+    // The variants' modules: three files, of different SPIR-V where the values differ.
+    let modules: Vec<String> = ["bright", "dim", "plain"]
+        .iter()
+        .map(|v| {
+            let start = flat_code.find(&format!("name: \"{v}\"")).unwrap();
+            let rest = &flat_code[start..];
+            let fragment = &rest[rest.find("fragment: Some").expect("a module per variant")..];
+            let path = fragment.split('"').nth(1).unwrap().to_string();
+            path
+        })
+        .collect();
+    let bytes: Vec<Vec<u8>> = modules
+        .iter()
+        .map(|m| std::fs::read(dir.join("out").join(m)).unwrap())
+        .collect();
+    assert!(bytes
+        .iter()
+        .all(|b| b.len() > 20 && b[..4] == [0x03, 0x02, 0x23, 0x07]));
+    assert_ne!(bytes[0], bytes[1], "bright and dim fold different values");
+    assert_ne!(bytes[1], bytes[2], "dim and plain fold different values");
+}

@@ -5,7 +5,7 @@ use ash::vk;
 use crate::core::device::Device;
 use crate::error::{Error, Result, VkResultExt};
 use crate::pipelines::{
-    BindingCount, BindingDesc, Blend, ImmutableSampler, PipelineDesc, StageDesc, VariantDesc,
+    BindingCount, BindingDesc, Blend, ImmutableSampler, PipelineDesc, Spirv, StageDesc, VariantDesc,
 };
 
 /// The most descriptors a runtime-sized array holds; a draw may use fewer.
@@ -209,8 +209,8 @@ struct Module<'d> {
 }
 
 impl<'d> Module<'d> {
-    fn new(device: &'d Device, stage: &StageDesc) -> Result<Module<'d>> {
-        let info = vk::ShaderModuleCreateInfo::default().code(stage.spirv.words());
+    fn new(device: &'d Device, spirv: &Spirv) -> Result<Module<'d>> {
+        let info = vk::ShaderModuleCreateInfo::default().code(spirv.words());
         // SAFETY: the SPIR-V was validated by the build (shaderc or naga).
         let raw = unsafe { device.raw().create_shader_module(&info, None) }
             .or_vk("vkCreateShaderModule")?;
@@ -234,8 +234,8 @@ pub(crate) fn graphics_pipeline(
     render_pass: vk::RenderPass,
     cache: vk::PipelineCache,
 ) -> Result<vk::Pipeline> {
-    let vertex = Module::new(device, &desc.vertex)?;
-    let fragment = Module::new(device, &desc.fragment)?;
+    let vertex = Module::new(device, variant.vertex.unwrap_or(desc.vertex.spirv))?;
+    let fragment = Module::new(device, variant.fragment.unwrap_or(desc.fragment.spirv))?;
     let (map, data) = crate::pipelines::specialization(variant);
     let specialization = vk::SpecializationInfo::default()
         .map_entries(&map)

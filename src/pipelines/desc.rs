@@ -72,6 +72,12 @@ impl Spirv {
     }
 }
 
+impl std::fmt::Debug for Spirv {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "SPIR-V ({} bytes)", self.0.len())
+    }
+}
+
 /// One shader stage of a pipeline.
 pub struct StageDesc {
     pub spirv: &'static Spirv,
@@ -175,6 +181,11 @@ pub struct SpecConstant {
 pub struct VariantDesc {
     pub name: &'static str,
     pub constants: &'static [SpecConstant],
+    /// The variant's own modules for stages compiled once per variant (WGSL, whose
+    /// `override`s naga can only fold into constants); `None`: the stage's module,
+    /// specialized by `constants`.
+    pub vertex: Option<&'static Spirv>,
+    pub fragment: Option<&'static Spirv>,
 }
 
 /// Everything needed to build a graphics pipeline, generated from the shaders' reflection.

@@ -368,6 +368,8 @@ pub mod encode {
                         value: rt::SpecValue::U32(2),
                     },
                 ],
+                vertex: None,
+                fragment: None,
             },
             rt::VariantDesc {
                 name: "ext_linear",
@@ -377,6 +379,8 @@ pub mod encode {
                         value: rt::SpecValue::U32(7),
                     },
                 ],
+                vertex: None,
+                fragment: None,
             },
             rt::VariantDesc {
                 name: "gamma22",
@@ -386,6 +390,8 @@ pub mod encode {
                         value: rt::SpecValue::U32(1),
                     },
                 ],
+                vertex: None,
+                fragment: None,
             },
             rt::VariantDesc {
                 name: "gamma24",
@@ -395,6 +401,8 @@ pub mod encode {
                         value: rt::SpecValue::U32(3),
                     },
                 ],
+                vertex: None,
+                fragment: None,
             },
             rt::VariantDesc {
                 name: "hlg",
@@ -404,6 +412,8 @@ pub mod encode {
                         value: rt::SpecValue::U32(5),
                     },
                 ],
+                vertex: None,
+                fragment: None,
             },
             rt::VariantDesc {
                 name: "linear",
@@ -413,6 +423,8 @@ pub mod encode {
                         value: rt::SpecValue::U32(6),
                     },
                 ],
+                vertex: None,
+                fragment: None,
             },
             rt::VariantDesc {
                 name: "pq",
@@ -422,6 +434,8 @@ pub mod encode {
                         value: rt::SpecValue::U32(4),
                     },
                 ],
+                vertex: None,
+                fragment: None,
             },
             rt::VariantDesc {
                 name: "srgb",
@@ -431,6 +445,8 @@ pub mod encode {
                         value: rt::SpecValue::U32(0),
                     },
                 ],
+                vertex: None,
+                fragment: None,
             },
         ],
     };
@@ -605,6 +621,8 @@ pub mod kawase_down {
             rt::VariantDesc {
                 name: "default",
                 constants: &[],
+                vertex: None,
+                fragment: None,
             },
         ],
     };
@@ -784,6 +802,8 @@ pub mod kawase_up {
             rt::VariantDesc {
                 name: "default",
                 constants: &[],
+                vertex: None,
+                fragment: None,
             },
         ],
     };
@@ -916,6 +936,8 @@ pub mod solid {
             rt::VariantDesc {
                 name: "default",
                 constants: &[],
+                vertex: None,
+                fragment: None,
             },
         ],
     };
@@ -1085,6 +1107,8 @@ pub mod texture {
                         value: rt::SpecValue::Bool(true),
                     },
                 ],
+                vertex: None,
+                fragment: None,
             },
             rt::VariantDesc {
                 name: "opaque",
@@ -1094,6 +1118,8 @@ pub mod texture {
                         value: rt::SpecValue::Bool(false),
                     },
                 ],
+                vertex: None,
+                fragment: None,
             },
         ],
     };
@@ -1126,7 +1152,7 @@ pub mod texture {
         }
     }
 }
-/// Pipeline `texture_decode`: `quad.vert` then `texture_decode.frag`, Premultiplied blending, drawn in render pass `output`. Specialization constants: `uint TRANSFER` (id 0).
+/// Pipeline `texture_decode`: `quad.vert` then `texture_decode.wgsl`, Premultiplied blending, drawn in render pass `output`. Specialization constants: `uint TRANSFER` (id 0).
 pub mod texture_decode {
     use crate::pipelines as rt;
     /// Push constants of every stage, at their offsets (vertex bytes 0..8; fragment bytes 0..80).
@@ -1197,7 +1223,7 @@ pub mod texture_decode {
         }
     }
     /// The descriptor sets a draw binds, in set order.
-    pub type Sets<'a> = super::sets::Textured<'a>;
+    pub type Sets<'a> = super::sets::TextureAndSampler<'a>;
     /// The variants the manifest declares, each a set of specialization-constant values.
     #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
     pub enum Variant {
@@ -1222,7 +1248,7 @@ pub mod texture_decode {
         *include_bytes!("spirv/quad.vert.spv"),
     );
     pub(super) static FRAGMENT_SPIRV: &rt::Spirv = &rt::SpirvBytes(
-        *include_bytes!("spirv/texture_decode.frag.spv"),
+        *include_bytes!("spirv/texture_decode.wgsl-6460dc9c.spv"),
     );
     /// Everything needed to build the pipeline, as reflected and checked at build time.
     pub static DESC: rt::PipelineDesc = rt::PipelineDesc {
@@ -1234,7 +1260,7 @@ pub mod texture_decode {
         },
         fragment: rt::StageDesc {
             spirv: FRAGMENT_SPIRV,
-            file: "texture_decode.frag",
+            file: "texture_decode.wgsl",
             entry: c"main",
         },
         blend: rt::Blend::Premultiplied,
@@ -1295,7 +1321,9 @@ pub mod texture_decode {
         sets: &[
             rt::SetSlot {
                 set: 0,
-                bindings: <super::sets::Textured<'static> as rt::DescriptorSet>::BINDINGS,
+                bindings: <super::sets::TextureAndSampler<
+                    'static,
+                > as rt::DescriptorSet>::BINDINGS,
             },
         ],
         variants: &[
@@ -1307,6 +1335,12 @@ pub mod texture_decode {
                         value: rt::SpecValue::U32(2),
                     },
                 ],
+                vertex: None,
+                fragment: Some(
+                    &rt::SpirvBytes(
+                        *include_bytes!("spirv/texture_decode.wgsl-6460dc9c.spv"),
+                    ),
+                ),
             },
             rt::VariantDesc {
                 name: "ext_linear",
@@ -1316,6 +1350,12 @@ pub mod texture_decode {
                         value: rt::SpecValue::U32(7),
                     },
                 ],
+                vertex: None,
+                fragment: Some(
+                    &rt::SpirvBytes(
+                        *include_bytes!("spirv/texture_decode.wgsl-64693121.spv"),
+                    ),
+                ),
             },
             rt::VariantDesc {
                 name: "gamma22",
@@ -1325,6 +1365,12 @@ pub mod texture_decode {
                         value: rt::SpecValue::U32(1),
                     },
                 ],
+                vertex: None,
+                fragment: Some(
+                    &rt::SpirvBytes(
+                        *include_bytes!("spirv/texture_decode.wgsl-64615f73.spv"),
+                    ),
+                ),
             },
             rt::VariantDesc {
                 name: "gamma24",
@@ -1334,6 +1380,12 @@ pub mod texture_decode {
                         value: rt::SpecValue::U32(3),
                     },
                 ],
+                vertex: None,
+                fragment: Some(
+                    &rt::SpirvBytes(
+                        *include_bytes!("spirv/texture_decode.wgsl-645cf3c5.spv"),
+                    ),
+                ),
             },
             rt::VariantDesc {
                 name: "hlg",
@@ -1343,6 +1395,12 @@ pub mod texture_decode {
                         value: rt::SpecValue::U32(5),
                     },
                 ],
+                vertex: None,
+                fragment: Some(
+                    &rt::SpirvBytes(
+                        *include_bytes!("spirv/texture_decode.wgsl-646d9ccf.spv"),
+                    ),
+                ),
             },
             rt::VariantDesc {
                 name: "linear",
@@ -1352,6 +1410,12 @@ pub mod texture_decode {
                         value: rt::SpecValue::U32(6),
                     },
                 ],
+                vertex: None,
+                fragment: Some(
+                    &rt::SpirvBytes(
+                        *include_bytes!("spirv/texture_decode.wgsl-6469b3f8.spv"),
+                    ),
+                ),
             },
             rt::VariantDesc {
                 name: "pq",
@@ -1361,6 +1425,12 @@ pub mod texture_decode {
                         value: rt::SpecValue::U32(4),
                     },
                 ],
+                vertex: None,
+                fragment: Some(
+                    &rt::SpirvBytes(
+                        *include_bytes!("spirv/texture_decode.wgsl-647185a6.spv"),
+                    ),
+                ),
             },
             rt::VariantDesc {
                 name: "srgb",
@@ -1370,10 +1440,16 @@ pub mod texture_decode {
                         value: rt::SpecValue::U32(0),
                     },
                 ],
+                vertex: None,
+                fragment: Some(
+                    &rt::SpirvBytes(
+                        *include_bytes!("spirv/texture_decode.wgsl-6465484a.spv"),
+                    ),
+                ),
             },
         ],
     };
-    /// Pipeline `texture_decode`: `quad.vert` then `texture_decode.frag`, Premultiplied blending, drawn in render pass `output`. Specialization constants: `uint TRANSFER` (id 0).
+    /// Pipeline `texture_decode`: `quad.vert` then `texture_decode.wgsl`, Premultiplied blending, drawn in render pass `output`. Specialization constants: `uint TRANSFER` (id 0).
     pub struct Pipeline {
         raw: rt::RawPipeline,
     }
@@ -1541,6 +1617,8 @@ pub mod texture_indexed {
             rt::VariantDesc {
                 name: "default",
                 constants: &[],
+                vertex: None,
+                fragment: None,
             },
         ],
     };
@@ -1658,6 +1736,8 @@ pub mod texture_opaque {
                         value: rt::SpecValue::Bool(true),
                     },
                 ],
+                vertex: None,
+                fragment: None,
             },
             rt::VariantDesc {
                 name: "opaque",
@@ -1667,6 +1747,8 @@ pub mod texture_opaque {
                         value: rt::SpecValue::Bool(false),
                     },
                 ],
+                vertex: None,
+                fragment: None,
             },
         ],
     };
@@ -1797,6 +1879,8 @@ pub mod texture_ycbcr {
                         value: rt::SpecValue::Bool(false),
                     },
                 ],
+                vertex: None,
+                fragment: None,
             },
         ],
     };
@@ -1847,8 +1931,73 @@ pub mod texture_ycbcr {
 /// Pipeline `texture_ycbcr_decode`: `quad.vert` then `texture_decode.frag`, Premultiplied blending, drawn in render pass `output`. Specialization constants: `uint TRANSFER` (id 0).
 pub mod texture_ycbcr_decode {
     use crate::pipelines as rt;
-    /// Built from the same shaders as [`super::texture_decode`], so the same types.
-    pub use super::texture_decode::{Push, Instance};
+    /// Push constants of every stage, at their offsets (vertex bytes 0..8; fragment bytes 0..80).
+    #[repr(C)]
+    #[derive(Clone, Copy, Debug, PartialEq)]
+    pub struct Push {
+        /// `vec2 target_size`, offset 0.
+        pub target_size: [f32; 2],
+        /// `vec2 padding`, offset 8.
+        pub padding: [f32; 2],
+        /// `vec4 to_output_0`, offset 16.
+        pub to_output_0: [f32; 4],
+        /// `vec4 to_output_1`, offset 32.
+        pub to_output_1: [f32; 4],
+        /// `vec4 to_output_2`, offset 48.
+        pub to_output_2: [f32; 4],
+        /// `vec4 transfer_params`, offset 64.
+        pub transfer_params: [f32; 4],
+    }
+    const _: [(); 80] = [(); core::mem::size_of::<Push>()];
+    const _: [(); 80] = [(); core::mem::size_of::<[f32; 2]>()
+        + core::mem::size_of::<[f32; 2]>() + core::mem::size_of::<[f32; 4]>()
+        + core::mem::size_of::<[f32; 4]>() + core::mem::size_of::<[f32; 4]>()
+        + core::mem::size_of::<[f32; 4]>()];
+    const _: [(); 0] = [(); core::mem::offset_of!(Push, target_size)];
+    const _: [(); 8] = [(); core::mem::offset_of!(Push, padding)];
+    const _: [(); 16] = [(); core::mem::offset_of!(Push, to_output_0)];
+    const _: [(); 32] = [(); core::mem::offset_of!(Push, to_output_1)];
+    const _: [(); 48] = [(); core::mem::offset_of!(Push, to_output_2)];
+    const _: [(); 64] = [(); core::mem::offset_of!(Push, transfer_params)];
+    /// SAFETY: every field is a plain integer, float, byte array or another such struct, and the constant assertions above prove there is no implicit padding, so every bit pattern is valid and all bytes are initialized.
+    unsafe impl rt::bytemuck::Zeroable for Push {}
+    /// SAFETY: every field is a plain integer, float, byte array or another such struct, and the constant assertions above prove there is no implicit padding, so every bit pattern is valid and all bytes are initialized.
+    unsafe impl rt::bytemuck::Pod for Push {}
+    impl Default for Push {
+        fn default() -> Self {
+            rt::bytemuck::Zeroable::zeroed()
+        }
+    }
+    /// The per-instance vertex-shader inputs, packed in location order.
+    #[repr(C)]
+    #[derive(Clone, Copy, Debug, PartialEq)]
+    pub struct Instance {
+        /// `location 0: vec4 dst`, offset 0.
+        pub dst: [f32; 4],
+        /// `location 1: vec2 uv_offset`, offset 16.
+        pub uv_offset: [f32; 2],
+        /// `location 2: vec4 uv_axes`, offset 24.
+        pub uv_axes: [f32; 4],
+        /// `location 3: float alpha`, offset 40.
+        pub alpha: f32,
+    }
+    const _: [(); 44] = [(); core::mem::size_of::<Instance>()];
+    const _: [(); 44] = [(); core::mem::size_of::<[f32; 4]>()
+        + core::mem::size_of::<[f32; 2]>() + core::mem::size_of::<[f32; 4]>()
+        + core::mem::size_of::<f32>()];
+    const _: [(); 0] = [(); core::mem::offset_of!(Instance, dst)];
+    const _: [(); 16] = [(); core::mem::offset_of!(Instance, uv_offset)];
+    const _: [(); 24] = [(); core::mem::offset_of!(Instance, uv_axes)];
+    const _: [(); 40] = [(); core::mem::offset_of!(Instance, alpha)];
+    /// SAFETY: every field is a plain integer, float, byte array or another such struct, and the constant assertions above prove there is no implicit padding, so every bit pattern is valid and all bytes are initialized.
+    unsafe impl rt::bytemuck::Zeroable for Instance {}
+    /// SAFETY: every field is a plain integer, float, byte array or another such struct, and the constant assertions above prove there is no implicit padding, so every bit pattern is valid and all bytes are initialized.
+    unsafe impl rt::bytemuck::Pod for Instance {}
+    impl Default for Instance {
+        fn default() -> Self {
+            rt::bytemuck::Zeroable::zeroed()
+        }
+    }
     /// The descriptor sets a draw binds, in set order.
     pub type Sets<'a> = super::sets::YcbcrTextured<'a>;
     /// The variants the manifest declares, each a set of specialization-constant values.
@@ -1880,7 +2029,12 @@ pub mod texture_ycbcr_decode {
         /// The sampler of set 0 binding 0 (`tex`).
         pub tex: &'a rt::Sampler,
     }
-    use super::texture_decode::{FRAGMENT_SPIRV, VERTEX_SPIRV};
+    pub(super) static VERTEX_SPIRV: &rt::Spirv = &rt::SpirvBytes(
+        *include_bytes!("spirv/quad.vert.spv"),
+    );
+    pub(super) static FRAGMENT_SPIRV: &rt::Spirv = &rt::SpirvBytes(
+        *include_bytes!("spirv/texture_decode.frag.spv"),
+    );
     /// Everything needed to build the pipeline, as reflected and checked at build time.
     pub static DESC: rt::PipelineDesc = rt::PipelineDesc {
         name: "texture_ycbcr_decode",
@@ -1966,6 +2120,8 @@ pub mod texture_ycbcr_decode {
                         value: rt::SpecValue::U32(2),
                     },
                 ],
+                vertex: None,
+                fragment: None,
             },
             rt::VariantDesc {
                 name: "ext_linear",
@@ -1975,6 +2131,8 @@ pub mod texture_ycbcr_decode {
                         value: rt::SpecValue::U32(7),
                     },
                 ],
+                vertex: None,
+                fragment: None,
             },
             rt::VariantDesc {
                 name: "gamma22",
@@ -1984,6 +2142,8 @@ pub mod texture_ycbcr_decode {
                         value: rt::SpecValue::U32(1),
                     },
                 ],
+                vertex: None,
+                fragment: None,
             },
             rt::VariantDesc {
                 name: "gamma24",
@@ -1993,6 +2153,8 @@ pub mod texture_ycbcr_decode {
                         value: rt::SpecValue::U32(3),
                     },
                 ],
+                vertex: None,
+                fragment: None,
             },
             rt::VariantDesc {
                 name: "hlg",
@@ -2002,6 +2164,8 @@ pub mod texture_ycbcr_decode {
                         value: rt::SpecValue::U32(5),
                     },
                 ],
+                vertex: None,
+                fragment: None,
             },
             rt::VariantDesc {
                 name: "linear",
@@ -2011,6 +2175,8 @@ pub mod texture_ycbcr_decode {
                         value: rt::SpecValue::U32(6),
                     },
                 ],
+                vertex: None,
+                fragment: None,
             },
             rt::VariantDesc {
                 name: "pq",
@@ -2020,6 +2186,8 @@ pub mod texture_ycbcr_decode {
                         value: rt::SpecValue::U32(4),
                     },
                 ],
+                vertex: None,
+                fragment: None,
             },
             rt::VariantDesc {
                 name: "srgb",
@@ -2029,6 +2197,8 @@ pub mod texture_ycbcr_decode {
                         value: rt::SpecValue::U32(0),
                     },
                 ],
+                vertex: None,
+                fragment: None,
             },
         ],
     };

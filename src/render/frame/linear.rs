@@ -481,8 +481,9 @@ fn draw_decoded(
     let params = plan.decode_of(texture)?;
     let decode = drawing.decode_pipeline(plan.pass_format);
     let push = decode_push(pass.target_size(), params);
-    let set = sets::Textured {
-        tex: SampledTexture::new(texture, drawing.sampler(filter)),
+    let set = sets::TextureAndSampler {
+        tex: texture,
+        samp: drawing.sampler(filter),
     };
     // The decoding pipeline's instances are the texture pipeline's, field for field.
     let instances: &[texture_decode::Instance] = bytemuck::cast_slice(instances);
@@ -509,8 +510,8 @@ fn draw_yuv_decoded(
         .yuv_ref()
         .decode_pipeline(plan.pass_format, sampler)
         .expect("built by the plan");
-    // Both decoding pipelines share texture_decode.frag, so their push constants and
-    // instances are the same structs field for field.
+    // texture_decode.wgsl declares texture_decode.frag's push constants and instances
+    // member for member, so the structs are the same field for field.
     let push: texture_ycbcr_decode::Push = bytemuck::cast(decode_push(pass.target_size(), params));
     let instances: &[texture_ycbcr_decode::Instance] = bytemuck::cast_slice(instances);
     let set = sets::YcbcrTextured { tex: texture };
@@ -708,8 +709,9 @@ pub(crate) fn record_initialize(
     let params = DecodeParams::new(&description, &description)?;
     let decode = drawing.decode_pipeline(plan.pass_format);
     let push = decode_push(pass.target_size(), &params);
-    let set = sets::Textured {
-        tex: SampledTexture::new(target, drawing.sampler(Filter::Nearest)),
+    let set = sets::TextureAndSampler {
+        tex: target,
+        samp: drawing.sampler(Filter::Nearest),
     };
     let variant = decode.variant(transfer_variant!(texture_decode, params.transfer));
     pass.draw(&variant, &push, set, &[instance])
