@@ -108,9 +108,15 @@ enum Planes {
 }
 
 /// The modifier to share `fourcc` with: texture-capable, two memory planes, for opaque
-/// fds; disjoint where `planes` says so. A driver may offer a YUV format's modifiers only
-/// one way (NVIDIA's P010 is not disjoint), so each test says which it needs.
-fn yuv_modifier(renderer: &Renderer, fourcc: DrmFourcc, planes: Planes) -> Option<Modifier> {
+/// fds, of `tiling` (a DRM modifier, or `Optimal`: `Modifier::INVALID`, the driver's own
+/// layout); disjoint where `planes` says so. A driver may offer a YUV format only some
+/// ways (NVIDIA's P010 has no DRM modifier at all), so each test says which it takes.
+fn yuv_modifier(
+    renderer: &Renderer,
+    fourcc: DrmFourcc,
+    tiling: Tiling,
+    planes: Planes,
+) -> Option<Modifier> {
     renderer
         .modifier_table()
         .entries()
@@ -118,7 +124,7 @@ fn yuv_modifier(renderer: &Renderer, fourcc: DrmFourcc, planes: Planes) -> Optio
         .find(|s| {
             s.fourcc == fourcc
                 && s.kind == HandleKind::OpaqueFd
-                && s.tiling == Tiling::DrmModifier
+                && s.tiling == tiling
                 && (planes == Planes::Shared || s.disjoint)
                 && s.texture.is_some()
                 && s.memory_planes == 2
@@ -189,6 +195,7 @@ struct Exported {
 
 fn export_yuv(device: &Device, modifier: Modifier, planes: Planes, picture: &Picture) -> Exported {
     let raw = device.raw();
+    let optimal = modifier == Modifier::INVALID;
     let modifiers = [modifier.0];
     let mut list =
         vk::ImageDrmFormatModifierListCreateInfoEXT::default().drm_format_modifiers(&modifiers);
@@ -210,18 +217,28 @@ fn export_yuv(device: &Device, modifier: Modifier, planes: Planes, picture: &Pic
         .mip_levels(1)
         .array_layers(1)
         .samples(vk::SampleCountFlags::TYPE_1)
-        .tiling(vk::ImageTiling::DRM_FORMAT_MODIFIER_EXT)
         .usage(vk::ImageUsageFlags::SAMPLED | vk::ImageUsageFlags::TRANSFER_DST)
         .sharing_mode(vk::SharingMode::EXCLUSIVE)
         .initial_layout(vk::ImageLayout::UNDEFINED)
-        .push_next(&mut list)
         .push_next(&mut external);
+    let info = if optimal {
+        info.tiling(vk::ImageTiling::OPTIMAL)
+    } else {
+        info.tiling(vk::ImageTiling::DRM_FORMAT_MODIFIER_EXT)
+            .push_next(&mut list)
+    };
     // SAFETY: test code; the table says this format and modifier can be created so.
     let image = unsafe { raw.create_image(&info, None) }.unwrap();
-    let aspects = [
-        vk::ImageAspectFlags::MEMORY_PLANE_0_EXT,
-        vk::ImageAspectFlags::MEMORY_PLANE_1_EXT,
-    ];
+    // An optimal-tiling image's planes are its format planes; a modifier's are its
+    // memory planes.
+    let aspects = if optimal {
+        [vk::ImageAspectFlags::PLANE_0, vk::ImageAspectFlags::PLANE_1]
+    } else {
+        [
+            vk::ImageAspectFlags::MEMORY_PLANE_0_EXT,
+            vk::ImageAspectFlags::MEMORY_PLANE_1_EXT,
+        ]
+    };
     // Per plane: its memory object's fd and size.
     let (memories, fds): (Vec<_>, Vec<_>) = match planes {
         Planes::Disjoint => {
@@ -245,7 +262,15 @@ fn export_yuv(device: &Device, modifier: Modifier, planes: Planes, picture: &Pic
         modifier,
         HandleKind::OpaqueFd,
     );
-    for (aspect, (fd, size)) in aspects.into_iter().zip(fds) {
+    for (plane, (aspect, (fd, size))) in aspects.into_iter().zip(fds).enumerate() {
+        if optimal {
+            // The layout is the driver's: offsets and strides say nothing, so they are
+            // the plane's start and its packed rows.
+            let row_bytes = [picture.luma.len(), picture.chroma.len()][plane] as u64
+                / u64::from([HEIGHT, HEIGHT / 2][plane]);
+            builder = builder.plane_with_size(fd, 0, row_bytes, size);
+            continue;
+        }
         // SAFETY: test code; a DRM-modifier image and one of its memory planes.
         let layout = unsafe {
             raw.get_image_subresource_layout(
@@ -422,7 +447,12 @@ fn upload(device: &Device, image: vk::Image, picture: &Picture) {
 fn a_disjoint_nv12_buffer_with_a_real_modifier_is_sampled_through_its_conversion() {
     let (instance, device) = gpu();
     let exporter = Renderer::new(&device, &RendererOptions::default()).unwrap();
-    let Some(modifier) = yuv_modifier(&exporter, DrmFourcc::Nv12, Planes::Disjoint) else {
+    let Some(modifier) = yuv_modifier(
+        &exporter,
+        DrmFourcc::Nv12,
+        Tiling::DrmModifier,
+        Planes::Disjoint,
+    ) else {
         println!(
             "skipped: no disjoint NV12 DRM modifier with YCbCr sampling on {}",
             device.name()
@@ -512,9 +542,17 @@ fn a_disjoint_nv12_buffer_with_a_real_modifier_is_sampled_through_its_conversion
 fn p010_bt2020_pq_video_reaches_a_pq_output_and_blends_in_linear_light() {
     let (instance, device) = gpu();
     let exporter = Renderer::new(&device, &RendererOptions::default()).unwrap();
-    let choice = [Planes::Disjoint, Planes::Shared]
-        .into_iter()
-        .find_map(|planes| Some((yuv_modifier(&exporter, DrmFourcc::P010, planes)?, planes)));
+    let ways = [
+        (Tiling::DrmModifier, Planes::Disjoint),
+        (Tiling::DrmModifier, Planes::Shared),
+        (Tiling::Optimal, Planes::Disjoint),
+    ];
+    let choice = ways.into_iter().find_map(|(tiling, planes)| {
+        Some((
+            yuv_modifier(&exporter, DrmFourcc::P010, tiling, planes)?,
+            planes,
+        ))
+    });
     let Some((modifier, planes)) = choice else {
         println!(
             "skipped: no P010 DRM modifier with YCbCr sampling on {}",
