@@ -752,7 +752,8 @@ fn every_output_encodes_srgb_content_by_its_formula() {
         ColorDescription::bt709_bt1886(),
     );
     for (v, px) in bytes.chunks_exact(4).enumerate() {
-        let want = bt1886_signal(srgb_decode(level(v)) * 80.0, 80.0, 0.2) * 255.0;
+        // sRGB's reference white (80 cd/m^2) lands on BT.1886's (100, BT.2035's display).
+        let want = bt1886_signal(srgb_decode(level(v)) * 100.0, 100.0, 0.01) * 255.0;
         for got in px[..3].iter().map(|&c| f64::from(c)) {
             assert!(
                 (got - want).abs() <= 1.0,
@@ -765,14 +766,14 @@ fn every_output_encodes_srgb_content_by_its_formula() {
 
 /// Light in cd/m^2 of signal `e` under each source transfer function, from its defining
 /// formula written out again, for a grey (R = G = B) on the protocol's default luminances:
-/// sRGB and gamma 2.2 at 80 cd/m^2, BT.1886 on a 0.2 to 80 cd/m^2 display, PQ, and HLG on
+/// sRGB and gamma 2.2 at 80 cd/m^2, BT.1886 on a 0.01 to 100 cd/m^2 display, PQ, and HLG on
 /// a 1000 cd/m^2 display (system gamma 1.2 there, applied to a grey's own luminance).
 fn source_nits(transfer: TransferFunction, e: f64) -> f64 {
     match transfer {
         TransferFunction::Srgb => 80.0 * srgb_decode(e),
         TransferFunction::Gamma22 => 80.0 * e.powf(2.2),
         TransferFunction::Bt1886 => {
-            let (white, black) = (80f64.powf(1.0 / 2.4), 0.2f64.powf(1.0 / 2.4));
+            let (white, black) = (100f64.powf(1.0 / 2.4), 0.01f64.powf(1.0 / 2.4));
             let a = (white - black).powf(2.4);
             let b = black / (white - black);
             a * (e + b).max(0.0).powf(2.4)
@@ -812,7 +813,7 @@ fn every_source_transfer_function_decodes_by_its_formula() {
     let sources = [
         (TransferFunction::Srgb, Primaries::BT709, 80.0),
         (TransferFunction::Gamma22, Primaries::BT709, 80.0),
-        (TransferFunction::Bt1886, Primaries::BT709, 80.0),
+        (TransferFunction::Bt1886, Primaries::BT709, 100.0),
         (TransferFunction::Pq, Primaries::BT2020, 203.0),
         (TransferFunction::Hlg, Primaries::BT2020, 203.0),
     ];

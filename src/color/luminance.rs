@@ -25,6 +25,9 @@ impl Luminances {
     /// What `st2084_pq` implies: 0 to 10 000 cd/m² (fixed by ST 2084) with reference white
     /// at 203 cd/m² (the protocol's addition, from Report ITU-R BT.2408).
     pub const PQ: Luminances = Luminances::unchecked(0.0, 10_000.0, 203.0);
+    /// What `bt1886` implies: 0.01 to 100 cd/m² with reference white at 100 cd/m² (the
+    /// reference display of Rec. ITU-R BT.2035).
+    pub const BT1886: Luminances = Luminances::unchecked(0.01, 100.0, 100.0);
     /// What `hlg` implies: 0.005 to 1000 cd/m² with reference white at 203 cd/m²
     /// (BT.2408's level for HLG shown on a 1000 cd/m² display).
     pub const HLG: Luminances = Luminances::unchecked(0.005, 1000.0, 203.0);

@@ -37,8 +37,8 @@ pub enum TransferFunction {
     Gamma22,
     /// ITU-R BT.1886: a 2.4 power lifted to the display's black level. The display's
     /// white and black come from the description's luminances (`max`, `min`);
-    /// [`TransferFunction::to_linear`] alone assumes the protocol's default 0.2 to
-    /// 80 cd/m² display.
+    /// [`TransferFunction::to_linear`] alone assumes the display `bt1886` implies in the
+    /// protocol (BT.2035's, 0.01 to 100 cd/m²).
     Bt1886,
     /// A pure 2.4 power: BT.1886 on a display with a zero black level.
     Gamma24,
@@ -56,14 +56,15 @@ pub enum TransferFunction {
 impl TransferFunction {
     /// The luminances a named transfer function implies when the client sets none
     /// (the `transfer_function` enum's and `set_luminances`' descriptions):
-    /// [`Luminances::PQ`] for `Pq`, [`Luminances::HLG`] for `Hlg`, and
-    /// [`Luminances::DEFAULT`] for the rest. The protocol gives `ext_linear` no defaults
+    /// [`Luminances::PQ`] for `Pq`, [`Luminances::HLG`] for `Hlg`, [`Luminances::BT1886`]
+    /// for `Bt1886`, and [`Luminances::DEFAULT`] for the rest. The protocol gives `ext_linear` no defaults
     /// of its own, so `ExtendedLinear` gets the general ones too; the scRGB description
     /// uses [`Luminances::SCRGB`] instead.
     pub const fn default_luminances(self) -> Luminances {
         match self {
             TransferFunction::Pq => Luminances::PQ,
             TransferFunction::Hlg => Luminances::HLG,
+            TransferFunction::Bt1886 => Luminances::BT1886,
             _ => Luminances::DEFAULT,
         }
     }
@@ -98,7 +99,7 @@ impl TransferFunction {
 
     /// The EOTF (for `Hlg` the inverse OETF): an encoded value to linear light on this
     /// function's scale (see the module's table). `Bt1886` assumes the default display
-    /// of [`Luminances::DEFAULT`]; use
+    /// of [`Luminances::BT1886`]; use
     /// [`ColorDescription::to_linear`](super::description::ColorDescription::to_linear)
     /// for a described display.
     pub fn to_linear(self, encoded: f64) -> f64 {
@@ -145,7 +146,7 @@ impl TransferFunction {
 }
 
 fn default_bt1886() -> Bt1886 {
-    Bt1886::from_luminances(&Luminances::DEFAULT)
+    Bt1886::from_luminances(&Luminances::BT1886)
 }
 
 /// IEC 61966-2-1's decoding: linear below the 0.04045 threshold, where a pure power

@@ -62,8 +62,8 @@ fn pure_powers_match() {
 
 #[test]
 fn bt1886_uses_the_default_display_when_alone() {
-    // The protocol's default luminances: black 0.2, white 80 cd/m².
-    let (lw, lb) = (80.0, 0.2);
+    // The luminances the protocol's bt1886 implies (BT.2035): black 0.01, white 100 cd/m².
+    let (lw, lb) = (100.0, 0.01);
     check_against(TransferFunction::Bt1886, |v| {
         bt1886_eotf_nits(v, lw, lb) / lw
     });
@@ -207,9 +207,14 @@ fn default_luminances_follow_the_protocol() {
     assert_eq!((pq.min, pq.max, pq.reference), (0.0, 10000.0, 203.0));
     let hlg = TransferFunction::Hlg.default_luminances();
     assert_eq!((hlg.min, hlg.max, hlg.reference), (0.005, 1000.0, 203.0));
+    // The protocol's bt1886: BT.2035's reference display.
+    let bt1886 = TransferFunction::Bt1886.default_luminances();
+    assert_eq!(
+        (bt1886.min, bt1886.max, bt1886.reference),
+        (0.01, 100.0, 100.0)
+    );
     for tf in [
         TransferFunction::Gamma22,
-        TransferFunction::Bt1886,
         TransferFunction::Gamma24,
         TransferFunction::Linear,
         TransferFunction::ExtendedLinear,
