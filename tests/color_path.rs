@@ -851,3 +851,52 @@ fn every_source_transfer_function_decodes_by_its_formula() {
     }
     assert_validation_clean(&instance);
 }
+
+/// PQ content in a PQ output through the float blend buffer: every 10-bit level comes
+/// back as itself, but for the darkest, where the blend buffer's half floats (on the
+/// output's scale, 1.0 = 10 000 cd/m^2) are subnormal: levels below 16 (under 0.005
+/// cd/m^2) may move by a few steps. The bound is what the format allows, measured here.
+#[test]
+fn every_pq_level_round_trips_through_the_blend_buffer() {
+    let (instance, mut renderer) = renderer();
+    let width = 1024u32;
+    let bytes: Vec<u8> = (0..width)
+        .flat_map(|v| (v | v << 10 | v << 20 | 3 << 30).to_le_bytes())
+        .collect();
+    let layout = vkcompose::ShmLayout {
+        fourcc: DrmFourcc::Abgr2101010,
+        width,
+        height: 1,
+        stride: width * 4,
+    };
+    let source = renderer.import_memory(&bytes, layout).unwrap();
+    source
+        .set_color_description(ColorDescription::bt2020_pq())
+        .unwrap();
+    let target = renderer
+        .create_target(width, 1, DrmFourcc::Abgr2101010)
+        .unwrap();
+    target
+        .set_color_description(ColorDescription::bt2020_pq())
+        .unwrap();
+    let all = [whole(width, 1)];
+    let mut frame = linear_frame(&mut renderer, &target, None);
+    frame
+        .render_texture_from_to(&source, &draw((width, 1), all[0], &all, 1.0))
+        .unwrap();
+    let point = frame.finish().unwrap();
+    point.wait(std::time::Duration::MAX).unwrap();
+    let pixels = read_10bit(&mut renderer, &target, all[0]);
+    let mut worst_dark = 0;
+    for (v, px) in pixels.iter().enumerate() {
+        let error = px.iter().map(|&c| c.abs_diff(v as u32)).max().unwrap();
+        if v < 16 {
+            worst_dark = worst_dark.max(error);
+        } else {
+            assert!(error <= 1, "PQ level {v} came back as {px:?}");
+        }
+    }
+    println!("PQ levels below 16 moved by up to {worst_dark}");
+    assert!(worst_dark <= 4, "dark PQ levels moved by {worst_dark}");
+    assert_validation_clean(&instance);
+}
