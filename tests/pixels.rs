@@ -319,3 +319,62 @@ fn the_opaque_pipeline_replaces_instead_of_blending() {
     drop(finished);
     assert_validation_clean(&instance);
 }
+
+/// A custom draw through `Frame::draw_damaged` changes only its damage: a solid quad over
+/// the whole 8x8 target, damage two rectangles (one reaching past the target's edge, one
+/// empty): inside them the quad's colour, everywhere else the clear colour. A second frame
+/// draws the same with no damage and changes nothing.
+#[test]
+fn a_custom_draw_with_damage_changes_only_the_damage() {
+    let (instance, device) = gpu();
+    let mut renderer = vkcompose::Renderer::new(&device, &Default::default()).unwrap();
+    let pass = RenderPass::<passes::Output>::new(&device, vk::Format::R8G8B8A8_UNORM).unwrap();
+    let pipelines = Pipelines::new(&device, &pass, vk::PipelineCache::null()).unwrap();
+    let target = renderer
+        .create_target(8, 8, vkcompose::format::DrmFourcc::Abgr8888)
+        .unwrap();
+    let whole = vkcompose::geometry::Rect::new(0, 0, 8, 8);
+    let damage = [
+        vkcompose::geometry::Rect::new(1, 2, 3, 2),
+        vkcompose::geometry::Rect::new(6, 5, 4, 9),
+        vkcompose::geometry::Rect::new(0, 0, 0, 4),
+    ];
+    let inside = |x: i32, y: i32| {
+        damage
+            .iter()
+            .any(|r| (r.x..r.x + r.w).contains(&x) && (r.y..r.y + r.h).contains(&y))
+    };
+    let push = solid::Push {
+        target_size: [8.0, 8.0],
+    };
+    let quad = solid::Instance {
+        dst: [0.0, 0.0, 8.0, 8.0],
+        color: [0.0, 1.0, 0.0, 1.0],
+    };
+    for (rects, what) in [(&damage[..], "damaged"), (&[][..], "undamaged")] {
+        let mut frame = renderer
+            .render(&target, vkcompose::geometry::Transform::Normal)
+            .unwrap();
+        if what == "damaged" {
+            frame.clear([1.0, 0.0, 0.0, 1.0], &[whole]).unwrap();
+        }
+        frame
+            .draw_damaged(&pipelines.solid, push, (), &[quad], rects)
+            .unwrap();
+        let point = frame.finish().unwrap();
+        point.wait(std::time::Duration::MAX).unwrap();
+        let readback = renderer
+            .copy_framebuffer(&target, whole, vkcompose::format::DrmFourcc::Abgr8888)
+            .unwrap();
+        for (i, px) in readback.bytes().unwrap().chunks_exact(4).enumerate() {
+            let (x, y) = (i as i32 % 8, i as i32 / 8);
+            let want = if inside(x, y) {
+                [0, 255, 0, 255]
+            } else {
+                [255, 0, 0, 255]
+            };
+            assert_eq!(px, want, "{what} frame, pixel ({x}, {y})");
+        }
+    }
+    assert_validation_clean(&instance);
+}

@@ -583,6 +583,17 @@ impl<P: RenderPassKind> PassRecorder<'_, P> {
         };
     }
 
+    /// Limits the following draws to `scissor` (the pipelines' dynamic state).
+    pub(crate) fn set_scissor(&mut self, scissor: vk::Rect2D) {
+        // SAFETY: recording inside the render pass; scissor is dynamic in every pipeline.
+        unsafe {
+            self.recorder
+                .device
+                .raw()
+                .cmd_set_scissor(self.recorder.cmd, 0, &[scissor])
+        };
+    }
+
     /// The target's size in pixels.
     pub fn extent(&self) -> vk::Extent2D {
         self.extent

@@ -533,11 +533,48 @@ impl<'r> Frame<'r> {
         Pl::Sets<'r>: 'r,
     {
         let instances = instances.to_vec();
-        self.customs.push(Some(Box::new(move |pass| {
+        self.push_custom(Box::new(move |pass| {
             pass.draw(pipeline, &push, sets, &instances)
-        })));
+        }));
+        Ok(())
+    }
+
+    /// Queues a custom draw in order with the frame's other draws.
+    fn push_custom(&mut self, draw: CustomDraw<'r>) {
+        self.customs.push(Some(draw));
         let index = self.customs.len() - 1;
         self.ops().push(Op::Custom(index));
+    }
+
+    /// [`Frame::draw`] limited to `damage`: drawn once per damage rectangle under a scissor
+    /// of it, so nothing outside the damage changes whatever the shaders write, as with
+    /// the frame's own draws. The rectangles are target pixels, like the pipeline's
+    /// instances (the frame's transform is the caller's to apply to both); none draws
+    /// nothing.
+    pub fn draw_damaged<Pl>(
+        &mut self,
+        pipeline: &'r Pl,
+        push: Pl::Push,
+        sets: Pl::Sets<'r>,
+        instances: &[Pl::Instance],
+        damage: &[Rect],
+    ) -> Result<()>
+    where
+        Pl: Pipeline<Pass = passes::Output, Vertex = ()>,
+        Pl::Sets<'r>: 'r,
+    {
+        let rects: Vec<[i32; 4]> = damage
+            .iter()
+            .filter(|r| !r.is_empty())
+            .map(|r| [r.x, r.y, r.w, r.h])
+            .collect();
+        if rects.is_empty() {
+            return Ok(());
+        }
+        let instances = instances.to_vec();
+        self.push_custom(Box::new(move |pass| {
+            pass.draw_clipped(pipeline, &push, sets, &instances, &rects)
+        }));
         Ok(())
     }
 
