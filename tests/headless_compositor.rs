@@ -355,8 +355,10 @@ impl Compositor {
         fs::read_to_string(self.dir.path().join("compositor.log")).unwrap_or_default()
     }
 
-    /// The next stdout line, or a panic (with the compositor's log) after `timeout`.
+    /// The next stdout line, or a panic (with the compositor's log) after `timeout`
+    /// ([`patient`]).
     fn line(&mut self, timeout: Duration, what: &str) -> String {
+        let timeout = patient(timeout);
         match self.lines.recv_timeout(timeout) {
             Ok(line) => line,
             Err(e) => panic!(
@@ -602,6 +604,17 @@ fn check_simple_shm_below(
     Ok(times)
 }
 
+/// `timeout` as this machine needs it: scripts/test-vm's guest (`VKCOMPOSE_GUEST`)
+/// emulates its CPU, so lavapipe there builds a frame's pipelines (the linear path's
+/// decoding and encoding variants, the blur's) and draws 5 to 20 times slower.
+fn patient(timeout: Duration) -> Duration {
+    if std::env::var_os("VKCOMPOSE_GUEST").is_some() {
+        timeout * 8
+    } else {
+        timeout
+    }
+}
+
 /// Screenshots until `check` passes or `timeout` runs out (clients take a moment to draw).
 fn screenshot_until<T>(
     compositor: &mut Compositor,
@@ -626,7 +639,7 @@ fn screenshot_until_as<I, T>(
     load: impl Fn(&Path) -> I,
     check: impl Fn(&I) -> Result<T, String>,
 ) -> (I, T) {
-    let deadline = Instant::now() + timeout;
+    let deadline = Instant::now() + patient(timeout);
     let mut attempt = 0;
     loop {
         attempt += 1;
