@@ -900,3 +900,158 @@ fn every_pq_level_round_trips_through_the_blend_buffer() {
     assert!(worst_dark <= 4, "dark PQ levels moved by {worst_dark}");
     assert_validation_clean(&instance);
 }
+
+/// Gamut compression, written out again: the chroma of `rgb` (its offset from its grey,
+/// by the output's luminance weights) scaled so that the relative distance `d` to the
+/// gamut boundary along it becomes `d` up to 0.8 and `0.8 + e / (1 + e / 0.2)` beyond
+/// (`e = d - 0.8`), so nothing reaches past the boundary.
+fn compress_written_out(rgb: [f64; 3], weights: [f64; 3]) -> [f64; 3] {
+    let y: f64 = (0..3).map(|i| weights[i] * rgb[i]).sum();
+    let grey = y.clamp(0.0, 1.0);
+    let offset = rgb.map(|c| c - y);
+    let mut room = f64::INFINITY;
+    for d in offset {
+        if d < 0.0 {
+            room = room.min(grey / -d);
+        } else if d > 0.0 {
+            room = room.min((1.0 - grey) / d);
+        }
+    }
+    if room.is_infinite() {
+        return [grey; 3];
+    }
+    let distance = 1.0 / room;
+    let compressed = if distance > 0.8 {
+        let e = distance - 0.8;
+        0.8 + e / (1.0 + e / 0.2)
+    } else {
+        distance
+    };
+    offset.map(|d| (grey + d * compressed * room).clamp(0.0, 1.0))
+}
+
+/// Display P3 colours (saturated primaries and secondaries, a skin tone, grey) on an sRGB
+/// output with `GamutMapping::Compress`: each pixel is the compression written out above
+/// applied to the colour converted into sRGB's primaries, encoded, within one 10-bit step;
+/// the saturated ones differ visibly from plain clipping.
+#[test]
+fn gamut_compression_on_the_gpu_follows_its_formula() {
+    let (instance, mut renderer) = renderer();
+    let pixels: Vec<Rgba> = vec![
+        [255, 0, 0, 255],
+        [0, 255, 0, 255],
+        [0, 0, 255, 255],
+        [255, 255, 0, 255],
+        [30, 200, 220, 255],
+        [200, 120, 40, 255],
+        [128, 128, 128, 255],
+    ];
+    let width = pixels.len() as u32;
+    let source = import(&mut renderer, &pixels, width);
+    source
+        .set_color_description(ColorDescription::display_p3())
+        .unwrap();
+    let target = renderer
+        .create_target(width, 1, DrmFourcc::Abgr2101010)
+        .unwrap();
+    let all = [whole(width, 1)];
+    let mut frame = renderer.render(&target, Transform::Normal).unwrap();
+    let options = EncodeOptions {
+        gamut_mapping: vkcompose::color::GamutMapping::Compress,
+        dither: false,
+        ..Default::default()
+    };
+    frame.set_encode_options(options).unwrap();
+    frame
+        .render_texture_from_to(&source, &draw((width, 1), all[0], &all, 1.0))
+        .unwrap();
+    frame
+        .finish()
+        .unwrap()
+        .wait(std::time::Duration::MAX)
+        .unwrap();
+    let got = read_10bit(&mut renderer, &target, all[0]);
+    let to_srgb = vkcompose::color::conversion(&Primaries::DISPLAY_P3, &Primaries::BT709).unwrap();
+    let weights = [0.2126, 0.7152, 0.0722];
+    let mut compressed_visibly = 0;
+    for (px, got) in pixels.iter().zip(&got) {
+        let linear = to_srgb.apply([0, 1, 2].map(|i| srgb_decode(f64::from(px[i]) / 255.0)));
+        let want = compress_written_out(linear, weights).map(|c| srgb_encode(c) * 1023.0);
+        let clipped = linear.map(|c| srgb_encode(c.clamp(0.0, 1.0)) * 1023.0);
+        for c in 0..3 {
+            let g = f64::from(got[c]);
+            assert!(
+                (g - want[c]).abs() <= 1.0,
+                "{px:?} channel {c}: {g}, want {:.2} (clipped: {:.2})",
+                want[c],
+                clipped[c]
+            );
+        }
+        if (0..3).any(|c| (want[c] - clipped[c]).abs() > 8.0) {
+            compressed_visibly += 1;
+        }
+    }
+    assert!(
+        compressed_visibly >= 3,
+        "only {compressed_visibly} colours differ from clipping"
+    );
+    assert_validation_clean(&instance);
+}
+
+/// The encode pass's ordered dither on an 8-bit output: light a third of a step above
+/// sRGB level 100 stays 100 everywhere undithered; dithered, 100 and 101 both appear and
+/// nothing else; light exactly on level 100 stays 100 dithered too (content of the
+/// target's own depth passes unchanged).
+#[test]
+fn dithering_breaks_up_a_level_and_leaves_exact_levels_alone() {
+    let (instance, mut renderer) = renderer();
+    let (width, height) = (16u32, 16u32);
+    let count = (width * height) as usize;
+    for (level, dither, allowed) in [
+        (100.33, false, &[100u8][..]),
+        (100.33, true, &[100, 101][..]),
+        (100.0, true, &[100][..]),
+    ] {
+        // scRGB light (1.0 = sRGB white) that sRGB encodes to `level` / 255.
+        let light = srgb_decode(level / 255.0) as f32;
+        let half = vkcompose::format::f16_bits(light).to_le_bytes();
+        let one = vkcompose::format::f16_bits(1.0).to_le_bytes();
+        let texel = [half, half, half, one].concat();
+        let bytes = texel.repeat(count);
+        let layout = vkcompose::ShmLayout {
+            fourcc: DrmFourcc::Abgr16161616f,
+            width,
+            height,
+            stride: width * 8,
+        };
+        let source = renderer.import_memory(&bytes, layout).unwrap();
+        source
+            .set_color_description(ColorDescription::scrgb())
+            .unwrap();
+        let target = renderer
+            .create_target(width, height, DrmFourcc::Abgr8888)
+            .unwrap();
+        let all = [whole(width, height)];
+        let mut frame = renderer.render(&target, Transform::Normal).unwrap();
+        let options = EncodeOptions {
+            dither,
+            ..Default::default()
+        };
+        frame.set_encode_options(options).unwrap();
+        frame
+            .render_texture_from_to(&source, &draw((width, height), all[0], &all, 1.0))
+            .unwrap();
+        frame
+            .finish()
+            .unwrap()
+            .wait(std::time::Duration::MAX)
+            .unwrap();
+        let seen: std::collections::BTreeSet<u8> = read(&mut renderer, &target, all[0])
+            .iter()
+            .flat_map(|p| [p[0], p[1], p[2]])
+            .collect();
+        let seen: Vec<u8> = seen.into_iter().collect();
+        assert_eq!(seen, allowed, "level {level}, dither {dither}");
+    }
+    assert_validation_clean(&instance);
+}

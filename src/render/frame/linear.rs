@@ -156,8 +156,9 @@ fn source_decodes(
 
 /// The sRGB twin format to draw the frame through, when the encode pass would have
 /// nothing to do but sRGB's inverse EOTF: an sRGB output with an sRGB view, no content
-/// above its peak, no CTM, LUT or gamut compression, and no pass that reads or writes the
-/// target outside the decoding draws (captures, blurs, custom draws).
+/// above its peak, no CTM, LUT or gamut compression, no source deeper than the target
+/// when dithering, and no pass that reads or writes the target outside the decoding
+/// draws (captures, blurs, custom draws).
 fn srgb_view_format(
     segments: &[Segment<'_>],
     request: &LinearRequest<'_>,
@@ -171,6 +172,13 @@ fn srgb_view_format(
     let plain_ops = target_segments(segments)
         .flat_map(|s| s.ops.iter())
         .all(|op| !matches!(op, Op::Capture { .. } | Op::Kawase(_) | Op::Custom(_)));
+    // The hardware's sRGB encoding rounds; sources deeper than the target need the
+    // encode pass's dither.
+    let deeper_sources = target_segments(segments)
+        .flat_map(|s| s.ops.iter())
+        .flat_map(drawn_sources)
+        .any(|t| bits_per_channel(t.format()) > bits_per_channel(target.format()));
+    let plain_encode = plain_encode && !(request.encode.dither && deeper_sources);
     let usable = target.has_srgb_view()
         && output.same_encoding(&ColorDescription::srgb())
         && plan.peak_nits <= output.target_luminance_range().1
@@ -523,7 +531,9 @@ fn draw_yuv_decoded(
 fn bits_per_channel(format: vk::Format) -> u32 {
     match format {
         vk::Format::R16G16B16A16_SFLOAT | vk::Format::R16G16B16A16_UNORM => 16,
-        vk::Format::A2R10G10B10_UNORM_PACK32 | vk::Format::A2B10G10R10_UNORM_PACK32 => 10,
+        vk::Format::A2R10G10B10_UNORM_PACK32
+        | vk::Format::A2B10G10R10_UNORM_PACK32
+        | vk::Format::G10X6_B10X6R10X6_2PLANE_420_UNORM_3PACK16 => 10,
         vk::Format::R5G6B5_UNORM_PACK16 | vk::Format::B5G6R5_UNORM_PACK16 => 5,
         vk::Format::R4G4B4A4_UNORM_PACK16 | vk::Format::B4G4R4A4_UNORM_PACK16 => 4,
         _ => 8,
