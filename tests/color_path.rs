@@ -853,9 +853,9 @@ fn every_source_transfer_function_decodes_by_its_formula() {
 }
 
 /// PQ content in a PQ output through the float blend buffer: every 10-bit level comes
-/// back as itself, but for the darkest, where the blend buffer's half floats (on the
-/// output's scale, 1.0 = 10 000 cd/m^2) are subnormal: levels below 16 (under 0.005
-/// cd/m^2) may move by a few steps. The bound is what the format allows, measured here.
+/// back as itself within one step, the darkest included (on the buffer's scale, 1.0 =
+/// 10 000 cd/m^2, they would be half-float subnormals, which drivers may flush to zero:
+/// PQ outputs blend in 32-bit floats).
 #[test]
 fn every_pq_level_round_trips_through_the_blend_buffer() {
     let (instance, mut renderer) = renderer();
@@ -887,17 +887,10 @@ fn every_pq_level_round_trips_through_the_blend_buffer() {
     let point = frame.finish().unwrap();
     point.wait(std::time::Duration::MAX).unwrap();
     let pixels = read_10bit(&mut renderer, &target, all[0]);
-    let mut worst_dark = 0;
     for (v, px) in pixels.iter().enumerate() {
         let error = px.iter().map(|&c| c.abs_diff(v as u32)).max().unwrap();
-        if v < 16 {
-            worst_dark = worst_dark.max(error);
-        } else {
-            assert!(error <= 1, "PQ level {v} came back as {px:?}");
-        }
+        assert!(error <= 1, "PQ level {v} came back as {px:?}");
     }
-    println!("PQ levels below 16 moved by up to {worst_dark}");
-    assert!(worst_dark <= 4, "dark PQ levels moved by {worst_dark}");
     assert_validation_clean(&instance);
 }
 

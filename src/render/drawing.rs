@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use ash::vk;
 
+use crate::color::{ColorDescription, TransferFunction};
 use crate::core::device::Device;
 use crate::error::{Result, VkResultExt};
 use crate::pipelines::render_pass::RenderPass;
@@ -20,6 +21,11 @@ use crate::shaders::{encode, passes, texture, texture_decode, Pipelines};
 /// The linear path's blend buffers: premultiplied linear light, 16-bit float so that
 /// HDR's values above 1 and scRGB's below 0 survive blending.
 pub(crate) const BLEND_FORMAT: vk::Format = vk::Format::R16G16B16A16_SFLOAT;
+
+/// The blend buffer of PQ outputs, where the buffer's scale (1.0 = 10 000 cd/m^2) puts
+/// PQ's darkest levels (below 0.005 cd/m^2) among half floats' subnormals, which drivers
+/// may flush to zero (Mesa 25's lavapipe does: PQ codes up to 28 vanished).
+pub(crate) const DEEP_BLEND_FORMAT: vk::Format = vk::Format::R32G32B32A32_SFLOAT;
 
 /// The render pass and pipelines for one target format.
 pub(crate) struct Output {
@@ -56,6 +62,8 @@ pub(crate) struct Drawing {
     /// draws into blend buffers, and the encode pass per target format.
     decode: HashMap<vk::Format, texture_decode::Pipeline>,
     encode: HashMap<vk::Format, encode::Pipeline>,
+    /// Whether [`DEEP_BLEND_FORMAT`] can be drawn into, blended and sampled here.
+    deep_blend: bool,
 }
 
 /// What makes pooled textures interchangeable.
@@ -98,7 +106,19 @@ impl Drawing {
             instance_list: Vec::new(),
             decode: HashMap::new(),
             encode: HashMap::new(),
+            deep_blend: blendable(device, DEEP_BLEND_FORMAT),
         })
+    }
+
+    /// The blend buffer's format for an output of `description`: 32-bit float for PQ
+    /// where the device blends it, else 16-bit.
+    pub(crate) fn blend_format(&self, description: &ColorDescription) -> vk::Format {
+        let pq = description.transfer == TransferFunction::Pq;
+        if pq && self.deep_blend {
+            DEEP_BLEND_FORMAT
+        } else {
+            BLEND_FORMAT
+        }
     }
 
     /// A serial for a new frame.
@@ -229,8 +249,12 @@ impl Drawing {
     /// Builds what the linear path into targets of `format` draws with: the blend
     /// buffers' output (every pipeline, for the draws a frame records into them), the
     /// decoding pipeline, and the encode pass for `format`.
-    pub(crate) fn build_linear_path(&mut self, format: vk::Format) -> Result<()> {
-        self.build_decode(BLEND_FORMAT)?;
+    pub(crate) fn build_linear_path(
+        &mut self,
+        format: vk::Format,
+        blend: vk::Format,
+    ) -> Result<()> {
+        self.build_decode(blend)?;
         if !self.encode.contains_key(&format) {
             self.output(format)?;
             let pass = &self.outputs[&format].pass;
@@ -265,8 +289,8 @@ impl Drawing {
     /// A new blend buffer of `width` x `height` for a target of the renderer `owner`.
     pub(crate) fn new_blend_buffer(
         &self,
-        width: u32,
-        height: u32,
+        (width, height): (u32, u32),
+        format: vk::Format,
         owner: u64,
     ) -> Result<Arc<Texture>> {
         let texture = Texture::new(
@@ -274,7 +298,7 @@ impl Drawing {
             TextureDesc {
                 width,
                 height,
-                format: BLEND_FORMAT,
+                format,
                 usage: vk::ImageUsageFlags::COLOR_ATTACHMENT
                     | vk::ImageUsageFlags::SAMPLED
                     | vk::ImageUsageFlags::TRANSFER_SRC,
@@ -319,4 +343,17 @@ fn create_pipeline_cache(device: &Device, data: Option<&[u8]>) -> Result<vk::Pip
         .or_vk("vkCreatePipelineCache")?;
     device.count_created();
     Ok(cache)
+}
+
+/// Whether `format` can be a colour attachment with blending and be sampled, in optimal
+/// tiling.
+fn blendable(device: &Device, format: vk::Format) -> bool {
+    let instance = device.physical_device().instance().raw();
+    // SAFETY: a plain query; the physical device belongs to this live instance.
+    let features =
+        unsafe { instance.get_physical_device_format_properties(device.physical(), format) }
+            .optimal_tiling_features;
+    features.contains(
+        vk::FormatFeatureFlags::COLOR_ATTACHMENT_BLEND | vk::FormatFeatureFlags::SAMPLED_IMAGE,
+    )
 }

@@ -21,7 +21,7 @@ use crate::error::{Error, Result};
 use crate::geometry::Rect;
 use crate::pipelines::recorder::{PassRecorder, Recorder};
 use crate::pipelines::SampledTexture;
-use crate::render::drawing::{Drawing, BLEND_FORMAT};
+use crate::render::drawing::Drawing;
 use crate::resources::sampler::Filter;
 use crate::resources::texture::{BlendBuffer, Texture};
 use crate::shaders::{encode, passes, sets, solid, texture, texture_decode, texture_ycbcr_decode};
@@ -88,9 +88,10 @@ pub(crate) fn plan<'f>(
     let bits = bits_per_channel(target.format());
     let lut_size = request.lut.map_or(0, |lut| lut.height());
     let encode = EncodeParams::new(&output, peak_nits, &request.encode, bits, lut_size)?;
+    let blend_format = drawing.blend_format(&output);
     let plan = LinearPlan {
         blend: None,
-        pass_format: BLEND_FORMAT,
+        pass_format: blend_format,
         initialize: false,
         target_description: output,
         decodes,
@@ -111,9 +112,9 @@ pub(crate) fn plan<'f>(
             ..plan
         }));
     }
-    drawing.build_linear_path(target.format())?;
-    build_yuv_decodes(drawing, segments, BLEND_FORMAT)?;
-    let (blend, initialize, previous_peak) = blend_buffer(drawing, target, owner)?;
+    drawing.build_linear_path(target.format(), blend_format)?;
+    build_yuv_decodes(drawing, segments, blend_format)?;
+    let (blend, initialize, previous_peak) = blend_buffer(drawing, target, blend_format, owner)?;
     let full = Rect::new(0, 0, target.width() as i32, target.height() as i32);
     let encode_rects = if previous_peak != Some(peak_nits) {
         vec![full]
@@ -295,14 +296,16 @@ fn peak_in_output(source: &ColorDescription, output: &ColorDescription) -> f64 {
 fn blend_buffer(
     drawing: &Drawing,
     target: &Texture,
+    format: vk::Format,
     owner: u64,
 ) -> Result<(Arc<Texture>, bool, Option<f64>)> {
     let mut slot = target.blend_buffer();
+    let size = (target.width(), target.height());
     let fits = slot.as_ref().is_some_and(|b| {
-        b.texture.width() == target.width() && b.texture.height() == target.height()
+        (b.texture.width(), b.texture.height()) == size && b.texture.format() == format
     });
     if !fits {
-        let texture = drawing.new_blend_buffer(target.width(), target.height(), owner)?;
+        let texture = drawing.new_blend_buffer(size, format, owner)?;
         *slot = Some(BlendBuffer {
             texture,
             current: false,
@@ -693,7 +696,7 @@ pub(crate) fn record_initialize(
     let Some(blend) = plan.blend() else {
         return Ok(());
     };
-    let output = drawing.built_output(BLEND_FORMAT);
+    let output = drawing.built_output(plan.pass_format);
     let framebuffer = blend.framebuffer(output.pass.raw())?;
     // A target never written holds undefined values (NaN, for float formats, which
     // blending would carry through every draw over it): nothing to start from either.
