@@ -141,7 +141,7 @@ impl Reaped {
     }
 
     fn wait_timeout(&mut self, timeout: Duration) -> Option<ExitStatus> {
-        let deadline = Instant::now() + timeout;
+        let deadline = Instant::now() + patient(timeout);
         loop {
             match self.child.try_wait() {
                 Ok(Some(status)) => return Some(status),
@@ -911,7 +911,7 @@ const STRIDE: usize = SIZE.0 * 4 + 32; // padded rows, as GPU buffers often have
 
 fn linux_dmabuf_client(memory: BufferMemory) {
     let mut compositor = Compositor::start(VULKAN);
-    let deadline = Instant::now() + Duration::from_secs(60);
+    let deadline = Instant::now() + patient(Duration::from_secs(60));
     let mut client = Client::connect(compositor.dir.path(), &compositor.socket, deadline);
     // Without --blur there is no background effect global.
     assert!(!client.has_global("ext_background_effect_manager_v1"));
@@ -1060,7 +1060,7 @@ fn bind_background_effect(client: &mut Client) -> u32 {
 /// A client written here (`tests/wayland_wire`) whose toplevel shows one translucent tint
 /// and asks ext-background-effect-v1 to blur behind all of it; it stays until dropped.
 fn tinted_blurred_window(compositor: &Compositor) -> Client {
-    let deadline = Instant::now() + Duration::from_secs(60);
+    let deadline = Instant::now() + patient(Duration::from_secs(60));
     let mut client = Client::connect(compositor.dir.path(), &compositor.socket, deadline);
     let wl_compositor = client.bind("wl_compositor", 4).expect("wl_compositor");
     let wl_shm = client.bind("wl_shm", 1).expect("wl_shm");
@@ -1275,7 +1275,7 @@ fn blur_behind_translucent_window() {
 #[test]
 fn background_effect_protocol_errors() {
     let compositor = Compositor::start(BLUR);
-    let deadline = Instant::now() + Duration::from_secs(60);
+    let deadline = Instant::now() + patient(Duration::from_secs(60));
     let connect = || {
         let mut client = Client::connect(compositor.dir.path(), &compositor.socket, deadline);
         let wl_compositor = client.bind("wl_compositor", 4).expect("wl_compositor");
@@ -1749,7 +1749,7 @@ struct TaggedWindow {
 /// tagged BT.2020/PQ through a parametric image description; it stays until dropped.
 fn pq_tagged_window(compositor: &Compositor) -> TaggedWindow {
     use wayland_wire::color::{self, *};
-    let deadline = Instant::now() + Duration::from_secs(60);
+    let deadline = Instant::now() + patient(Duration::from_secs(60));
     let mut client = Client::connect(compositor.dir.path(), &compositor.socket, deadline);
     let wl_compositor = client.bind("wl_compositor", 4).expect("wl_compositor");
     let xdg_wm_base = client.bind("xdg_wm_base", 1).expect("xdg_wm_base");
@@ -2358,7 +2358,7 @@ fn check_object_errors(connect: &dyn Fn() -> (Client, u32)) {
 #[test]
 fn color_management_protocol() {
     let compositor = hdr_compositor("bt2020-pq");
-    let deadline = Instant::now() + Duration::from_secs(60);
+    let deadline = Instant::now() + patient(Duration::from_secs(60));
     let connect = || {
         let mut client = Client::connect(compositor.dir.path(), &compositor.socket, deadline);
         let (manager, support) = wayland_wire::color::bind_manager(&mut client, 3);
@@ -2374,7 +2374,7 @@ fn color_management_protocol() {
 #[test]
 fn color_management_needs_vulkan() {
     use wayland_wire::color::{self, *};
-    let deadline = Instant::now() + Duration::from_secs(60);
+    let deadline = Instant::now() + patient(Duration::from_secs(60));
     let compositor = Compositor::start(PIXMAN);
     let client = Client::connect(compositor.dir.path(), &compositor.socket, deadline);
     assert!(!client.has_global("wp_color_manager_v1"));
