@@ -629,8 +629,8 @@ impl<'a> Run<'a> {
         };
         match reflect::reflect(&compiled.words, stage, &entry) {
             Ok(mut interface) => {
-                let per_variant = units.len() > 1 || !unit.defines.is_empty();
-                if Language::of(Path::new(r.file())) == Some(Language::Wgsl) {
+                let wgsl = Language::of(Path::new(r.file())) == Some(Language::Wgsl);
+                if wgsl {
                     let path = self.builder.shader_dir.join(r.file());
                     let source = std::fs::read_to_string(path).unwrap_or_default();
                     interface.spec_constants = wgsl::overrides(&source);
@@ -639,7 +639,8 @@ impl<'a> Run<'a> {
                 Some(StagePlan {
                     file: r.file().to_string(),
                     spirv: spirv_of(&unit),
-                    variant_spirv: if per_variant {
+                    // One unit per variant: see `stage_units`.
+                    variant_spirv: if wgsl && !variants.is_empty() {
                         units.iter().map(spirv_of).collect()
                     } else {
                         Vec::new()

@@ -7,6 +7,7 @@ use super::desc::*;
 use super::raw::{Pipeline, RawPipeline};
 use crate::core::device::Device;
 use crate::error::{Error, Result};
+use crate::geometry::Rect;
 use crate::pipelines::recorder::{BoundState, PassRecorder};
 
 impl<P: RenderPassKind> PassRecorder<'_, P> {
@@ -28,29 +29,36 @@ impl<P: RenderPassKind> PassRecorder<'_, P> {
         self.record(pipeline, push, &sets, &[], vertices, instances)
     }
 
-    /// [`PassRecorder::draw`] clipped to `rects` (pixels of the pass's target, x, y, width,
-    /// height): drawn once per rectangle under a scissor of it, so nothing outside them
-    /// changes whatever the pipeline's shaders write. Empty rectangles and parts outside
-    /// the target are skipped; the scissor is the whole target again afterwards.
+    /// [`PassRecorder::draw`] clipped to `rects` (pixels of the pass's target): drawn once
+    /// per rectangle under a scissor of it, so nothing outside them changes whatever the
+    /// pipeline's shaders write. Empty rectangles and parts outside the target are
+    /// skipped; the scissor is the whole target again afterwards.
     pub fn draw_clipped<'s, Pl>(
         &mut self,
         pipeline: &Pl,
         push: &Pl::Push,
         sets: Pl::Sets<'s>,
         instances: &[Pl::Instance],
-        rects: &[[i32; 4]],
+        rects: &[Rect],
     ) -> Result<()>
     where
         Pl: Pipeline<Pass = P, Vertex = ()>,
     {
         let vertices = pipeline.raw().desc.vertices;
         let extent = self.extent();
+        let whole = Rect::new(0, 0, extent.width as i32, extent.height as i32);
         let mut result = Ok(());
-        for &rect in rects {
-            let Some(scissor) = scissor_within(rect, extent) else {
-                continue;
-            };
-            self.set_scissor(scissor);
+        for clipped in rects.iter().filter_map(|r| r.intersect(&whole)) {
+            self.set_scissor(vk::Rect2D {
+                offset: vk::Offset2D {
+                    x: clipped.x,
+                    y: clipped.y,
+                },
+                extent: vk::Extent2D {
+                    width: clipped.w as u32,
+                    height: clipped.h as u32,
+                },
+            });
             result = self.record(pipeline, push, &sets, &[], vertices, instances);
             if result.is_err() {
                 break;
@@ -448,22 +456,4 @@ fn split_infos(
         }
     }
     (images, buffers)
-}
-
-/// `[x, y, width, height]` clipped to `extent`, as a scissor; `None` when nothing is left.
-fn scissor_within([x, y, w, h]: [i32; 4], extent: vk::Extent2D) -> Option<vk::Rect2D> {
-    let (x0, y0) = (x.max(0), y.max(0));
-    let x1 = x
-        .saturating_add(w.max(0))
-        .min(extent.width.min(i32::MAX as u32) as i32);
-    let y1 = y
-        .saturating_add(h.max(0))
-        .min(extent.height.min(i32::MAX as u32) as i32);
-    (x1 > x0 && y1 > y0).then(|| vk::Rect2D {
-        offset: vk::Offset2D { x: x0, y: y0 },
-        extent: vk::Extent2D {
-            width: (x1 - x0) as u32,
-            height: (y1 - y0) as u32,
-        },
-    })
 }

@@ -167,19 +167,20 @@ fn srgb_view_format(
 ) -> Option<vk::Format> {
     let target: &Texture = &segments[0].target;
     let output = &plan.target_description;
+    // The hardware's sRGB encoding rounds; sources deeper than the target need the
+    // encode pass's dither.
+    let needs_dither = request.encode.dither
+        && target_segments(segments)
+            .flat_map(|s| s.ops.iter())
+            .flat_map(drawn_sources)
+            .any(|t| bits_per_channel(t.format()) > bits_per_channel(target.format()));
     let plain_encode = request.lut.is_none()
         && request.encode.ctm.is_none()
-        && request.encode.gamut_mapping == crate::color::GamutMapping::Clip;
+        && request.encode.gamut_mapping == crate::color::GamutMapping::Clip
+        && !needs_dither;
     let plain_ops = target_segments(segments)
         .flat_map(|s| s.ops.iter())
         .all(|op| !matches!(op, Op::Capture { .. } | Op::Kawase(_) | Op::Custom(_)));
-    // The hardware's sRGB encoding rounds; sources deeper than the target need the
-    // encode pass's dither.
-    let deeper_sources = target_segments(segments)
-        .flat_map(|s| s.ops.iter())
-        .flat_map(drawn_sources)
-        .any(|t| bits_per_channel(t.format()) > bits_per_channel(target.format()));
-    let plain_encode = plain_encode && !(request.encode.dither && deeper_sources);
     let usable = target.has_srgb_view()
         && output.same_encoding(&ColorDescription::srgb())
         && plan.peak_nits <= output.target_luminance_range().1

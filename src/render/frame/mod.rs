@@ -563,11 +563,7 @@ impl<'r> Frame<'r> {
         Pl: Pipeline<Pass = passes::Output, Vertex = ()>,
         Pl::Sets<'r>: 'r,
     {
-        let rects: Vec<[i32; 4]> = damage
-            .iter()
-            .filter(|r| !r.is_empty())
-            .map(|r| [r.x, r.y, r.w, r.h])
-            .collect();
+        let rects: Vec<Rect> = damage.iter().filter(|r| !r.is_empty()).copied().collect();
         if rects.is_empty() {
             return Ok(());
         }
