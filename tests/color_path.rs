@@ -144,11 +144,7 @@ fn half_white_over_black_blends_to_srgb_188_in_linear_light() {
         frame
             .draw_solid(Rect::new(2, 0, 2, 2), &all, [0.5, 0.5, 0.5, 0.5])
             .unwrap();
-        frame
-            .finish()
-            .unwrap()
-            .wait(std::time::Duration::MAX)
-            .unwrap();
+        finish_and_wait(frame);
         for (i, pixel) in read(&mut renderer, &target, whole(4, 2)).iter().enumerate() {
             for c in &pixel[..3] {
                 let off = c.abs_diff(expected);
@@ -179,11 +175,7 @@ fn every_srgb_level_round_trips_exactly_through_the_linear_path() {
         frame
             .render_texture_from_to(source, &draw((256, 1), all[0], &all, 1.0))
             .unwrap();
-        frame
-            .finish()
-            .unwrap()
-            .wait(std::time::Duration::MAX)
-            .unwrap();
+        finish_and_wait(frame);
         let out = read(&mut renderer, &target, all[0]);
         for (x, (got, want)) in out.iter().zip(&pixels).enumerate() {
             assert_eq!(got[..3], want[..3], "{path}, {kind}: level {x}");
@@ -212,11 +204,7 @@ fn sdr_white_in_a_pq_output_sits_at_203_nits() {
     frame
         .render_texture_from_to(&source, &draw((2, 1), all[0], &all, 1.0))
         .unwrap();
-    frame
-        .finish()
-        .unwrap()
-        .wait(std::time::Duration::MAX)
-        .unwrap();
+    finish_and_wait(frame);
     let out = read_10bit(&mut renderer, &target, all[0]);
     let white = pq_of_nits(203.0);
     assert!((white - 0.58).abs() < 0.001, "PQ of 203 cd/m^2 is {white}");
@@ -250,11 +238,7 @@ fn pq_content_on_an_srgb_output_takes_the_linear_path_and_is_tone_mapped() {
     frame
         .render_texture_from_to(&source, &draw((3, 1), all[0], &all, 1.0))
         .unwrap();
-    frame
-        .finish()
-        .unwrap()
-        .wait(std::time::Duration::MAX)
-        .unwrap();
+    finish_and_wait(frame);
     let out = read(&mut renderer, &target, all[0]);
     // Black stays black; PQ reference white (the level nearest 203 cd/m^2) lands near
     // sRGB white; the brightest light is mapped onto the output's peak, not beyond.
@@ -304,11 +288,7 @@ fn damage_only_linear_frames_equal_full_redraws() {
             frame
                 .render_texture_from_to(&source, &draw((8, 8), dst, damage, 0.75))
                 .unwrap();
-            frame
-                .finish()
-                .unwrap()
-                .wait(std::time::Duration::MAX)
-                .unwrap();
+            finish_and_wait(frame);
         };
         scene(&mut renderer, &partial, &all, 2);
         // The window moves right by 4: only the rectangle it left and entered is damaged.
@@ -431,11 +411,7 @@ fn render_row_10bit(
     frame
         .render_texture_from_to(&source, &draw((width, 1), all[0], &all, 1.0))
         .unwrap();
-    frame
-        .finish()
-        .unwrap()
-        .wait(std::time::Duration::MAX)
-        .unwrap();
+    finish_and_wait(frame);
     read_10bit(renderer, &target, all[0])
 }
 
@@ -590,11 +566,7 @@ fn sdr_white_in_an_hlg_output_is_the_75_percent_signal() {
     frame
         .render_texture_from_to(&source, &draw((2, 1), all[0], &all, 1.0))
         .unwrap();
-    frame
-        .finish()
-        .unwrap()
-        .wait(std::time::Duration::MAX)
-        .unwrap();
+    finish_and_wait(frame);
     let gamma = 1.2;
     let scene = (203.0_f64 / 1000.0).powf(1.0 / gamma);
     let (a, b): (f64, f64) = (0.17883277, 1.0 - 4.0 * 0.17883277);
@@ -630,11 +602,7 @@ fn the_colour_transform_applies_in_linear_light() {
     frame
         .render_texture_from_to(&source, &draw((2, 1), all[0], &all, 1.0))
         .unwrap();
-    frame
-        .finish()
-        .unwrap()
-        .wait(std::time::Duration::MAX)
-        .unwrap();
+    finish_and_wait(frame);
     let out = read(&mut renderer, &target, all[0]);
     assert_eq!(out[0][..3], [0, 0, 255]);
     assert_eq!(out[1][..3], [0, 0, 128]);
@@ -669,11 +637,7 @@ fn render_row_into(
     frame
         .render_texture_from_to(&source, &draw((width, 1), all[0], &all, 1.0))
         .unwrap();
-    frame
-        .finish()
-        .unwrap()
-        .wait(std::time::Duration::MAX)
-        .unwrap();
+    finish_and_wait(frame);
     let readback = renderer.copy_framebuffer(&target, all[0], fourcc).unwrap();
     readback.bytes().unwrap().to_vec()
 }
@@ -834,8 +798,7 @@ fn every_source_transfer_function_decodes_by_its_formula() {
         frame
             .render_texture_from_to(&source, &draw((width, 1), all[0], &all, 1.0))
             .unwrap();
-        let point = frame.finish().unwrap();
-        point.wait(std::time::Duration::MAX).unwrap();
+        finish_and_wait(frame);
         let readback = renderer
             .copy_framebuffer(&target, all[0], DrmFourcc::Abgr16161616f)
             .unwrap();
@@ -884,14 +847,36 @@ fn every_pq_level_round_trips_through_the_blend_buffer() {
     frame
         .render_texture_from_to(&source, &draw((width, 1), all[0], &all, 1.0))
         .unwrap();
-    let point = frame.finish().unwrap();
-    point.wait(std::time::Duration::MAX).unwrap();
+    finish_and_wait(frame);
     let pixels = read_10bit(&mut renderer, &target, all[0]);
     for (v, px) in pixels.iter().enumerate() {
         let error = px.iter().map(|&c| c.abs_diff(v as u32)).max().unwrap();
         assert!(error <= 1, "PQ level {v} came back as {px:?}");
     }
     assert_validation_clean(&instance);
+}
+
+/// Submits `frame` and waits until the GPU has drawn it.
+fn finish_and_wait(frame: Frame<'_>) {
+    let point = frame.finish().unwrap();
+    point.wait(std::time::Duration::MAX).unwrap();
+}
+
+/// Draws all of `source` over all of `target`, same size, with `options`, and waits.
+fn draw_over_all_of(
+    renderer: &mut Renderer,
+    source: &Texture,
+    target: &Texture,
+    options: EncodeOptions,
+) {
+    let size = (target.width(), target.height());
+    let all = [whole(size.0, size.1)];
+    let mut frame = renderer.render(target, Transform::Normal).unwrap();
+    frame.set_encode_options(options).unwrap();
+    frame
+        .render_texture_from_to(source, &draw(size, all[0], &all, 1.0))
+        .unwrap();
+    finish_and_wait(frame);
 }
 
 /// Gamut compression, written out again: the chroma of `rgb` (its offset from its grey,
@@ -947,23 +932,13 @@ fn gamut_compression_on_the_gpu_follows_its_formula() {
     let target = renderer
         .create_target(width, 1, DrmFourcc::Abgr2101010)
         .unwrap();
-    let all = [whole(width, 1)];
-    let mut frame = renderer.render(&target, Transform::Normal).unwrap();
     let options = EncodeOptions {
         gamut_mapping: vkcompose::color::GamutMapping::Compress,
         dither: false,
         ..Default::default()
     };
-    frame.set_encode_options(options).unwrap();
-    frame
-        .render_texture_from_to(&source, &draw((width, 1), all[0], &all, 1.0))
-        .unwrap();
-    frame
-        .finish()
-        .unwrap()
-        .wait(std::time::Duration::MAX)
-        .unwrap();
-    let got = read_10bit(&mut renderer, &target, all[0]);
+    draw_over_all_of(&mut renderer, &source, &target, options);
+    let got = read_10bit(&mut renderer, &target, whole(width, 1));
     let to_srgb = vkcompose::color::conversion(&Primaries::DISPLAY_P3, &Primaries::BT709).unwrap();
     let weights = [0.2126, 0.7152, 0.0722];
     let mut compressed_visibly = 0;
@@ -1024,25 +999,16 @@ fn dithering_breaks_up_a_level_and_leaves_exact_levels_alone() {
         let target = renderer
             .create_target(width, height, DrmFourcc::Abgr8888)
             .unwrap();
-        let all = [whole(width, height)];
-        let mut frame = renderer.render(&target, Transform::Normal).unwrap();
         let options = EncodeOptions {
             dither,
             ..Default::default()
         };
-        frame.set_encode_options(options).unwrap();
-        frame
-            .render_texture_from_to(&source, &draw((width, height), all[0], &all, 1.0))
-            .unwrap();
-        frame
-            .finish()
-            .unwrap()
-            .wait(std::time::Duration::MAX)
-            .unwrap();
-        let seen: std::collections::BTreeSet<u8> = read(&mut renderer, &target, all[0])
-            .iter()
-            .flat_map(|p| [p[0], p[1], p[2]])
-            .collect();
+        draw_over_all_of(&mut renderer, &source, &target, options);
+        let seen: std::collections::BTreeSet<u8> =
+            read(&mut renderer, &target, whole(width, height))
+                .iter()
+                .flat_map(|p| [p[0], p[1], p[2]])
+                .collect();
         let seen: Vec<u8> = seen.into_iter().collect();
         assert_eq!(seen, allowed, "level {level}, dither {dither}");
     }
