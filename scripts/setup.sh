@@ -29,13 +29,14 @@ if installed libshaderc-dev; then
 fi
 
 # shaderc-sys compiles glslang and SPIRV-Tools from source (about 11 minutes on two cores)
-# for each way it is used: as the codegen crate's dependency, as vkcompose's build
-# dependency, and in the compile-fail tests' own target directory. Build it once, keep the
-# static library, and point every later build at it with SHADERC_LIB_DIR.
+# for each way it is used: by the codegen crate's `glsl` feature (its tests, and
+# examples/effects' build script) in each profile and target directory. Build it once,
+# keep the static library, and point every later build at it with SHADERC_LIB_DIR.
+# (vkcompose itself needs none of it: it ships its generated shaders.)
 shaderc_cache="${VKCOMPOSE_CACHE:-$HOME/.cache/vkcompose}/shaderc-0.10.1"
 if [ ! -f "$shaderc_cache/libshaderc_combined.a" ]; then
   echo "vkcompose: building shaderc from source once (about 11 minutes on two cores)" >&2
-  (unset SHADERC_LIB_DIR; cargo build -p vkcompose-codegen)
+  (unset SHADERC_LIB_DIR; cargo build -p vkcompose-codegen --features glsl)
   target="${CARGO_TARGET_DIR:-target}"
   built=$(ls -t "$target"/debug/build/shaderc-sys-*/out/lib/libshaderc_combined.a | head -n 1)
   mkdir -p "$shaderc_cache"

@@ -70,15 +70,16 @@ pub use ash;
 pub use ash::vk;
 pub use error::{Error, Result};
 
-/// vkcompose's own pipelines, generated at build time from `shaders/` and
-/// `pipelines.ron`.
+/// vkcompose's own pipelines, generated from `shaders/` and `pipelines.ron` by
+/// vkcompose-codegen and shipped with the crate (`scripts/regenerate-shaders` writes them;
+/// CI checks they equal a fresh generation).
 pub mod shaders {
-    include!(concat!(env!("OUT_DIR"), "/pipelines.rs"));
+    include!("pipelines/generated/shipped/pipelines.rs");
 }
 
 /// Pipelines from `tests/pipelines.ron`, used by vkcompose's own tests (a uniform-buffer
 /// binding, a second render-pass kind). Not part of the API.
 #[doc(hidden)]
 pub mod test_shaders {
-    include!(concat!(env!("OUT_DIR"), "/test_pipelines.rs"));
+    include!("pipelines/generated/tests/pipelines.rs");
 }

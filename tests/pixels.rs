@@ -378,3 +378,80 @@ fn a_custom_draw_with_damage_changes_only_the_damage() {
     }
     assert_validation_clean(&instance);
 }
+
+/// An owned custom draw (`Frame::draw_owned`) keeps its pipeline and resources until the
+/// frame's work is done: the caller drops its handles right after the call, and the
+/// texture still lands, texel for texel. A pipeline built for another format is a typed
+/// error when the frame is finished, not invalid Vulkan usage.
+#[test]
+fn an_owned_custom_draw_outlives_its_callers_handles_and_checks_the_format() {
+    let (instance, device) = gpu();
+    let mut renderer = vkcompose::Renderer::new(&device, &Default::default()).unwrap();
+    let pass = RenderPass::<passes::Output>::new(&device, vk::Format::R8G8B8A8_UNORM).unwrap();
+    let pipeline = std::sync::Arc::new(
+        texture::Pipeline::new(&device, &pass, vk::PipelineCache::null()).unwrap(),
+    );
+    let texels: Vec<[u8; 4]> = (0..16u8).map(|i| [i * 16, 255 - i * 16, i, 255]).collect();
+    let source = std::sync::Arc::new(import_rgba(&mut renderer, &texels, 4));
+    let sampler = Sampler::new(&device, Filter::Nearest).unwrap();
+    let target = renderer
+        .create_target(4, 4, vkcompose::format::DrmFourcc::Abgr8888)
+        .unwrap();
+    let mut frame = renderer
+        .render(&target, vkcompose::geometry::Transform::Normal)
+        .unwrap();
+    let quad = frame.quad(
+        whole(4, 4),
+        vkcompose::geometry::RectF::new(0.0, 0.0, 1.0, 1.0),
+    );
+    let instance_data = texture::Instance {
+        dst: quad.dst,
+        uv_offset: quad.uv_offset,
+        uv_axes: quad.uv_axes,
+        alpha: 1.0,
+    };
+    let push = texture::Push {
+        target_size: frame.target_size(),
+    };
+    frame
+        .draw_owned(
+            pipeline.clone(),
+            push,
+            (source.clone(), sampler.clone()),
+            |(texture, sampler)| sets::Textured {
+                tex: vkcompose::pipelines::SampledTexture::new(texture, sampler),
+            },
+            &[instance_data],
+            &[whole(4, 4)],
+        )
+        .unwrap();
+    drop((pipeline, source, sampler));
+    frame
+        .finish()
+        .unwrap()
+        .wait(std::time::Duration::MAX)
+        .unwrap();
+    assert_eq!(read_rgba(&mut renderer, &target, whole(4, 4)), texels);
+
+    // Built for BGRA, drawn into RGBA.
+    let other = RenderPass::<passes::Output>::new(&device, vk::Format::B8G8R8A8_UNORM).unwrap();
+    let pipelines = Pipelines::new(&device, &other, vk::PipelineCache::null()).unwrap();
+    let mut frame = renderer
+        .render(&target, vkcompose::geometry::Transform::Normal)
+        .unwrap();
+    let quad = solid::Instance {
+        dst: [0.0, 0.0, 4.0, 4.0],
+        color: [1.0; 4],
+    };
+    let push = solid::Push {
+        target_size: [4.0, 4.0],
+    };
+    frame.draw(&pipelines.solid, push, (), &[quad]).unwrap();
+    let result = frame.finish();
+    assert!(
+        matches!(&result, Err(Error::InvalidArgument(m)) if m.contains("built for")),
+        "{:?}",
+        result.err()
+    );
+    assert_validation_clean(&instance);
+}

@@ -31,6 +31,8 @@ pub fn generate(plan: &Plan, runtime: &syn::Path, manifest_name: &str) -> Result
         }
         /// Descriptor-set layouts, one type per distinct layout; each field is a binding.
         pub mod sets {
+            // Unused in a manifest whose pipelines bind no descriptor sets.
+            #[allow(unused_imports)]
             use #runtime as rt;
             #(#sets)*
         }
@@ -84,17 +86,34 @@ fn render_pass(pass: &PassPlan) -> TokenStream {
         "Render pass `{name}`: one color attachment in {color_doc}, load op `{:?}`, store op `{:?}`.",
         pass.load, pass.store
     );
+    let desc = quote! {
+        rt::RenderPassDesc {
+            color: #color,
+            load: rt::LoadOp::#load,
+            store: rt::StoreOp::#store,
+        }
+    };
+    if let Some(path) = &pass.shared {
+        // Checked by the plan to parse as a path.
+        let path: syn::Path = syn::parse_str(path).expect("checked by the plan");
+        let doc = format!("{doc} The type `{}`, shared with the crate that declares it: pipelines built for it draw in its frames.", quote!(#path).to_string().replace(' ', ""));
+        let message = format!("render pass `{name}`: the manifest's color, load and store differ from the shared type's");
+        return quote! {
+            #[doc = #doc]
+            pub type #ty = #path;
+            const _: () = assert!(
+                <#ty as rt::RenderPassKind>::DESC.same_as(&#desc),
+                #message
+            );
+        };
+    }
     quote! {
         #[doc = #doc]
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
         pub enum #ty {}
         impl rt::RenderPassKind for #ty {
             const NAME: &'static str = #name;
-            const DESC: rt::RenderPassDesc = rt::RenderPassDesc {
-                color: #color,
-                load: rt::LoadOp::#load,
-                store: rt::StoreOp::#store,
-            };
+            const DESC: rt::RenderPassDesc = #desc;
         }
     }
 }
@@ -260,8 +279,12 @@ fn same_shaders<'a>(earlier: &'a [PipelinePlan], p: &PipelinePlan) -> Option<&'a
     earlier
         .iter()
         .find(|q| {
+            // One WGSL module holds several entry points: the same module is not the
+            // same stage unless the entry point is too.
             q.vertex.spirv == p.vertex.spirv
                 && q.fragment.spirv == p.fragment.spirv
+                && q.vertex.interface.entry_point == p.vertex.interface.entry_point
+                && q.fragment.interface.entry_point == p.fragment.interface.entry_point
                 && q.instance_inputs == p.instance_inputs
         })
         .map(|q| q.name.as_str())

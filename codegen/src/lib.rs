@@ -1,10 +1,15 @@
 //! # vkcompose-codegen
 //!
-//! Build-time half of vkcompose: compiles every shader in a directory (GLSL with shaderc,
-//! WGSL with naga) to SPIR-V, validates and reflects it (with `spirq`), checks it against a
-//! `pipelines.ron` manifest, and generates typed Rust: push-constant and instance structs
-//! with asserted layouts, descriptor-set structs, render-pass types and pipeline
-//! constructors. Any problem fails the build with `path:line:col: message`, all at once.
+//! Build-time half of vkcompose: compiles every shader in a directory (WGSL with naga;
+//! GLSL with shaderc behind the `glsl` feature) to SPIR-V, validates and reflects it (with
+//! `spirq`), checks it against a `pipelines.ron` manifest, and generates typed Rust:
+//! push-constant and instance structs with asserted layouts, descriptor-set structs,
+//! render-pass types and pipeline constructors. Any problem fails the build with
+//! `path:line:col: message`, all at once.
+//!
+//! WGSL needs nothing but Rust. GLSL needs the `glsl` feature, which builds shaderc's C++
+//! (cmake, ninja, a C++ compiler; about 11 minutes on two cores, once per target
+//! directory, or point `SHADERC_LIB_DIR` at a prebuilt `libshaderc_combined.a`).
 //!
 //! From a build script:
 //!
@@ -20,6 +25,7 @@
 mod cache;
 mod diag;
 mod generate;
+#[cfg(feature = "glsl")]
 mod glsl;
 mod layout;
 mod manifest;
@@ -252,6 +258,36 @@ impl Builder {
             .clone()
             .unwrap_or_else(|| self.shader_dir.join("include"))
     }
+}
+
+/// GLSL through shaderc, where the `glsl` feature is on.
+#[cfg(feature = "glsl")]
+fn compile_glsl(
+    path: &Path,
+    source: &str,
+    stage: Stage,
+    include_dir: &Path,
+    defines: &BTreeMap<String, String>,
+) -> Result<Compiled, Vec<Diagnostic>> {
+    glsl::compile(path, source, stage, include_dir, defines)
+}
+
+/// Without the `glsl` feature a GLSL file is an error that says how to turn it on.
+#[cfg(not(feature = "glsl"))]
+fn compile_glsl(
+    path: &Path,
+    _source: &str,
+    _stage: Stage,
+    _include_dir: &Path,
+    _defines: &BTreeMap<String, String>,
+) -> Result<Compiled, Vec<Diagnostic>> {
+    Err(vec![Diagnostic::error(
+        display_path(path),
+        Position::START,
+        "GLSL needs vkcompose-codegen's `glsl` feature (shaderc, built from C++ source: \
+         cmake, ninja and a C++ compiler); turn it on in [build-dependencies], or write \
+         the shader in WGSL",
+    )])
 }
 
 /// Writing an unchanged file would make cargo rebuild the crate for nothing.
@@ -538,7 +574,7 @@ impl<'a> Run<'a> {
         };
         let result = match Language::of(&path) {
             Some(Language::Glsl(stage)) => {
-                glsl::compile(&path, &source, stage, include_dir, &unit.defines)
+                compile_glsl(&path, &source, stage, include_dir, &unit.defines)
             }
             _ => wgsl::compile(&path, &source, &unit.defines),
         };

@@ -51,6 +51,17 @@ pub struct RenderPass {
     pub load: LoadOp,
     #[serde(default)]
     pub store: StoreOp,
+    /// The Rust path of an existing render-pass type this one is (vkcompose's own
+    /// `output` pass is `::vkcompose::shaders::passes::Output`): the pipelines built for it
+    /// then draw in that crate's frames. The generated code asserts at compile time that
+    /// `color`, `load` and `store` describe it.
+    #[serde(default, deserialize_with = "plain_some")]
+    pub shared: Option<String>,
+}
+
+/// An optional string written plainly (`shared: "::a::B"`), not as RON's `Some("::a::B")`.
+fn plain_some<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    String::deserialize(d).map(Some)
 }
 
 /// The attachment's format class: `Target` takes the format of whatever the pass renders

@@ -23,6 +23,8 @@ pub struct PassPlan {
     pub color: ColorFormat,
     pub load: LoadOp,
     pub store: StoreOp,
+    /// The existing type it is, by Rust path (see the manifest's `shared`).
+    pub shared: Option<String>,
 }
 
 /// A named descriptor-set layout. `alias_of` names an identical layout declared first.
@@ -118,6 +120,26 @@ pub struct PipelinePlan {
     pub on_demand: bool,
 }
 
+/// A render pass's `shared` type, when it is a Rust path; an error at the pass otherwise.
+fn shared_pass_path(
+    manifest: &Loaded,
+    name: &str,
+    shared: Option<&str>,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Option<String> {
+    let path = shared?;
+    if syn::parse_str::<syn::Path>(path).is_ok() {
+        return Some(path.to_string());
+    }
+    diagnostics.push(manifest.diagnostic_in(
+        Section::RenderPasses,
+        name,
+        true,
+        format!("render pass `{name}`: `shared` must be a Rust type path, such as `::vkcompose::shaders::passes::Output`; `{path}` is not"),
+    ));
+    None
+}
+
 /// Resolves the manifest against the reflected stages. `stages` maps each pipeline name to
 /// its (vertex, fragment) stage plans, already compiled and reflected.
 pub fn plan(
@@ -134,6 +156,7 @@ pub fn plan(
             color: p.color,
             load: p.load,
             store: p.store,
+            shared: shared_pass_path(manifest, name, p.shared.as_deref(), diagnostics),
         })
         .collect::<Vec<_>>();
     for name in manifest.manifest.render_passes.keys() {

@@ -774,3 +774,24 @@ fn manifest_defines_reach_glsl_and_a_missing_one_is_reported_at_its_error_direct
     let error = find(&errors, "a.frag", "TINT must be defined");
     assert_eq!(error.position.line, 3, "{error}");
 }
+
+/// A render pass `shared` with another crate names a Rust type: the generated code is an
+/// alias with a compile-time check of the description; anything but a path is an error
+/// at the pass.
+#[test]
+fn a_shared_render_pass_is_an_alias_and_a_bad_path_an_error_at_it() {
+    let good = manifest("a.vert", "a.frag").replace(
+        "(color: Target)",
+        r#"(color: Target, shared: "::other::passes::Output")"#,
+    );
+    let files = [("a.vert", PLAIN_VERT), ("a.frag", PLAIN_FRAG)];
+    let dir = project("err-shared-pass-good", &files, &good);
+    let code = generate(&dir).code;
+    assert_contains_flat(&code, "pub type Output = ::other::passes::Output;");
+    assert_contains_flat(&code, ".same_as(");
+    let bad = good.replace("::other::passes::Output", "not a path!");
+    let dir = project("err-shared-pass-bad", &files, &bad);
+    let errors = errors(&dir);
+    let error = find(&errors, "pipelines.ron", "must be a Rust type path");
+    assert_eq!(error.position.line, 2, "at the pass: {error}");
+}

@@ -149,3 +149,40 @@ fn wgsl_overrides_make_one_module_per_variant() {
     assert_ne!(bytes[0], bytes[1], "bright and dim fold different values");
     assert_ne!(bytes[1], bytes[2], "dim and plain fold different values");
 }
+
+/// One WGSL file, two fragment entry points with their own push blocks: two pipelines of
+/// it share the module's SPIR-V but not their types (each gets its own `Push`).
+#[test]
+fn wgsl_entry_points_of_one_file_get_their_own_types() {
+    let wgsl = "\
+struct Quad { target_size: vec2<f32> }
+struct Tint { target_size: vec2<f32>, tint: vec4<f32> }
+struct Fade { target_size: vec2<f32>, fade: f32 }
+var<immediate> quad: Quad;
+var<immediate> tint: Tint;
+var<immediate> fade: Fade;
+
+@vertex
+fn vs(@builtin(vertex_index) i: u32) -> @builtin(position) vec4<f32> {
+    return vec4<f32>(f32(i) / quad.target_size.x, 0.0, 0.0, 1.0);
+}
+@fragment
+fn fs_tint() -> @location(0) vec4<f32> { return tint.tint; }
+@fragment
+fn fs_fade() -> @location(0) vec4<f32> { return vec4<f32>(fade.fade); }
+";
+    let manifest = r#"(
+    render_passes: { "output": (color: Target) },
+    pipelines: {
+        "tinted": (pass: "output", vertex: (file: "e.wgsl", entry: "vs"), fragment: (file: "e.wgsl", entry: "fs_tint")),
+        "faded": (pass: "output", vertex: (file: "e.wgsl", entry: "vs"), fragment: (file: "e.wgsl", entry: "fs_fade")),
+    },
+)"#;
+    let dir = project("lang-wgsl-entries", &[("e.wgsl", wgsl)], manifest);
+    let code = generate(&dir).code;
+    assert_contains(
+        &struct_block(&code, "tinted", "Push"),
+        "pub tint: [f32; 4],",
+    );
+    assert_contains(&struct_block(&code, "faded", "Push"), "pub fade: f32,");
+}

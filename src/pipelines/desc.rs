@@ -26,6 +26,19 @@ pub struct RenderPassDesc {
     pub store: StoreOp,
 }
 
+impl RenderPassDesc {
+    /// Equality usable in constants: a downstream manifest naming a render pass of
+    /// another crate (`shared:`) asserts at compile time that it describes it truly.
+    pub const fn same_as(&self, other: &RenderPassDesc) -> bool {
+        let color = match (self.color, other.color) {
+            (ColorFormat::Target, ColorFormat::Target) => true,
+            (ColorFormat::Fixed(a), ColorFormat::Fixed(b)) => a.as_raw() == b.as_raw(),
+            _ => false,
+        };
+        color && self.load as u8 == other.load as u8 && self.store as u8 == other.store as u8
+    }
+}
+
 /// The color attachment's format: the target's, or fixed by the manifest.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ColorFormat {

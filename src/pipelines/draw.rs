@@ -102,6 +102,14 @@ impl<P: RenderPassKind> PassRecorder<'_, P> {
         instances: &[Pl::Instance],
     ) -> Result<()> {
         let raw = pipeline.raw();
+        if raw.format != self.format() {
+            return Err(Error::InvalidArgument(format!(
+                "pipeline `{}` was built for a {:?} render pass; this pass renders in {:?} (build it for the frame's format)",
+                raw.desc.name,
+                raw.format,
+                self.format()
+            )));
+        }
         let variant = pipeline.variant_index();
         let Some(&variant_handle) = raw.variants.get(variant) else {
             return Err(Error::InvalidArgument(format!(

@@ -17,6 +17,9 @@ pub struct RawPipeline {
     pub(crate) set_layouts: Vec<vk::DescriptorSetLayout>,
     pub(crate) layout: vk::PipelineLayout,
     pub(crate) variants: Vec<vk::Pipeline>,
+    /// The attachment format of the render pass it was built for: it draws only in
+    /// passes of that format (Vulkan's render-pass compatibility).
+    pub(crate) format: vk::Format,
     /// The immutable samplers in the set layouts: draws use them, so they live as long as
     /// the pipeline, released after `Drop` has destroyed the layouts.
     _samplers: Vec<Sampler>,
@@ -49,6 +52,7 @@ impl RawPipeline {
             set_layouts: Vec::new(),
             layout: vk::PipelineLayout::null(),
             variants: Vec::new(),
+            format: pass.format(),
             _samplers: samplers.iter().map(|s| s.sampler.clone()).collect(),
         };
         // On any error `raw` drops and destroys what was created so far.
@@ -70,6 +74,11 @@ impl RawPipeline {
 
     pub fn desc(&self) -> &'static PipelineDesc {
         self.desc
+    }
+
+    /// The attachment format of the render passes it draws in.
+    pub fn format(&self) -> vk::Format {
+        self.format
     }
 
     pub fn layout(&self) -> vk::PipelineLayout {

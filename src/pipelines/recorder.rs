@@ -320,6 +320,7 @@ impl Recorder {
         Ok(PassRecorder {
             recorder: self,
             target,
+            format: pass.format(),
             extent,
             bound: BoundState::default(),
             _kind: PhantomData,
@@ -536,6 +537,9 @@ fn whole_image_copy(texture: &Texture) -> vk::BufferImageCopy {
 pub struct PassRecorder<'r, P: RenderPassKind> {
     pub(crate) recorder: &'r mut Recorder,
     target: &'r Texture,
+    /// The render pass's attachment format (a target's sRGB view may differ from it):
+    /// only pipelines built for it may draw.
+    format: vk::Format,
     extent: vk::Extent2D,
     /// What the last draw left bound.
     pub(crate) bound: BoundState,
@@ -551,6 +555,11 @@ impl<P: RenderPassKind> PassRecorder<'_, P> {
     /// The format of the pass's target.
     pub(crate) fn target_format(&self) -> ash::vk::Format {
         self.target.format()
+    }
+
+    /// The format the pass renders in, which a pipeline drawn in it must be built for.
+    pub fn format(&self) -> ash::vk::Format {
+        self.format
     }
 }
 

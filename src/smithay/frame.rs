@@ -164,6 +164,61 @@ impl<'frame, 'buffer> VulkanFrame<'frame, 'buffer> {
         self.core()?.draw_pass_texture(texture, &draw.borrowed())
     }
 
+    /// Draws with any generated pipeline (vkcompose's, or a downstream crate's from its own
+    /// manifest) in order with the frame's other draws: the typed counterpart of Smithay's
+    /// GLES `render_pixel_shader_to`, for render elements. The pipeline is built for
+    /// [`VulkanFrame::format`]; `resources` (textures as `Arc`s, samplers) are what `sets`
+    /// makes its descriptor sets from; the frame keeps both until its GPU work is done.
+    /// `damage` is relative to `dst`, as Smithay's draws take it, and limits the draw
+    /// like theirs; the instances are target pixels, made with [`VulkanFrame::quad`].
+    #[allow(clippy::too_many_arguments)] // Smithay's draw arguments, the pipeline's parts
+    pub fn draw_pipeline<Pl, R>(
+        &mut self,
+        pipeline: std::sync::Arc<Pl>,
+        push: Pl::Push,
+        resources: R,
+        sets: for<'a> fn(&'a R) -> Pl::Sets<'a>,
+        instances: &[Pl::Instance],
+        dst: Rectangle<i32, Physical>,
+        damage: &[Rectangle<i32, Physical>],
+    ) -> Result<()>
+    where
+        Pl: crate::pipelines::Pipeline<Pass = crate::shaders::passes::Output, Vertex = ()>
+            + Send
+            + Sync
+            + 'static,
+        R: Send + Sync + 'static,
+    {
+        let damage: Vec<_> = convert::offset_rects(damage, dst.loc)
+            .into_iter()
+            .filter_map(|r| r.intersect(&convert::rect(dst)))
+            .collect();
+        let frame = self.core()?;
+        let damage = frame.target_rects(&damage);
+        frame.draw_owned(pipeline, push, resources, sets, instances, &damage)
+    }
+
+    /// The quad a pipeline draws over `dst` with the coordinates `local` across it, in
+    /// target pixels with the output's transform applied; see [`crate::Frame::quad`].
+    pub fn quad(
+        &mut self,
+        dst: Rectangle<i32, Physical>,
+        local: crate::geometry::RectF,
+    ) -> Result<crate::geometry::Quad> {
+        Ok(self.core()?.quad(convert::rect(dst), local))
+    }
+
+    /// The size of the pass the frame draws in now; see [`crate::Frame::target_size`].
+    pub fn target_size(&mut self) -> Result<[f32; 2]> {
+        Ok(self.core()?.target_size())
+    }
+
+    /// The attachment format the frame draws in now: what a pipeline given to
+    /// [`VulkanFrame::draw_pipeline`] must be built for.
+    pub fn format(&mut self) -> Result<crate::vk::Format> {
+        Ok(self.core()?.format())
+    }
+
     /// A texture draw in vkcompose's terms: damage and opaque regions made absolute, the
     /// filter chosen by scale, alpha clamped (rounding in callers may leave it a hair
     /// outside 0..=1).

@@ -8,6 +8,7 @@
 //! transform (so a 90-degree output on a 1080x1920 target is 1920x1080).
 
 mod blur;
+mod custom;
 mod groups;
 mod linear;
 
@@ -25,7 +26,7 @@ use crate::dmabuf::handover::Handover;
 use crate::error::{Error, Result};
 use crate::geometry::{self, Quad, Rect, RectF, Transform};
 use crate::pipelines::recorder::{PassRecorder, Recorder};
-use crate::pipelines::{Pipeline, SampledTexture};
+use crate::pipelines::SampledTexture;
 use std::sync::Arc;
 
 use crate::core::device::Device;
@@ -50,6 +51,9 @@ pub struct Frame<'r> {
     outer: Vec<(Src<'r>, Transform)>,
     /// Custom draws, which an `Op::Custom` names by index (they are called once).
     customs: Vec<Option<CustomDraw<'r>>>,
+    /// What owned custom draws ([`Frame::draw_owned`]) use: kept until the frame's work
+    /// is done, then dropped.
+    kept: Vec<custom::Kept>,
     /// Pooled textures the frame draws into or captures into; back to the pool after it.
     pooled: Vec<Arc<Texture>>,
     /// Which frame of the renderer this is: textures of its passes belong to it only.
@@ -211,6 +215,7 @@ impl Renderer {
             }],
             outer: Vec::new(),
             customs: Vec::new(),
+            kept: Vec::new(),
             pooled: Vec::new(),
             serial,
             groups: Vec::new(),
@@ -519,61 +524,6 @@ impl<'r> Frame<'r> {
         }));
     }
 
-    /// Draws with any pipeline built for the output render pass, with its own typed push
-    /// constants, descriptor sets and instances, in order with the frame's other draws.
-    pub fn draw<Pl>(
-        &mut self,
-        pipeline: &'r Pl,
-        push: Pl::Push,
-        sets: Pl::Sets<'r>,
-        instances: &[Pl::Instance],
-    ) -> Result<()>
-    where
-        Pl: Pipeline<Pass = passes::Output, Vertex = ()>,
-        Pl::Sets<'r>: 'r,
-    {
-        let instances = instances.to_vec();
-        self.push_custom(Box::new(move |pass| {
-            pass.draw(pipeline, &push, sets, &instances)
-        }));
-        Ok(())
-    }
-
-    /// Queues a custom draw in order with the frame's other draws.
-    fn push_custom(&mut self, draw: CustomDraw<'r>) {
-        self.customs.push(Some(draw));
-        let index = self.customs.len() - 1;
-        self.ops().push(Op::Custom(index));
-    }
-
-    /// [`Frame::draw`] limited to `damage`: drawn once per damage rectangle under a scissor
-    /// of it, so nothing outside the damage changes whatever the shaders write, as with
-    /// the frame's own draws. The rectangles are target pixels, like the pipeline's
-    /// instances (the frame's transform is the caller's to apply to both); none draws
-    /// nothing.
-    pub fn draw_damaged<Pl>(
-        &mut self,
-        pipeline: &'r Pl,
-        push: Pl::Push,
-        sets: Pl::Sets<'r>,
-        instances: &[Pl::Instance],
-        damage: &[Rect],
-    ) -> Result<()>
-    where
-        Pl: Pipeline<Pass = passes::Output, Vertex = ()>,
-        Pl::Sets<'r>: 'r,
-    {
-        let rects: Vec<Rect> = damage.iter().filter(|r| !r.is_empty()).copied().collect();
-        if rects.is_empty() {
-            return Ok(());
-        }
-        let instances = instances.to_vec();
-        self.push_custom(Box::new(move |pass| {
-            pass.draw_clipped(pipeline, &push, sets, &instances, &rects)
-        }));
-        Ok(())
-    }
-
     /// Makes the frame's submission wait for `semaphore` (binary, of this device, with a
     /// signal pending, such as a swapchain image's acquire semaphore) before it touches
     /// the target. `finish` consumes the signal even when it fails (what was recorded, or
@@ -671,6 +621,7 @@ impl<'r> Frame<'r> {
             renderer,
             segments,
             mut customs,
+            kept,
             pooled,
             mut sync,
             linear,
@@ -711,6 +662,7 @@ impl<'r> Frame<'r> {
             }
         };
         let submitter = renderer.gpu_mut().submitter();
+        custom::keep_until(submitter, kept, point);
         // Signalled only when what was recorded is whole (see `submit_ops`).
         let file = match signal {
             Some(s) if recorded.is_ok() => Some(export_signal(submitter, s, point)?),
@@ -741,15 +693,22 @@ impl<'r> Frame<'r> {
         let size = (texture.width(), texture.height());
         let logical =
             geometry::texture_instance(draw.src, size, draw.dst, draw.transform, draw.alpha);
+        self.to_target_quad(&logical)
+    }
+
+    /// An output-space quad (`dst` in output pixels) in target pixels, with the same
+    /// coordinates at the same output points.
+    fn to_target_quad(&self, logical: &Quad) -> Quad {
         if self.transform() == Transform::Normal {
-            return logical;
+            return *logical;
         }
         // The uv is affine in position: evaluate the output-space quad at the target
         // rectangle's corners, mapped back into output space.
-        let target_dst = self.to_target_rect(draw.dst);
+        let [x, y, w, h] = logical.dst.map(|v| v.round() as i32);
+        let target_dst = self.to_target_rect(Rect::new(x, y, w, h));
         let uv_at = |x: f64, y: f64| {
             let [ox, oy] = self.to_output_point([x, y]);
-            uv_of(&logical, ox, oy)
+            uv_of(logical, ox, oy)
         };
         let (x, y, w, h) = (
             f64::from(target_dst.x),
@@ -759,7 +718,7 @@ impl<'r> Frame<'r> {
         );
         let corners = [uv_at(x, y), uv_at(x + w, y), uv_at(x, y + h)];
         let dst = [x as f32, y as f32, w as f32, h as f32];
-        geometry::instance_from_corners(dst, corners, draw.alpha)
+        geometry::instance_from_corners(dst, corners, logical.alpha)
     }
 
     /// Copies what can be copied of the opaque `rects` (target pixels) with

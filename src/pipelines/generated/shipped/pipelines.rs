@@ -18,6 +18,7 @@ pub mod passes {
 }
 /// Descriptor-set layouts, one type per distinct layout; each field is a binding.
 pub mod sets {
+    #[allow(unused_imports)]
     use crate::pipelines as rt;
     /// Descriptor set layout `EncodeSources`.
     #[derive(Clone, Copy)]

@@ -1,0 +1,473 @@
+//! The effects against pixels computed here, by other means than the shaders': coverage by
+//! numerical integration of the shape's height along each pixel (the shaders integrate the
+//! arcs in closed form), the shadow by numerical integration of the Gaussian (the shader
+//! uses an erf approximation). Each is drawn in a vkcompose frame and, through the render
+//! elements, in a Smithay frame, which must give the same bytes. Validation is on.
+
+#[path = "../../../tests/common/mod.rs"]
+mod common;
+
+use std::sync::Arc;
+
+use smithay::backend::allocator::Fourcc;
+use smithay::backend::renderer::damage::OutputDamageTracker;
+use smithay::backend::renderer::utils::CommitCounter;
+use smithay::backend::renderer::{Bind, ExportMem, ImportMem, Offscreen};
+use smithay::utils::{Buffer, Physical, Rectangle, Size, Transform as SmithayTransform};
+use vkcompose::geometry::{Rect, Transform};
+use vkcompose::smithay::{VulkanRenderer, VulkanTexture};
+use vkcompose::{Error, Instance, RendererOptions};
+use vkcompose_effects::elements::{
+    BorderElement, DecorationElement, RoundedWindowElement, ShadowElement,
+};
+use vkcompose_effects::{Border, Corners, Effects, Paint, Shadow};
+
+const SIZE: i32 = 48;
+const WINDOW: Rect = Rect {
+    x: 10,
+    y: 12,
+    w: 26,
+    h: 22,
+};
+const CORNERS: Corners = Corners {
+    top_left: 9.0,
+    top_right: 4.5,
+    bottom_right: 11.0,
+    bottom_left: 0.0,
+};
+
+fn setup() -> (Instance, VulkanRenderer, Arc<Effects>) {
+    let (instance, device) = common::gpu();
+    let renderer = vkcompose::Renderer::new(&device, &RendererOptions::default()).unwrap();
+    let effects = Arc::new(Effects::new(&device).unwrap());
+    (instance, VulkanRenderer::new(renderer), effects)
+}
+
+/// An opaque white window texture, imported the way Smithay imports shm.
+fn white_window(renderer: &mut VulkanRenderer) -> VulkanTexture {
+    let data = vec![255u8; (WINDOW.w * WINDOW.h * 4) as usize];
+    let size: Size<i32, Buffer> = (WINDOW.w, WINDOW.h).into();
+    renderer
+        .import_memory(&data, Fourcc::Abgr8888, size, false)
+        .unwrap()
+}
+
+/// The vertical extent of the rounded rectangle [0, w] x [0, h] at `x` (its own pixels).
+fn extent_at(x: f64, w: f64, h: f64, [tl, tr, br, bl]: [f64; 4]) -> (f64, f64) {
+    let arc = |r: f64, d: f64| r - (r * r - d * d).max(0.0).sqrt();
+    let top = if x < tl {
+        arc(tl, tl - x)
+    } else if x > w - tr {
+        arc(tr, x - (w - tr))
+    } else {
+        0.0
+    };
+    let bottom = if x < bl {
+        h - arc(bl, bl - x)
+    } else if x > w - br {
+        h - arc(br, x - (w - br))
+    } else {
+        h
+    };
+    (top, bottom)
+}
+
+/// How much of the pixel at (px, py) (window pixels, its top-left corner) the rounded
+/// rectangle covers: its height inside the pixel, integrated across it (midpoint rule).
+fn coverage(px: f64, py: f64, w: f64, h: f64, radii: [f64; 4]) -> f64 {
+    const STEPS: usize = 2000;
+    let mut area = 0.0;
+    for i in 0..STEPS {
+        let x = px + (i as f64 + 0.5) / STEPS as f64;
+        if !(0.0..=w).contains(&x) {
+            continue;
+        }
+        let (top, bottom) = extent_at(x, w, h, radii);
+        area += (bottom.min(py + 1.0) - top.max(py)).max(0.0);
+    }
+    area / STEPS as f64
+}
+
+fn radii(corners: Corners) -> [f64; 4] {
+    [
+        corners.top_left,
+        corners.top_right,
+        corners.bottom_right,
+        corners.bottom_left,
+    ]
+    .map(f64::from)
+}
+
+/// The share of a Gaussian (standard deviation `sigma`) around `x` in [0, w], by Simpson's
+/// rule.
+fn gaussian_share(x: f64, w: f64, sigma: f64) -> f64 {
+    const STEPS: usize = 2000;
+    let g = |t: f64| (-(x - t).powi(2) / (2.0 * sigma * sigma)).exp();
+    let step = w / STEPS as f64;
+    let mut sum = g(0.0) + g(w);
+    for i in 1..STEPS {
+        sum += g(i as f64 * step) * if i % 2 == 1 { 4.0 } else { 2.0 };
+    }
+    sum * step / 3.0 / (sigma * (2.0 * std::f64::consts::PI).sqrt())
+}
+
+/// The decorated window drawn in a vkcompose frame: shadow, window, border, in order.
+fn draw_core(
+    vulkan: &mut VulkanRenderer,
+    effects: &Effects,
+    window: &VulkanTexture,
+    what: &Scene,
+) -> Vec<[u8; 4]> {
+    let renderer = vulkan.renderer_mut();
+    let target = renderer
+        .create_target(
+            SIZE as u32,
+            SIZE as u32,
+            vkcompose::format::DrmFourcc::Abgr8888,
+        )
+        .unwrap();
+    let all = [common::whole(SIZE as u32, SIZE as u32)];
+    let mut frame = renderer.render(&target, Transform::Normal).unwrap();
+    frame.clear(what.clear, &all).unwrap();
+    if let Some(shadow) = &what.shadow {
+        effects
+            .draw_shadow(&mut frame, WINDOW, shadow, &what.damage)
+            .unwrap();
+    }
+    if what.window {
+        let texture = window.texture().clone();
+        effects
+            .draw_window(&mut frame, texture, WINDOW, CORNERS, 1.0, &what.damage)
+            .unwrap();
+    }
+    if let Some(border) = &what.border {
+        effects
+            .draw_border(&mut frame, WINDOW, CORNERS, border, &what.damage)
+            .unwrap();
+    }
+    frame
+        .finish()
+        .unwrap()
+        .wait(std::time::Duration::MAX)
+        .unwrap();
+    common::read_rgba(renderer, &target, all[0])
+}
+
+/// The same through Smithay: the effects' render elements in a damage tracker's frame.
+fn draw_smithay(
+    vulkan: &mut VulkanRenderer,
+    effects: &Arc<Effects>,
+    window: &VulkanTexture,
+    what: &Scene,
+) -> Vec<[u8; 4]> {
+    let physical = |r: Rect| Rectangle::<i32, Physical>::new((r.x, r.y).into(), (r.w, r.h).into());
+    let commit = CommitCounter::default();
+    let mut elements: Vec<DecorationElement> = Vec::new();
+    if let Some(border) = what.border {
+        elements
+            .push(BorderElement::new(effects, physical(WINDOW), CORNERS, border, commit).into());
+    }
+    if what.window {
+        let element = RoundedWindowElement::new(
+            effects,
+            window.clone(),
+            physical(WINDOW),
+            CORNERS,
+            1.0,
+            commit,
+        );
+        elements.push(element.into());
+    }
+    if let Some(shadow) = what.shadow {
+        elements.push(ShadowElement::new(effects, physical(WINDOW), shadow, commit).into());
+    }
+    let mut target = vulkan
+        .create_buffer(Fourcc::Abgr8888, (SIZE, SIZE).into())
+        .unwrap();
+    let mut tracker = OutputDamageTracker::new((SIZE, SIZE), 1.0, SmithayTransform::Normal);
+    let mut framebuffer = vulkan.bind(&mut target).unwrap();
+    let [r, g, b, a] = what.clear;
+    let result = tracker
+        .render_output(&mut *vulkan, &mut framebuffer, 0, &elements, [r, g, b, a])
+        .unwrap();
+    result.sync.wait().unwrap();
+    let region = Rectangle::from_size((SIZE, SIZE).into());
+    let mapping = vulkan
+        .copy_framebuffer(&framebuffer, region, Fourcc::Abgr8888)
+        .unwrap();
+    let bytes = vulkan.map_texture(&mapping).unwrap().to_vec();
+    bytes.chunks(4).map(|c| [c[0], c[1], c[2], c[3]]).collect()
+}
+
+/// What a test draws.
+#[derive(Clone)]
+struct Scene {
+    clear: [f32; 4],
+    shadow: Option<Shadow>,
+    window: bool,
+    border: Option<Border>,
+    damage: Vec<Rect>,
+}
+
+impl Scene {
+    fn new() -> Scene {
+        Scene {
+            clear: [0.0; 4],
+            shadow: None,
+            window: false,
+            border: None,
+            damage: vec![common::whole(SIZE as u32, SIZE as u32)],
+        }
+    }
+}
+
+/// Draws `scene` both ways and checks that they agree byte for byte.
+fn draw_both(scene: &Scene) -> (Instance, Vec<[u8; 4]>) {
+    let (instance, mut vulkan, effects) = setup();
+    let window = white_window(&mut vulkan);
+    let core = draw_core(&mut vulkan, &effects, &window, scene);
+    let smithay = draw_smithay(&mut vulkan, &effects, &window, scene);
+    let differing = core.iter().zip(&smithay).filter(|(a, b)| a != b).count();
+    assert_eq!(
+        differing, 0,
+        "core and Smithay frames differ in {differing} pixels"
+    );
+    (instance, core)
+}
+
+fn at(pixels: &[[u8; 4]], x: i32, y: i32) -> [u8; 4] {
+    pixels[(y * SIZE + x) as usize]
+}
+
+fn level(v: f64) -> i32 {
+    (v * 255.0).round() as i32
+}
+
+#[test]
+fn rounded_corners_cover_each_pixel_by_its_area() {
+    let scene = Scene {
+        window: true,
+        ..Scene::new()
+    };
+    let (instance, pixels) = draw_both(&scene);
+    let (w, h) = (f64::from(WINDOW.w), f64::from(WINDOW.h));
+    let (mut worst, mut partial) = (0, 0);
+    for y in 0..SIZE {
+        for x in 0..SIZE {
+            let (lx, ly) = (f64::from(x - WINDOW.x), f64::from(y - WINDOW.y));
+            let expected = level(coverage(lx, ly, w, h, radii(CORNERS)));
+            if expected > 0 && expected < 255 {
+                partial += 1;
+            }
+            let got = at(&pixels, x, y);
+            for channel in got {
+                let off = (i32::from(channel) - expected).abs();
+                worst = worst.max(off);
+                assert!(off <= 2, "({x}, {y}): {got:?}, coverage {expected}/255");
+            }
+        }
+    }
+    // Three rounded corners have pixels the arc cuts; the square one has none.
+    assert!(partial > 30, "only {partial} pixels are partly covered");
+    eprintln!("worst corner coverage error: {worst}/255 over {partial} partly covered pixels");
+    common::assert_validation_clean(&instance);
+}
+
+#[test]
+fn a_solid_border_is_its_colour_and_follows_the_corners() {
+    let color = [0.0, 0.5, 0.25, 0.5];
+    let width = 4.0;
+    let scene = Scene {
+        border: Some(Border {
+            width,
+            paint: Paint::Solid(color),
+        }),
+        ..Scene::new()
+    };
+    let (instance, pixels) = draw_both(&scene);
+    let expected_color = color.map(|c| level(f64::from(c)));
+    // The centres of the four straight sides: the colour exactly.
+    let middle = [
+        (WINDOW.x - 2, WINDOW.y + WINDOW.h / 2),
+        (WINDOW.right() + 1, WINDOW.y + WINDOW.h / 2),
+        (WINDOW.x + WINDOW.w / 2, WINDOW.y - 2),
+        (WINDOW.x + WINDOW.w / 2, WINDOW.bottom() + 1),
+    ];
+    for (x, y) in middle {
+        let got = at(&pixels, x, y).map(i32::from);
+        assert_eq!(got, expected_color, "the border's centre at ({x}, {y})");
+    }
+    // Everywhere: the ring between the window grown by the width (corners by as much) and
+    // the window, by area.
+    let (w, h) = (f64::from(WINDOW.w), f64::from(WINDOW.h));
+    let inner = radii(CORNERS);
+    let outer = inner.map(|r| if r > 0.0 { r + f64::from(width) } else { 0.0 });
+    let grow = f64::from(width);
+    for y in 0..SIZE {
+        for x in 0..SIZE {
+            let (lx, ly) = (f64::from(x - WINDOW.x), f64::from(y - WINDOW.y));
+            let ring = coverage(lx + grow, ly + grow, w + 2.0 * grow, h + 2.0 * grow, outer)
+                - coverage(lx, ly, w, h, inner);
+            let got = at(&pixels, x, y);
+            for (channel, c) in got.iter().zip(color) {
+                let expected = level(ring.max(0.0) * f64::from(c));
+                let off = (i32::from(*channel) - expected).abs();
+                assert!(off <= 2, "({x}, {y}): {got:?}, expected {expected} of {c}");
+            }
+        }
+    }
+    common::assert_validation_clean(&instance);
+}
+
+#[test]
+fn a_gradient_border_runs_across_the_border_box() {
+    let (from, to) = ([1.0, 0.0, 0.0, 1.0], [0.0, 0.0, 1.0, 1.0]);
+    let width = 4.0;
+    let scene = Scene {
+        border: Some(Border {
+            width,
+            paint: Paint::Gradient {
+                from,
+                to,
+                direction: [2.0, 0.0],
+            },
+        }),
+        ..Scene::new()
+    };
+    let (instance, pixels) = draw_both(&scene);
+    // At the centres of the left and right sides and of the top: fully covered, so the
+    // gradient's value at the pixel's centre, t running 0..1 across the border box.
+    let span = f64::from(WINDOW.w) + 2.0 * f64::from(width);
+    for (x, y) in [
+        (WINDOW.x - 2, WINDOW.y + WINDOW.h / 2),
+        (WINDOW.right() + 1, WINDOW.y + WINDOW.h / 2),
+        (WINDOW.x + WINDOW.w / 2, WINDOW.y - 2),
+    ] {
+        let centre = f64::from(x - WINDOW.x) + 0.5;
+        let t = (0.5 + (centre - f64::from(WINDOW.w) / 2.0) / span).clamp(0.0, 1.0);
+        let expected: Vec<i32> = (0..4)
+            .map(|i| level(f64::from(from[i]) * (1.0 - t) + f64::from(to[i]) * t))
+            .collect();
+        let got = at(&pixels, x, y).map(i32::from);
+        for (g, e) in got.iter().zip(&expected) {
+            assert!(
+                (g - e).abs() <= 1,
+                "({x}, {y}) at t {t}: {got:?}, expected {expected:?}"
+            );
+        }
+    }
+    common::assert_validation_clean(&instance);
+}
+
+#[test]
+fn the_shadow_is_the_gaussian_blur_of_the_box() {
+    let shadow = Shadow {
+        offset: [2, 3],
+        sigma: 3.0,
+        color: [0.0, 0.0, 0.0, 0.75],
+    };
+    let scene = Scene {
+        shadow: Some(shadow),
+        ..Scene::new()
+    };
+    let (instance, pixels) = draw_both(&scene);
+    let bounds = shadow.bounds(WINDOW);
+    let (w, h) = (f64::from(WINDOW.w), f64::from(WINDOW.h));
+    let mut worst = 0;
+    for y in 0..SIZE {
+        for x in 0..SIZE {
+            let inside =
+                (bounds.x..bounds.right()).contains(&x) && (bounds.y..bounds.bottom()).contains(&y);
+            // Pixel centres relative to the shadow's box.
+            let cx = f64::from(x - WINDOW.x - shadow.offset[0]) + 0.5;
+            let cy = f64::from(y - WINDOW.y - shadow.offset[1]) + 0.5;
+            let share = gaussian_share(cx, w, 3.0) * gaussian_share(cy, h, 3.0);
+            let expected = if inside { level(0.75 * share) } else { 0 };
+            let got = i32::from(at(&pixels, x, y)[3]);
+            worst = worst.max((got - expected).abs());
+            assert!(
+                (got - expected).abs() <= 2,
+                "({x}, {y}): alpha {got}, expected {expected}"
+            );
+        }
+    }
+    eprintln!("worst shadow error: {worst}/255");
+    common::assert_validation_clean(&instance);
+}
+
+/// Drawn with damage, a border changes only the damage; without, nothing.
+#[test]
+fn a_border_drawn_with_damage_changes_only_the_damage() {
+    let border = Border {
+        width: 4.0,
+        paint: Paint::Solid([0.0, 1.0, 0.0, 1.0]),
+    };
+    let red = [1.0, 0.0, 0.0, 1.0];
+    let full = Scene {
+        clear: red,
+        border: Some(border),
+        ..Scene::new()
+    };
+    let (instance, everything) = draw_both(&full);
+    let damage = Rect::new(WINDOW.x - 6, WINDOW.y - 6, 12, 9);
+    let (_instance, mut vulkan, effects) = setup();
+    let window = white_window(&mut vulkan);
+    let partial = Scene {
+        damage: vec![damage],
+        ..full.clone()
+    };
+    // Cleared red everywhere, the border only inside the damage.
+    let pixels = draw_core(&mut vulkan, &effects, &window, &partial);
+    for y in 0..SIZE {
+        for x in 0..SIZE {
+            let inside =
+                (damage.x..damage.right()).contains(&x) && (damage.y..damage.bottom()).contains(&y);
+            let expected = if inside {
+                at(&everything, x, y)
+            } else {
+                [255, 0, 0, 255]
+            };
+            assert_eq!(at(&pixels, x, y), expected, "({x}, {y})");
+        }
+    }
+    common::assert_validation_clean(&instance);
+}
+
+#[test]
+fn bad_parameters_are_typed_errors() {
+    let (instance, mut vulkan, effects) = setup();
+    let window = white_window(&mut vulkan);
+    let renderer = vulkan.renderer_mut();
+    let target = renderer
+        .create_target(8, 8, vkcompose::format::DrmFourcc::Abgr8888)
+        .unwrap();
+    let all = [Rect::new(0, 0, 8, 8)];
+    let mut frame = renderer.render(&target, Transform::Normal).unwrap();
+    let texture = window.texture().clone();
+    let too_opaque = effects.draw_window(&mut frame, texture, WINDOW, CORNERS, 1.5, &all);
+    assert!(
+        matches!(too_opaque, Err(Error::InvalidArgument(_))),
+        "{too_opaque:?}"
+    );
+    let nan = Border {
+        width: f32::NAN,
+        paint: Paint::Solid([1.0; 4]),
+    };
+    let result = effects.draw_border(&mut frame, WINDOW, CORNERS, &nan, &all);
+    assert!(
+        matches!(result, Err(Error::InvalidArgument(_))),
+        "{result:?}"
+    );
+    let shadow = Shadow {
+        offset: [0, 0],
+        sigma: -1.0,
+        color: [0.0; 4],
+    };
+    let result = effects.draw_shadow(&mut frame, WINDOW, &shadow, &all);
+    assert!(
+        matches!(result, Err(Error::InvalidArgument(_))),
+        "{result:?}"
+    );
+    frame.finish().unwrap();
+    common::assert_validation_clean(&instance);
+}
