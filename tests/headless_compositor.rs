@@ -77,6 +77,13 @@
 //!   a message if that fails) with a configuration giving it a 300x200 window of a known
 //!   background colour and no padding, running `sleep`: the window must show that colour
 //!   at (32, 32) (the top row of cells may hold the cursor).
+//! - `decorations`: `--decorations` with weston-simple-shm and then foot (when it can be
+//!   installed) above it: at the corners of both windows every pixel is what the test
+//!   computes from the compositor's fixed look (12-pixel corners, a 4-pixel #e0a030
+//!   border, a half-black shadow 8 pixels down with sigma 8): the background, the shadow
+//!   (the Gaussian integrated numerically), the window's texel by its coverage and the
+//!   border by its ring's coverage (both integrated numerically), each rounded to 8 bits
+//!   as the target stores it, within 3 levels.
 //!
 //! The compositor binary: `$HEADLESS_COMPOSITOR` if set; otherwise the test runs
 //! `cargo build --features smithay --example headless_compositor` into the target
@@ -90,6 +97,8 @@
 #![cfg(feature = "smithay")]
 
 mod kernel;
+#[path = "../examples/effects/tests/reference/mod.rs"]
+mod reference;
 mod wayland_wire;
 
 use std::{
@@ -779,15 +788,13 @@ fn foot_version() -> (u32, u32) {
     (parts.next().unwrap_or(0), parts.next().unwrap_or(0))
 }
 
-#[test]
-fn foot_terminal() {
-    if !ensure_debian_package("/usr/bin/foot", "foot") {
-        eprintln!("foot is missing and could not be installed: test skipped");
-        return;
-    }
-    const FOOT_BACKGROUND: [u8; 3] = [0x8a, 0x2b, 0xe2];
-    const FOOT_SIZE: (usize, usize) = (300, 200);
-    let mut compositor = Compositor::start(VULKAN);
+/// foot's background colour and window size under `foot_client`'s configuration.
+const FOOT_BACKGROUND: [u8; 3] = [0x8a, 0x2b, 0xe2];
+const FOOT_SIZE: (usize, usize) = (300, 200);
+
+/// A `foot` client of `compositor` with a configuration giving it a FOOT_SIZE window of
+/// FOOT_BACKGROUND and no padding, running `sleep`.
+fn foot_client(compositor: &Compositor) -> Command {
     let config = compositor.dir.path().join("foot.ini");
     let [r, g, b] = FOOT_BACKGROUND;
     fs::write(
@@ -815,6 +822,18 @@ fn foot_terminal() {
         .args(["sh", "-c", "sleep 60"])
         .stdout(Stdio::null())
         .stderr(Stdio::null());
+    command
+}
+
+#[test]
+fn foot_terminal() {
+    if !ensure_debian_package("/usr/bin/foot", "foot") {
+        eprintln!("foot is missing and could not be installed: test skipped");
+        return;
+    }
+    let mut compositor = Compositor::start(VULKAN);
+    let command = foot_client(&compositor);
+    let [r, g, b] = FOOT_BACKGROUND;
     let started = Instant::now();
     let _foot = Reaped::spawn(command, "foot");
 
@@ -2423,5 +2442,158 @@ fn color_management_needs_vulkan() {
         );
     }
     drop(client);
+    compositor.finish(None);
+}
+
+/// The compositor's `--decorations` look (examples/headless_compositor/decorations.rs).
+const DECORATION_RADIUS: f64 = 12.0;
+const DECORATION_BORDER: (f64, [u8; 3]) = (4.0, [0xe0, 0xa0, 0x30]);
+/// The shadow's offset, sigma and alpha (black).
+const DECORATION_SHADOW: ((f64, f64), f64, f64) = ((0.0, 8.0), 8.0, 0.5);
+
+/// What the output shows at (x, y) near a decorated window at `window` whose texel there is
+/// `texel`, over `under`: the shadow, then the window by its coverage, then the border by
+/// its ring's, each rounded to 8 bits as the target stores it.
+fn decorated_pixel(window: Rect, texel: [u8; 3], under: [u8; 3], x: usize, y: usize) -> [f64; 3] {
+    let (ox, oy, w, h) = (
+        window.0 as f64,
+        window.1 as f64,
+        window.2 as f64,
+        window.3 as f64,
+    );
+    let (lx, ly) = (x as f64 - ox, y as f64 - oy);
+    let ((dx, dy), sigma, alpha) = DECORATION_SHADOW;
+    let reach = (3.0 * sigma).ceil();
+    let in_shadow =
+        (lx - dx >= -reach && lx - dx < w + reach) && (ly - dy >= -reach && ly - dy < h + reach);
+    let share = if in_shadow {
+        reference::gaussian_share(lx - dx + 0.5, w, sigma)
+            * reference::gaussian_share(ly - dy + 0.5, h, sigma)
+    } else {
+        0.0
+    };
+    let quantize = |c: f64| (c * 255.0).round() / 255.0;
+    let mut pixel = under.map(|c| quantize(f64::from(c) / 255.0 * (1.0 - alpha * share)));
+    let radii = [DECORATION_RADIUS; 4];
+    let covered = reference::coverage(lx, ly, w, h, radii);
+    for (p, t) in pixel.iter_mut().zip(texel) {
+        *p = quantize(f64::from(t) / 255.0 * covered + *p * (1.0 - covered));
+    }
+    let (width, color) = DECORATION_BORDER;
+    let outer = reference::coverage(
+        lx + width,
+        ly + width,
+        w + 2.0 * width,
+        h + 2.0 * width,
+        radii.map(|r| r + width),
+    );
+    let ring = (outer - covered).max(0.0);
+    for (p, c) in pixel.iter_mut().zip(color) {
+        *p = quantize(f64::from(c) / 255.0 * ring + *p * (1.0 - ring));
+    }
+    pixel
+}
+
+/// Checks the pixels around the corners of a decorated window at `window` (from 8 outside
+/// to 20 inside each corner), where `texel(x, y)` (window pixels) is what the client shows
+/// and only the background lies below.
+fn check_decorated_corners(
+    image: &Image,
+    window: Rect,
+    corners: &[(bool, bool)],
+    texel: impl Fn(usize, usize) -> [u8; 3],
+) -> Result<(), String> {
+    let (ox, oy, w, h) = window;
+    for &(right, bottom) in corners {
+        let xs = if right {
+            ox + w - 20..ox + w + 8
+        } else {
+            ox - 8..ox + 20
+        };
+        let ys = if bottom {
+            oy + h - 20..oy + h + 8
+        } else {
+            oy - 8..oy + 20
+        };
+        for y in ys {
+            for x in xs.clone() {
+                let inside = (ox..ox + w).contains(&x) && (oy..oy + h).contains(&y);
+                let t = if inside {
+                    texel(x - ox, y - oy)
+                } else {
+                    [0; 3]
+                };
+                let expected = decorated_pixel(window, t, BACKGROUND, x, y)
+                    .map(|c| (c * 255.0).round() as i32);
+                let got = image.pixel(x, y);
+                for c in 0..3 {
+                    if (i32::from(got[c]) - expected[c]).abs() > 3 {
+                        return Err(format!("decorated window at ({ox}, {oy}): pixel ({x}, {y}) is {got:?}, expected {expected:?}"));
+                    }
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+#[test]
+fn decorations() {
+    assert!(
+        ensure_debian_package("/usr/bin/weston-simple-shm", "weston"),
+        "weston-simple-shm is missing and installing Debian's weston failed"
+    );
+    let mut compositor = Compositor::start(&[VULKAN, &["--decorations"]].concat());
+    let mut command = compositor.client("/usr/bin/weston-simple-shm");
+    command.stdout(Stdio::null()).stderr(Stdio::null());
+    let _shm = Reaped::spawn(command, "weston-simple-shm");
+    let shm = (FIRST_WINDOW.0, FIRST_WINDOW.1, SHM_SIZE, SHM_SIZE);
+    // Its corners lie in its white border; nothing else is near them.
+    let white = |_: usize, _: usize| [0xff; 3];
+    let check_shm = |image: &Image| {
+        check_decorated_corners(
+            image,
+            shm,
+            &[(false, false), (true, false), (false, true)],
+            white,
+        )
+    };
+    let (image, ()) = screenshot_until(
+        &mut compositor,
+        "decorated-shm",
+        Duration::from_secs(30),
+        check_shm,
+    );
+    // The check can fail: undecorated, the corners are square and there is no border.
+    let mut square = image.clone();
+    for y in shm.1 - 8..shm.1 + 20 {
+        for x in shm.0 - 8..shm.0 + 20 {
+            let inside = x >= shm.0 && y >= shm.1;
+            let p = if inside { [0xff; 3] } else { BACKGROUND };
+            let i = (y * square.width + x) * 4;
+            square.rgba[i..i + 3].copy_from_slice(&p);
+        }
+    }
+    assert!(check_shm(&square).is_err(), "square corners not detected");
+
+    if !ensure_debian_package("/usr/bin/foot", "foot") {
+        eprintln!("foot is missing and could not be installed: its part skipped");
+        return;
+    }
+    let _foot = Reaped::spawn(foot_client(&compositor), "foot");
+    let step = FIRST_WINDOW.0 + CASCADE_STEP;
+    let foot = (step, step, FOOT_SIZE.0, FOOT_SIZE.1);
+    // Its bottom-right corner lies beyond weston-simple-shm's shadow, over the background,
+    // where foot shows its background colour.
+    let check_foot = |image: &Image| {
+        check_decorated_corners(image, foot, &[(true, true)], |_, _| FOOT_BACKGROUND)?;
+        check_decorated_corners(image, shm, &[(false, false)], white)
+    };
+    screenshot_until(
+        &mut compositor,
+        "decorated-foot",
+        Duration::from_secs(45),
+        check_foot,
+    );
     compositor.finish(None);
 }

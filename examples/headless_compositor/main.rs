@@ -37,6 +37,9 @@
 //!   light (default `srgb`): its format, its colour description, and the PNG screenshots
 //!   are written as (8-bit sRGB, or 16-bit with a `cICP` chunk; see `output_color.rs`).
 //!   Anything but `srgb` needs `--renderer vulkan`.
+//! - `--decorations`: every toplevel gets rounded corners, a border and a drop shadow,
+//!   drawn by the typed pipelines of the `vkcompose-effects` crate (`examples/effects`;
+//!   see `decorations.rs` for the look). Vulkan only; ignored with `--renderer pixman`.
 //!
 //! Protocol on stdin and stdout, one line each:
 //!
@@ -88,6 +91,7 @@
 //! nothing, so such a change redraws the whole output.
 
 mod color_management;
+mod decorations;
 mod output_color;
 
 use std::{
@@ -111,6 +115,7 @@ use vkcompose::{
 };
 
 use color_management::ColorManagementState;
+use decorations::{Decoration, DecorationRenderer, Decorations};
 use output_color::{OutputColor, Pixels};
 
 use smithay::{
@@ -218,13 +223,15 @@ struct Options {
     /// `--blur PASSES`: background blur with this many dual Kawase passes.
     blur: Option<u32>,
     output_color: OutputColor,
+    decorations: bool,
 }
 
 fn usage() -> ! {
     eprintln!(
         "usage: headless_compositor [--socket NAME] [--size WxH] [--output PATH] \
          [--background RRGGBB] [--renderer vulkan|pixman] [--device SELECTOR] [--validation] \
-         [--ignore-stdin] [--blur PASSES] [--output-color srgb|bt2020-pq|bt2020-hlg|scrgb]"
+         [--ignore-stdin] [--blur PASSES] [--output-color srgb|bt2020-pq|bt2020-hlg|scrgb] \
+         [--decorations]"
     );
     std::process::exit(2);
 }
@@ -241,6 +248,7 @@ fn parse_options() -> Options {
         read_stdin: true,
         blur: None,
         output_color: OutputColor::Srgb,
+        decorations: false,
     };
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
@@ -291,6 +299,7 @@ fn parse_options() -> Options {
             "--output-color" => {
                 options.output_color = OutputColor::parse(&value()).unwrap_or_else(|| usage())
             }
+            "--decorations" => options.decorations = true,
             _ => usage(),
         }
     }
@@ -342,6 +351,8 @@ struct State {
     blur_commit: CommitCounter,
     /// wp_color_management_v1's records (the global exists for the Vulkan renderer only).
     color_management: ColorManagementState,
+    /// `--decorations`: the effects drawing them.
+    decorations: Option<Decorations>,
 }
 
 impl State {
@@ -1040,15 +1051,16 @@ impl<R: BlurRenderer> RenderElement<R> for BlurElement {
 render_elements! {
     /// What the output is drawn from, front to back: each window's surfaces, then its
     /// blur element (if any) just below them, then the next window down.
-    OutputElement<R> where R: ImportAll + BlurRenderer;
+    OutputElement<R> where R: ImportAll + BlurRenderer + DecorationRenderer;
     Surface = WaylandSurfaceRenderElement<R>,
     Blur = BlurElement,
+    Decoration = Decoration,
 }
 
 /// The output's render elements, front to back.
 fn output_elements<R>(renderer: &mut R, state: &State) -> Vec<OutputElement<R>>
 where
-    R: ImportAll + BlurRenderer,
+    R: ImportAll + BlurRenderer + DecorationRenderer,
     R::TextureId: Clone + Texture + 'static,
 {
     let output = &state.output;
@@ -1072,13 +1084,35 @@ where
         // Where the toplevel surface's origin is on the output (the window's geometry may
         // start inside its surface, past client-side shadows).
         let origin = location - window.geometry().loc - output_geometry.loc;
-        elements.extend(AsRenderElements::<R>::render_elements::<OutputElement<R>>(
+        let surfaces = AsRenderElements::<R>::render_elements::<OutputElement<R>>(
             window,
             renderer,
             origin.to_physical_precise_round(scale),
             scale,
             1.0,
-        ));
+        );
+        let decorated = match &state.decorations {
+            Some(decorations) if R::DECORATES => R::decorate(
+                renderer,
+                decorations,
+                window,
+                origin.to_physical_precise_round(scale),
+            ),
+            _ => None,
+        };
+        // Smithay's element of the toplevel surface gives way to the rounded one, and the
+        // shadow goes below everything of the window (its blur included).
+        let mut below = None;
+        match decorated {
+            None => elements.extend(surfaces),
+            Some(decorated) => {
+                let own = decorated.surface.id().clone();
+                elements.push(OutputElement::Decoration(decorated.above));
+                elements.extend(surfaces.into_iter().filter(|e| e.id() != &own));
+                elements.push(OutputElement::Decoration(decorated.surface));
+                below = Some(OutputElement::Decoration(decorated.below));
+            }
+        }
         if let Some(passes) = blur_passes {
             elements.extend(
                 BlurElement::of_window(
@@ -1092,6 +1126,7 @@ where
                 .map(OutputElement::Blur),
             );
         }
+        elements.extend(below);
     }
     elements
 }
@@ -1115,6 +1150,7 @@ struct OffscreenOutput<R, T> {
 impl<R, T> OffscreenOutput<R, T>
 where
     R: BlurRenderer
+        + DecorationRenderer
         + ColorRenderer
         + ImportAll
         + ImportDma
@@ -1281,6 +1317,7 @@ fn say(line: &str) {
 fn run<R, T>(renderer: R, options: Options, signals: File) -> Result<(), String>
 where
     R: BlurRenderer
+        + DecorationRenderer
         + ColorRenderer
         + ImportAll
         + ImportDma
@@ -1415,6 +1452,7 @@ fn new_state<R: ColorRenderer + ImportDma + ImportMemWl>(
         pending_dmabufs: VecDeque::new(),
         commands: VecDeque::new(),
         blur_passes: options.blur,
+        decorations: options.decorations.then(Decorations::default),
         blur_commit: CommitCounter::default(),
         color_management: ColorManagementState::new(options.output_color.description()),
     }
@@ -1515,6 +1553,7 @@ fn calloop_mode() -> smithay::reexports::calloop::Mode {
 fn step<R, T>(data: &mut LoopData<R, T>) -> Result<(), String>
 where
     R: BlurRenderer
+        + DecorationRenderer
         + ColorRenderer
         + ImportAll
         + ImportDma

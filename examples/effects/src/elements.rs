@@ -150,6 +150,15 @@ impl RoundedWindowElement {
     }
 }
 
+impl RoundedWindowElement {
+    /// The element with identity `id`, kept from frame to frame so that Smithay's damage
+    /// tracker redraws it only where it changed (a new element is new damage).
+    pub fn with_id(mut self, id: Id) -> Self {
+        self.common.id = id;
+        self
+    }
+}
+
 impl Element for RoundedWindowElement {
     element_basics!();
 
@@ -201,6 +210,15 @@ impl BorderElement {
     }
 }
 
+impl BorderElement {
+    /// The element with identity `id`, kept from frame to frame so that Smithay's damage
+    /// tracker redraws it only where it changed (a new element is new damage).
+    pub fn with_id(mut self, id: Id) -> Self {
+        self.common.id = id;
+        self
+    }
+}
+
 impl Element for BorderElement {
     element_basics!();
 
@@ -245,6 +263,15 @@ impl ShadowElement {
             window: rect(window),
             shadow,
         }
+    }
+}
+
+impl ShadowElement {
+    /// The element with identity `id`, kept from frame to frame so that Smithay's damage
+    /// tracker redraws it only where it changed (a new element is new damage).
+    pub fn with_id(mut self, id: Id) -> Self {
+        self.common.id = id;
+        self
     }
 }
 
