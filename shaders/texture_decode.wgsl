@@ -36,6 +36,12 @@ struct Push {
     to_output_2: vec4<f32>,
     // The transfer function's parameters: BT.1886's (a, b) in xy, HLG's system gamma in z.
     transfer_params: vec4<f32>,
+    // A rounded-rectangle mask (`Frame::render_texture_rounded`): x, y, width and height in
+    // target pixels; a width of 0 is no mask.
+    clip: vec4<f32>,
+    // The mask's corner radii in target pixels: top-left, top-right, bottom-right,
+    // bottom-left (as the target lies, whatever the output's transform).
+    radii: vec4<f32>,
 }
 
 var<immediate> push: Push;
@@ -102,8 +108,76 @@ fn decode_transfer(signal: vec3<f32>, params: vec4<f32>) -> vec3<f32> {
     }
 }
 
+// The mask's coverage of a pixel is the exact area of its square inside the rounded
+// rectangle: the corner arcs integrated in closed form, as examples/effects' shaders do
+// (WGSL has no includes; tests/pixels.rs checks this copy against numerical integration).
+
+// atan(t) for 0 <= t <= 1 to about 1e-7 (Cephes' atanf): the built-in atan and asin may be
+// thousands of ulps off, which the r^2 of an arc's area turns into whole levels.
+fn atan_unit(t: f32) -> f32 {
+    var offset = 0.0;
+    var x = t;
+    if t > 0.41421356 {
+        offset = 0.78539816;
+        x = (t - 1.0) / (t + 1.0);
+    }
+    let z = x * x;
+    let poly = ((0.0805374449538 * z - 0.138776856032) * z + 0.199777106478) * z - 0.333329491539;
+    return offset + poly * z * x + x;
+}
+
+// The integral of sqrt(r^2 - t^2) for t from 0 to u (0 <= u <= r).
+fn arc_integral(u: f32, r: f32) -> f32 {
+    let s = sqrt(max((r - u) * (r + u), 0.0));
+    var angle = 1.57079633 - atan_unit(s / max(u, 1e-30));
+    if u <= s {
+        angle = atan_unit(u / s);
+    }
+    return 0.5 * (u * s + r * r * angle);
+}
+
+// The area of [0, x] by [0, y] inside the disc of radius r about the origin (x, y in [0, r]).
+fn disc_area(x: f32, y: f32, r: f32) -> f32 {
+    let crossing = min(x, sqrt(max((r - y) * (r + y), 0.0)));
+    return y * crossing + arc_integral(x, r) - arc_integral(crossing, r);
+}
+
+// What rounding a corner takes from the pixel [lo, hi], in coordinates from the corner's
+// circle centre towards the corner.
+fn corner_loss(lo: vec2<f32>, hi: vec2<f32>, r: f32) -> f32 {
+    if r <= 0.0 {
+        return 0.0;
+    }
+    let a = clamp(lo, vec2<f32>(0.0), vec2<f32>(r));
+    let b = clamp(hi, vec2<f32>(0.0), vec2<f32>(r));
+    let inside = disc_area(b.x, b.y, r) - disc_area(a.x, b.y, r) - disc_area(b.x, a.y, r)
+        + disc_area(a.x, a.y, r);
+    return max((b.x - a.x) * (b.y - a.y) - inside, 0.0);
+}
+
+// The share of the pixel centred at `centre` (target pixels) inside the mask.
+fn mask_coverage(centre: vec2<f32>) -> f32 {
+    if push.clip.z <= 0.0 {
+        return 1.0;
+    }
+    let size = push.clip.zw;
+    let lo = centre - 0.5 - push.clip.xy;
+    let hi = lo + 1.0;
+    let inside = max(min(hi, size) - max(lo, vec2<f32>(0.0)), vec2<f32>(0.0));
+    let r = clamp(push.radii, vec4<f32>(0.0), vec4<f32>(0.5 * min(size.x, size.y)));
+    var area = inside.x * inside.y;
+    area -= corner_loss(vec2<f32>(r.x) - hi, vec2<f32>(r.x) - lo, r.x);
+    let tr = vec2<f32>(size.x - r.y, r.y);
+    area -= corner_loss(vec2<f32>(lo.x - tr.x, tr.y - hi.y), vec2<f32>(hi.x - tr.x, tr.y - lo.y), r.y);
+    area -= corner_loss(lo - (size - vec2<f32>(r.z)), hi - (size - vec2<f32>(r.z)), r.z);
+    let bl = vec2<f32>(r.w, size.y - r.w);
+    area -= corner_loss(vec2<f32>(bl.x - hi.x, lo.y - bl.y), vec2<f32>(bl.x - lo.x, hi.y - bl.y), r.w);
+    return clamp(area, 0.0, 1.0);
+}
+
 @fragment
 fn main(
+    @builtin(position) position: vec4<f32>,
     @location(0) uv: vec2<f32>,
     @location(1) @interpolate(flat) alpha: f32,
 ) -> @location(0) vec4<f32> {
@@ -114,5 +188,5 @@ fn main(
     }
     let to_output = mat3x3<f32>(push.to_output_0.xyz, push.to_output_1.xyz, push.to_output_2.xyz);
     let linear = to_output * decode_transfer(encoded, push.transfer_params);
-    return vec4<f32>(linear * texel.a, texel.a) * alpha;
+    return vec4<f32>(linear * texel.a, texel.a) * (alpha * mask_coverage(position.xy));
 }

@@ -229,6 +229,57 @@ impl Transform {
     }
 }
 
+/// The corner radii of a rounded rectangle, in pixels (`Frame::render_texture_rounded`).
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct CornerRadii {
+    pub top_left: f32,
+    pub top_right: f32,
+    pub bottom_right: f32,
+    pub bottom_left: f32,
+}
+
+impl CornerRadii {
+    /// The same radius at every corner.
+    pub fn all(radius: f32) -> CornerRadii {
+        CornerRadii {
+            top_left: radius,
+            top_right: radius,
+            bottom_right: radius,
+            bottom_left: radius,
+        }
+    }
+
+    /// In order top-left, top-right, bottom-right, bottom-left.
+    pub fn to_array(self) -> [f32; 4] {
+        [
+            self.top_left,
+            self.top_right,
+            self.bottom_right,
+            self.bottom_left,
+        ]
+    }
+
+    /// The radii of output corners as they lie on a target that shows the output turned
+    /// by `transform` (a frame's): the target's top-left, top-right, bottom-right and
+    /// bottom-left radius.
+    pub fn on_target(self, transform: Transform) -> [f32; 4] {
+        let forward = transform.invert();
+        let corners = [[0.0, 0.0], [1.0, 0.0], [1.0, 1.0], [0.0, 1.0]];
+        let mut target = [0.0; 4];
+        for (corner, radius) in corners.into_iter().zip(self.to_array()) {
+            let [u, v] = forward.source_point(corner);
+            let index = match (u > 0.5, v > 0.5) {
+                (false, false) => 0,
+                (true, false) => 1,
+                (true, true) => 2,
+                (false, true) => 3,
+            };
+            target[index] = radius;
+        }
+        target
+    }
+}
+
 /// The instance drawing `src` (buffer pixels, within a buffer of `buffer_size` = (width,
 /// height) pixels) into `dst` (target pixels), turned by `transform`, with opacity `alpha`.
 ///
@@ -506,6 +557,27 @@ mod tests {
     use super::*;
 
     const EPSILON: f64 = 1e-6;
+
+    /// Turned a quarter counter-clockwise (Rotate90), the output's top-left corner shows at
+    /// the target's bottom-left (the target is the output turned back); every transform
+    /// moves the four radii to four different corners.
+    #[test]
+    fn corner_radii_follow_the_transform_onto_the_target() {
+        let radii = CornerRadii {
+            top_left: 1.0,
+            top_right: 2.0,
+            bottom_right: 3.0,
+            bottom_left: 4.0,
+        };
+        assert_eq!(radii.on_target(Transform::Normal), [1.0, 2.0, 3.0, 4.0]);
+        assert_eq!(radii.on_target(Transform::Rotate180), [3.0, 4.0, 1.0, 2.0]);
+        assert_eq!(radii.on_target(Transform::Flipped), [2.0, 1.0, 4.0, 3.0]);
+        for transform in Transform::ALL {
+            let mut target = radii.on_target(transform);
+            target.sort_by(f32::total_cmp);
+            assert_eq!(target, [1.0, 2.0, 3.0, 4.0], "{transform:?}");
+        }
+    }
 
     fn area(rects: &[Rect]) -> i64 {
         rects

@@ -2,6 +2,8 @@
 //! values computed here, independently of the shaders.
 
 mod common;
+#[path = "../examples/effects/tests/reference/mod.rs"]
+mod reference;
 
 use common::*;
 use vkcompose::shaders::{passes, sets, solid, texture, Pipelines};
@@ -454,4 +456,118 @@ fn an_owned_custom_draw_outlives_its_callers_handles_and_checks_the_format() {
         result.err()
     );
     assert_validation_clean(&instance);
+}
+
+/// The output pixel (x, y) of a `w` x `h` output shown turned by `transform`, as the
+/// target pixel it lands on: the pixel's centre carried to the target and floored.
+fn target_pixel(
+    transform: vkcompose::geometry::Transform,
+    (w, h): (u32, u32),
+    x: u32,
+    y: u32,
+) -> (u32, u32) {
+    let forward = transform.invert();
+    let centre = [
+        (f64::from(x) + 0.5) / f64::from(w),
+        (f64::from(y) + 0.5) / f64::from(h),
+    ];
+    let [u, v] = forward.source_point(centre);
+    let (tw, th) = if transform.swaps_axes() {
+        (h, w)
+    } else {
+        (w, h)
+    };
+    ((u * f64::from(tw)) as u32, (v * f64::from(th)) as u32)
+}
+
+/// `Frame::render_texture_rounded`: an opaque white texture with four different corner
+/// radii (one square) over transparent black, on outputs turned every way, on the
+/// single-pass path and on the linear path: every pixel is the area of its square inside
+/// the rounded rectangle (in the output's coordinates, integrated numerically here), as
+/// stored on the single-pass path and sRGB-encoded light on the linear one, within 2/255.
+#[test]
+fn rounded_texture_draws_cover_each_pixel_by_its_area_under_every_transform() {
+    use vkcompose::geometry::{CornerRadii, Rect, RectF, Transform};
+    let (instance, device) = gpu();
+    let mut renderer = vkcompose::Renderer::new(&device, &Default::default()).unwrap();
+    let texture = import_rgba(&mut renderer, &vec![[255u8; 4]; 20 * 14], 20);
+    let corners = CornerRadii {
+        top_left: 5.0,
+        top_right: 2.5,
+        bottom_right: 7.0,
+        bottom_left: 0.0,
+    };
+    let dst = Rect::new(3, 4, 20, 14);
+    let output = (28u32, 24u32);
+    let mut partial = 0;
+    for linear in [false, true] {
+        for transform in Transform::ALL {
+            let (tw, th) = if transform.swaps_axes() {
+                (output.1, output.0)
+            } else {
+                output
+            };
+            let target = renderer
+                .create_target(tw, th, vkcompose::format::DrmFourcc::Abgr8888)
+                .unwrap();
+            let mut frame = renderer.render(&target, transform).unwrap();
+            frame.set_linear_blending(linear);
+            let all = Rect::new(0, 0, output.0 as i32, output.1 as i32);
+            frame.clear([0.0; 4], &[all]).unwrap();
+            let draw = vkcompose::TextureDraw {
+                src: RectF::new(0.0, 0.0, 20.0, 14.0),
+                dst,
+                damage: &[all],
+                opaque: &[],
+                transform: Transform::Normal,
+                alpha: 1.0,
+                filter: Filter::Nearest,
+            };
+            frame
+                .render_texture_rounded(&texture, &draw, corners)
+                .unwrap();
+            frame
+                .finish()
+                .unwrap()
+                .wait(std::time::Duration::MAX)
+                .unwrap();
+            let pixels = read_rgba(&mut renderer, &target, whole(tw, th));
+            let radii = corners.to_array().map(f64::from);
+            for y in 0..output.1 {
+                for x in 0..output.0 {
+                    let (lx, ly) = (f64::from(x) - 3.0, f64::from(y) - 4.0);
+                    let covered = reference::coverage(lx, ly, 20.0, 14.0, radii);
+                    if covered > 0.01 && covered < 0.99 {
+                        partial += 1;
+                    }
+                    let light = if linear {
+                        srgb_encode(covered)
+                    } else {
+                        covered
+                    };
+                    let expected = (light * 255.0).round() as i32;
+                    let (px, py) = target_pixel(transform, output, x, y);
+                    let got = pixels[(py * tw + px) as usize];
+                    let alpha = (covered * 255.0).round() as i32;
+                    let ok = (i32::from(got[0]) - expected).abs() <= 2
+                        && (i32::from(got[3]) - alpha).abs() <= 2;
+                    assert!(ok, "{transform:?}, linear {linear}: output pixel ({x}, {y}) is {got:?}, expected colour {expected}, alpha {alpha}");
+                }
+            }
+        }
+    }
+    assert!(
+        partial > 16 * 20,
+        "only {partial} partly covered pixels checked"
+    );
+    assert_validation_clean(&instance);
+}
+
+/// The sRGB encoding of linear light in [0, 1].
+fn srgb_encode(linear: f64) -> f64 {
+    if linear <= 0.0031308 {
+        12.92 * linear
+    } else {
+        1.055 * linear.powf(1.0 / 2.4) - 0.055
+    }
 }

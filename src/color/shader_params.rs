@@ -28,6 +28,20 @@ pub struct DecodeParams {
 }
 
 impl DecodeParams {
+    /// No conversion: texels as stored (a draw through the decoding shader into a target
+    /// of the texture's own description).
+    pub fn identity() -> DecodeParams {
+        DecodeParams {
+            transfer: TransferFunction::Linear,
+            to_output: [
+                [1.0, 0.0, 0.0, 0.0],
+                [0.0, 1.0, 0.0, 0.0],
+                [0.0, 0.0, 1.0, 0.0],
+            ],
+            transfer_params: [0.0; 4],
+        }
+    }
+
     /// Whether decoding is sRGB's EOTF alone: the identity matrix (same primaries and
     /// luminance scale), what an sRGB view's hardware decoding does.
     pub fn is_plain_srgb(&self) -> bool {

@@ -164,6 +164,28 @@ impl<'frame, 'buffer> VulkanFrame<'frame, 'buffer> {
         self.core()?.draw_pass_texture(texture, &draw.borrowed())
     }
 
+    /// Smithay's `render_texture_from_to` with the corners of `dst` rounded by `corners`
+    /// (physical pixels), anti-aliased by area: how a compositor clips its windows. See
+    /// [`crate::Frame::render_texture_rounded`].
+    #[allow(clippy::too_many_arguments)] // Smithay's texture draw and the corners
+    pub fn render_texture_rounded(
+        &mut self,
+        texture: &VulkanTexture,
+        src: Rectangle<f64, Buffer>,
+        dst: Rectangle<i32, Physical>,
+        damage: &[Rectangle<i32, Physical>],
+        src_transform: SmithayTransform,
+        alpha: f32,
+        corners: crate::geometry::CornerRadii,
+    ) -> Result<()> {
+        if src.is_empty() || dst.is_empty() {
+            return Ok(());
+        }
+        let draw = self.texture_draw(src, dst, damage, &[], src_transform, alpha);
+        self.core()?
+            .render_shared_rounded(texture.texture().clone(), &draw.borrowed(), corners)
+    }
+
     /// Draws with any generated pipeline (vkcompose's, or a downstream crate's from its own
     /// manifest) in order with the frame's other draws: the typed counterpart of Smithay's
     /// GLES `render_pixel_shader_to`, for render elements. The pipeline is built for

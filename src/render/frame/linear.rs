@@ -256,6 +256,7 @@ fn drawn_sources<'s, 'f: 's>(op: &'s Op<'f>) -> impl Iterator<Item = &'s Texture
     let (one, many): (Option<&Texture>, &[(Src<'f>, Filter)]) = match op {
         Op::Texture { texture, .. } | Op::Yuv { texture, .. } => (Some(texture), &[]),
         Op::Copy(copy) => (Some(&copy.texture), &[]),
+        Op::Rounded(rounded) => (Some(&rounded.texture), &[]),
         Op::Indexed { textures, .. } => (None, textures),
         _ => (None, &[]),
     };
@@ -343,6 +344,7 @@ fn touched_rects<'s>(
             Op::Copy(copy) => rects.extend(copy.instances.iter().map(|i| rect_of(i.dst))),
             Op::Indexed { instances, .. } => rects.extend(instances.iter().map(|i| rect_of(i.dst))),
             Op::Yuv { instances, .. } => rects.extend(instances.iter().map(|i| rect_of(i.dst))),
+            Op::Rounded(r) => rects.extend(r.instances.iter().map(|i| rect_of(i.dst))),
             Op::Kawase(kawase) => rects.extend(kawase.quads().iter().map(|q| rect_of(q.dst))),
             Op::Capture { .. } => {}
             Op::Custom(_) => return vec![full],
@@ -492,7 +494,7 @@ fn draw_decoded(
 ) -> Result<()> {
     let params = plan.decode_of(texture)?;
     let decode = drawing.decode_pipeline(plan.pass_format);
-    let push = decode_push(pass.target_size(), params);
+    let push = decode_push(pass.target_size(), params, NO_MASK);
     let set = sets::TextureAndSampler {
         tex: texture,
         samp: drawing.sampler(filter),
@@ -524,7 +526,7 @@ fn draw_yuv_decoded(
         .expect("built by the plan");
     // texture_decode.wgsl declares texture_decode.frag's push constants and instances
     // member for member, so the structs are the same field for field.
-    let push: texture_ycbcr_decode::Push = bytemuck::cast(decode_push(pass.target_size(), params));
+    let push = ycbcr_push(decode_push(pass.target_size(), params, NO_MASK));
     let instances: &[texture_ycbcr_decode::Instance] = bytemuck::cast_slice(instances);
     let set = sets::YcbcrTextured { tex: texture };
     let variant = decode.variant(transfer_variant!(texture_ycbcr_decode, params.transfer));
@@ -642,6 +644,7 @@ fn record_op(
             None => Ok(()),
         },
         Op::Yuv { texture, instances } => draw_yuv_decoded(pass, drawing, plan, texture, instances),
+        Op::Rounded(rounded) => draw_rounded(pass, drawing, Some(plan), rounded),
         Op::Capture { .. } => unreachable!("recorded outside the pass"),
     }
 }
@@ -722,7 +725,7 @@ pub(crate) fn record_initialize(
     let description = plan.target_description;
     let params = DecodeParams::new(&description, &description)?;
     let decode = drawing.decode_pipeline(plan.pass_format);
-    let push = decode_push(pass.target_size(), &params);
+    let push = decode_push(pass.target_size(), &params, NO_MASK);
     let set = sets::TextureAndSampler {
         tex: target,
         samp: drawing.sampler(Filter::Nearest),
@@ -784,7 +787,24 @@ pub(crate) fn record_encode(
     pass.draw(&variant, &push, set, &instances)
 }
 
-fn decode_push(target_size: [f32; 2], params: &DecodeParams) -> texture_decode::Push {
+/// A rounded-rectangle mask of the decoding shader: the clip rectangle (target pixels; a
+/// width of 0 masks nothing) and the radii of its corners as they lie on the target.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(super) struct Mask {
+    pub clip: [f32; 4],
+    pub radii: [f32; 4],
+}
+
+pub(super) const NO_MASK: Mask = Mask {
+    clip: [0.0; 4],
+    radii: [0.0; 4],
+};
+
+pub(super) fn decode_push(
+    target_size: [f32; 2],
+    params: &DecodeParams,
+    mask: Mask,
+) -> texture_decode::Push {
     texture_decode::Push {
         target_size,
         padding: [0.0; 2],
@@ -792,7 +812,45 @@ fn decode_push(target_size: [f32; 2], params: &DecodeParams) -> texture_decode::
         to_output_1: params.to_output[1],
         to_output_2: params.to_output[2],
         transfer_params: params.transfer_params,
+        clip: mask.clip,
+        radii: mask.radii,
     }
+}
+
+/// The YCbCr decode's push constants: texture_decode.frag declares the WGSL shader's
+/// members but the mask, which YUV draws do not take.
+fn ycbcr_push(push: texture_decode::Push) -> texture_ycbcr_decode::Push {
+    texture_ycbcr_decode::Push {
+        target_size: push.target_size,
+        padding: push.padding,
+        to_output_0: push.to_output_0,
+        to_output_1: push.to_output_1,
+        to_output_2: push.to_output_2,
+        transfer_params: push.transfer_params,
+    }
+}
+
+/// Draws a rounded texture op: decoded into the linear path's pass by `plan`, or (no
+/// plan) as stored into the target, through the identity decode (`Linear`, no matrix).
+pub(super) fn draw_rounded(
+    pass: &mut PassRecorder<'_, passes::Output>,
+    drawing: &Drawing,
+    plan: Option<&LinearPlan<'_>>,
+    op: &super::rounded::RoundedOp<'_>,
+) -> Result<()> {
+    let (params, format) = match plan {
+        Some(plan) => (*plan.decode_of(&op.texture)?, plan.pass_format),
+        None => (DecodeParams::identity(), pass.format()),
+    };
+    let decode = drawing.decode_pipeline(format);
+    let push = decode_push(pass.target_size(), &params, op.mask);
+    let set = sets::TextureAndSampler {
+        tex: &op.texture,
+        samp: drawing.sampler(op.filter),
+    };
+    let instances: &[texture_decode::Instance] = bytemuck::cast_slice(&op.instances);
+    let variant = decode.variant(transfer_variant!(texture_decode, params.transfer));
+    pass.draw(&variant, &push, set, instances)
 }
 
 /// A capture on the linear path: `region` of the blend buffer blitted into `into`

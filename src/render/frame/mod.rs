@@ -11,6 +11,7 @@ mod blur;
 mod custom;
 mod groups;
 mod linear;
+mod rounded;
 
 use std::time::Duration;
 
@@ -161,6 +162,8 @@ enum Op<'f> {
         texture: Src<'f>,
         instances: Vec<texture::Instance>,
     },
+    /// Quads of one texture with rounded corners (boxed: large beside the draws).
+    Rounded(Box<rounded::RoundedOp<'f>>),
     /// The custom draw of this index in `Frame::customs`.
     Custom(usize),
     /// What the target holds in `region` (target pixels) copied into `into`, outside the
@@ -1292,6 +1295,9 @@ fn record_segment(
             let sampler = texture.ycbcr().expect("YUV ops hold YUV textures");
             drawing.build_yuv_pipeline(format, sampler)?;
         }
+        if let Op::Rounded(_) = op {
+            drawing.build_decode(format)?;
+        }
     }
     let drawing = &*drawing;
     let output = drawing.built_output(format);
@@ -1369,6 +1375,7 @@ fn record_in_pass(
             pass.draw(&variant, &push, set, instances)?;
         }
         Op::Kawase(kawase) => kawase.record(pass, drawing, output)?,
+        Op::Rounded(rounded) => linear::draw_rounded(pass, drawing, None, rounded)?,
         Op::Custom(index) => {
             if let Some(draw) = customs[*index].take() {
                 draw(pass)?;
@@ -1424,6 +1431,7 @@ impl<'f> Op<'f> {
         let (one, many): (Option<&Texture>, &[(Src<'f>, Filter)]) = match self {
             Op::Texture { texture, .. } | Op::Yuv { texture, .. } => (Some(texture), &[]),
             Op::Copy(copy) => (Some(&copy.texture), &[]),
+            Op::Rounded(rounded) => (Some(&rounded.texture), &[]),
             Op::Kawase(kawase) => (Some(&kawase.source), &[]),
             Op::Indexed { textures, .. } => (None, textures),
             _ => (None, &[]),

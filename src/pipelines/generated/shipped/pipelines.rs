@@ -1156,7 +1156,7 @@ pub mod texture {
 /// Pipeline `texture_decode`: `quad.vert` then `texture_decode.wgsl`, Premultiplied blending, drawn in render pass `output`. Specialization constants: `uint TRANSFER` (id 0).
 pub mod texture_decode {
     use crate::pipelines as rt;
-    /// Push constants of every stage, at their offsets (vertex bytes 0..8; fragment bytes 0..80).
+    /// Push constants of every stage, at their offsets (vertex bytes 0..8; fragment bytes 0..112).
     #[repr(C)]
     #[derive(Clone, Copy, Debug, PartialEq)]
     pub struct Push {
@@ -1172,10 +1172,15 @@ pub mod texture_decode {
         pub to_output_2: [f32; 4],
         /// `vec4 transfer_params`, offset 64.
         pub transfer_params: [f32; 4],
+        /// `vec4 clip`, offset 80.
+        pub clip: [f32; 4],
+        /// `vec4 radii`, offset 96.
+        pub radii: [f32; 4],
     }
-    const _: [(); 80] = [(); core::mem::size_of::<Push>()];
-    const _: [(); 80] = [(); core::mem::size_of::<[f32; 2]>()
+    const _: [(); 112] = [(); core::mem::size_of::<Push>()];
+    const _: [(); 112] = [(); core::mem::size_of::<[f32; 2]>()
         + core::mem::size_of::<[f32; 2]>() + core::mem::size_of::<[f32; 4]>()
+        + core::mem::size_of::<[f32; 4]>() + core::mem::size_of::<[f32; 4]>()
         + core::mem::size_of::<[f32; 4]>() + core::mem::size_of::<[f32; 4]>()
         + core::mem::size_of::<[f32; 4]>()];
     const _: [(); 0] = [(); core::mem::offset_of!(Push, target_size)];
@@ -1184,6 +1189,8 @@ pub mod texture_decode {
     const _: [(); 32] = [(); core::mem::offset_of!(Push, to_output_1)];
     const _: [(); 48] = [(); core::mem::offset_of!(Push, to_output_2)];
     const _: [(); 64] = [(); core::mem::offset_of!(Push, transfer_params)];
+    const _: [(); 80] = [(); core::mem::offset_of!(Push, clip)];
+    const _: [(); 96] = [(); core::mem::offset_of!(Push, radii)];
     /// SAFETY: every field is a plain integer, float, byte array or another such struct, and the constant assertions above prove there is no implicit padding, so every bit pattern is valid and all bytes are initialized.
     unsafe impl rt::bytemuck::Zeroable for Push {}
     /// SAFETY: every field is a plain integer, float, byte array or another such struct, and the constant assertions above prove there is no implicit padding, so every bit pattern is valid and all bytes are initialized.
@@ -1304,7 +1311,7 @@ pub mod texture_decode {
             rt::PushRange {
                 stages: rt::ShaderStages::FRAGMENT,
                 offset: 0,
-                size: 80,
+                size: 112,
             },
         ],
         push_updates: &[
@@ -1316,7 +1323,7 @@ pub mod texture_decode {
             rt::PushRange {
                 stages: rt::ShaderStages::FRAGMENT,
                 offset: 8,
-                size: 72,
+                size: 104,
             },
         ],
         sets: &[
