@@ -494,7 +494,7 @@ fn draw_decoded(
 ) -> Result<()> {
     let params = plan.decode_of(texture)?;
     let decode = drawing.decode_pipeline(plan.pass_format);
-    let push = decode_push(pass.target_size(), params, NO_MASK);
+    let push = decode_push(pass.target_size(), params, super::rounded::NO_MASK);
     let set = sets::TextureAndSampler {
         tex: texture,
         samp: drawing.sampler(filter),
@@ -526,7 +526,11 @@ fn draw_yuv_decoded(
         .expect("built by the plan");
     // texture_decode.wgsl declares texture_decode.frag's push constants and instances
     // member for member, so the structs are the same field for field.
-    let push = ycbcr_push(decode_push(pass.target_size(), params, NO_MASK));
+    let push = ycbcr_push(decode_push(
+        pass.target_size(),
+        params,
+        super::rounded::NO_MASK,
+    ));
     let instances: &[texture_ycbcr_decode::Instance] = bytemuck::cast_slice(instances);
     let set = sets::YcbcrTextured { tex: texture };
     let variant = decode.variant(transfer_variant!(texture_ycbcr_decode, params.transfer));
@@ -725,7 +729,7 @@ pub(crate) fn record_initialize(
     let description = plan.target_description;
     let params = DecodeParams::new(&description, &description)?;
     let decode = drawing.decode_pipeline(plan.pass_format);
-    let push = decode_push(pass.target_size(), &params, NO_MASK);
+    let push = decode_push(pass.target_size(), &params, super::rounded::NO_MASK);
     let set = sets::TextureAndSampler {
         tex: target,
         samp: drawing.sampler(Filter::Nearest),
@@ -787,23 +791,10 @@ pub(crate) fn record_encode(
     pass.draw(&variant, &push, set, &instances)
 }
 
-/// A rounded-rectangle mask of the decoding shader: the clip rectangle (target pixels; a
-/// width of 0 masks nothing) and the radii of its corners as they lie on the target.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub(super) struct Mask {
-    pub clip: [f32; 4],
-    pub radii: [f32; 4],
-}
-
-pub(super) const NO_MASK: Mask = Mask {
-    clip: [0.0; 4],
-    radii: [0.0; 4],
-};
-
 pub(super) fn decode_push(
     target_size: [f32; 2],
     params: &DecodeParams,
-    mask: Mask,
+    mask: super::rounded::Mask,
 ) -> texture_decode::Push {
     texture_decode::Push {
         target_size,

@@ -6,13 +6,25 @@
 
 use std::sync::Arc;
 
-use super::linear::Mask;
 use super::{clip_all, instances_within, Frame, Op, Src, TextureDraw};
 use crate::error::{Error, Result};
 use crate::geometry::CornerRadii;
 use crate::resources::sampler::Filter;
 use crate::resources::texture::Texture;
 use crate::shaders::texture;
+
+/// A rounded-rectangle mask of the decoding shader: the clip rectangle (target pixels; a
+/// width of 0 masks nothing) and the radii of its corners as they lie on the target.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(super) struct Mask {
+    pub clip: [f32; 4],
+    pub radii: [f32; 4],
+}
+
+pub(super) const NO_MASK: Mask = Mask {
+    clip: [0.0; 4],
+    radii: [0.0; 4],
+};
 
 /// Quads of one texture under one rounded mask.
 pub(super) struct RoundedOp<'f> {
