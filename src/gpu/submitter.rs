@@ -120,23 +120,45 @@ impl Submitter {
         signals: &[&Semaphore],
         held: Held<'_>,
     ) -> Result<u64> {
-        let point = self.take_point();
         let mut uploads = self.uploads.take();
-        let before = match uploads.as_mut() {
-            Some(u) => {
-                u.end()?;
-                Some(u.command_buffer())
+        let before = match uploads
+            .as_mut()
+            .map(|u| u.end().map(|()| u.command_buffer()))
+        {
+            Some(Err(e)) => {
+                // Not submitted: both go back to be reset when next taken (what the lost
+                // uploads wrote is undefined; see `abandon`).
+                self.abandon(recorder, uploads);
+                return Err(e);
             }
+            Some(Ok(cmd)) => Some(cmd),
             None => None,
         };
+        let point = self.take_point();
         let waits: Vec<&Semaphore> = waits.iter().copied().chain(&held.waits).collect();
-        let result = recorder.submit(before, &waits, &self.timeline, point, signals);
+        if let Err(e) = recorder.submit(before, &waits, &self.timeline, point, signals) {
+            // A failed vkQueueSubmit leaves every semaphore and resource as it was, so the
+            // point was never queued: it goes back, or every later wait would hang on it.
+            self.last -= 1;
+            self.abandon(recorder, uploads);
+            return Err(e);
+        }
         self.frame_ring.give_back(recorder, point);
         if let Some(u) = uploads {
             self.upload_ring.give_back(u, point);
         }
         self.hold(held, point);
-        result.map(|()| point)
+        Ok(point)
+    }
+
+    /// Gives back recorders whose work was not submitted, to be reset when next taken.
+    /// The textures their commands uploaded into keep undefined contents until written
+    /// again.
+    fn abandon(&mut self, recorder: Recorder, uploads: Option<Recorder>) {
+        self.frame_ring.give_back(recorder, 0);
+        if let Some(u) = uploads {
+            self.upload_ring.give_back(u, 0);
+        }
     }
 
     /// Submits a batch of no commands that only waits for `waits` and `held.waits`, as the
@@ -193,14 +215,20 @@ impl Submitter {
         };
         let point = self.take_point();
         let result = uploads.submit(None, &[], &self.timeline, point, signals);
-        self.upload_ring.give_back(uploads, point);
+        if result.is_err() {
+            // Never queued (see `submit`): the point goes back.
+            self.last -= 1;
+        }
+        self.upload_ring
+            .give_back(uploads, if result.is_ok() { point } else { 0 });
         result
     }
 
-    /// Waits until everything submitted so far has completed.
+    /// Waits until everything submitted so far has completed, and frees what it held.
     pub(crate) fn wait_idle(&mut self) -> Result<()> {
         self.flush()?;
-        self.timeline.wait(self.last, Duration::MAX).map(|_| ())
+        self.timeline.wait(self.last, Duration::MAX)?;
+        self.collect()
     }
 
     /// The staging ring, and the timeline as it sees it (able to flush uploads when the
@@ -265,8 +293,14 @@ impl RecorderRing {
             .idle
             .pop_front()
             .ok_or_else(|| Error::InvalidArgument("every recorder is in use".into()))?;
-        timeline.wait(point, Duration::MAX)?;
-        recorder.reset()?;
+        // A failed wait or reset keeps the recorder for the next take.
+        if let Err(e) = timeline
+            .wait(point, Duration::MAX)
+            .and_then(|_| recorder.reset())
+        {
+            self.idle.push_front((recorder, point));
+            return Err(e);
+        }
         Ok(recorder)
     }
 
@@ -301,7 +335,12 @@ impl Timeline for StagingTimeline<'_> {
             *self.last += 1;
             let point = *self.last;
             let result = uploads.submit(None, &[], self.timeline, point, &[]);
-            self.upload_ring.give_back(uploads, point);
+            if result.is_err() {
+                // Never queued (see `Submitter::submit`): the point goes back.
+                *self.last -= 1;
+            }
+            self.upload_ring
+                .give_back(uploads, if result.is_ok() { point } else { 0 });
             result?;
         }
         Ok(())

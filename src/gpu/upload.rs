@@ -195,9 +195,9 @@ impl Gpu {
         }
         let bpp = info.bytes_per_pixel as usize;
         let align = u64::from(info.bytes_per_pixel.max(4));
-        self.submitter
-            .uploads()?
-            .transition(texture, vk::ImageLayout::TRANSFER_DST_OPTIMAL);
+        // Everything that can fail comes before the first command: a failure then leaves
+        // nothing recorded that refers to the texture (which the caller may drop at once).
+        let mut copies = Vec::with_capacity(rects.len());
         for rect in rects {
             let row = rect.w as usize * bpp;
             let len = (row * rect.h as usize) as u64;
@@ -216,13 +216,15 @@ impl Gpu {
                     slice.bytes[y * row..(y + 1) * row].copy_from_slice(&data[src..src + row]);
                 }
             }
-            let (buffer, region) = (slice.buffer, copy_region(slice.offset, 0, &rect));
-            record_copy(self.submitter.uploads()?, texture, buffer, &[region]);
+            copies.push((slice.buffer, copy_region(slice.offset, 0, &rect)));
         }
+        let uploads = self.submitter.uploads()?;
+        uploads.transition(texture, vk::ImageLayout::TRANSFER_DST_OPTIMAL);
+        for (buffer, region) in copies {
+            record_copy(uploads, texture, buffer, &[region]);
+        }
+        uploads.transition(texture, vk::ImageLayout::SHADER_READ_ONLY_OPTIMAL);
         self.submitter.hold_for_uploads(texture);
-        self.submitter
-            .uploads()?
-            .transition(texture, vk::ImageLayout::SHADER_READ_ONLY_OPTIMAL);
         Ok(())
     }
 }

@@ -90,15 +90,19 @@ impl Drawing {
         cache_data: Option<&[u8]>,
         texture_array: bool,
     ) -> Result<Drawing> {
+        let nearest = Sampler::new(device, Filter::Nearest)?;
+        let linear = Sampler::new(device, Filter::Linear)?;
+        let timer = GpuTimer::new(device)?;
+        // Last: the raw cache has no owner until `Drawing` (whose drop destroys it) exists.
         let pipeline_cache = create_pipeline_cache(device, cache_data)?;
         Ok(Drawing {
             device: device.clone(),
             outputs: HashMap::new(),
-            nearest: Sampler::new(device, Filter::Nearest)?,
-            linear: Sampler::new(device, Filter::Linear)?,
+            nearest,
+            linear,
             yuv: YuvCache::default(),
             pipeline_cache,
-            timer: GpuTimer::new(device)?,
+            timer,
             texture_array: texture_array && device.capabilities().descriptor_indexing,
             blend_opaque: device.physical_device().info().device_type != crate::DeviceType::Cpu,
             pool: HashMap::new(),

@@ -229,7 +229,8 @@ fn rounded_corners_cover_each_pixel_by_its_area() {
 
 #[test]
 fn a_solid_border_is_its_colour_and_follows_the_corners() {
-    let color = [0.0, 0.5, 0.25, 0.5];
+    // Levels that are whole numbers of 255ths: 0.5 would land on a rounding boundary.
+    let color = [0.0, 0.6, 0.2, 0.6];
     let width = 4.0;
     let scene = Scene {
         border: Some(Border {
