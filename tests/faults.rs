@@ -89,7 +89,30 @@ impl Layer {
 
 /// The layer, loaded once for the process: its manifest written beside a copy of the
 /// shared object, the loader told where it is and to enable it, the object opened.
-fn layer() -> &'static Layer {
+fn layer() -> Locked {
+    // The layer's arming is the process's: one test at a time uses it.
+    static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    Locked {
+        _serial: SERIAL.lock().unwrap_or_else(|p| p.into_inner()),
+        layer: load_layer(),
+    }
+}
+
+/// The layer, for one test at a time.
+struct Locked {
+    _serial: std::sync::MutexGuard<'static, ()>,
+    layer: &'static Layer,
+}
+
+impl std::ops::Deref for Locked {
+    type Target = Layer;
+
+    fn deref(&self) -> &Layer {
+        self.layer
+    }
+}
+
+fn load_layer() -> &'static Layer {
     static LAYER: OnceLock<Layer> = OnceLock::new();
     LAYER.get_or_init(|| {
         let library = layer_library();
@@ -339,4 +362,93 @@ fn every_call_of_each_operation_fails_cleanly() {
     eprintln!("{covered} operations, {failed_calls} calls failed");
     assert!(covered >= 7, "only {covered} operations covered");
     common::assert_validation_clean(&instance);
+}
+
+/// `VK_ERROR_DEVICE_LOST` from a submit, and from a wait: the operation that saw it and
+/// every later one return `Error::DeviceLost` without a Vulkan call (the layer counts
+/// none), `is_lost` says so, dropping everything is safe, and a new device and renderer in
+/// the same process work.
+#[test]
+fn a_lost_device_fails_every_call_without_touching_it() {
+    let layer = layer();
+    for (entry, what) in [
+        ("vkQueueSubmit", "a submit"),
+        ("vkWaitSemaphores", "a wait"),
+    ] {
+        let (instance, device) = common::gpu();
+        let mut renderer = Renderer::new(&device, &RendererOptions::default()).unwrap();
+        let texture = renderer.import_memory(&pixels(), layout()).unwrap();
+        let target = renderer.create_target(W, W, DrmFourcc::Abgr8888).unwrap();
+        let mut f = Fixture {
+            renderer,
+            texture,
+            target,
+        };
+        frame(&mut f, false, false).unwrap();
+        layer.arm(1, vk::Result::ERROR_DEVICE_LOST, true, Some(entry));
+        let result = frame(&mut f, false, false);
+        assert!(
+            matches!(result, Err(vkcompose::Error::DeviceLost)),
+            "{what}: {result:?}"
+        );
+        assert!(
+            f.renderer.is_lost() && device.is_lost(),
+            "{what}: not reported lost"
+        );
+        let calls = layer.calls();
+        let lost = |r: vkcompose::Result<()>| matches!(r, Err(vkcompose::Error::DeviceLost));
+        assert!(lost(frame(&mut f, false, false)), "{what}: a frame");
+        assert!(
+            lost(f.renderer.import_memory(&pixels(), layout()).map(drop)),
+            "{what}: an import"
+        );
+        assert!(
+            lost(
+                f.renderer
+                    .update_memory(&f.texture, &pixels(), W * 4, &[whole()])
+            ),
+            "{what}: an update"
+        );
+        assert!(
+            lost(
+                f.renderer
+                    .create_target(W, W, DrmFourcc::Abgr8888)
+                    .map(drop)
+            ),
+            "{what}: a target"
+        );
+        let readback = f
+            .renderer
+            .copy_framebuffer(&f.target, whole(), DrmFourcc::Abgr8888);
+        assert!(lost(readback.map(drop)), "{what}: a readback");
+        assert!(lost(f.renderer.wait_idle()), "{what}: waiting idle");
+        assert!(lost(f.renderer.flush().map(drop)), "{what}: a flush");
+        assert_eq!(
+            layer.calls(),
+            calls,
+            "{what}: calls reached the device after it was lost"
+        );
+        // Dropping everything is safe (and does not hang). Disarmed first: a really lost
+        // device's vkDeviceWaitIdle returns at once with nothing running, which the
+        // validation layer below sees only when the call reaches it.
+        layer.disarm();
+        drop(f);
+        drop(device);
+        common::assert_validation_clean(&instance);
+        drop(instance);
+        // A new device and renderer work.
+        let (instance, device) = common::gpu();
+        let mut renderer = Renderer::new(&device, &RendererOptions::default()).unwrap();
+        let texture = renderer.import_memory(&pixels(), layout()).unwrap();
+        let target = renderer.create_target(W, W, DrmFourcc::Abgr8888).unwrap();
+        let mut f = Fixture {
+            renderer,
+            texture,
+            target,
+        };
+        frame(&mut f, false, false).unwrap_or_else(|e| panic!("{what}: a new renderer: {e}"));
+        assert!(!f.renderer.is_lost());
+        drop(f);
+        common::assert_validation_clean(&instance);
+    }
 }

@@ -3,7 +3,7 @@
 //! queues, the sub-allocator and the extension loaders. Cheap to clone.
 
 use std::ffi::CStr;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 
 use ash::{khr, vk};
@@ -42,6 +42,9 @@ pub(crate) struct DeviceShared {
     created: AtomicU64,
     /// Sub-allocations made, for the same checks.
     allocations: AtomicU64,
+    /// Set once a call returned `VK_ERROR_DEVICE_LOST`: from then on vkcompose's calls
+    /// return `Error::DeviceLost` without touching the device.
+    lost: AtomicBool,
 }
 
 /// Describes the device to create. It holds a graphics queue family from the moment it
@@ -196,6 +199,7 @@ impl Device {
                 owned: parts.owned,
                 created: AtomicU64::new(0),
                 allocations: AtomicU64::new(0),
+                lost: AtomicBool::new(false),
             }),
         })
     }
@@ -289,6 +293,31 @@ impl Device {
     /// frame in a steady state).
     pub fn allocations_made(&self) -> u64 {
         self.shared.allocations.load(Ordering::Relaxed)
+    }
+
+    /// Whether the device was lost (a call returned `VK_ERROR_DEVICE_LOST`). Nothing made
+    /// from it works again: drop it all and make a new device.
+    pub fn is_lost(&self) -> bool {
+        self.shared.lost.load(Ordering::Acquire)
+    }
+
+    /// `Error::DeviceLost` once the device is lost: what every operation checks first.
+    pub(crate) fn require_alive(&self) -> Result<()> {
+        if self.is_lost() {
+            Err(Error::DeviceLost)
+        } else {
+            Ok(())
+        }
+    }
+
+    /// Notes a device loss in `result` (the device stays lost) and passes it on.
+    pub(crate) fn note<T>(&self, result: Result<T>) -> Result<T> {
+        if matches!(result, Err(Error::DeviceLost)) {
+            if !self.shared.lost.swap(true, Ordering::AcqRel) {
+                tracing::error!("{}: the device was lost", self.name());
+            }
+        }
+        result
     }
 
     pub(crate) fn count_allocation(&self) {

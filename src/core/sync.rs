@@ -83,18 +83,22 @@ impl Fence {
 
     /// Waits up to `timeout`; `Ok(false)` when it passed first.
     pub fn wait(&self, timeout: Duration) -> Result<bool> {
+        self.device.require_alive()?;
         // SAFETY: the fence belongs to this device.
         let result = unsafe {
             self.device
                 .raw()
                 .wait_for_fences(&[self.raw], true, nanos(timeout))
         };
-        timed_out_is_false(result, "vkWaitForFences")
+        self.device
+            .note(timed_out_is_false(result, "vkWaitForFences"))
     }
 
     pub fn is_signaled(&self) -> Result<bool> {
+        self.device.require_alive()?;
         // SAFETY: the fence belongs to this device.
-        unsafe { self.device.raw().get_fence_status(self.raw) }.or_vk("vkGetFenceStatus")
+        let result = unsafe { self.device.raw().get_fence_status(self.raw) };
+        self.device.note(result.or_vk("vkGetFenceStatus"))
     }
 
     /// Unsignals the fence for reuse. The caller must not reset a fence a pending
@@ -273,9 +277,10 @@ impl TimelineSemaphore {
 
     /// The counter's current value.
     pub fn value(&self) -> Result<u64> {
+        self.device.require_alive()?;
         // SAFETY: a timeline semaphore of this device.
-        unsafe { self.device.raw().get_semaphore_counter_value(self.raw) }
-            .or_vk("vkGetSemaphoreCounterValue")
+        let result = unsafe { self.device.raw().get_semaphore_counter_value(self.raw) };
+        self.device.note(result.or_vk("vkGetSemaphoreCounterValue"))
     }
 
     /// Sets the counter from the CPU. `value` must be greater than the current value and
@@ -302,9 +307,11 @@ impl TimelineSemaphore {
         let info = vk::SemaphoreWaitInfo::default()
             .semaphores(&semaphores)
             .values(&values);
+        self.device.require_alive()?;
         // SAFETY: a timeline semaphore of this device; the arrays outlive the call.
         let result = unsafe { self.device.raw().wait_semaphores(&info, nanos(timeout)) };
-        timed_out_is_false(result, "vkWaitSemaphores")
+        self.device
+            .note(timed_out_is_false(result, "vkWaitSemaphores"))
     }
 
     pub fn export_opaque_fd(&self) -> Result<OwnedFd> {

@@ -179,8 +179,15 @@ impl Submitter {
             signals: &signals,
             ..Default::default()
         });
+        if let Err(e) = self.device.note(result) {
+            // Never queued (see `submit`): the point goes back, and what it held is held
+            // until the last point that was.
+            self.last -= 1;
+            self.hold(held, self.last);
+            return Err(e);
+        }
         self.hold(held, point);
-        result.map(|()| point)
+        Ok(point)
     }
 
     /// The recorder collecting upload commands for the next submission.
@@ -267,6 +274,14 @@ impl Submitter {
 
 impl Drop for Submitter {
     fn drop(&mut self) {
+        if self.device.is_lost() {
+            // Nothing runs on a lost device any more (vkDeviceWaitIdle returns at once
+            // there), so everything waiting for a point may go now.
+            // SAFETY: a plain wait on the device; its result does not matter.
+            let _ = unsafe { self.device.raw().device_wait_idle() };
+            self.graveyard.destroy_all();
+            return;
+        }
         let _ = self.wait_idle();
         let _ = self.graveyard.collect();
     }

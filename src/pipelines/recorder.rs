@@ -148,6 +148,7 @@ impl Recorder {
         point: u64,
         signals: &[&crate::core::sync::Semaphore],
     ) -> Result<()> {
+        self.device.require_alive()?;
         self.end()?;
         let mut buffers = Vec::with_capacity(2);
         buffers.extend(before);
@@ -161,12 +162,13 @@ impl Recorder {
                 .map(|&s| crate::core::submit::SemaphorePoint::Binary(s)),
         );
         let waits = crate::core::submit::binary_waits(waits);
-        self.device.graphics_queue().submit(&Submission {
+        let result = self.device.graphics_queue().submit(&Submission {
             command_buffers: &buffers,
             waits: &waits,
             signals: &signal_points,
             ..Default::default()
-        })
+        });
+        self.device.note(result)
     }
 
     /// Ends recording (for a recorder whose commands another submission carries).

@@ -27,6 +27,7 @@ impl Renderer {
         buffer: &Dmabuf,
         options: YcbcrOptions,
     ) -> Result<Arc<Texture>> {
+        self.device().require_alive()?;
         let (dmabufs, gpu, drawing) = self.dmabuf_parts();
         dmabufs.import(gpu, drawing.yuv(), buffer, options)
     }
@@ -62,6 +63,7 @@ impl Renderer {
         modifiers: &[Modifier],
         kind: HandleKind,
     ) -> Result<(Texture, Dmabuf)> {
+        self.device().require_alive()?;
         self.dmabufs()
             .create_exported_target(self.gpu(), width, height, fourcc, modifiers, kind)
     }

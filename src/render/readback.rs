@@ -53,6 +53,7 @@ impl Renderer {
         region: Rect,
         fourcc: DrmFourcc,
     ) -> Result<Readback> {
+        self.device().require_alive()?;
         self.require_own(texture)?;
         texture.require_usage(vk::ImageUsageFlags::TRANSFER_SRC, "a readback source")?;
         let bounds = Rect::new(0, 0, texture.width() as i32, texture.height() as i32);

@@ -113,6 +113,7 @@ impl Renderer {
 
     /// An offscreen target the renderer allocates: renderable, readable back, sampleable.
     pub fn create_target(&mut self, width: u32, height: u32, fourcc: DrmFourcc) -> Result<Texture> {
+        self.device().require_alive()?;
         let info = self.gpu.target_format(fourcc)?;
         self.gpu.check_size(width, height)?;
         let texture = Texture::new(
@@ -151,12 +152,21 @@ impl Renderer {
 
     /// Submits pending uploads on their own.
     pub fn flush(&mut self) -> Result<u64> {
+        self.device().require_alive()?;
         self.gpu.submitter().flush()
     }
 
     /// Waits until everything submitted so far has completed.
     pub fn wait_idle(&mut self) -> Result<()> {
+        self.device().require_alive()?;
         self.gpu.submitter().wait_idle()
+    }
+
+    /// Whether the device was lost. Then every call returns `Error::DeviceLost` without
+    /// touching it; drop the renderer and everything made with it (which is safe), and make
+    /// a new device and renderer (see README, "Failure").
+    pub fn is_lost(&self) -> bool {
+        self.device().is_lost()
     }
 
     /// An error unless the texture was made by (or adopted into) this renderer.

@@ -9,6 +9,7 @@ use crate::resources::texture::Texture;
 impl Renderer {
     /// A texture holding a copy of an shm buffer.
     pub fn import_memory(&mut self, data: &[u8], layout: ShmLayout) -> Result<Texture> {
+        self.device().require_alive()?;
         self.gpu_mut().import_memory(data, layout)
     }
 
@@ -21,6 +22,7 @@ impl Renderer {
         stride: u32,
         damage: &[Rect],
     ) -> Result<()> {
+        self.device().require_alive()?;
         self.gpu_mut().update_memory(texture, data, stride, damage)
     }
 
@@ -32,6 +34,7 @@ impl Renderer {
     /// The `len` bytes at `ptr` stay mapped, readable and not unmapped until the returned
     /// pool is dropped (its drop waits for the GPU work reading it).
     pub unsafe fn import_shm_pool(&mut self, ptr: *mut u8, len: usize) -> Result<ShmPool> {
+        self.device().require_alive()?;
         // SAFETY: the caller keeps this function's contract, which is the same.
         unsafe { self.gpu_mut().import_shm_pool(ptr, len) }
     }
@@ -46,6 +49,7 @@ impl Renderer {
         stride: u32,
         damage: &[Rect],
     ) -> Result<()> {
+        self.device().require_alive()?;
         self.gpu_mut()
             .update_from_pool(texture, pool, offset, stride, damage)
     }

@@ -46,6 +46,12 @@ impl Graveyard {
         Ok(())
     }
 
+    /// Destroys everything now, whatever its point: for a lost device, where no work runs.
+    pub fn destroy_all(&self) {
+        let all: Vec<(u64, Destroy)> = self.lock().drain(..).collect();
+        all.into_iter().for_each(|(_, destroy)| destroy());
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, Vec<(u64, Destroy)>> {
         self.dead.lock().unwrap_or_else(|p| p.into_inner())
     }

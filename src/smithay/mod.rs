@@ -70,6 +70,13 @@ impl VulkanRenderer {
         &mut self.renderer
     }
 
+    /// Whether the device was lost: every call (Smithay's traits included) then fails with
+    /// `Error::DeviceLost`, as Smithay's GLES renderer fails with a lost context. Drop the
+    /// renderer and its textures, make a new one and import the clients' buffers again.
+    pub fn is_lost(&self) -> bool {
+        self.renderer.is_lost()
+    }
+
     /// Gives the vkcompose renderer back.
     pub fn into_inner(self) -> crate::Renderer {
         self.renderer

@@ -203,6 +203,7 @@ impl Renderer {
         target: &'r Texture,
         transform: Transform,
     ) -> Result<Frame<'r>> {
+        self.device().require_alive()?;
         self.require_own(target)?;
         target.require_usage(vk::ImageUsageFlags::COLOR_ATTACHMENT, "a render target")?;
         let (_, drawing) = self.frame_parts();
@@ -633,6 +634,10 @@ impl<'r> Frame<'r> {
         } = self;
         let target: &Texture = &segments[0].target;
         let owner = renderer.id();
+        if let Err(e) = renderer.device().require_alive() {
+            renderer.frame_parts().1.return_pooled(pooled);
+            return Err(e);
+        }
         let drawing = renderer.frame_parts().1;
         let plan = match linear::plan(drawing, &segments, &instances, &linear, owner) {
             Ok(plan) => plan,
