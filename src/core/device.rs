@@ -312,10 +312,10 @@ impl Device {
 
     /// Notes a device loss in `result` (the device stays lost) and passes it on.
     pub(crate) fn note<T>(&self, result: Result<T>) -> Result<T> {
-        if matches!(result, Err(Error::DeviceLost)) {
-            if !self.shared.lost.swap(true, Ordering::AcqRel) {
-                tracing::error!("{}: the device was lost", self.name());
-            }
+        if matches!(result, Err(Error::DeviceLost))
+            && !self.shared.lost.swap(true, Ordering::AcqRel)
+        {
+            tracing::error!("{}: the device was lost", self.name());
         }
         result
     }
