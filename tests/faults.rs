@@ -15,167 +15,15 @@
 //! directory and profile.
 
 mod common;
+#[path = "fault_layer/client.rs"]
+mod fault;
 
-use std::ffi::{c_char, c_void, CString};
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
 use std::time::Duration;
 
 use vkcompose::format::DrmFourcc;
 use vkcompose::geometry::{Rect, RectF, Transform};
 use vkcompose::{vk, Filter, Renderer, RendererOptions, ShmLayout, Texture, TextureDraw};
-
-type ArmFn = unsafe extern "C" fn(u64, i32, bool, *const c_char) -> bool;
-type DisarmFn = unsafe extern "C" fn() -> bool;
-type CallsFn = unsafe extern "C" fn(*const c_char) -> u64;
-type ReportFn = unsafe extern "C" fn(*mut c_char, usize) -> usize;
-
-/// The layer's control functions, from the shared object the loader loaded.
-struct Layer {
-    arm: ArmFn,
-    disarm: DisarmFn,
-    calls: CallsFn,
-    live_report: ReportFn,
-}
-
-impl Layer {
-    fn arm(&self, nth: u64, result: vk::Result, sticky: bool, only: Option<&str>) {
-        let only = only.map(|o| CString::new(o).unwrap());
-        let pointer = only.as_ref().map_or(std::ptr::null(), |o| o.as_ptr());
-        // SAFETY: the layer's control function, with a NUL-terminated name or null.
-        assert!(unsafe { (self.arm)(nth, result.as_raw(), sticky, pointer) });
-    }
-
-    /// Whether the armed failure fired.
-    fn disarm(&self) -> bool {
-        // SAFETY: the layer's control function.
-        unsafe { (self.disarm)() }
-    }
-
-    fn calls(&self) -> u64 {
-        // SAFETY: null asks for every entry point.
-        unsafe { (self.calls)(std::ptr::null()) }
-    }
-
-    /// Objects alive per create entry point.
-    fn live_by_kind(&self) -> std::collections::BTreeMap<String, i64> {
-        self.live_report()
-            .split_whitespace()
-            .filter_map(|entry| entry.split_once('='))
-            .map(|(name, count)| (name.to_string(), count.parse().unwrap()))
-            .collect()
-    }
-
-    /// The kinds of which more objects are alive than in `before`, with both counts.
-    fn grown(&self, before: &std::collections::BTreeMap<String, i64>) -> Vec<(String, i64, i64)> {
-        self.live_by_kind()
-            .into_iter()
-            .filter_map(|(kind, now)| {
-                let was = before.get(&kind).copied().unwrap_or(0);
-                (now > was).then_some((kind, was, now))
-            })
-            .collect()
-    }
-
-    fn live_report(&self) -> String {
-        let mut buffer = vec![0u8; 4096];
-        // SAFETY: the buffer holds its length.
-        unsafe { (self.live_report)(buffer.as_mut_ptr().cast(), buffer.len()) };
-        let end = buffer.iter().position(|&b| b == 0).unwrap_or(0);
-        String::from_utf8_lossy(&buffer[..end]).into_owned()
-    }
-}
-
-/// The layer, loaded once for the process: its manifest written beside a copy of the
-/// shared object, the loader told where it is and to enable it, the object opened.
-fn layer() -> Locked {
-    // The layer's arming is the process's: one test at a time uses it.
-    static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
-    Locked {
-        _serial: SERIAL.lock().unwrap_or_else(|p| p.into_inner()),
-        layer: load_layer(),
-    }
-}
-
-/// The layer, for one test at a time.
-struct Locked {
-    _serial: std::sync::MutexGuard<'static, ()>,
-    layer: &'static Layer,
-}
-
-impl std::ops::Deref for Locked {
-    type Target = Layer;
-
-    fn deref(&self) -> &Layer {
-        self.layer
-    }
-}
-
-fn load_layer() -> &'static Layer {
-    static LAYER: OnceLock<Layer> = OnceLock::new();
-    LAYER.get_or_init(|| {
-        let library = layer_library();
-        let dir =
-            std::env::temp_dir().join(format!("vkcompose-fault-layer-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let manifest = include_str!("fault_layer/VkLayer_vkcompose_fault.json")
-            .replace("LIBRARY_PATH", library.to_str().unwrap());
-        std::fs::write(dir.join("VkLayer_vkcompose_fault.json"), manifest).unwrap();
-        // The GPU machine's runner sets VK_LAYER_PATH for the validation layer; the loader
-        // then ignores VK_ADD_LAYER_PATH's defaults, so the layer joins that list.
-        // SAFETY (set_var): before any thread of this process loads Vulkan.
-        match std::env::var("VK_LAYER_PATH") {
-            Ok(paths) => std::env::set_var("VK_LAYER_PATH", format!("{paths}:{}", dir.display())),
-            Err(_) => std::env::set_var("VK_ADD_LAYER_PATH", &dir),
-        }
-        std::env::set_var("VK_INSTANCE_LAYERS", "VK_LAYER_VKCOMPOSE_fault");
-        let path = CString::new(library.to_str().unwrap()).unwrap();
-        // SAFETY: opening a shared object of ours; it stays loaded for the process.
-        let handle = unsafe { libc::dlopen(path.as_ptr(), libc::RTLD_NOW) };
-        assert!(!handle.is_null(), "cannot open {}", library.display());
-        let symbol = |name: &str| {
-            let name = CString::new(name).unwrap();
-            // SAFETY: looking up a symbol of the open object.
-            let f = unsafe { libc::dlsym(handle, name.as_ptr()) };
-            assert!(!f.is_null(), "the layer has no {name:?}");
-            f
-        };
-        // SAFETY (each): the symbols are the layer's functions of these types.
-        unsafe {
-            Layer {
-                arm: std::mem::transmute::<*mut c_void, ArmFn>(symbol("vkcompose_fault_arm")),
-                disarm: std::mem::transmute::<*mut c_void, DisarmFn>(symbol(
-                    "vkcompose_fault_disarm",
-                )),
-                calls: std::mem::transmute::<*mut c_void, CallsFn>(symbol("vkcompose_fault_calls")),
-                live_report: std::mem::transmute::<*mut c_void, ReportFn>(symbol(
-                    "vkcompose_fault_live_report",
-                )),
-            }
-        }
-    })
-}
-
-/// The layer's shared object: `$VKCOMPOSE_FAULT_LAYER`, or built into the target directory
-/// this test runs from (`<target>/<profile>/deps/faults-*`).
-fn layer_library() -> PathBuf {
-    if let Some(path) = std::env::var_os("VKCOMPOSE_FAULT_LAYER") {
-        return PathBuf::from(path);
-    }
-    let exe = std::env::current_exe().unwrap();
-    let profile_dir = exe.parent().and_then(Path::parent).unwrap();
-    let target = profile_dir.parent().unwrap();
-    let release = profile_dir.file_name().is_some_and(|n| n == "release");
-    let mut cargo = std::process::Command::new(std::env::var("CARGO").unwrap_or("cargo".into()));
-    cargo.args(["build", "-q", "-p", "vkcompose-fault-layer"]);
-    if release {
-        cargo.arg("--release");
-    }
-    let status = cargo.env("CARGO_TARGET_DIR", target).status().unwrap();
-    assert!(status.success(), "building the fault layer failed");
-    profile_dir.join("libvkcompose_fault_layer.so")
-}
 
 fn open_fds() -> usize {
     std::fs::read_dir("/proc/self/fd").map_or(0, |d| d.count())
@@ -293,7 +141,7 @@ fn attempt(f: &mut Fixture, op: Operation, what: &str) -> vkcompose::Result<()> 
 
 #[test]
 fn every_call_of_each_operation_fails_cleanly() {
-    let layer = layer();
+    let layer = fault::layer();
     let (instance, device) = common::gpu();
     let mut renderer = Renderer::new(&device, &RendererOptions::default()).unwrap();
     let texture = renderer.import_memory(&pixels(), layout()).unwrap();
@@ -370,7 +218,7 @@ fn every_call_of_each_operation_fails_cleanly() {
 /// the same process work.
 #[test]
 fn a_lost_device_fails_every_call_without_touching_it() {
-    let layer = layer();
+    let layer = fault::layer();
     for (entry, what) in [
         ("vkQueueSubmit", "a submit"),
         ("vkWaitSemaphores", "a wait"),

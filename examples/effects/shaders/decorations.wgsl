@@ -113,6 +113,10 @@ fn corner_loss(lo: vec2<f32>, hi: vec2<f32>, r: f32) -> f32 {
     }
     let a = clamp(lo, vec2<f32>(0.0), vec2<f32>(r));
     let b = clamp(hi, vec2<f32>(0.0), vec2<f32>(r));
+    // Most pixels lie outside every corner's box: nothing to integrate.
+    if b.x <= a.x || b.y <= a.y {
+        return 0.0;
+    }
     let boxed = (b.x - a.x) * (b.y - a.y);
     let inside = disc_area(b.x, b.y, r) - disc_area(a.x, b.y, r) - disc_area(b.x, a.y, r)
         + disc_area(a.x, a.y, r);
