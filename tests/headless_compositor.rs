@@ -105,7 +105,7 @@ use std::{
     fs,
     io::{BufRead, BufReader, Write},
     os::{
-        fd::{AsFd, FromRawFd, OwnedFd},
+        fd::{AsFd, BorrowedFd, FromRawFd, OwnedFd},
         unix::fs::PermissionsExt,
     },
     path::{Path, PathBuf},
@@ -358,6 +358,10 @@ impl Compositor {
             .unwrap_or_else(|| panic!("first line {first:?} is not WAYLAND_DISPLAY=..."))
             .to_string();
         compositor
+    }
+
+    fn running(&mut self) -> bool {
+        self.process.running()
     }
 
     fn log(&self) -> String {
@@ -819,7 +823,9 @@ fn foot_client(compositor: &Compositor) -> Command {
     command
         .arg("--config")
         .arg(&config)
-        .args(["sh", "-c", "sleep 60"])
+        // Long enough for the guest of scripts/test-vm, where foot may take minutes to show
+        // beside another client; it is killed when the test ends.
+        .args(["sh", "-c", "sleep 900"])
         .stdout(Stdio::null())
         .stderr(Stdio::null());
     command
@@ -2595,5 +2601,288 @@ fn decorations() {
         Duration::from_secs(45),
         check_foot,
     );
+    compositor.finish(None);
+}
+
+/// What the compositor did with a hostile client's linux-dmabuf `create`.
+#[derive(Debug, PartialEq)]
+enum Verdict {
+    /// A protocol error of zwp_linux_buffer_params_v1, by code (the connection is closed).
+    ProtocolError(u32),
+    /// The `failed` event: the buffer is refused.
+    Failed,
+    Created,
+}
+
+// zwp_linux_buffer_params_v1 errors.
+const PLANE_IDX: u32 = 1;
+const PLANE_SET: u32 = 2;
+const INCOMPLETE: u32 = 3;
+const INVALID_FORMAT: u32 = 4;
+const INVALID_DIMENSIONS: u32 = 5;
+const OUT_OF_BOUNDS: u32 = 6;
+
+/// One hostile linux-dmabuf client: `planes` (plane index, offset, stride, fd) added to
+/// fresh params, then `create` of `size`; what the compositor answered.
+fn hostile_dmabuf(
+    compositor: &mut Compositor,
+    planes: &[(u32, u32, u32, BorrowedFd<'_>)],
+    size: (i32, i32),
+) -> Verdict {
+    let deadline = Instant::now() + patient(Duration::from_secs(30));
+    let mut client = Client::connect(compositor.dir.path(), &compositor.socket, deadline);
+    let dmabuf = client
+        .bind("zwp_linux_dmabuf_v1", 3)
+        .expect("zwp_linux_dmabuf_v1");
+    client.roundtrip(|_| {});
+    let params = client.wire.new_id();
+    client.send(dmabuf, 1, &[Arg::Object(params)]); // create_params
+    for &(plane, offset, stride, fd) in planes {
+        let add = [
+            Arg::Uint(plane),
+            Arg::Uint(offset),
+            Arg::Uint(stride),
+            Arg::Uint(0),
+            Arg::Uint(0),
+        ];
+        if client.wire.send_with_fd(params, 1, &add, fd).is_err() {
+            break; // already disconnected by a protocol error
+        }
+    }
+    let create = [
+        Arg::Int(size.0),
+        Arg::Int(size.1),
+        Arg::Uint(XRGB8888),
+        Arg::Uint(0),
+    ];
+    let _ = client.wire.send(params, 2, &create);
+    loop {
+        let Ok(event) = client.wire.event(deadline) else {
+            panic!("no answer to a hostile create; log:\n{}", compositor.log());
+        };
+        if let Some(error) = event.protocol_error() {
+            assert_eq!(
+                error.object, params,
+                "a protocol error on another object: {error:?}"
+            );
+            return Verdict::ProtocolError(error.code);
+        }
+        match (event.object, event.opcode) {
+            (o, 0) if o == params => return Verdict::Created,
+            (o, 1) if o == params => return Verdict::Failed,
+            _ => {}
+        }
+    }
+}
+
+/// A client with wl_compositor, xdg_wm_base and wl_shm, and a configured toplevel.
+fn shm_client(compositor: &Compositor) -> (Client, u32, u32) {
+    let deadline = Instant::now() + patient(Duration::from_secs(60));
+    let mut client = Client::connect(compositor.dir.path(), &compositor.socket, deadline);
+    let wl_compositor = client.bind("wl_compositor", 4).expect("wl_compositor");
+    let xdg_wm_base = client.bind("xdg_wm_base", 1).expect("xdg_wm_base");
+    let (wl_shm, _) = client.bind_shm();
+    let surface = client.toplevel(wl_compositor, xdg_wm_base).surface;
+    (client, surface, wl_shm)
+}
+
+/// Attaches `buffer`, damages a corner and commits, without asking for a frame callback.
+fn commit_damage(client: &mut Client, surface: u32, buffer: u32) -> std::io::Result<()> {
+    client
+        .wire
+        .send(surface, 1, &[Arg::Object(buffer), Arg::Int(0), Arg::Int(0)])?;
+    client.wire.send(
+        surface,
+        2,
+        &[Arg::Int(0), Arg::Int(0), Arg::Int(8), Arg::Int(8)],
+    )?;
+    client.wire.send(surface, 6, &[])
+}
+
+/// Whether the compositor answers a wl_display.sync (false: it ended the connection,
+/// with a protocol error or without).
+fn answered(client: &mut Client) -> bool {
+    let callback = client.wire.new_id();
+    if client.wire.send(1, 0, &[Arg::Object(callback)]).is_err() {
+        return false;
+    }
+    let deadline = Instant::now() + patient(Duration::from_secs(30));
+    loop {
+        match client.wire.event(deadline) {
+            Ok(event) if event.object == callback && event.opcode == 0 => return true,
+            Ok(event) if event.protocol_error().is_some() => return false,
+            Ok(_) => {}
+            Err(_) => return false,
+        }
+    }
+}
+
+/// Hostile clients beside weston-simple-shm: linux-dmabuf params with a plane index out
+/// of range, a plane set twice, no plane, two planes for a one-plane format, an offset
+/// past the end of the buffer, a huge size, a pipe instead of a buffer; a wl_shm pool
+/// truncated under a buffer in use; 10,000 commits without waiting for frame callbacks.
+/// Each gets what the protocol says (the error, or the buffer refused), the compositor
+/// keeps running, and weston-simple-shm keeps being drawn exactly.
+#[test]
+fn hostile_clients() {
+    assert!(
+        ensure_debian_package("/usr/bin/weston-simple-shm", "weston"),
+        "weston-simple-shm is missing and installing Debian's weston failed"
+    );
+    let mut compositor = Compositor::start(VULKAN);
+    let mut command = compositor.client("/usr/bin/weston-simple-shm");
+    command.stdout(Stdio::null()).stderr(Stdio::null());
+    let mut shm = Reaped::spawn(command, "weston-simple-shm");
+    screenshot_until(
+        &mut compositor,
+        "hostile-before",
+        Duration::from_secs(30),
+        check_simple_shm,
+    );
+
+    let has_dmabuf = {
+        let deadline = Instant::now() + patient(Duration::from_secs(30));
+        let client = Client::connect(compositor.dir.path(), &compositor.socket, deadline);
+        client.has_global("zwp_linux_dmabuf_v1")
+    };
+    if has_dmabuf {
+        let bytes = vec![0u8; 64 * 64 * 4];
+        let memfd = plain_memfd(&bytes);
+        let fd = memfd.as_fd();
+        let (reader, _writer) = std::io::pipe().unwrap();
+        let cases: Vec<(
+            &str,
+            Vec<(u32, u32, u32, BorrowedFd<'_>)>,
+            (i32, i32),
+            &[Verdict],
+        )> = vec![
+            (
+                "plane index 7",
+                vec![(7, 0, 256, fd)],
+                (64, 64),
+                &[Verdict::ProtocolError(PLANE_IDX)],
+            ),
+            (
+                "plane 0 twice",
+                vec![(0, 0, 256, fd), (0, 0, 256, fd)],
+                (64, 64),
+                &[Verdict::ProtocolError(PLANE_SET)],
+            ),
+            (
+                "no plane",
+                vec![],
+                (64, 64),
+                &[Verdict::ProtocolError(INCOMPLETE)],
+            ),
+            (
+                "two planes for XRGB8888",
+                vec![(0, 0, 256, fd), (1, 0, 256, fd)],
+                (64, 64),
+                &[
+                    Verdict::ProtocolError(INCOMPLETE),
+                    Verdict::ProtocolError(INVALID_FORMAT),
+                    Verdict::Failed,
+                ],
+            ),
+            (
+                "offset past the end",
+                vec![(0, 64 * 64 * 4, 256, fd)],
+                (64, 64),
+                &[Verdict::ProtocolError(OUT_OF_BOUNDS), Verdict::Failed],
+            ),
+            (
+                "rows past the end",
+                vec![(0, 0, 256, fd)],
+                (64, 4096),
+                &[Verdict::ProtocolError(OUT_OF_BOUNDS), Verdict::Failed],
+            ),
+            (
+                "a huge size",
+                vec![(0, 0, 256, fd)],
+                (1 << 30, 1 << 30),
+                &[
+                    Verdict::ProtocolError(INVALID_DIMENSIONS),
+                    Verdict::ProtocolError(OUT_OF_BOUNDS),
+                    Verdict::Failed,
+                ],
+            ),
+            (
+                "a pipe",
+                vec![(0, 0, 256, reader.as_fd())],
+                (64, 64),
+                &[Verdict::ProtocolError(OUT_OF_BOUNDS), Verdict::Failed],
+            ),
+        ];
+        for (what, planes, size, allowed) in cases {
+            let verdict = hostile_dmabuf(&mut compositor, &planes, size);
+            assert!(
+                allowed.contains(&verdict),
+                "{what}: {verdict:?}, expected one of {allowed:?}"
+            );
+            assert!(
+                compositor.running(),
+                "{what}: the compositor exited; log:\n{}",
+                compositor.log()
+            );
+        }
+    } else {
+        eprintln!("no linux-dmabuf global here: its hostile clients skipped");
+    }
+
+    // A wl_shm pool truncated under a buffer the compositor has, then damaged again: the
+    // compositor may end the client (wl_shm's invalid_fd) or keep its last contents; it
+    // must not crash.
+    let size = (64, 48);
+    {
+        let (mut client, surface, wl_shm) = shm_client(&compositor);
+        let pool_file = plain_memfd(&vec![0x80u8; size.0 * size.1 * 4]);
+        let buffer = client.shm_buffer(wl_shm, pool_file.as_fd(), size, size.0 * 4, 1);
+        client.show(surface, buffer, size);
+        pool_file.set_len(0).unwrap();
+        let _ = commit_damage(&mut client, surface, buffer);
+        let _ = answered(&mut client);
+        assert!(
+            compositor.running(),
+            "a truncated pool: the compositor exited; log:\n{}",
+            compositor.log()
+        );
+    }
+    // 10,000 commits of a good buffer without waiting for a frame callback: still served.
+    let (mut client, surface, wl_shm) = shm_client(&compositor);
+    let pool_file = plain_memfd(&vec![0x80u8; size.0 * size.1 * 4]);
+    let buffer = client.shm_buffer(wl_shm, pool_file.as_fd(), size, size.0 * 4, 1);
+    for _ in 0..10_000 {
+        commit_damage(&mut client, surface, buffer)
+            .expect("the compositor ended an impatient client");
+    }
+    assert!(
+        answered(&mut client),
+        "no answer after 10,000 commits; log:\n{}",
+        compositor.log()
+    );
+    assert!(
+        compositor.running(),
+        "the compositor exited; log:\n{}",
+        compositor.log()
+    );
+    // The two hostile windows cascade over it (the first may stay mapped with its last
+    // contents): their pixels are theirs.
+    let hostile = [1, 2].map(|n| {
+        let (x, y) = (
+            FIRST_WINDOW.0 + n * CASCADE_STEP,
+            FIRST_WINDOW.1 + n * CASCADE_STEP,
+        );
+        (x, y, size.0, size.1)
+    });
+    let check =
+        |image: &Image| check_simple_shm_below(image, &[FIRST_WINDOW], &hostile).map(|t| t[0]);
+    screenshot_until(
+        &mut compositor,
+        "hostile-after",
+        Duration::from_secs(30),
+        check,
+    );
+    drop(client);
+    assert!(shm.running(), "weston-simple-shm exited");
     compositor.finish(None);
 }
