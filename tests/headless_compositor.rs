@@ -2622,6 +2622,15 @@ const INVALID_FORMAT: u32 = 4;
 const INVALID_DIMENSIONS: u32 = 5;
 const OUT_OF_BOUNDS: u32 = 6;
 
+/// A hostile linux-dmabuf case: what it is, its planes (index, offset, stride, fd), the
+/// size it creates, and the answers the protocol allows.
+type HostileCase<'a> = (
+    &'static str,
+    Vec<(u32, u32, u32, BorrowedFd<'a>)>,
+    (i32, i32),
+    &'static [Verdict],
+);
+
 /// One hostile linux-dmabuf client: `planes` (plane index, offset, stride, fd) added to
 /// fresh params, then `create` of `size`; what the compositor answered.
 fn hostile_dmabuf(
@@ -2750,12 +2759,7 @@ fn hostile_clients() {
         let memfd = plain_memfd(&bytes);
         let fd = memfd.as_fd();
         let (reader, _writer) = std::io::pipe().unwrap();
-        let cases: Vec<(
-            &str,
-            Vec<(u32, u32, u32, BorrowedFd<'_>)>,
-            (i32, i32),
-            &[Verdict],
-        )> = vec![
+        let cases: Vec<HostileCase<'_>> = vec![
             (
                 "plane index 7",
                 vec![(7, 0, 256, fd)],
