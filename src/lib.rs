@@ -57,7 +57,7 @@ pub use crate::present::surface::{surface_extensions, Surface};
 #[cfg(feature = "winit")]
 pub use crate::present::swapchain::{PresentFrame, PresentMode, Swapchain, SwapchainOptions};
 pub use crate::render::frame::{
-    Blur, Frame, Offscreen, PassTexture, SyncPoint, TextureDraw, MAX_BLUR_PASSES,
+    Blur, Frame, Offscreen, PassInfo, PassTexture, SyncPoint, TextureDraw, MAX_BLUR_PASSES,
 };
 pub use crate::render::readback::Readback;
 pub use crate::render::renderer::{Renderer, RendererOptions};

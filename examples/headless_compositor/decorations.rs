@@ -1,7 +1,9 @@
-//! `--decorations`: every toplevel gets rounded corners, a border and a drop shadow, drawn
-//! with the typed pipelines of `examples/effects` (a crate of its own, as a compositor's
-//! effects would be). The toplevel's own surface is drawn by the effects' rounded-window
-//! element instead of Smithay's surface element; its subsurfaces and popups as usual.
+//! `--decorations`: every toplevel gets rounded corners, a border and a drop shadow. The
+//! border and the shadow are the typed pipelines of `examples/effects` (a crate of its own,
+//! as a compositor's effects would be). The toplevel's own surface is drawn with rounded
+//! corners by vkcompose's `render_texture_rounded` instead of Smithay's surface element
+//! (it decodes colour-managed surfaces, which the effects' own rounded window, drawing
+//! texels as stored, does not); its subsurfaces and popups as usual.
 //!
 //! The look is fixed (tests/headless_compositor.rs computes the same pixels): corners of
 //! [`CORNER_RADIUS`], a [`BORDER`] around the surface, and a [`SHADOW`] below it.
@@ -15,10 +17,9 @@ use smithay::backend::renderer::{Renderer, RendererSuper};
 use smithay::desktop::Window;
 use smithay::reexports::wayland_server::protocol::wl_surface::WlSurface;
 use smithay::utils::{Buffer, Physical, Point, Rectangle, Scale, Transform};
+use vkcompose::geometry::CornerRadii;
 use vkcompose::smithay::{VulkanFrame, VulkanRenderer, VulkanTexture};
-use vkcompose_effects::elements::{
-    BorderElement, DecorationElement, RoundedWindowElement, ShadowElement,
-};
+use vkcompose_effects::elements::{BorderElement, DecorationElement, ShadowElement};
 use vkcompose_effects::{Border, Corners, Effects, Paint, Shadow};
 
 /// Every corner's radius, in output pixels.
@@ -70,9 +71,21 @@ struct DecorationIds {
     shadow: Id,
 }
 
-/// One of the effects' elements as an element of any renderer's list (only the Vulkan
-/// renderer makes them).
-pub struct Decoration(DecorationElement);
+/// A decoration as an element of any renderer's list (only the Vulkan renderer makes them):
+/// one of the effects' elements, or the toplevel's surface with rounded corners.
+pub enum Decoration {
+    Effect(DecorationElement),
+    Surface(RoundedSurface),
+}
+
+/// A toplevel's surface drawn with rounded corners.
+pub struct RoundedSurface {
+    id: Id,
+    commit: CommitCounter,
+    texture: VulkanTexture,
+    geometry: Rectangle<i32, Physical>,
+    transform: Transform,
+}
 
 /// A toplevel's decorations, front to back around its surface's other elements.
 pub struct WindowDecorations {
@@ -100,7 +113,7 @@ pub trait DecorationRenderer: Renderer + Sized {
 
     fn draw_decoration(
         frame: &mut Self::Frame<'_, '_>,
-        element: &DecorationElement,
+        element: &Decoration,
         src: Rectangle<f64, Buffer>,
         dst: Rectangle<i32, Physical>,
         damage: &[Rectangle<i32, Physical>],
@@ -118,7 +131,12 @@ impl DecorationRenderer for VulkanRenderer {
         origin: Point<i32, Physical>,
     ) -> Option<WindowDecorations> {
         let surface = window.toplevel()?.wl_surface().clone();
-        let (texture, size, commit) = surface_texture(renderer, &surface)?;
+        let SurfaceTexture {
+            texture,
+            size,
+            commit,
+            transform,
+        } = surface_texture(renderer, &surface)?;
         let effects = decorations.effects(renderer)?.clone();
         let rect = Rectangle::new(origin, size);
         let ids = window.user_data().get_or_insert(|| DecorationIds {
@@ -126,46 +144,78 @@ impl DecorationRenderer for VulkanRenderer {
             shadow: Id::new(),
         });
         let corners = Corners::all(CORNER_RADIUS);
-        let rounded = RoundedWindowElement::new(&effects, texture, rect, corners, 1.0, commit)
-            .with_id(Id::from_wayland_resource(&surface));
+        let rounded = RoundedSurface {
+            id: Id::from_wayland_resource(&surface),
+            commit,
+            texture,
+            geometry: rect,
+            transform,
+        };
         let unchanged = CommitCounter::default();
         let border = BorderElement::new(&effects, rect, corners, BORDER, unchanged)
             .with_id(ids.border.clone());
         let shadow =
             ShadowElement::new(&effects, rect, SHADOW, unchanged).with_id(ids.shadow.clone());
         Some(WindowDecorations {
-            above: Decoration(border.into()),
-            surface: Decoration(rounded.into()),
-            below: Decoration(shadow.into()),
+            above: Decoration::Effect(border.into()),
+            surface: Decoration::Surface(rounded),
+            below: Decoration::Effect(shadow.into()),
         })
     }
 
     fn draw_decoration(
         frame: &mut VulkanFrame<'_, '_>,
-        element: &DecorationElement,
+        element: &Decoration,
         src: Rectangle<f64, Buffer>,
         dst: Rectangle<i32, Physical>,
         damage: &[Rectangle<i32, Physical>],
         opaque_regions: &[Rectangle<i32, Physical>],
     ) -> Result<(), vkcompose::Error> {
-        RenderElement::<VulkanRenderer>::draw(element, frame, src, dst, damage, opaque_regions)
+        match element {
+            Decoration::Effect(effect) => RenderElement::<VulkanRenderer>::draw(
+                effect,
+                frame,
+                src,
+                dst,
+                damage,
+                opaque_regions,
+            ),
+            Decoration::Surface(surface) => {
+                let corners = CornerRadii::all(CORNER_RADIUS);
+                let texture = &surface.texture;
+                frame.render_texture_rounded(
+                    texture,
+                    src,
+                    dst,
+                    damage,
+                    surface.transform,
+                    1.0,
+                    corners,
+                )
+            }
+        }
     }
 }
 
-/// A surface's current texture, its size in output pixels (scale 1) and its commit.
-fn surface_texture(
-    renderer: &VulkanRenderer,
-    surface: &WlSurface,
-) -> Option<(
-    VulkanTexture,
-    smithay::utils::Size<i32, Physical>,
-    CommitCounter,
-)> {
+/// What a toplevel surface draws from: its current texture, its size in output pixels
+/// (scale 1), its commit and its buffer transform.
+struct SurfaceTexture {
+    texture: VulkanTexture,
+    size: smithay::utils::Size<i32, Physical>,
+    commit: CommitCounter,
+    transform: Transform,
+}
+
+fn surface_texture(renderer: &VulkanRenderer, surface: &WlSurface) -> Option<SurfaceTexture> {
     let context = renderer.context_id();
     with_renderer_surface_state(surface, |state| {
-        let texture = state.texture::<VulkanTexture>(context)?.clone();
         let size = state.surface_size()?;
-        Some((texture, (size.w, size.h).into(), state.current_commit()))
+        Some(SurfaceTexture {
+            texture: state.texture::<VulkanTexture>(context)?.clone(),
+            size: (size.w, size.h).into(),
+            commit: state.current_commit(),
+            transform: state.buffer_transform(),
+        })
     })
     .flatten()
 }
@@ -184,7 +234,7 @@ impl DecorationRenderer for PixmanRenderer {
 
     fn draw_decoration(
         _frame: &mut <Self as RendererSuper>::Frame<'_, '_>,
-        _element: &DecorationElement,
+        _element: &Decoration,
         _src: Rectangle<f64, Buffer>,
         _dst: Rectangle<i32, Physical>,
         _damage: &[Rectangle<i32, Physical>],
@@ -196,23 +246,42 @@ impl DecorationRenderer for PixmanRenderer {
 
 impl Element for Decoration {
     fn id(&self) -> &Id {
-        self.0.id()
+        match self {
+            Decoration::Effect(e) => e.id(),
+            Decoration::Surface(s) => &s.id,
+        }
     }
 
     fn current_commit(&self) -> CommitCounter {
-        self.0.current_commit()
+        match self {
+            Decoration::Effect(e) => e.current_commit(),
+            Decoration::Surface(s) => s.commit,
+        }
     }
 
     fn src(&self) -> Rectangle<f64, Buffer> {
-        self.0.src()
+        match self {
+            Decoration::Effect(e) => e.src(),
+            Decoration::Surface(s) => {
+                let texture = s.texture.texture();
+                let size = (f64::from(texture.width()), f64::from(texture.height()));
+                Rectangle::from_size(size.into())
+            }
+        }
     }
 
     fn transform(&self) -> Transform {
-        self.0.transform()
+        match self {
+            Decoration::Effect(e) => e.transform(),
+            Decoration::Surface(s) => s.transform,
+        }
     }
 
     fn geometry(&self, scale: Scale<f64>) -> Rectangle<i32, Physical> {
-        self.0.geometry(scale)
+        match self {
+            Decoration::Effect(e) => e.geometry(scale),
+            Decoration::Surface(s) => s.geometry,
+        }
     }
 
     fn damage_since(
@@ -220,11 +289,21 @@ impl Element for Decoration {
         scale: Scale<f64>,
         commit: Option<CommitCounter>,
     ) -> DamageSet<i32, Physical> {
-        self.0.damage_since(scale, commit)
+        match self {
+            Decoration::Effect(e) => e.damage_since(scale, commit),
+            // A new commit redraws the whole surface (its damage is not tracked here).
+            Decoration::Surface(s) if commit == Some(s.commit) => DamageSet::default(),
+            Decoration::Surface(s) => {
+                DamageSet::from_slice(&[Rectangle::from_size(s.geometry.size)])
+            }
+        }
     }
 
     fn kind(&self) -> Kind {
-        self.0.kind()
+        match self {
+            Decoration::Effect(e) => e.kind(),
+            Decoration::Surface(_) => Kind::Unspecified,
+        }
     }
 }
 
@@ -237,7 +316,7 @@ impl<R: DecorationRenderer> RenderElement<R> for Decoration {
         damage: &[Rectangle<i32, Physical>],
         opaque_regions: &[Rectangle<i32, Physical>],
     ) -> Result<(), R::Error> {
-        R::draw_decoration(frame, &self.0, src, dst, damage, opaque_regions)
+        R::draw_decoration(frame, self, src, dst, damage, opaque_regions)
     }
 
     fn underlying_storage(&self, _renderer: &mut R) -> Option<UnderlyingStorage<'_>> {

@@ -559,6 +559,11 @@ impl<P: RenderPassKind> PassRecorder<'_, P> {
         self.target.format()
     }
 
+    /// How the pass's target encodes colour (its colour description).
+    pub(crate) fn target_description(&self) -> crate::color::ColorDescription {
+        self.target.color_description()
+    }
+
     /// The format the pass renders in, which a pipeline drawn in it must be built for.
     pub fn format(&self) -> ash::vk::Format {
         self.format

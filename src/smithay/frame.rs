@@ -220,6 +220,35 @@ impl<'frame, 'buffer> VulkanFrame<'frame, 'buffer> {
         frame.draw_owned(pipeline, push, resources, sets, instances, &damage)
     }
 
+    /// A custom draw recorded when the frame is submitted, told the pass's format and
+    /// colour encoding; see [`crate::Frame::draw_with`].
+    pub fn draw_with(
+        &mut self,
+        draw: impl FnOnce(
+                &mut crate::PassRecorder<'_, crate::shaders::passes::Output>,
+                &crate::PassInfo,
+            ) -> Result<()>
+            + 'frame,
+    ) -> Result<()> {
+        self.core()?.draw_with(draw);
+        Ok(())
+    }
+
+    /// Keeps `value` until the frame's GPU work is done; see [`crate::Frame::keep`].
+    pub fn keep(&mut self, value: impl std::any::Any + Send) -> Result<()> {
+        self.core()?.keep(value);
+        Ok(())
+    }
+
+    /// Output rectangles (damage, relative to nothing: absolute) in target pixels, clipped
+    /// to the output; see [`crate::Frame::target_rects`].
+    pub fn target_rects(
+        &mut self,
+        rects: &[Rectangle<i32, Physical>],
+    ) -> Result<Vec<crate::geometry::Rect>> {
+        Ok(self.core()?.target_rects(&convert::rects(rects)))
+    }
+
     /// The quad a pipeline draws over `dst` with the coordinates `local` across it, in
     /// target pixels with the output's transform applied; see [`crate::Frame::quad`].
     pub fn quad(

@@ -8,55 +8,27 @@ use smithay::backend::renderer::element::{Element, Id, RenderElement};
 use smithay::backend::renderer::utils::CommitCounter;
 use smithay::utils::{Buffer, Physical, Point, Rectangle, Scale};
 use vkcompose::geometry::{Quad, Rect, RectF};
-use vkcompose::pipelines::Pipeline;
 use vkcompose::smithay::{VulkanFrame, VulkanRenderer, VulkanTexture};
-use vkcompose::{vk, Result};
+use vkcompose::Result;
 
-use crate::shaders::passes;
-use crate::{border_bounds, Border, Canvas, Corners, Effects, Shadow};
+use crate::{border_bounds, Border, Canvas, Corners, Draw, Effects, Shadow};
 
 impl Canvas for VulkanFrame<'_, '_> {
-    fn format(&mut self) -> Result<vk::Format> {
-        VulkanFrame::format(self)
-    }
-
-    fn target_size(&mut self) -> Result<[f32; 2]> {
-        VulkanFrame::target_size(self)
-    }
-
     fn quad(&mut self, dst: Rect, local: RectF) -> Result<Quad> {
         VulkanFrame::quad(self, physical(dst), local)
     }
 
-    fn draw<Pl, R>(
-        &mut self,
-        pipeline: Arc<Pl>,
-        push: Pl::Push,
-        resources: R,
-        sets: for<'a> fn(&'a R) -> Pl::Sets<'a>,
-        instance: Pl::Instance,
-        dst: Rect,
-        damage: &[Rect],
-    ) -> Result<()>
-    where
-        Pl: Pipeline<Pass = passes::Output, Vertex = ()> + Send + Sync + 'static,
-        R: Send + Sync + 'static,
-    {
-        // Smithay's draws take damage relative to the destination.
-        let relative: Vec<_> = damage
-            .iter()
-            .map(|d| physical(Rect::new(d.x - dst.x, d.y - dst.y, d.w, d.h)))
-            .collect();
-        let instances = [instance];
-        self.draw_pipeline(
-            pipeline,
-            push,
-            resources,
-            sets,
-            &instances,
-            physical(dst),
-            &relative,
-        )
+    fn target_rects(&mut self, rects: &[Rect]) -> Result<Vec<Rect>> {
+        let rects: Vec<_> = rects.iter().map(|r| physical(*r)).collect();
+        VulkanFrame::target_rects(self, &rects)
+    }
+
+    fn draw_with(&mut self, draw: Draw) -> Result<()> {
+        VulkanFrame::draw_with(self, draw)
+    }
+
+    fn keep(&mut self, value: Box<dyn std::any::Any + Send>) -> Result<()> {
+        VulkanFrame::keep(self, value)
     }
 }
 

@@ -13,12 +13,14 @@
 //! [`vkcompose::smithay::VulkanFrame`]. Geometry is in output pixels, like the frames' own
 //! draws; the shaders work in the window's pixels whatever the output's transform.
 
+use std::any::Any;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
+use vkcompose::color::{convert_premultiplied, ColorDescription};
 use vkcompose::geometry::{Quad, Rect, RectF};
-use vkcompose::pipelines::{Pipeline, RenderPass};
-use vkcompose::{vk, Device, Error, Filter, Result, Sampler, Texture};
+use vkcompose::pipelines::RenderPass;
+use vkcompose::{vk, Device, Error, Filter, PassInfo, PassRecorder, Result, Sampler, Texture};
 
 #[cfg(feature = "smithay")]
 pub mod elements;
@@ -73,7 +75,8 @@ impl Corners {
     }
 }
 
-/// How a border is painted. Colours are premultiplied, in the target's encoding.
+/// How a border is painted. Colours are premultiplied sRGB (like Smithay's), converted into
+/// whatever the frame holds (the target's encoding, or the linear path's light).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Paint {
     Solid([f32; 4]),
@@ -93,7 +96,7 @@ pub struct Border {
 }
 
 /// A drop shadow: the window's box moved by `offset`, blurred by a Gaussian of standard
-/// deviation `sigma` (pixels), in `color` (premultiplied) where it is darkest.
+/// deviation `sigma` (pixels), in `color` (premultiplied sRGB) where it is darkest.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Shadow {
     pub offset: [i32; 2],
@@ -131,61 +134,40 @@ pub fn border_bounds(window: Rect, width: f32) -> Rect {
     )
 }
 
+/// A custom draw as the effects record it: into the pass the frame chose, told its format
+/// and colour encoding.
+pub type Draw =
+    Box<dyn FnOnce(&mut PassRecorder<'_, passes::Output>, &PassInfo) -> Result<()> + Send>;
+
 /// What the effects need of a frame: vkcompose's and Smithay's frames both have it.
 pub trait Canvas {
-    /// The attachment format the frame draws in now.
-    fn format(&mut self) -> Result<vk::Format>;
-    /// The size of the pass it draws in now, untransformed.
-    fn target_size(&mut self) -> Result<[f32; 2]>;
     /// `dst` (output pixels) in target pixels, with `local` across it.
     fn quad(&mut self, dst: Rect, local: RectF) -> Result<Quad>;
-    /// Draws `instance` with `pipeline` inside `dst`, limited to `damage` (output pixels).
-    #[allow(clippy::too_many_arguments)]
-    fn draw<Pl, R>(
-        &mut self,
-        pipeline: Arc<Pl>,
-        push: Pl::Push,
-        resources: R,
-        sets: for<'a> fn(&'a R) -> Pl::Sets<'a>,
-        instance: Pl::Instance,
-        dst: Rect,
-        damage: &[Rect],
-    ) -> Result<()>
-    where
-        Pl: Pipeline<Pass = passes::Output, Vertex = ()> + Send + Sync + 'static,
-        R: Send + Sync + 'static;
+    /// Output rectangles in target pixels, clipped to the output.
+    fn target_rects(&mut self, rects: &[Rect]) -> Result<Vec<Rect>>;
+    /// Records `draw` when the frame is finished, in order with the frame's other draws.
+    fn draw_with(&mut self, draw: Draw) -> Result<()>;
+    /// Keeps `value` until the frame's GPU work is done.
+    fn keep(&mut self, value: Box<dyn Any + Send>) -> Result<()>;
 }
 
 impl Canvas for vkcompose::Frame<'_> {
-    fn format(&mut self) -> Result<vk::Format> {
-        Ok(vkcompose::Frame::format(self))
-    }
-
-    fn target_size(&mut self) -> Result<[f32; 2]> {
-        Ok(vkcompose::Frame::target_size(self))
-    }
-
     fn quad(&mut self, dst: Rect, local: RectF) -> Result<Quad> {
         Ok(vkcompose::Frame::quad(self, dst, local))
     }
 
-    fn draw<Pl, R>(
-        &mut self,
-        pipeline: Arc<Pl>,
-        push: Pl::Push,
-        resources: R,
-        sets: for<'a> fn(&'a R) -> Pl::Sets<'a>,
-        instance: Pl::Instance,
-        dst: Rect,
-        damage: &[Rect],
-    ) -> Result<()>
-    where
-        Pl: Pipeline<Pass = passes::Output, Vertex = ()> + Send + Sync + 'static,
-        R: Send + Sync + 'static,
-    {
-        let inside: Vec<Rect> = damage.iter().filter_map(|d| d.intersect(&dst)).collect();
-        let damage = self.target_rects(&inside);
-        self.draw_owned(pipeline, push, resources, sets, &[instance], &damage)
+    fn target_rects(&mut self, rects: &[Rect]) -> Result<Vec<Rect>> {
+        Ok(vkcompose::Frame::target_rects(self, rects))
+    }
+
+    fn draw_with(&mut self, draw: Draw) -> Result<()> {
+        vkcompose::Frame::draw_with(self, draw);
+        Ok(())
+    }
+
+    fn keep(&mut self, value: Box<dyn Any + Send>) -> Result<()> {
+        vkcompose::Frame::keep(self, value);
+        Ok(())
     }
 }
 
@@ -232,9 +214,11 @@ impl Effects {
     }
 
     /// Draws `texture` (the whole of it) over `window` with rounded corners, faded by
-    /// `alpha`, within `damage` (output pixels).
+    /// `alpha`, within `damage` (output pixels). The texels are drawn as stored: content
+    /// in the frame's own encoding (sRGB windows on an sRGB output). For colour-managed
+    /// content use vkcompose's `Frame::render_texture_rounded`, which decodes.
     pub fn draw_window(
-        &self,
+        self: &Arc<Self>,
         canvas: &mut impl Canvas,
         texture: Arc<Texture>,
         window: Rect,
@@ -243,30 +227,34 @@ impl Effects {
         damage: &[Rect],
     ) -> Result<()> {
         check_alpha(alpha)?;
-        let built = self.built(canvas.format()?)?;
         let size = [window.w as f32, window.h as f32];
         let quad = canvas.quad(window, local_rect(0.0, 0.0, size))?;
-        let push = rounded_window::Push {
-            target_size: canvas.target_size()?,
-            size,
-            radii: corners.to_array(),
-            alpha,
+        let Some(rects) = damaged(canvas, window, damage)? else {
+            return Ok(());
         };
-        let resources = (texture, self.sampler.clone());
-        canvas.draw(
-            built.rounded_window.clone(),
-            push,
-            resources,
-            |(tex, samp)| shaders::sets::WindowTexture { tex, samp },
-            instance!(rounded_window, quad),
-            window,
-            damage,
-        )
+        let instance = instance!(rounded_window, quad);
+        let (effects, sampler) = (self.clone(), self.sampler.clone());
+        canvas.keep(Box::new((self.clone(), texture.clone())))?;
+        canvas.draw_with(Box::new(move |pass, info| {
+            let built = effects.built(info.format)?;
+            let push = rounded_window::Push {
+                target_size: info.size,
+                size,
+                radii: corners.to_array(),
+                alpha,
+            };
+            let set = shaders::sets::WindowTexture {
+                tex: &texture,
+                samp: &sampler,
+            };
+            pass.draw_clipped(&*built.rounded_window, &push, set, &[instance], &rects)
+        }))
     }
 
-    /// Draws `border` around `window` (whose corners it follows), within `damage`.
+    /// Draws `border` around `window` (whose corners it follows), within `damage`. Its
+    /// colours are premultiplied sRGB, converted into what the frame holds.
     pub fn draw_border(
-        &self,
+        self: &Arc<Self>,
         canvas: &mut impl Canvas,
         window: Rect,
         corners: Corners,
@@ -279,37 +267,40 @@ impl Effects {
                 border.width
             )));
         }
-        let built = self.built(canvas.format()?)?;
         let bounds = border_bounds(window, border.width);
         let reach = (window.x - bounds.x) as f64;
-        let size = [window.w as f32, window.h as f32];
         let local = RectF::new(-reach, -reach, f64::from(bounds.w), f64::from(bounds.h));
         let quad = canvas.quad(bounds, local)?;
-        let (from_color, to_color, direction) = paint(border.paint);
-        let push = border::Push {
-            target_size: canvas.target_size()?,
-            size,
-            radii: corners.to_array(),
-            from_color,
-            to_color,
-            direction,
-            width: border.width,
+        let Some(rects) = damaged(canvas, bounds, damage)? else {
+            return Ok(());
         };
-        let (resources, sets) = ((), |_: &()| ());
-        canvas.draw::<border::Pipeline, ()>(
-            built.border.clone(),
-            push,
-            resources,
-            sets,
-            instance!(border, quad),
-            bounds,
-            damage,
-        )
+        let instance = instance!(border, quad);
+        let (from, to, direction) = paint(border.paint);
+        let (size, width, effects) = (
+            [window.w as f32, window.h as f32],
+            border.width,
+            self.clone(),
+        );
+        canvas.keep(Box::new(self.clone()))?;
+        canvas.draw_with(Box::new(move |pass, info| {
+            let built = effects.built(info.format)?;
+            let push = border::Push {
+                target_size: info.size,
+                size,
+                radii: corners.to_array(),
+                from_color: in_pass(info, from)?,
+                to_color: in_pass(info, to)?,
+                direction,
+                width,
+            };
+            pass.draw_clipped(&*built.border, &push, (), &[instance], &rects)
+        }))
     }
 
-    /// Draws `shadow` of `window`, within `damage`; draw it before the window.
+    /// Draws `shadow` of `window`, within `damage`; draw it before the window. Its colour
+    /// is premultiplied sRGB, converted into what the frame holds.
     pub fn draw_shadow(
-        &self,
+        self: &Arc<Self>,
         canvas: &mut impl Canvas,
         window: Rect,
         shadow: &Shadow,
@@ -321,28 +312,48 @@ impl Effects {
                 shadow.sigma
             )));
         }
-        let built = self.built(canvas.format()?)?;
         let bounds = shadow.bounds(window);
         let reach = f64::from(shadow.reach());
         let local = RectF::new(-reach, -reach, f64::from(bounds.w), f64::from(bounds.h));
         let quad = canvas.quad(bounds, local)?;
-        let push = shadow::Push {
-            target_size: canvas.target_size()?,
-            size: [window.w as f32, window.h as f32],
-            color: shadow.color,
-            sigma: shadow.sigma,
+        let Some(rects) = damaged(canvas, bounds, damage)? else {
+            return Ok(());
         };
-        let (resources, sets) = ((), |_: &()| ());
-        canvas.draw::<shadow::Pipeline, ()>(
-            built.shadow.clone(),
-            push,
-            resources,
-            sets,
-            instance!(shadow, quad),
-            bounds,
-            damage,
-        )
+        let instance = instance!(shadow, quad);
+        let (size, color, sigma) = (
+            [window.w as f32, window.h as f32],
+            shadow.color,
+            shadow.sigma,
+        );
+        let effects = self.clone();
+        canvas.keep(Box::new(self.clone()))?;
+        canvas.draw_with(Box::new(move |pass, info| {
+            let built = effects.built(info.format)?;
+            let push = shadow::Push {
+                target_size: info.size,
+                size,
+                color: in_pass(info, color)?,
+                sigma,
+            };
+            pass.draw_clipped(&*built.shadow, &push, (), &[instance], &rects)
+        }))
     }
+}
+
+/// The damage inside `dst`, in target pixels; `None` when there is none.
+fn damaged(canvas: &mut impl Canvas, dst: Rect, damage: &[Rect]) -> Result<Option<Vec<Rect>>> {
+    let inside: Vec<Rect> = damage.iter().filter_map(|d| d.intersect(&dst)).collect();
+    let rects = canvas.target_rects(&inside)?;
+    Ok((!rects.is_empty()).then_some(rects))
+}
+
+/// A premultiplied sRGB colour in the encoding of the pass the draw lands in.
+fn in_pass(info: &PassInfo, color: [f32; 4]) -> Result<[f32; 4]> {
+    Ok(convert_premultiplied(
+        &ColorDescription::srgb(),
+        &info.description,
+        color,
+    )?)
 }
 
 fn check_alpha(alpha: f32) -> Result<()> {

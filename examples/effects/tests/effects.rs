@@ -68,7 +68,7 @@ fn radii(corners: Corners) -> [f64; 4] {
 /// The decorated window drawn in a vkcompose frame: shadow, window, border, in order.
 fn draw_core(
     vulkan: &mut VulkanRenderer,
-    effects: &Effects,
+    effects: &Arc<Effects>,
     window: &VulkanTexture,
     what: &Scene,
 ) -> Vec<[u8; 4]> {
@@ -424,5 +424,52 @@ fn bad_parameters_are_typed_errors() {
         "{result:?}"
     );
     frame.finish().unwrap();
+    common::assert_validation_clean(&instance);
+}
+
+/// On the linear path (colour management) the border's sRGB colour is converted into the
+/// blend buffer's light and back: an opaque border keeps its colour at its centres.
+#[test]
+fn a_border_in_a_linear_frame_keeps_its_colour() {
+    let (instance, mut vulkan, effects) = setup();
+    let renderer = vulkan.renderer_mut();
+    let target = renderer
+        .create_target(
+            SIZE as u32,
+            SIZE as u32,
+            vkcompose::format::DrmFourcc::Abgr8888,
+        )
+        .unwrap();
+    let all = [common::whole(SIZE as u32, SIZE as u32)];
+    let color = [0.0, 0.6, 0.2, 1.0];
+    let border = Border {
+        width: 4.0,
+        paint: Paint::Solid(color),
+    };
+    let mut frame = renderer.render(&target, Transform::Normal).unwrap();
+    frame.set_linear_blending(true);
+    frame.clear([0.0, 0.0, 0.0, 1.0], &all).unwrap();
+    effects
+        .draw_border(&mut frame, WINDOW, CORNERS, &border, &all)
+        .unwrap();
+    frame
+        .finish()
+        .unwrap()
+        .wait(std::time::Duration::MAX)
+        .unwrap();
+    let pixels = common::read_rgba(renderer, &target, all[0]);
+    let expected = color.map(|c| level(f64::from(c)));
+    for (x, y) in [
+        (WINDOW.x - 2, WINDOW.y + WINDOW.h / 2),
+        (WINDOW.right() + 1, WINDOW.y + WINDOW.h / 2),
+    ] {
+        let got = at(&pixels, x, y).map(i32::from);
+        for (g, e) in got.iter().zip(expected) {
+            assert!(
+                (g - e).abs() <= 1,
+                "({x}, {y}): {got:?}, expected {expected:?}"
+            );
+        }
+    }
     common::assert_validation_clean(&instance);
 }

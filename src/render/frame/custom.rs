@@ -15,11 +15,27 @@ use super::{CustomDraw, Frame, Op};
 use crate::error::Result;
 use crate::geometry::{self, Quad, Rect, RectF};
 use crate::gpu::submitter::Submitter;
-use crate::pipelines::Pipeline;
+use crate::pipelines::{PassRecorder, Pipeline};
 use crate::shaders::passes;
 
 /// Something an owned draw uses, held until the frame's point.
 pub(super) type Kept = Box<dyn Any + Send>;
+
+/// The pass a custom draw ([`Frame::draw_with`]) is recorded into, known only when the
+/// frame is finished: which path the frame took decides it.
+#[derive(Clone, Debug)]
+pub struct PassInfo {
+    /// The attachment format: what a pipeline drawn here must be built for.
+    pub format: ash::vk::Format,
+    /// The attachment's size in pixels, as the quad shaders take `target_size`.
+    pub size: [f32; 2],
+    /// How the attachment encodes colour: the target's description on the single-pass
+    /// path; on the linear path (`linear`), the blend buffer's linear light in the output's
+    /// primaries and scale. Convert colours into it with
+    /// [`crate::color::convert_premultiplied`].
+    pub description: crate::color::ColorDescription,
+    pub linear: bool,
+}
 
 impl<'r> Frame<'r> {
     /// Draws with any pipeline built for the output render pass, with its own typed push
@@ -36,7 +52,7 @@ impl<'r> Frame<'r> {
         Pl::Sets<'r>: 'r,
     {
         let instances = instances.to_vec();
-        self.push_custom(Box::new(move |pass| {
+        self.push_custom(Box::new(move |pass, _| {
             pass.draw(pipeline, &push, sets, &instances)
         }));
         Ok(())
@@ -64,7 +80,7 @@ impl<'r> Frame<'r> {
             return Ok(());
         }
         let instances = instances.to_vec();
-        self.push_custom(Box::new(move |pass| {
+        self.push_custom(Box::new(move |pass, _| {
             pass.draw_clipped(pipeline, &push, sets, &instances, &rects)
         }));
         Ok(())
@@ -101,10 +117,29 @@ impl<'r> Frame<'r> {
         self.kept
             .push(Box::new((pipeline.clone(), resources.clone())));
         let instances = instances.to_vec();
-        self.push_custom(Box::new(move |pass| {
+        self.push_custom(Box::new(move |pass, _| {
             pass.draw_clipped(&*pipeline, &push, sets(&resources), &instances, &rects)
         }));
         Ok(())
+    }
+
+    /// The most general custom draw: `draw` records into the pass when the frame is
+    /// finished, told the pass's format, size and colour encoding ([`PassInfo`]), so it
+    /// picks a pipeline built for that format and gives its shaders colours in that
+    /// encoding — on the single-pass path and on the linear path alike (where the other
+    /// custom draws, built for the target, are refused). It owns what it uses; what the
+    /// GPU reads (textures, pipelines) it also gives to [`Frame::keep`].
+    pub fn draw_with(
+        &mut self,
+        draw: impl FnOnce(&mut PassRecorder<'_, passes::Output>, &PassInfo) -> Result<()> + 'r,
+    ) {
+        self.push_custom(Box::new(draw));
+    }
+
+    /// Keeps `value` (pipelines, textures a custom draw reads) until the frame's GPU work
+    /// is done.
+    pub fn keep(&mut self, value: impl Any + Send) {
+        self.kept.push(Box::new(value));
     }
 
     /// The quad a custom pipeline draws over `dst` (output pixels), in target pixels with

@@ -644,7 +644,15 @@ fn record_op(
         } => draw_indexed_decoded(pass, drawing, plan, textures, instances),
         Op::Kawase(kawase) => kawase.record(pass, drawing, drawing.built_output(plan.pass_format)),
         Op::Custom(index) => match customs[*index].take() {
-            Some(draw) => draw(pass),
+            Some(draw) => {
+                let info = super::custom::PassInfo {
+                    format: plan.pass_format,
+                    size: pass.target_size(),
+                    description: linear_twin(&output),
+                    linear: true,
+                };
+                draw(pass, &info)
+            }
             None => Ok(()),
         },
         Op::Yuv { texture, instances } => draw_yuv_decoded(pass, drawing, plan, texture, instances),

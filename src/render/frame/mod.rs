@@ -17,6 +17,7 @@ use std::time::Duration;
 
 use blur::KawaseDraw;
 pub use blur::{Blur, MAX_BLUR_PASSES};
+pub use custom::PassInfo;
 pub use groups::{Offscreen, PassTexture};
 
 use ash::vk;
@@ -186,7 +187,8 @@ struct CopyOp<'f> {
     instances: Vec<texture::Instance>,
 }
 
-type CustomDraw<'f> = Box<dyn FnOnce(&mut PassRecorder<'_, passes::Output>) -> Result<()> + 'f>;
+type CustomDraw<'f> =
+    Box<dyn FnOnce(&mut PassRecorder<'_, passes::Output>, &custom::PassInfo) -> Result<()> + 'f>;
 
 /// A submitted frame: a point on the renderer's timeline.
 #[derive(Clone)]
@@ -1383,7 +1385,13 @@ fn record_in_pass(
         Op::Rounded(rounded) => linear::draw_rounded(pass, drawing, None, rounded)?,
         Op::Custom(index) => {
             if let Some(draw) = customs[*index].take() {
-                draw(pass)?;
+                let info = custom::PassInfo {
+                    format: pass.format(),
+                    size: pass.target_size(),
+                    description: pass.target_description(),
+                    linear: false,
+                };
+                draw(pass, &info)?;
             }
         }
         Op::Copy(_) | Op::Capture { .. } => {
