@@ -2460,7 +2460,13 @@ const DECORATION_SHADOW: ((f64, f64), f64, f64) = ((0.0, 8.0), 8.0, 0.5);
 /// What the output shows at (x, y) near a decorated window at `window` whose texel there is
 /// `texel`, over `under`: the shadow, then the window by its coverage, then the border by
 /// its ring's, each rounded to 8 bits as the target stores it.
-fn decorated_pixel(window: Rect, texel: [u8; 3], under: [u8; 3], x: usize, y: usize) -> [f64; 3] {
+fn decorated_pixel(
+    window: Rect,
+    texel: [u8; 3],
+    under: [u8; 3],
+    (x, y): (usize, usize),
+    blending: Blending,
+) -> [f64; 3] {
     let (ox, oy, w, h) = (
         window.0 as f64,
         window.1 as f64,
@@ -2478,12 +2484,18 @@ fn decorated_pixel(window: Rect, texel: [u8; 3], under: [u8; 3], x: usize, y: us
     } else {
         0.0
     };
-    let quantize = |c: f64| (c * 255.0).round() / 255.0;
-    let mut pixel = under.map(|c| quantize(f64::from(c) / 255.0 * (1.0 - alpha * share)));
+    // Encoded 8-bit values blend as stored and are rounded after each draw; on the linear
+    // path they blend as light in a float buffer, encoded once at the end.
+    let (decode, store): (fn(f64) -> f64, fn(f64) -> f64) = match blending {
+        Blending::Encoded => (|c| c, |c| (c * 255.0).round() / 255.0),
+        Blending::Linear => (srgb_to_linear, |c| c),
+    };
+    let value = |c: u8| decode(f64::from(c) / 255.0);
+    let mut pixel = under.map(|c| store(value(c) * (1.0 - alpha * share)));
     let radii = [DECORATION_RADIUS; 4];
     let covered = reference::coverage(lx, ly, w, h, radii);
     for (p, t) in pixel.iter_mut().zip(texel) {
-        *p = quantize(f64::from(t) / 255.0 * covered + *p * (1.0 - covered));
+        *p = store(value(t) * covered + *p * (1.0 - covered));
     }
     let (width, color) = DECORATION_BORDER;
     let outer = reference::coverage(
@@ -2495,52 +2507,65 @@ fn decorated_pixel(window: Rect, texel: [u8; 3], under: [u8; 3], x: usize, y: us
     );
     let ring = (outer - covered).max(0.0);
     for (p, c) in pixel.iter_mut().zip(color) {
-        *p = quantize(f64::from(c) / 255.0 * ring + *p * (1.0 - ring));
+        *p = store(value(c) * ring + *p * (1.0 - ring));
     }
-    pixel
+    match blending {
+        Blending::Encoded => pixel,
+        Blending::Linear => pixel.map(srgb_from_linear),
+    }
+}
+
+/// How a frame blends: the sRGB-encoded values (vkcompose's single pass), or light (its
+/// linear path, which a colour-managed client such as foot 1.21 puts the whole frame on).
+#[derive(Clone, Copy, Debug)]
+enum Blending {
+    Encoded,
+    Linear,
 }
 
 /// Checks the pixels around the corners of a decorated window at `window` (from 8 outside
 /// to 20 inside each corner), where `texel(x, y)` (window pixels) is what the client shows
-/// and only the background lies below.
+/// and only the background lies below: every pixel as one blending model computes it.
 fn check_decorated_corners(
     image: &Image,
     window: Rect,
     corners: &[(bool, bool)],
     texel: impl Fn(usize, usize) -> [u8; 3],
 ) -> Result<(), String> {
-    let (ox, oy, w, h) = window;
-    for &(right, bottom) in corners {
-        let xs = if right {
-            ox + w - 20..ox + w + 8
-        } else {
-            ox - 8..ox + 20
-        };
-        let ys = if bottom {
-            oy + h - 20..oy + h + 8
-        } else {
-            oy - 8..oy + 20
-        };
-        for y in ys {
-            for x in xs.clone() {
-                let inside = (ox..ox + w).contains(&x) && (oy..oy + h).contains(&y);
-                let t = if inside {
-                    texel(x - ox, y - oy)
-                } else {
-                    [0; 3]
-                };
-                let expected = decorated_pixel(window, t, BACKGROUND, x, y)
-                    .map(|c| (c * 255.0).round() as i32);
-                let got = image.pixel(x, y);
-                for c in 0..3 {
-                    if (i32::from(got[c]) - expected[c]).abs() > 3 {
-                        return Err(format!("decorated window at ({ox}, {oy}): pixel ({x}, {y}) is {got:?}, expected {expected:?}"));
+    let check = |blending: Blending| -> Result<(), String> {
+        let (ox, oy, w, h) = window;
+        for &(right, bottom) in corners {
+            let xs = if right {
+                ox + w - 20..ox + w + 8
+            } else {
+                ox - 8..ox + 20
+            };
+            let ys = if bottom {
+                oy + h - 20..oy + h + 8
+            } else {
+                oy - 8..oy + 20
+            };
+            for y in ys {
+                for x in xs.clone() {
+                    let inside = (ox..ox + w).contains(&x) && (oy..oy + h).contains(&y);
+                    let t = if inside {
+                        texel(x - ox, y - oy)
+                    } else {
+                        [0; 3]
+                    };
+                    let expected = decorated_pixel(window, t, BACKGROUND, (x, y), blending)
+                        .map(|c| (c * 255.0).round() as i32);
+                    let got = image.pixel(x, y);
+                    if (0..3).any(|c| (i32::from(got[c]) - expected[c]).abs() > 3) {
+                        return Err(format!("decorated window at ({ox}, {oy}), {blending:?} blending: pixel ({x}, {y}) is {got:?}, expected {expected:?}"));
                     }
                 }
             }
         }
-    }
-    Ok(())
+        Ok(())
+    };
+    check(Blending::Encoded)
+        .or_else(|encoded| check(Blending::Linear).map_err(|linear| format!("{encoded}; {linear}")))
 }
 
 #[test]
