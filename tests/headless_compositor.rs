@@ -2486,7 +2486,7 @@ fn decorated_pixel(
     };
     // Encoded 8-bit values blend as stored and are rounded after each draw; on the linear
     // path they blend as light in a float buffer, encoded once at the end.
-    let (decode, store): (fn(f64) -> f64, fn(f64) -> f64) = match blending {
+    let (decode, store): (Channel, Channel) = match blending {
         Blending::Encoded => (|c| c, |c| (c * 255.0).round() / 255.0),
         Blending::Linear => (srgb_to_linear, |c| c),
     };
@@ -2514,6 +2514,9 @@ fn decorated_pixel(
         Blending::Linear => pixel.map(srgb_from_linear),
     }
 }
+
+/// A function of one colour channel.
+type Channel = fn(f64) -> f64;
 
 /// How a frame blends: the sRGB-encoded values (vkcompose's single pass), or light (its
 /// linear path, which a colour-managed client such as foot 1.21 puts the whole frame on).
