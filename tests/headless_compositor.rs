@@ -83,7 +83,13 @@
 //!   border, a half-black shadow 8 pixels down with sigma 8): the background, the shadow
 //!   (the Gaussian integrated numerically), the window's texel by its coverage and the
 //!   border by its ring's coverage (both integrated numerically), each rounded to 8 bits
-//!   as the target stores it, within 3 levels.
+//!   as the target stores it, within 3 levels (or, where a colour-managed client puts the
+//!   frame on the linear path, blended as light and encoded once).
+//! - `hostile_clients`: beside weston-simple-shm, linux-dmabuf params with a plane index
+//!   out of range, a plane set twice, no plane, two planes for XRGB8888, an offset or rows
+//!   past the buffer, a huge size and a pipe each get the protocol error or `failed`; a
+//!   wl_shm pool truncated under a buffer in use and 10,000 commits without frame
+//!   callbacks leave the compositor running and weston-simple-shm exact.
 //!
 //! The compositor binary: `$HEADLESS_COMPOSITOR` if set; otherwise the test runs
 //! `cargo build --features smithay --example headless_compositor` into the target
