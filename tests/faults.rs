@@ -168,6 +168,7 @@ fn every_call_of_each_operation_fails_cleanly() {
         let calls = layer.calls() - before_calls;
         f.renderer.wait_idle().unwrap();
         let (live, fds) = (layer.live_by_kind(), open_fds());
+        let suballocations = device.allocator_stats().allocations;
         let mut errors = 0;
         for n in 1..=calls {
             let result = if n % 2 == 1 {
@@ -194,7 +195,16 @@ fn every_call_of_each_operation_fails_cleanly() {
             // Of no kind more objects alive than before, once the retry's submission has
             // passed the point what the failed attempt dropped was deferred to (a failure may
             // also drop pooled objects, which a later use makes again).
-            let grown = layer.grown(&live);
+            // Memory blocks are the device's allocator's: after a failed allocation it may
+            // take a block of another memory type, which it keeps (empty, one per type) as
+            // it keeps every type's last block. What the renderer holds is its
+            // sub-allocations, which must be back where they were.
+            let kept_blocks = device.allocator_stats().allocations == suballocations;
+            let grown: Vec<_> = layer
+                .grown(&live)
+                .into_iter()
+                .filter(|(kind, ..)| !(kind == "vkAllocateMemory" && kept_blocks))
+                .collect();
             assert!(grown.is_empty(), "{what}: leaked (kind, before, after) {grown:?}; the failed attempt gave {outcome:?}");
             let report = instance.validation_report();
             assert!(
