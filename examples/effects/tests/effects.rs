@@ -473,3 +473,73 @@ fn a_border_in_a_linear_frame_keeps_its_colour() {
     }
     common::assert_validation_clean(&instance);
 }
+
+/// `VulkanFrame::draw_pipeline` (a generated pipeline with its typed push constants and
+/// instances, in a Smithay frame) gives the shadow the effects draw through `draw_with`.
+#[test]
+fn a_pipeline_drawn_with_draw_pipeline_matches_the_effect() {
+    use smithay::backend::renderer::{Frame as _, Renderer as _};
+    use vkcompose::geometry::RectF;
+    use vkcompose_effects::shaders::{passes, shadow};
+    let shadow_of = Shadow {
+        offset: [2, 3],
+        sigma: 3.0,
+        color: [0.0, 0.0, 0.0, 0.75],
+    };
+    let (instance, mut vulkan, effects) = setup();
+    let window = white_window(&mut vulkan);
+    let scene = Scene {
+        shadow: Some(shadow_of),
+        ..Scene::new()
+    };
+    let expected = draw_core(&mut vulkan, &effects, &window, &scene);
+    let device = vulkan.renderer().device().clone();
+    let mut target = vulkan
+        .create_buffer(Fourcc::Abgr8888, (SIZE, SIZE).into())
+        .unwrap();
+    let mut framebuffer = vulkan.bind(&mut target).unwrap();
+    let size: Size<i32, Physical> = (SIZE, SIZE).into();
+    let mut frame = vulkan
+        .render(&mut framebuffer, size, SmithayTransform::Normal)
+        .unwrap();
+    let whole = Rectangle::from_size(size);
+    frame.clear([0.0; 4].into(), &[whole]).unwrap();
+    let pass =
+        vkcompose::RenderPass::<passes::Output>::new(&device, frame.format().unwrap()).unwrap();
+    let pipeline = Arc::new(
+        shadow::Pipeline::new(&device, &pass, vkcompose::vk::PipelineCache::null()).unwrap(),
+    );
+    let bounds = shadow_of.bounds(WINDOW);
+    let reach = f64::from(shadow_of.reach());
+    let dst = Rectangle::new((bounds.x, bounds.y).into(), (bounds.w, bounds.h).into());
+    let local = RectF::new(-reach, -reach, f64::from(bounds.w), f64::from(bounds.h));
+    let quad = frame.quad(dst, local).unwrap();
+    let push = shadow::Push {
+        target_size: frame.target_size().unwrap(),
+        size: [WINDOW.w as f32, WINDOW.h as f32],
+        color: shadow_of.color,
+        sigma: shadow_of.sigma,
+    };
+    let instances = [shadow::Instance {
+        dst: quad.dst,
+        local_offset: quad.uv_offset,
+        local_axes: quad.uv_axes,
+    }];
+    let damage = [Rectangle::from_size(dst.size)];
+    frame
+        .draw_pipeline::<shadow::Pipeline, ()>(pipeline, push, (), |_| (), &instances, dst, &damage)
+        .unwrap();
+    frame.finish().unwrap().wait().unwrap();
+    let region = Rectangle::from_size((SIZE, SIZE).into());
+    let mapping = vulkan
+        .copy_framebuffer(&framebuffer, region, Fourcc::Abgr8888)
+        .unwrap();
+    let bytes = vulkan.map_texture(&mapping).unwrap().to_vec();
+    let pixels: Vec<[u8; 4]> = bytes.chunks(4).map(|c| [c[0], c[1], c[2], c[3]]).collect();
+    let differing = pixels.iter().zip(&expected).filter(|(a, b)| a != b).count();
+    assert_eq!(
+        differing, 0,
+        "draw_pipeline and the effect differ in {differing} pixels"
+    );
+    common::assert_validation_clean(&instance);
+}
