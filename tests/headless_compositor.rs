@@ -88,8 +88,9 @@
 //! - `hostile_clients`: beside weston-simple-shm, linux-dmabuf params with a plane index
 //!   out of range, a plane set twice, no plane, two planes for XRGB8888, an offset or rows
 //!   past the buffer, a huge size and a pipe each get the protocol error or `failed`; a
-//!   wl_shm pool truncated under a buffer in use and 10,000 commits without frame
-//!   callbacks leave the compositor running and weston-simple-shm exact.
+//!   wl_shm pool truncated under a buffer in use, an shm buffer wider than the device's
+//!   images and 10,000 commits without frame callbacks leave the compositor running and
+//!   weston-simple-shm exact.
 //!
 //! The compositor binary: `$HEADLESS_COMPOSITOR` if set; otherwise the test runs
 //! `cargo build --features smithay --example headless_compositor` into the target
@@ -2885,6 +2886,22 @@ fn hostile_clients() {
             compositor.log()
         );
     }
+    // A buffer wider than any image the device makes (40,000 x 1: beyond every
+    // maxImageDimension2D seen, 16,384 on lavapipe, 32,768 on NVIDIA): refused (not
+    // drawn), the client and the compositor go on.
+    {
+        let (mut client, surface, wl_shm) = shm_client(&compositor);
+        let wide = (40_000, 1);
+        let pool_file = plain_memfd(&vec![0x40u8; wide.0 * 4]);
+        let buffer = client.shm_buffer(wl_shm, pool_file.as_fd(), wide, wide.0 * 4, 1);
+        let _ = commit_damage(&mut client, surface, buffer);
+        let _ = answered(&mut client);
+        assert!(
+            compositor.running(),
+            "a huge shm buffer: the compositor exited; log:\n{}",
+            compositor.log()
+        );
+    }
     // 10,000 commits of a good buffer without waiting for a frame callback: still served.
     let (mut client, surface, wl_shm) = shm_client(&compositor);
     let pool_file = plain_memfd(&vec![0x80u8; size.0 * size.1 * 4]);
@@ -2903,9 +2920,9 @@ fn hostile_clients() {
         "the compositor exited; log:\n{}",
         compositor.log()
     );
-    // The two hostile windows cascade over it (the first may stay mapped with its last
-    // contents): their pixels are theirs.
-    let hostile = [1, 2].map(|n| {
+    // The hostile windows cascade over it (the truncated one may stay mapped with its last
+    // contents; the refused one may take a place): their pixels are theirs.
+    let hostile = [1, 2, 3].map(|n| {
         let (x, y) = (
             FIRST_WINDOW.0 + n * CASCADE_STEP,
             FIRST_WINDOW.1 + n * CASCADE_STEP,
