@@ -38,6 +38,20 @@ struct Fixture {
 
 const W: u32 = 32;
 
+impl Fixture {
+    /// A new renderer on `device`, with a texture and a target of its own.
+    fn new(device: &vkcompose::Device) -> Fixture {
+        let mut renderer = Renderer::new(device, &RendererOptions::default()).unwrap();
+        let texture = renderer.import_memory(&pixels(), layout()).unwrap();
+        let target = renderer.create_target(W, W, DrmFourcc::Abgr8888).unwrap();
+        Fixture {
+            renderer,
+            texture,
+            target,
+        }
+    }
+}
+
 fn layout() -> ShmLayout {
     ShmLayout {
         fourcc: DrmFourcc::Argb8888,
@@ -143,14 +157,7 @@ fn attempt(f: &mut Fixture, op: Operation, what: &str) -> vkcompose::Result<()> 
 fn every_call_of_each_operation_fails_cleanly() {
     let layer = fault::layer();
     let (instance, device) = common::gpu();
-    let mut renderer = Renderer::new(&device, &RendererOptions::default()).unwrap();
-    let texture = renderer.import_memory(&pixels(), layout()).unwrap();
-    let target = renderer.create_target(W, W, DrmFourcc::Abgr8888).unwrap();
-    let mut f = Fixture {
-        renderer,
-        texture,
-        target,
-    };
+    let mut f = Fixture::new(&device);
     let (mut failed_calls, mut covered) = (0, 0);
     for (name, op) in operations() {
         // Unarmed a few times first, so what use builds (pipelines for a format, pools
@@ -234,14 +241,7 @@ fn a_lost_device_fails_every_call_without_touching_it() {
         ("vkWaitSemaphores", "a wait"),
     ] {
         let (instance, device) = common::gpu();
-        let mut renderer = Renderer::new(&device, &RendererOptions::default()).unwrap();
-        let texture = renderer.import_memory(&pixels(), layout()).unwrap();
-        let target = renderer.create_target(W, W, DrmFourcc::Abgr8888).unwrap();
-        let mut f = Fixture {
-            renderer,
-            texture,
-            target,
-        };
+        let mut f = Fixture::new(&device);
         frame(&mut f, false, false).unwrap();
         layer.arm(1, vk::Result::ERROR_DEVICE_LOST, true, Some(entry));
         let result = frame(&mut f, false, false);
@@ -296,14 +296,7 @@ fn a_lost_device_fails_every_call_without_touching_it() {
         drop(instance);
         // A new device and renderer work.
         let (instance, device) = common::gpu();
-        let mut renderer = Renderer::new(&device, &RendererOptions::default()).unwrap();
-        let texture = renderer.import_memory(&pixels(), layout()).unwrap();
-        let target = renderer.create_target(W, W, DrmFourcc::Abgr8888).unwrap();
-        let mut f = Fixture {
-            renderer,
-            texture,
-            target,
-        };
+        let mut f = Fixture::new(&device);
         frame(&mut f, false, false).unwrap_or_else(|e| panic!("{what}: a new renderer: {e}"));
         assert!(!f.renderer.is_lost());
         drop(f);

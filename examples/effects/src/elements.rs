@@ -77,6 +77,18 @@ fn absolute(damage: &[Rectangle<i32, Physical>], dst: Rectangle<i32, Physical>) 
         .collect()
 }
 
+/// What every element here offers besides its constructor.
+macro_rules! with_id {
+    () => {
+        /// The element with identity `id`, kept from frame to frame so that Smithay's
+        /// damage tracker redraws it only where it changed (a new element is new damage).
+        pub fn with_id(mut self, id: Id) -> Self {
+            self.common.id = id;
+            self
+        }
+    };
+}
+
 macro_rules! element_basics {
     () => {
         fn id(&self) -> &Id {
@@ -103,6 +115,8 @@ pub struct RoundedWindowElement {
 }
 
 impl RoundedWindowElement {
+    with_id!();
+
     /// `commit` changes whenever the texture's content does (the surface's commit).
     pub fn new(
         effects: &Arc<Effects>,
@@ -119,15 +133,6 @@ impl RoundedWindowElement {
             corners,
             alpha,
         }
-    }
-}
-
-impl RoundedWindowElement {
-    /// The element with identity `id`, kept from frame to frame so that Smithay's damage
-    /// tracker redraws it only where it changed (a new element is new damage).
-    pub fn with_id(mut self, id: Id) -> Self {
-        self.common.id = id;
-        self
     }
 }
 
@@ -165,6 +170,8 @@ pub struct BorderElement {
 }
 
 impl BorderElement {
+    with_id!();
+
     /// `commit` changes whenever the border does (colour, width, the window's size).
     pub fn new(
         effects: &Arc<Effects>,
@@ -179,15 +186,6 @@ impl BorderElement {
             corners,
             border,
         }
-    }
-}
-
-impl BorderElement {
-    /// The element with identity `id`, kept from frame to frame so that Smithay's damage
-    /// tracker redraws it only where it changed (a new element is new damage).
-    pub fn with_id(mut self, id: Id) -> Self {
-        self.common.id = id;
-        self
     }
 }
 
@@ -223,6 +221,8 @@ pub struct ShadowElement {
 }
 
 impl ShadowElement {
+    with_id!();
+
     /// `commit` changes whenever the shadow does.
     pub fn new(
         effects: &Arc<Effects>,
@@ -235,15 +235,6 @@ impl ShadowElement {
             window: rect(window),
             shadow,
         }
-    }
-}
-
-impl ShadowElement {
-    /// The element with identity `id`, kept from frame to frame so that Smithay's damage
-    /// tracker redraws it only where it changed (a new element is new damage).
-    pub fn with_id(mut self, id: Id) -> Self {
-        self.common.id = id;
-        self
     }
 }
 

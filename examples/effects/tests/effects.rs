@@ -39,6 +39,13 @@ const CORNERS: Corners = Corners {
     bottom_left: 0.0,
 };
 
+/// The shadow the shadow tests draw.
+const SHADOW: Shadow = Shadow {
+    offset: [2, 3],
+    sigma: 3.0,
+    color: [0.0, 0.0, 0.0, 0.75],
+};
+
 fn setup() -> (Instance, VulkanRenderer, Arc<Effects>) {
     let (instance, device) = common::gpu();
     let renderer = vkcompose::Renderer::new(&device, &RendererOptions::default()).unwrap();
@@ -193,6 +200,13 @@ fn at(pixels: &[[u8; 4]], x: i32, y: i32) -> [u8; 4] {
     pixels[(y * SIZE + x) as usize]
 }
 
+/// Every channel of `got` within one level of `expected`.
+fn assert_within_one(got: [u8; 4], expected: &[i32], what: &str) {
+    let got = got.map(i32::from);
+    let near = got.iter().zip(expected).all(|(g, e)| (g - e).abs() <= 1);
+    assert!(near, "{what}: {got:?}, expected {expected:?}");
+}
+
 fn level(v: f64) -> i32 {
     (v * 255.0).round() as i32
 }
@@ -303,24 +317,18 @@ fn a_gradient_border_runs_across_the_border_box() {
         let expected: Vec<i32> = (0..4)
             .map(|i| level(f64::from(from[i]) * (1.0 - t) + f64::from(to[i]) * t))
             .collect();
-        let got = at(&pixels, x, y).map(i32::from);
-        for (g, e) in got.iter().zip(&expected) {
-            assert!(
-                (g - e).abs() <= 1,
-                "({x}, {y}) at t {t}: {got:?}, expected {expected:?}"
-            );
-        }
+        assert_within_one(
+            at(&pixels, x, y),
+            &expected,
+            &format!("({x}, {y}) at t {t}"),
+        );
     }
     common::assert_validation_clean(&instance);
 }
 
 #[test]
 fn the_shadow_is_the_gaussian_blur_of_the_box() {
-    let shadow = Shadow {
-        offset: [2, 3],
-        sigma: 3.0,
-        color: [0.0, 0.0, 0.0, 0.75],
-    };
+    let shadow = SHADOW;
     let scene = Scene {
         shadow: Some(shadow),
         ..Scene::new()
@@ -463,13 +471,7 @@ fn a_border_in_a_linear_frame_keeps_its_colour() {
         (WINDOW.x - 2, WINDOW.y + WINDOW.h / 2),
         (WINDOW.right() + 1, WINDOW.y + WINDOW.h / 2),
     ] {
-        let got = at(&pixels, x, y).map(i32::from);
-        for (g, e) in got.iter().zip(expected) {
-            assert!(
-                (g - e).abs() <= 1,
-                "({x}, {y}): {got:?}, expected {expected:?}"
-            );
-        }
+        assert_within_one(at(&pixels, x, y), &expected, &format!("({x}, {y})"));
     }
     common::assert_validation_clean(&instance);
 }
@@ -481,11 +483,7 @@ fn a_pipeline_drawn_with_draw_pipeline_matches_the_effect() {
     use smithay::backend::renderer::{Frame as _, Renderer as _};
     use vkcompose::geometry::RectF;
     use vkcompose_effects::shaders::{passes, shadow};
-    let shadow_of = Shadow {
-        offset: [2, 3],
-        sigma: 3.0,
-        color: [0.0, 0.0, 0.0, 0.75],
-    };
+    let shadow_of = SHADOW;
     let (instance, mut vulkan, effects) = setup();
     let window = white_window(&mut vulkan);
     let scene = Scene {
