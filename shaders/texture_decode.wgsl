@@ -126,14 +126,18 @@ fn atan_unit(t: f32) -> f32 {
     return offset + poly * z * x + x;
 }
 
+// The angle atan2(u, s) for u, s >= 0 (not both 0), through ratios of at most 1.
+fn leg_angle(u: f32, s: f32) -> f32 {
+    if u <= s {
+        return atan_unit(u / s);
+    }
+    return 1.57079633 - atan_unit(s / u);
+}
+
 // The integral of sqrt(r^2 - t^2) for t from 0 to u (0 <= u <= r).
 fn arc_integral(u: f32, r: f32) -> f32 {
     let s = sqrt(max((r - u) * (r + u), 0.0));
-    var angle = 1.57079633 - atan_unit(s / max(u, 1e-30));
-    if u <= s {
-        angle = atan_unit(u / s);
-    }
-    return 0.5 * (u * s + r * r * angle);
+    return 0.5 * (u * s + r * r * leg_angle(u, s));
 }
 
 // The area of [0, x] by [0, y] inside the disc of radius r about the origin (x, y in [0, r]).
