@@ -49,7 +49,8 @@ pub use crate::core::physical::{
 pub use crate::core::queue::Queue;
 pub use crate::core::select::{select_device, uuid_text, DeviceSelector, DEVICE_ENV};
 pub use crate::core::submit::{SemaphorePoint, Submission};
-pub use crate::gpu::upload::{ShmLayout, ShmPool};
+pub use crate::gpu::shm_layout::{ShmCopy, ShmLayout};
+pub use crate::gpu::upload::ShmPool;
 pub use crate::pipelines::recorder::{texel_size, Finished, PassRecorder, ReadbackId, Recorder};
 pub use crate::pipelines::render_pass::RenderPass;
 #[cfg(feature = "winit")]

@@ -189,13 +189,19 @@ impl Dmabuf {
         self.check_fds_open()?;
         let planes = self.plane_layouts(&layout, support)?;
         let sizes = self.memory_sizes()?;
-        if support.tiling != Tiling::Optimal {
-            check_bounds(&planes, &sizes)?;
-        }
         let MemoryObjects {
             plane_memory,
             memories,
         } = self.memories(&sizes)?;
+        if support.tiling != Tiling::Optimal {
+            // Each plane against its memory object's size, which another plane of the same
+            // object may be the one to give.
+            let sizes: Vec<Option<u64>> = plane_memory
+                .iter()
+                .map(|&m| Some(memories[m].1).filter(|&size| size > 0))
+                .collect();
+            check_bounds(&planes, &sizes)?;
+        }
         if memories.len() > 1 && !support.disjoint {
             return Err(Error::BadBuffer(format!(
                 "the planes lie in {} memory objects (plane {} apart from plane 0), but {} \
@@ -1007,6 +1013,27 @@ mod tests {
         let layout = buffer.validate(&table()).unwrap();
         assert_eq!(layout.support.tiling, Tiling::Optimal);
         assert_eq!(layout.memories, [(0, 100)]);
+    }
+
+    #[test]
+    fn a_plane_is_bounded_by_the_size_another_plane_gives_its_memory() {
+        // One object whose size only plane 0 states (a pipe reports none): plane 1's rows
+        // must still fit in it. Validation once checked plane 1 against nothing.
+        let (read, _write) = pipe();
+        let read = Arc::new(read);
+        let buffer = nv12(Dma, Modifier::LINEAR)
+            .plane_with_size(read.clone(), 0, 64, 64 * 32 + 64 * 16)
+            .plane(read.clone(), 64 * 32 + 64, 64)
+            .build();
+        assert_bad(
+            buffer.validate(&table()),
+            &["plane 1 needs bytes up to 3136", "memory has 3072 bytes"],
+        );
+        let fits = nv12(Dma, Modifier::LINEAR)
+            .plane_with_size(read.clone(), 0, 64, 64 * 32 + 64 * 16)
+            .plane(read, 64 * 32, 64)
+            .build();
+        assert!(fits.validate(&table()).is_ok());
     }
 
     #[test]

@@ -23,7 +23,7 @@ use super::HandleKind;
 use crate::core::capabilities::DmabufImport;
 use crate::core::memory::{DedicatedMemory, DedicatedTo};
 use crate::error::{Error, Result, VkResultExt};
-use crate::gpu::upload::ShmLayout;
+use crate::gpu::shm_layout::ShmLayout;
 use crate::gpu::Gpu;
 use crate::pipelines::yuv::YuvCache;
 use crate::resources::sampler::YcbcrOptions;

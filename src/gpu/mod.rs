@@ -6,6 +6,7 @@
 //!
 //! It may use `pipelines` (the recorder), `resources`, `core` and the bottom modules.
 
+pub(crate) mod shm_layout;
 pub(crate) mod submitter;
 pub(crate) mod upload;
 

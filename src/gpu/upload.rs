@@ -8,23 +8,15 @@ use std::time::Duration;
 
 use ash::vk;
 
+use super::shm_layout::ShmLayout;
 use super::Gpu;
 use crate::core::capabilities::ShmUpload;
 use crate::core::sync::TimelineSemaphore;
 use crate::error::{Error, Result};
 use crate::geometry::Rect;
 use crate::resources::buffer::HostBuffer;
-use crate::resources::format::{DrmFourcc, FormatInfo};
+use crate::resources::format::FormatInfo;
 use crate::resources::texture::{Texture, TextureDesc};
-
-/// How shm bytes are laid out: `height` rows of `stride` bytes, `width` pixels each.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct ShmLayout {
-    pub fourcc: DrmFourcc,
-    pub width: u32,
-    pub height: u32,
-    pub stride: u32,
-}
 
 /// An shm pool imported as host memory: the GPU reads it directly.
 pub struct ShmPool {
@@ -106,11 +98,15 @@ impl Gpu {
                 "buffer offset {offset} is not a multiple of the {bpp}-byte pixel"
             )));
         }
-        let regions: Vec<_> = clipped(texture, damage)
+        let regions: Vec<_> = layout
+            .copies(info.bytes_per_pixel, damage)
             .iter()
-            .map(|r| {
-                let start = offset + r.y as u64 * u64::from(stride) + r.x as u64 * bpp;
-                copy_region(start, stride / info.bytes_per_pixel, r)
+            .map(|c| {
+                copy_region(
+                    offset + c.start as u64,
+                    stride / info.bytes_per_pixel,
+                    &c.rect,
+                )
             })
             .collect();
         let point = self.submitter.next_point();
@@ -151,30 +147,7 @@ impl Gpu {
 
     fn check_layout(&self, layout: &ShmLayout, available: u64) -> Result<&'static FormatInfo> {
         let info = self.shm_format(layout.fourcc)?;
-        self.check_size(layout.width, layout.height)?;
-        let bpp = info.bytes_per_pixel;
-        let row = u64::from(layout.width) * u64::from(bpp);
-        if u64::from(layout.stride) < row {
-            return Err(Error::BadBuffer(format!(
-                "stride {} is less than a row of {} {:?} pixels ({row} bytes)",
-                layout.stride, layout.width, layout.fourcc
-            )));
-        }
-        if layout.stride % bpp != 0 {
-            return Err(Error::BadBuffer(format!(
-                "stride {} is not a multiple of the {bpp}-byte pixel",
-                layout.stride
-            )));
-        }
-        // Every row but the last takes its stride; the last ends after its texels (a
-        // buffer may end there, without padding).
-        let needed = u64::from(layout.stride) * u64::from(layout.height - 1) + row;
-        if available < needed {
-            return Err(Error::BadBuffer(format!(
-                "{available} bytes cannot hold {} rows of {} bytes ({needed} bytes)",
-                layout.height, layout.stride
-            )));
-        }
+        layout.check(info, available, self.max_extent())?;
         Ok(info)
     }
 
@@ -189,34 +162,30 @@ impl Gpu {
         info: &FormatInfo,
         damage: &[Rect],
     ) -> Result<()> {
-        let rects = clipped(texture, damage);
-        if rects.is_empty() {
+        let layout = texture_layout(texture, stride)?;
+        let planned = layout.copies(info.bytes_per_pixel, damage);
+        if planned.is_empty() {
             return Ok(());
         }
-        let bpp = info.bytes_per_pixel as usize;
         let align = u64::from(info.bytes_per_pixel.max(4));
         // Everything that can fail comes before the first command: a failure then leaves
         // nothing recorded that refers to the texture (which the caller may drop at once).
-        let mut copies = Vec::with_capacity(rects.len());
-        for rect in rects {
-            let row = rect.w as usize * bpp;
-            let len = (row * rect.h as usize) as u64;
+        let mut copies = Vec::with_capacity(planned.len());
+        for copy in planned {
+            let len = (copy.row_bytes * copy.rows) as u64;
             let device = self.device.clone();
             let (staging, mut timeline) = self.submitter.staging_parts();
             let slice = staging.allocate(&device, len, align, &mut timeline)?;
-            let first = rect.y as usize * stride as usize + rect.x as usize * bpp;
-            if row == stride as usize {
+            if copy.contiguous() {
                 // Whole, unpadded rows are contiguous: one copy instead of one per row.
-                slice
-                    .bytes
-                    .copy_from_slice(&data[first..first + len as usize]);
+                slice.bytes.copy_from_slice(&data[copy.start..copy.end()]);
             } else {
-                for y in 0..rect.h as usize {
-                    let src = first + y * stride as usize;
-                    slice.bytes[y * row..(y + 1) * row].copy_from_slice(&data[src..src + row]);
+                for (y, dst) in slice.bytes.chunks_exact_mut(copy.row_bytes).enumerate() {
+                    let src = copy.start + y * copy.stride;
+                    dst.copy_from_slice(&data[src..src + copy.row_bytes]);
                 }
             }
-            copies.push((slice.buffer, copy_region(slice.offset, 0, &rect)));
+            copies.push((slice.buffer, copy_region(slice.offset, 0, &copy.rect)));
         }
         let uploads = self.submitter.uploads()?;
         uploads.transition(texture, vk::ImageLayout::TRANSFER_DST_OPTIMAL);
@@ -266,13 +235,6 @@ fn texture_layout(texture: &Texture, stride: u32) -> Result<ShmLayout> {
         height: texture.height(),
         stride,
     })
-}
-
-/// The damage inside the texture, made disjoint so no texel is copied twice.
-fn clipped(texture: &Texture, damage: &[Rect]) -> Vec<Rect> {
-    let bounds = Rect::new(0, 0, texture.width() as i32, texture.height() as i32);
-    let inside: Vec<Rect> = damage.iter().filter_map(|r| r.intersect(&bounds)).collect();
-    crate::geometry::disjoint(&inside)
 }
 
 fn copy_region(buffer_offset: u64, row_length: u32, rect: &Rect) -> vk::BufferImageCopy {

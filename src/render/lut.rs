@@ -4,7 +4,7 @@
 
 use crate::color::Lut3d;
 use crate::error::{Error, Result};
-use crate::gpu::upload::ShmLayout;
+use crate::gpu::shm_layout::ShmLayout;
 use crate::render::renderer::Renderer;
 use crate::resources::format::{f16_bits, DrmFourcc};
 use crate::resources::texture::Texture;

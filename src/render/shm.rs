@@ -2,7 +2,8 @@
 
 use crate::error::Result;
 use crate::geometry::Rect;
-use crate::gpu::upload::{ShmLayout, ShmPool};
+use crate::gpu::shm_layout::ShmLayout;
+use crate::gpu::upload::ShmPool;
 use crate::render::renderer::Renderer;
 use crate::resources::texture::Texture;
 

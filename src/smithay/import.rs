@@ -19,7 +19,7 @@ use super::{convert, VulkanRenderer};
 use crate::dmabuf::{Dmabuf, HandleKind, Modifier};
 use crate::error::{Error, Result};
 use crate::geometry::Rect;
-use crate::gpu::upload::ShmLayout;
+use crate::gpu::shm_layout::ShmLayout;
 use crate::resources::texture::Texture;
 
 /// A surface's shm texture per renderer, kept in the surface's data so that later commits
