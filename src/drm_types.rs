@@ -56,6 +56,18 @@ impl HandleKind {
 }
 
 /// `opaque-fd` or `dma-buf`, as the modifier table prints them.
+/// A fourcc code for messages: its four characters (`AR24`, trailing spaces dropped), or
+/// its number in hex where they are not printable. drm-fourcc's own `Display` and `Debug`
+/// panic on such codes (its `Big_endian` flag, 0x80000000, is one), which a client can send.
+pub fn fourcc_code(fourcc: u32) -> String {
+    let bytes = fourcc.to_le_bytes();
+    if bytes.iter().all(|b| b.is_ascii_graphic() || *b == b' ') {
+        String::from_utf8_lossy(&bytes).trim_end().to_string()
+    } else {
+        format!("{fourcc:#010x}")
+    }
+}
+
 impl fmt::Display for HandleKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {

@@ -1016,6 +1016,20 @@ mod tests {
     }
 
     #[test]
+    fn a_fourcc_without_printable_characters_is_a_typed_error() {
+        // Found by fuzz/dmabuf_layout: naming DRM_FORMAT_BIG_ENDIAN (0x80000000) in the
+        // error went through drm-fourcc's Display, which panics on it.
+        let buffer = Dmabuf::builder(64, 16, F::Big_endian, Modifier::LINEAR, Dma)
+            .plane(fd(4096), 0, 256)
+            .build();
+        let error = buffer.validate(&table()).unwrap_err();
+        assert!(
+            matches!(&error, Error::UnsupportedFormat { fourcc, .. } if fourcc == "0x80000000"),
+            "{error}"
+        );
+    }
+
+    #[test]
     fn a_plane_is_bounded_by_the_size_another_plane_gives_its_memory() {
         // One object whose size only plane 0 states (a pipe reports none): plane 1's rows
         // must still fit in it. Validation once checked plane 1 against nothing.

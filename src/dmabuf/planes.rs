@@ -160,11 +160,11 @@ pub fn dmabuf_formats() -> impl Iterator<Item = PlaneLayout> {
 }
 
 /// The format's name for messages: drm_fourcc.h's (`ARGB8888`) where vkcompose knows the
-/// format, else its four characters (`YUYV`).
+/// format, else its four characters (`YUYV`) or, where they are not printable, its number.
 pub fn fourcc_name(fourcc: DrmFourcc) -> String {
     match plane_layout(fourcc) {
         Some(layout) => layout.name.to_string(),
-        None => fourcc.to_string().trim_end().to_string(),
+        None => crate::drm_types::fourcc_code(fourcc as u32),
     }
 }
 

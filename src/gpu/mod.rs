@@ -109,7 +109,7 @@ impl Gpu {
     pub(crate) fn unsupported(&self, fourcc: DrmFourcc, what: &'static str) -> Error {
         Error::UnsupportedFormat {
             device: self.device.name().to_string(),
-            fourcc: format!("{fourcc:?}"),
+            fourcc: crate::drm_types::fourcc_code(fourcc as u32),
             what,
         }
     }

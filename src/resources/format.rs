@@ -449,7 +449,7 @@ impl FormatTable {
             .map(|(info, _)| info)
             .ok_or_else(|| Error::UnsupportedFormat {
                 device: device_name.to_string(),
-                fourcc: fourcc.to_string().trim_end().to_string(),
+                fourcc: crate::drm_types::fourcc_code(fourcc as u32),
                 what: "shm texture",
             })
     }
@@ -969,7 +969,12 @@ mod tests {
             table.require_shm("gpu", F::Xrgb8888).unwrap().fourcc,
             F::Xrgb8888
         );
-        for (fourcc, code) in [(F::Bgr565, "BG16"), (F::Nv12, "NV12")] {
+        // Big_endian is a flag drm-fourcc's Display panics on; a client can send it.
+        for (fourcc, code) in [
+            (F::Bgr565, "BG16"),
+            (F::Nv12, "NV12"),
+            (F::Big_endian, "0x80000000"),
+        ] {
             let error = table.require_shm("gpu", fourcc).unwrap_err();
             assert!(
                 matches!(&error, Error::UnsupportedFormat { device, fourcc, .. } if device == "gpu" && fourcc == code),

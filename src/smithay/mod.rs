@@ -13,6 +13,7 @@ mod export;
 mod fence;
 mod frame;
 mod import;
+mod swap_error;
 mod texture;
 
 use std::collections::HashMap;
@@ -71,8 +72,9 @@ impl VulkanRenderer {
     }
 
     /// Whether the device was lost: every call (Smithay's traits included) then fails with
-    /// `Error::DeviceLost`, as Smithay's GLES renderer fails with a lost context. Drop the
-    /// renderer and its textures, make a new one and import the clients' buffers again.
+    /// `Error::DeviceLost`, which converts to `SwapBuffersError::ContextLost` as Smithay's
+    /// renderers' lost contexts do. Drop the renderer and its textures, make a new one and
+    /// import the clients' buffers again.
     pub fn is_lost(&self) -> bool {
         self.renderer.is_lost()
     }
