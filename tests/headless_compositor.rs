@@ -103,6 +103,8 @@
 
 #![cfg(feature = "smithay")]
 
+#[path = "fault_layer/client.rs"]
+mod fault;
 mod kernel;
 #[path = "../examples/effects/tests/reference/mod.rs"]
 mod reference;
@@ -319,6 +321,11 @@ struct Compositor {
 
 impl Compositor {
     fn start(extra_args: &[&str]) -> Self {
+        Self::start_with(extra_args, &[])
+    }
+
+    /// `start` with these variables added to the compositor's environment.
+    fn start_with(extra_args: &[&str], env: &[(String, String)]) -> Self {
         let dir = tempfile::Builder::new()
             .prefix("vkcompose-headless-")
             .tempdir()
@@ -336,6 +343,7 @@ impl Compositor {
             .args(extra_args)
             .env("XDG_RUNTIME_DIR", dir.path())
             .env_remove("WAYLAND_DISPLAY")
+            .envs(env.iter().map(|(k, v)| (k, v)))
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::from(
@@ -397,6 +405,13 @@ impl Compositor {
             .env("WAYLAND_DISPLAY", &self.socket)
             .stdin(Stdio::null());
         command
+    }
+
+    /// Sends one stdin command line.
+    fn command(&mut self, line: &str) {
+        let stdin = self.stdin.as_mut().expect("stdin is open");
+        writeln!(stdin, "{line}").expect("compositor stdin");
+        stdin.flush().unwrap();
     }
 
     /// Asks for a screenshot; its path once the compositor says it is written.
@@ -943,6 +958,25 @@ const STRIDE: usize = SIZE.0 * 4 + 32; // padded rows, as GPU buffers often have
 
 fn linux_dmabuf_client(memory: BufferMemory) {
     let mut compositor = Compositor::start(VULKAN);
+    let Some(client) = dmabuf_window(&compositor, memory) else {
+        return;
+    };
+    screenshot_until(
+        &mut compositor,
+        "dmabuf",
+        Duration::from_secs(10),
+        |image| {
+            check_dmabuf_window(image, FIRST_WINDOW)?;
+            check_background(image, &[(FIRST_WINDOW.0, FIRST_WINDOW.1, SIZE.0, SIZE.1)])
+        },
+    );
+    drop(client);
+    compositor.finish(None);
+}
+
+/// A client showing a toplevel of one dma-buf (`dmabuf_pixel`'s pattern, committed once);
+/// `None` (the test skipped) where the renderer imports no XRGB8888 LINEAR dma-buf.
+fn dmabuf_window(compositor: &Compositor, memory: BufferMemory) -> Option<Client> {
     let deadline = Instant::now() + patient(Duration::from_secs(60));
     let mut client = Client::connect(compositor.dir.path(), &compositor.socket, deadline);
     // Without --blur there is no background effect global.
@@ -951,7 +985,7 @@ fn linux_dmabuf_client(memory: BufferMemory) {
     let xdg_wm_base = client.bind("xdg_wm_base", 1).expect("xdg_wm_base");
     let Some(dmabuf) = client.bind("zwp_linux_dmabuf_v1", 3) else {
         eprintln!("the renderer imports no dma-buf here (no linux-dmabuf global): test skipped");
-        return;
+        return None;
     };
     let mut modifiers = Vec::new();
     client.roundtrip(|event| {
@@ -964,7 +998,7 @@ fn linux_dmabuf_client(memory: BufferMemory) {
         eprintln!(
             "XRGB8888 LINEAR is not among the dma-buf formats ({modifiers:x?}): test skipped"
         );
-        return;
+        return None;
     }
 
     // A toplevel, configured.
@@ -1013,33 +1047,78 @@ fn linux_dmabuf_client(memory: BufferMemory) {
             _ => {}
         }
     };
-
-    // Show it and wait until a frame with it is drawn.
     client.show(surface, buffer, SIZE);
+    Some(client)
+}
 
-    let (ox, oy) = FIRST_WINDOW;
+/// The dma-buf window of `dmabuf_window` with its top-left corner at `origin`, exact.
+fn check_dmabuf_window(image: &Image, (ox, oy): (usize, usize)) -> Result<(), String> {
+    for y in 0..SIZE.1 {
+        for x in 0..SIZE.0 {
+            let [b, g, r, _] = dmabuf_pixel(x, y);
+            let actual = image.pixel(ox + x, oy + y);
+            if actual != [r, g, b, 0xff] {
+                return Err(format!(
+                    "buffer pixel ({x}, {y}) is {actual:?}, expected {:?}",
+                    [r, g, b, 0xff]
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The device is lost under two running clients: weston-simple-shm (a new buffer every
+/// frame) and a dma-buf window committed once. The compositor (with the fault layer in
+/// its process, `lose-device` arming it) sees `DeviceLost` from its next frame, rebuilds
+/// its renderer on a new device, imports both clients' current buffers again and goes on:
+/// the next screenshots show both windows exactly, the animation still running, and no
+/// validation error (the exit status).
+#[test]
+fn device_loss_under_running_clients() {
+    assert!(
+        ensure_debian_package("/usr/bin/weston-simple-shm", "weston"),
+        "weston-simple-shm is missing and installing Debian's weston failed"
+    );
+    let mut compositor = Compositor::start_with(VULKAN, &fault::child_environment());
+    let mut command = compositor.client("/usr/bin/weston-simple-shm");
+    command.stdout(Stdio::null()).stderr(Stdio::null());
+    let _simple_shm = Reaped::spawn(command, "weston-simple-shm");
     screenshot_until(
         &mut compositor,
-        "dmabuf",
-        Duration::from_secs(10),
-        |image| {
-            for y in 0..SIZE.1 {
-                for x in 0..SIZE.0 {
-                    let [b, g, r, _] = dmabuf_pixel(x, y);
-                    let actual = image.pixel(ox + x, oy + y);
-                    if actual != [r, g, b, 0xff] {
-                        return Err(format!(
-                            "buffer pixel ({x}, {y}) is {actual:?}, expected {:?}",
-                            [r, g, b, 0xff]
-                        ));
-                    }
-                }
-            }
-            check_background(image, &[(ox, oy, SIZE.0, SIZE.1)])
-        },
+        "shm",
+        Duration::from_secs(30),
+        check_simple_shm,
     );
-    drop(client);
-    compositor.finish(None);
+    let Some(_dmabuf) = dmabuf_window(&compositor, BufferMemory::Memfd) else {
+        return;
+    };
+    let second = (FIRST_WINDOW.0 + CASCADE_STEP, FIRST_WINDOW.1 + CASCADE_STEP);
+    let dmabuf_rect = (second.0, second.1, SIZE.0, SIZE.1);
+    let both = |image: &Image| {
+        check_dmabuf_window(image, second)?;
+        check_simple_shm_below(image, &[FIRST_WINDOW], &[dmabuf_rect]).map(|t| t[0])
+    };
+    let (_, before) = screenshot_until(&mut compositor, "before", Duration::from_secs(30), both);
+
+    compositor.command("lose-device");
+    let armed = compositor.line(Duration::from_secs(10), "lose-device answer");
+    assert_eq!(armed, "lose-device armed", "log:\n{}", compositor.log());
+    let rebuilt = compositor.line(Duration::from_secs(60), "the rebuilt renderer");
+    assert!(
+        rebuilt.starts_with("renderer rebuilt after: ") && rebuilt.contains("device was lost"),
+        "{rebuilt:?}; log:\n{}",
+        compositor.log()
+    );
+    let (_, after) = screenshot_until(&mut compositor, "after", Duration::from_secs(30), both);
+    assert!(
+        after > before,
+        "weston-simple-shm stopped: frame time {before} then {after}"
+    );
+    let log = compositor.log();
+    assert!(log.contains("the renderer is lost"), "log:\n{log}");
+    let last = compositor.finish(None);
+    check_dmabuf_window(&last, second).expect("exit PNG");
 }
 
 fn plain_memfd(bytes: &[u8]) -> fs::File {

@@ -49,6 +49,11 @@
 //!   `error screenshot PATH: reason`). `screenshot` alone writes `--output`.
 //! - stdin `quit`, or the end of stdin: write `--output` and exit. SIGTERM and SIGINT do
 //!   the same; SIGUSR1 writes `--output` and goes on (answered like a `screenshot`).
+//! - stdin `lose-device` (tests only): the fault-injection layer, when loaded, makes the
+//!   next frame find the device lost (answered `lose-device armed`, or `error
+//!   lose-device: reason`); the compositor then builds a new renderer, draws every
+//!   client's current buffer again and says `renderer rebuilt after: reason` (see
+//!   `device_loss.rs`).
 //! - stdout `exit PATH` is the last line, after the final PNG is written.
 //!
 //! Windows: every new toplevel is mapped at (32, 32) plus 48 pixels down and right per
@@ -92,6 +97,7 @@
 
 mod color_management;
 mod decorations;
+mod device_loss;
 mod output_color;
 
 use std::{
@@ -116,13 +122,14 @@ use vkcompose::{
 
 use color_management::ColorManagementState;
 use decorations::{Decoration, DecorationRenderer, Decorations};
+use device_loss::Recover;
 use output_color::{OutputColor, Pixels};
 
 use smithay::{
     backend::{
         allocator::dmabuf::Dmabuf,
         renderer::{
-            damage::OutputDamageTracker,
+            damage::{Error as DamageTrackerError, OutputDamageTracker},
             element::{
                 render_elements, surface::WaylandSurfaceRenderElement, AsRenderElements, Element,
                 Id, RenderElement,
@@ -314,6 +321,8 @@ fn parse_options() -> Options {
 #[derive(Debug)]
 enum Command {
     Screenshot(Option<PathBuf>),
+    /// A test's: lose the device through the fault layer (see `device_loss.rs`).
+    LoseDevice,
     Quit,
 }
 
@@ -740,6 +749,7 @@ fn stdin_commands() -> Channel<Command> {
                 _ if line == "screenshot" => Command::Screenshot(None),
                 Some(("screenshot", path)) => Command::Screenshot(Some(PathBuf::from(path.trim()))),
                 _ if line == "quit" => Command::Quit,
+                _ if line == "lose-device" => Command::LoseDevice,
                 _ if line.is_empty() => continue,
                 _ => {
                     eprintln!(
@@ -1156,7 +1166,8 @@ where
         + ImportDma
         + ImportMemWl
         + ExportMem
-        + Offscreen<T>,
+        + Offscreen<T>
+        + Recover,
     R::TextureId: Clone + Texture + 'static,
 {
     fn new(
@@ -1166,24 +1177,7 @@ where
         background: [u8; 3],
         color: OutputColor,
     ) -> Result<Self, String> {
-        let buffer_size = Size::from(size);
-        let mut target = Err(format!("no format for {color:?}"));
-        for &format in color.target_formats() {
-            target = renderer
-                .create_buffer(format, buffer_size)
-                .map_err(|e| format!("offscreen {format:?} target {}x{}: {e}", size.0, size.1));
-            if target.is_ok() {
-                break;
-            }
-        }
-        let mut target = target?;
-        // The description stays with the target: set once, it holds for every frame.
-        let framebuffer = renderer
-            .bind(&mut target)
-            .map_err(|e| format!("bind: {e}"))?;
-        R::set_target_description(&framebuffer, color.description())
-            .map_err(|e| format!("output colour description: {e}"))?;
-        drop(framebuffer);
+        let target = create_target(&mut renderer, size, color)?;
         // Smithay's clear colour is sRGB; vkcompose encodes it for the target.
         let [r, g, b] = background.map(|c| f32::from(c) / 255.0);
         Ok(Self {
@@ -1197,6 +1191,28 @@ where
             last_frame: None,
             start: Instant::now(),
         })
+    }
+
+    /// After the renderer was lost (`why`): a new renderer and target, the surfaces'
+    /// buffers imported into it and everything drawn again (see `device_loss.rs`).
+    fn recover(&mut self, state: &mut State, why: &str) -> Result<(), String> {
+        eprintln!("headless_compositor: the renderer is lost ({why}); building a new one");
+        let mut renderer = self.renderer.rebuild()?;
+        let target = create_target(&mut renderer, self.size, self.color)?;
+        // The old target, then the old renderer: a lost device's objects drop at once.
+        self.target = target;
+        self.renderer = renderer;
+        self.damage_tracker = OutputDamageTracker::from_output(&state.output);
+        self.rendered_once = false;
+        // What was made for the old device goes with it.
+        if state.decorations.is_some() {
+            state.decorations = Some(Decorations::default());
+        }
+        state.dirty = true;
+        self.render(state)
+            .map_err(|e| format!("the new renderer failed too: {e}"))?;
+        say(&format!("renderer rebuilt after: {why}"));
+        Ok(())
     }
 
     /// Tells clients whether their dmabufs can be used, by importing each once.
@@ -1215,7 +1231,7 @@ where
     }
 
     /// Renders the damaged part of the output, then sends every window its frame callback.
-    fn render(&mut self, state: &mut State) -> Result<(), String> {
+    fn render(&mut self, state: &mut State) -> Result<(), FrameError> {
         let elements = output_elements(&mut self.renderer, state);
         // A changed description changes pixels no damage covers: redraw everything.
         let recolored = R::MANAGES_COLOR && tag_surface_textures(&self.renderer, state);
@@ -1223,7 +1239,7 @@ where
         let mut framebuffer = self
             .renderer
             .bind(&mut self.target)
-            .map_err(|e| format!("bind: {e}"))?;
+            .map_err(|e| FrameError::of::<R>("bind", e))?;
         let result = self
             .damage_tracker
             .render_output(
@@ -1233,7 +1249,10 @@ where
                 &elements,
                 self.background,
             )
-            .map_err(|e| format!("render: {e:?}"))?;
+            .map_err(|e| match e {
+                DamageTrackerError::Rendering(e) => FrameError::of::<R>("render", e),
+                other => FrameError::Failed(format!("render: {other:?}")),
+            })?;
         let sync = result.sync;
         drop(framebuffer);
         // Frame callbacks go out once the frame is drawn: a client's next commit releases
@@ -1241,7 +1260,7 @@ where
         // no scan-out there is nothing to overlap the wait with).
         self.renderer
             .wait(&sync)
-            .map_err(|e| format!("wait: {e}"))?;
+            .map_err(|e| FrameError::of::<R>("wait", e))?;
         self.rendered_once = true;
         self.last_frame = Some(Instant::now());
         state.dirty = false;
@@ -1298,6 +1317,59 @@ where
     }
 }
 
+/// Why a frame was not drawn.
+#[derive(Debug)]
+enum FrameError {
+    /// The renderer is gone (Smithay's `ContextLost`): rebuild it.
+    Lost(String),
+    Failed(String),
+}
+
+impl FrameError {
+    fn of<R: Recover>(what: &str, error: R::Error) -> FrameError {
+        match device_loss::lost::<R>(error) {
+            Ok(why) => FrameError::Lost(format!("{what}: {why}")),
+            Err(message) => FrameError::Failed(format!("{what}: {message}")),
+        }
+    }
+}
+
+impl std::fmt::Display for FrameError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            FrameError::Lost(why) => write!(f, "lost: {why}"),
+            FrameError::Failed(why) => f.write_str(why),
+        }
+    }
+}
+
+/// The offscreen target of `size` for `color` (the first of its formats the renderer can
+/// render into), with the colour description it encodes into.
+fn create_target<R, T>(renderer: &mut R, size: (i32, i32), color: OutputColor) -> Result<T, String>
+where
+    R: ColorRenderer + Offscreen<T>,
+{
+    let buffer_size = Size::from(size);
+    let mut target = Err(format!("no format for {color:?}"));
+    for &format in color.target_formats() {
+        target = renderer
+            .create_buffer(format, buffer_size)
+            .map_err(|e| format!("offscreen {format:?} target {}x{}: {e}", size.0, size.1));
+        if target.is_ok() {
+            break;
+        }
+    }
+    let mut target = target?;
+    // The description stays with the target: set once, it holds for every frame.
+    let framebuffer = renderer
+        .bind(&mut target)
+        .map_err(|e| format!("bind: {e}"))?;
+    R::set_target_description(&framebuffer, color.description())
+        .map_err(|e| format!("output colour description: {e}"))?;
+    drop(framebuffer);
+    Ok(target)
+}
+
 /// Everything the event loop's callbacks reach.
 struct LoopData<R, T> {
     display: Display<State>,
@@ -1324,6 +1396,7 @@ where
         + ImportMemWl
         + ExportMem
         + Offscreen<T>
+        + Recover
         + 'static,
     R::TextureId: Clone + Texture + 'static,
     T: 'static,
@@ -1559,7 +1632,8 @@ where
         + ImportDma
         + ImportMemWl
         + ExportMem
-        + Offscreen<T>,
+        + Offscreen<T>
+        + Recover,
     R::TextureId: Clone + Texture + 'static,
 {
     let LoopData {
@@ -1578,12 +1652,25 @@ where
         .last_frame
         .is_none_or(|last| last.elapsed() >= FRAME_INTERVAL);
     if state.dirty && (due || !state.commands.is_empty()) {
-        output.render(state)?;
+        match output.render(state) {
+            Ok(()) => {}
+            Err(FrameError::Lost(why)) => output.recover(state, &why)?,
+            Err(failed) => return Err(failed.to_string()),
+        }
     }
     while let Some(command) = state.commands.pop_front() {
         let path = match &command {
             Command::Screenshot(Some(path)) => path.clone(),
             Command::Screenshot(None) | Command::Quit => default_png.clone(),
+            Command::LoseDevice => {
+                match device_loss::lose_device() {
+                    Ok(()) => say("lose-device armed"),
+                    Err(e) => say(&format!("error lose-device: {e}")),
+                }
+                // The next frame submits, and finds the device lost.
+                state.dirty = true;
+                continue;
+            }
         };
         match output.screenshot(&path) {
             Ok((w, h)) if matches!(command, Command::Screenshot(_)) => {

@@ -104,9 +104,10 @@ impl std::ops::Deref for Locked {
     }
 }
 
-fn load_layer() -> &'static Layer {
-    static LAYER: OnceLock<Layer> = OnceLock::new();
-    LAYER.get_or_init(|| {
+/// The layer's shared object and a directory holding its manifest, made once.
+fn installed() -> &'static (PathBuf, PathBuf) {
+    static INSTALLED: OnceLock<(PathBuf, PathBuf)> = OnceLock::new();
+    INSTALLED.get_or_init(|| {
         let library = layer_library();
         let dir =
             std::env::temp_dir().join(format!("vkcompose-fault-layer-{}", std::process::id()));
@@ -114,14 +115,47 @@ fn load_layer() -> &'static Layer {
         let manifest = include_str!("VkLayer_vkcompose_fault.json")
             .replace("LIBRARY_PATH", library.to_str().unwrap());
         std::fs::write(dir.join("VkLayer_vkcompose_fault.json"), manifest).unwrap();
-        // The GPU machine's runner sets VK_LAYER_PATH for the validation layer; the loader
-        // then ignores VK_ADD_LAYER_PATH's defaults, so the layer joins that list.
-        // SAFETY (set_var): before any thread of this process loads Vulkan.
-        match std::env::var("VK_LAYER_PATH") {
-            Ok(paths) => std::env::set_var("VK_LAYER_PATH", format!("{paths}:{}", dir.display())),
-            Err(_) => std::env::set_var("VK_ADD_LAYER_PATH", &dir),
+        (library, dir)
+    })
+}
+
+/// The loader's variables that enable the layer, and `VKCOMPOSE_FAULT_LAYER` naming its
+/// shared object.
+fn layer_environment() -> Vec<(String, String)> {
+    let (library, dir) = installed();
+    // The GPU machine's runner sets VK_LAYER_PATH for the validation layer; the loader
+    // then ignores VK_ADD_LAYER_PATH's defaults, so the layer joins that list.
+    let path = match std::env::var("VK_LAYER_PATH") {
+        Ok(paths) => ("VK_LAYER_PATH".into(), format!("{paths}:{}", dir.display())),
+        Err(_) => ("VK_ADD_LAYER_PATH".into(), dir.display().to_string()),
+    };
+    vec![
+        path,
+        (
+            "VK_INSTANCE_LAYERS".into(),
+            "VK_LAYER_VKCOMPOSE_fault".into(),
+        ),
+        (
+            "VKCOMPOSE_FAULT_LAYER".into(),
+            library.display().to_string(),
+        ),
+    ]
+}
+
+/// The environment that loads the layer into a child process (the headless compositor),
+/// which finds its controls through `VKCOMPOSE_FAULT_LAYER`.
+pub fn child_environment() -> Vec<(String, String)> {
+    layer_environment()
+}
+
+fn load_layer() -> &'static Layer {
+    static LAYER: OnceLock<Layer> = OnceLock::new();
+    LAYER.get_or_init(|| {
+        let (library, _) = installed();
+        for (key, value) in layer_environment() {
+            // SAFETY (set_var): before any thread of this process loads Vulkan.
+            std::env::set_var(key, value);
         }
-        std::env::set_var("VK_INSTANCE_LAYERS", "VK_LAYER_VKCOMPOSE_fault");
         let path = CString::new(library.to_str().unwrap()).unwrap();
         // SAFETY: opening a shared object of ours; it stays loaded for the process.
         let handle = unsafe { libc::dlopen(path.as_ptr(), libc::RTLD_NOW) };
