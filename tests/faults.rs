@@ -4,7 +4,9 @@
 //! - `every_call_of_each_operation_fails_cleanly`: for each of the renderer's operations
 //!   (creating a renderer, importing and updating shm, creating a target, exporting one,
 //!   frames of textures and solids on the single-pass and the linear path, a blur, a
-//!   readback), every intercepted Vulkan call it makes is failed in turn, N = 1..all, with
+//!   readback, a dma-buf import through the memfd path, and with the `smithay` feature
+//!   Smithay's `VulkanRenderer` importing memory, drawing a frame through its `Frame`
+//!   trait and reading the framebuffer back), every intercepted Vulkan call it makes is failed in turn, N = 1..all, with
 //!   `VK_ERROR_OUT_OF_DEVICE_MEMORY` and `VK_ERROR_OUT_OF_HOST_MEMORY` alternately. Each
 //!   attempt must return (an error, or success where vkcompose has another way), never
 //!   panic; afterwards the objects alive and the open fds are what they were before it, and
@@ -29,11 +31,14 @@ fn open_fds() -> usize {
     std::fs::read_dir("/proc/self/fd").map_or(0, |d| d.count())
 }
 
-/// What the operations work on: a renderer, a texture to draw and a target.
+/// What the operations work on: a renderer, a texture to draw and a target; with the
+/// `smithay` feature also Smithay's renderer on the same device, with a target.
 struct Fixture {
     renderer: Renderer,
     texture: Texture,
     target: Texture,
+    #[cfg(feature = "smithay")]
+    smithay: smithay_paths::Fixture,
 }
 
 const W: u32 = 32;
@@ -48,7 +53,16 @@ impl Fixture {
             renderer,
             texture,
             target,
+            #[cfg(feature = "smithay")]
+            smithay: smithay_paths::Fixture::new(device),
         }
+    }
+
+    /// Waits for both renderers' work, freeing what it held.
+    fn wait_idle(&mut self) -> vkcompose::Result<()> {
+        #[cfg(feature = "smithay")]
+        self.smithay.renderer.renderer_mut().wait_idle()?;
+        self.renderer.wait_idle()
     }
 }
 
@@ -102,7 +116,8 @@ fn frame(f: &mut Fixture, linear: bool, blur: bool) -> vkcompose::Result<()> {
 type Operation = fn(&mut Fixture) -> vkcompose::Result<()>;
 
 fn operations() -> Vec<(&'static str, Operation)> {
-    vec![
+    #[allow(unused_mut)]
+    let mut operations: Vec<(&'static str, Operation)> = vec![
         ("create a renderer", |f| {
             Renderer::new(f.renderer.device(), &RendererOptions::default()).map(drop)
         }),
@@ -142,7 +157,118 @@ fn operations() -> Vec<(&'static str, Operation)> {
             )?;
             readback.bytes().map(drop)
         }),
-    ]
+        ("import a dma-buf (memfd)", |f| {
+            let buffer = vkcompose::dmabuf::Dmabuf::builder(
+                W,
+                W,
+                DrmFourcc::Argb8888,
+                vkcompose::dmabuf::Modifier::LINEAR,
+                vkcompose::dmabuf::HandleKind::DmaBuf,
+            )
+            .plane(memfd(&pixels()), 0, u64::from(W) * 4)
+            .build();
+            f.renderer.import_dmabuf(&buffer).map(drop)
+        }),
+    ];
+    #[cfg(feature = "smithay")]
+    operations.extend(smithay_paths::operations());
+    operations
+}
+
+/// A memfd holding `bytes`.
+fn memfd(bytes: &[u8]) -> std::os::fd::OwnedFd {
+    use std::os::fd::FromRawFd;
+    // SAFETY: a plain syscall with a valid name; the result is checked.
+    let raw = unsafe { libc::memfd_create(c"vkcompose-faults".as_ptr(), libc::MFD_CLOEXEC) };
+    assert!(raw >= 0, "memfd_create failed");
+    // SAFETY: a fresh fd we own.
+    let mut file = std::fs::File::from(unsafe { std::os::fd::OwnedFd::from_raw_fd(raw) });
+    std::io::Write::write_all(&mut file, bytes).unwrap();
+    file.into()
+}
+
+/// Smithay's `VulkanRenderer`: the paths a Smithay compositor takes.
+#[cfg(feature = "smithay")]
+mod smithay_paths {
+    use smithay::backend::allocator::Fourcc;
+    use smithay::backend::renderer::{
+        Bind, Color32F, ExportMem, Frame as _, ImportMem, Offscreen, Renderer as _,
+    };
+    use smithay::utils::{Buffer, Rectangle, Size, Transform};
+    use vkcompose::smithay::{VulkanRenderer, VulkanTexture};
+
+    use super::{pixels, Operation, W};
+
+    pub struct Fixture {
+        pub renderer: VulkanRenderer,
+        target: VulkanTexture,
+    }
+
+    impl Fixture {
+        pub fn new(device: &vkcompose::Device) -> Fixture {
+            let options = vkcompose::RendererOptions::default();
+            let mut renderer =
+                VulkanRenderer::new(vkcompose::Renderer::new(device, &options).unwrap());
+            let size = Size::<i32, Buffer>::from((W as i32, W as i32));
+            let target = renderer.create_buffer(Fourcc::Abgr8888, size).unwrap();
+            Fixture { renderer, target }
+        }
+    }
+
+    fn whole() -> Rectangle<i32, smithay::utils::Physical> {
+        Rectangle::from_size((W as i32, W as i32).into())
+    }
+
+    /// Smithay's memory import and a frame of it and a solid, finished and waited for.
+    pub fn frame(f: &mut super::Fixture) -> vkcompose::Result<()> {
+        let f = &mut f.smithay;
+        let size = (W as i32, W as i32).into();
+        let texture = f
+            .renderer
+            .import_memory(&pixels(), Fourcc::Argb8888, size, false)?;
+        let mut framebuffer = f.renderer.bind(&mut f.target)?;
+        let mut frame = f.renderer.render(
+            &mut framebuffer,
+            size.to_logical(1, Transform::Normal).to_physical(1),
+            Transform::_90,
+        )?;
+        frame.clear(Color32F::new(0.1, 0.2, 0.3, 1.0), &[whole()])?;
+        let src = Rectangle::from_size((W as f64, W as f64).into());
+        let dst = Rectangle::new((2, 3).into(), (20, 24).into());
+        frame.render_texture_from_to(
+            &texture,
+            src,
+            dst,
+            &[whole()],
+            &[],
+            Transform::Flipped,
+            0.75,
+        )?;
+        frame.draw_solid(
+            Rectangle::new((10, 10).into(), (8, 8).into()),
+            &[whole()],
+            Color32F::new(0.0, 0.5, 0.0, 0.5),
+        )?;
+        let sync = frame.finish()?;
+        drop(framebuffer);
+        f.renderer.wait(&sync)
+    }
+
+    pub fn operations() -> Vec<(&'static str, Operation)> {
+        vec![
+            ("smithay: import memory and draw a frame", frame),
+            ("smithay: read the framebuffer", |f| {
+                let f = &mut f.smithay;
+                let framebuffer = f.renderer.bind(&mut f.target)?;
+                let region = Rectangle::new((1, 2).into(), (16, 8).into());
+                let mapping =
+                    f.renderer
+                        .copy_framebuffer(&framebuffer, region, Fourcc::Abgr8888)?;
+                drop(framebuffer);
+                f.renderer.map_texture(&mapping).map(drop)
+            }),
+        ]
+    }
 }
 
 /// Runs `op`, turning a panic into a test failure that names the attempt.
@@ -169,11 +295,11 @@ fn every_call_of_each_operation_fails_cleanly() {
         for _ in 0..4 {
             attempt(&mut f, op, name).unwrap();
         }
-        f.renderer.wait_idle().unwrap();
+        f.wait_idle().unwrap();
         let before_calls = layer.calls();
         attempt(&mut f, op, name).unwrap();
         let calls = layer.calls() - before_calls;
-        f.renderer.wait_idle().unwrap();
+        f.wait_idle().unwrap();
         let (live, fds) = (layer.live_by_kind(), open_fds());
         let suballocations = device.allocator_stats().allocations;
         let mut errors = 0;
@@ -188,8 +314,7 @@ fn every_call_of_each_operation_fails_cleanly() {
             let outcome = attempt(&mut f, op, &what);
             let fired = layer.disarm();
             errors += usize::from(outcome.is_err());
-            f.renderer
-                .wait_idle()
+            f.wait_idle()
                 .unwrap_or_else(|e| panic!("{what}: the renderer cannot wait afterwards: {e}"));
             assert_eq!(open_fds(), fds, "{what}: open fds changed");
             assert!(
@@ -198,7 +323,7 @@ fn every_call_of_each_operation_fails_cleanly() {
             );
             attempt(&mut f, op, &what)
                 .unwrap_or_else(|e| panic!("{what}: the operation fails afterwards: {e}"));
-            f.renderer.wait_idle().unwrap();
+            f.wait_idle().unwrap();
             // Of no kind more objects alive than before, once the retry's submission has
             // passed the point what the failed attempt dropped was deferred to (a failure may
             // also drop pooled objects, which a later use makes again).
@@ -225,7 +350,7 @@ fn every_call_of_each_operation_fails_cleanly() {
         covered += 1;
     }
     eprintln!("{covered} operations, {failed_calls} calls failed");
-    assert!(covered >= 7, "only {covered} operations covered");
+    assert!(covered >= 8, "only {covered} operations covered");
     common::assert_validation_clean(&instance);
 }
 
@@ -302,4 +427,54 @@ fn a_lost_device_fails_every_call_without_touching_it() {
         drop(f);
         common::assert_validation_clean(&instance);
     }
+}
+
+/// Smithay's renderer reports failures as Smithay's renderers do: its errors convert to
+/// `SwapBuffersError`, a lost device to `ContextLost` (every later call too, without a
+/// Vulkan call), anything else, out of memory say, to `TemporaryFailure`.
+#[cfg(feature = "smithay")]
+#[test]
+fn smithay_renderer_reports_a_lost_device_as_a_lost_context() {
+    use smithay::backend::SwapBuffersError;
+    let layer = fault::layer();
+    let (instance, device) = common::gpu();
+    let mut f = Fixture::new(&device);
+    smithay_paths::frame(&mut f).unwrap();
+
+    layer.arm(
+        1,
+        vk::Result::ERROR_OUT_OF_DEVICE_MEMORY,
+        false,
+        Some("vkCreateImage"),
+    );
+    let error = smithay_paths::frame(&mut f).unwrap_err();
+    assert!(layer.disarm(), "no image was created");
+    let temporary = SwapBuffersError::from(error);
+    assert!(
+        matches!(temporary, SwapBuffersError::TemporaryFailure(_)),
+        "{temporary:?}"
+    );
+    assert!(!f.smithay.renderer.is_lost());
+    smithay_paths::frame(&mut f).unwrap();
+
+    layer.arm(
+        1,
+        vk::Result::ERROR_DEVICE_LOST,
+        true,
+        Some("vkQueueSubmit"),
+    );
+    let lost = SwapBuffersError::from(smithay_paths::frame(&mut f).unwrap_err());
+    assert!(matches!(lost, SwapBuffersError::ContextLost(_)), "{lost:?}");
+    assert!(f.smithay.renderer.is_lost());
+    let calls = layer.calls();
+    let again = SwapBuffersError::from(smithay_paths::frame(&mut f).unwrap_err());
+    assert!(
+        matches!(again, SwapBuffersError::ContextLost(_)),
+        "{again:?}"
+    );
+    assert_eq!(layer.calls(), calls, "calls reached the lost device");
+    layer.disarm();
+    drop(f);
+    drop(device);
+    common::assert_validation_clean(&instance);
 }

@@ -81,9 +81,15 @@ impl DmabufCache {
         }
     }
 
+    /// Drops the entries whose buffer or texture is gone, and with them what a copy source
+    /// holds of the buffer (its mapping and fd).
+    pub fn prune(&mut self) {
+        self.entries.retain(|_, e| e.is_live());
+    }
+
     pub fn insert(&mut self, buffer: &Dmabuf, texture: &Arc<Texture>, copy: Option<CopySource>) {
         // Dead entries go whenever one is added, so the map never outgrows what is live.
-        self.entries.retain(|_, e| e.is_live());
+        self.prune();
         self.entries.insert(
             buffer.identity(),
             Entry {

@@ -93,6 +93,12 @@ impl Dmabufs {
         Ok(texture)
     }
 
+    /// Lets go of what buffers whose texture or description is gone still held (a copy
+    /// source's mapping and fd).
+    pub(crate) fn release_dead(&mut self) {
+        self.cache.prune();
+    }
+
     /// How the texture of `buffer` gets its pixels, while it is imported.
     pub(crate) fn path(&mut self, buffer: &Dmabuf) -> Option<super::DmabufPath> {
         let (_, copy) = self.cache.lookup(buffer)?;

@@ -156,10 +156,14 @@ impl Renderer {
         self.gpu.submitter().flush()
     }
 
-    /// Waits until everything submitted so far has completed.
+    /// Waits until everything submitted so far has completed, and frees what it held (and
+    /// what imported dma-bufs that are gone still held).
     pub fn wait_idle(&mut self) -> Result<()> {
         self.device().require_alive()?;
-        self.gpu.submitter().wait_idle()
+        self.gpu.submitter().wait_idle()?;
+        // What dropped dma-bufs' copy sources held (their mappings and fds) goes too.
+        self.dmabufs.release_dead();
+        Ok(())
     }
 
     /// Whether the device was lost. Then every call returns `Error::DeviceLost` without

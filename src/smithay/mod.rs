@@ -158,6 +158,7 @@ impl SmithayRenderer for VulkanRenderer {
 
     fn cleanup_texture_cache(&mut self) -> Result<()> {
         self.dmabufs.retain(|weak, _| !weak.is_gone());
+        self.renderer.dmabuf_parts().0.release_dead();
         Ok(())
     }
 }
