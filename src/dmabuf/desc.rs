@@ -295,6 +295,9 @@ impl Dmabuf {
 
     fn check_plane_count(&self, support: &ModifierSupport) -> Result<()> {
         let given = self.planes().len();
+        if given == 0 {
+            return Err(Error::BadBuffer("the buffer has no planes".into()));
+        }
         if given != support.memory_planes as usize {
             return Err(Error::BadBuffer(format!(
                 "{} with {} has {} memory plane(s), but the buffer has {given}",
@@ -875,7 +878,7 @@ mod tests {
             &["ARGB8888 with LINEAR has 1 memory plane(s), but the buffer has 2"],
         );
         let none = argb(Opaque, Modifier::LINEAR).build();
-        assert_bad(none.validate(&table()), &["the buffer has 0"]);
+        assert_bad(none.validate(&table()), &["the buffer has no planes"]);
         let one = nv12(Opaque, Modifier::LINEAR)
             .plane_with_size(memory, 0, 64, 4096)
             .build();

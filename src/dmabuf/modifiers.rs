@@ -283,6 +283,11 @@ fn candidates(
             .into_iter()
             // INVALID is never a real modifier; it stands for optimal tiling below.
             .filter(|m| m.modifier != Modifier::INVALID)
+            // A plane count Vulkan cannot have (none, fewer than the format's planes, more
+            // than four memory planes) is a driver's mistake; such a buffer could not be
+            // described to Vulkan. (Found by fuzz/dmabuf_layout: 0 let a planeless buffer
+            // through validation.)
+            .filter(|m| (format_planes..=4).contains(&m.plane_count))
             .map(|m| Candidate {
                 modifier: m.modifier,
                 tiling: Tiling::DrmModifier,
@@ -841,6 +846,42 @@ mod tests {
             .asked
             .iter()
             .all(|q| q.flags.is_empty() || q.flags == vk::ImageCreateFlags::DISJOINT));
+    }
+
+    /// A driver answering impossible plane counts gets no entries for them.
+    #[test]
+    fn impossible_plane_counts_are_left_out() {
+        struct Miscounting(FakeNvidia, u32);
+        impl ModifierQueries for Miscounting {
+            fn modifiers(&mut self, format: vk::Format) -> Vec<DriverModifier> {
+                let mut modifiers = self.0.modifiers(format);
+                modifiers.iter_mut().for_each(|m| m.plane_count = self.1);
+                modifiers
+            }
+            fn format_properties(&mut self, format: vk::Format) -> vk::FormatProperties {
+                self.0.format_properties(format)
+            }
+            fn image_format(&mut self, query: &ImageQuery) -> Option<ImageAnswer> {
+                self.0.image_format(query)
+            }
+        }
+        for count in [0, 5] {
+            let mut fake = Miscounting(FakeNvidia::default(), count);
+            let table = ModifierTable::from_queries("x", true, &[HandleKind::OpaqueFd], &mut fake);
+            assert!(
+                table.entries().iter().all(|e| e.tiling == Tiling::Optimal),
+                "{count} planes: {table}"
+            );
+        }
+        // One plane is too few for NV12, enough for ARGB8888.
+        let mut fake = Miscounting(FakeNvidia::default(), 1);
+        let table = ModifierTable::from_queries("x", true, &[HandleKind::OpaqueFd], &mut fake);
+        assert!(table
+            .find(F::Nv12, BLOCK_LINEAR, HandleKind::OpaqueFd)
+            .is_none());
+        assert!(table
+            .find(F::Argb8888, BLOCK_LINEAR, HandleKind::OpaqueFd)
+            .is_some());
     }
 
     /// A driver that lists DISJOINT but refuses disjoint images.
