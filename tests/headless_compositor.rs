@@ -2751,6 +2751,7 @@ fn hostile_dmabuf(
     compositor: &mut Compositor,
     planes: &[(u32, u32, u32, BorrowedFd<'_>)],
     size: (i32, i32),
+    format: u32,
 ) -> Verdict {
     let deadline = Instant::now() + patient(Duration::from_secs(30));
     let mut client = Client::connect(compositor.dir.path(), &compositor.socket, deadline);
@@ -2775,7 +2776,7 @@ fn hostile_dmabuf(
     let create = [
         Arg::Int(size.0),
         Arg::Int(size.1),
-        Arg::Uint(XRGB8888),
+        Arg::Uint(format),
         Arg::Uint(0),
     ];
     let _ = client.wire.send(params, 2, &create);
@@ -2932,7 +2933,7 @@ fn hostile_clients() {
             ),
         ];
         for (what, planes, size, allowed) in cases {
-            let verdict = hostile_dmabuf(&mut compositor, &planes, size);
+            let verdict = hostile_dmabuf(&mut compositor, &planes, size, XRGB8888);
             assert!(
                 allowed.contains(&verdict),
                 "{what}: {verdict:?}, expected one of {allowed:?}"
@@ -2940,6 +2941,21 @@ fn hostile_clients() {
             assert!(
                 compositor.running(),
                 "{what}: the compositor exited; log:\n{}",
+                compositor.log()
+            );
+        }
+        // DRM_FORMAT_BIG_ENDIAN alone: Smithay 0.7 would format it with drm-fourcc's
+        // Debug, which panics on it (the compositor checks it first: dmabuf_guard.rs).
+        for format in [0x8000_0000, 0x8000_0000 | XRGB8888, 0] {
+            let verdict = hostile_dmabuf(&mut compositor, &[(0, 0, 256, fd)], (64, 64), format);
+            assert_eq!(
+                verdict,
+                Verdict::ProtocolError(INVALID_FORMAT),
+                "format {format:#x}"
+            );
+            assert!(
+                compositor.running(),
+                "format {format:#x}: the compositor exited; log:\n{}",
                 compositor.log()
             );
         }

@@ -98,6 +98,7 @@
 mod color_management;
 mod decorations;
 mod device_loss;
+mod dmabuf_guard;
 mod output_color;
 
 use std::{
@@ -143,8 +144,8 @@ use smithay::{
             RendererSuper, Texture, TextureMapping,
         },
     },
-    delegate_compositor, delegate_data_device, delegate_dmabuf, delegate_output, delegate_seat,
-    delegate_shm, delegate_xdg_decoration, delegate_xdg_shell,
+    delegate_compositor, delegate_data_device, delegate_output, delegate_seat, delegate_shm,
+    delegate_xdg_decoration, delegate_xdg_shell,
     desktop::{PopupKind, PopupManager, Space, Window},
     input::{keyboard::XkbConfig, Seat, SeatHandler, SeatState},
     output::{Mode, Output, PhysicalProperties, Subpixel},
@@ -703,7 +704,6 @@ impl Dispatch<ExtBackgroundEffectSurfaceV1, BackgroundEffect> for State {
 
 delegate_compositor!(State);
 delegate_shm!(State);
-delegate_dmabuf!(State);
 delegate_xdg_shell!(State);
 delegate_xdg_decoration!(State);
 delegate_seat!(State);
