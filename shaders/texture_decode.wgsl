@@ -6,24 +6,13 @@
 //
 // Written in WGSL, so the colour path goes through both of the build's shader languages:
 // `TRANSFER` is an `override`, which the build folds into one SPIR-V module per variant
-// (naga cannot write specialization constants). The decoding functions mirror
-// `decode_transfer` of include/color.glsl, which the encode pass and the YCbCr decode
-// (`texture_decode.frag`: a YCbCr conversion needs a combined image sampler, which WGSL
-// has not) use; both are checked against `src/color/` by the same tests.
+// (naga cannot write specialization constants). The transfer functions are those of
+// include/color.glsl, which the encode pass and the YCbCr decode (`texture_decode.frag`:
+// a YCbCr conversion needs a combined image sampler, which WGSL has not) include too:
+// the codegen translates it to WGSL and appends it here.
+// #include "color.glsl"
 
 @id(0) override TRANSFER: u32 = 0u;
-
-// Transfer functions as `TransferFunction::spec_constant` numbers them.
-const TF_SRGB: u32 = 0u;
-const TF_GAMMA22: u32 = 1u;
-const TF_BT1886: u32 = 2u;
-const TF_GAMMA24: u32 = 3u;
-const TF_PQ: u32 = 4u;
-const TF_HLG: u32 = 5u;
-const TF_EXT_LINEAR: u32 = 7u;
-
-// BT.2100's luminance weights of BT.2020 RGB, for HLG's system gamma.
-const HLG_WEIGHTS: vec3<f32> = vec3<f32>(0.2627, 0.6780, 0.0593);
 
 struct Push {
     // quad.vert's member; WGSL has no explicit offsets, so the block is declared whole.
@@ -48,65 +37,6 @@ var<immediate> push: Push;
 
 @group(0) @binding(0) var tex: texture_2d<f32>;
 @group(0) @binding(1) var samp: sampler;
-
-fn srgb_to_linear(v: vec3<f32>) -> vec3<f32> {
-    return select(v / 12.92, pow((v + 0.055) / 1.055, vec3<f32>(2.4)), v >= vec3<f32>(0.04045));
-}
-
-// SMPTE ST 2084: signal to light, 1.0 = 10 000 cd/m^2.
-fn pq_to_linear(e: vec3<f32>) -> vec3<f32> {
-    let m1 = 2610.0 / 16384.0;
-    let m2 = 2523.0 / 4096.0 * 128.0;
-    let c1 = 3424.0 / 4096.0;
-    let c2 = 2413.0 / 4096.0 * 32.0;
-    let c3 = 2392.0 / 4096.0 * 32.0;
-    let p = pow(e, vec3<f32>(1.0 / m2));
-    return pow(max(p - c1, vec3<f32>(0.0)) / (c2 - c3 * p), vec3<f32>(1.0 / m1));
-}
-
-// BT.2100 HLG: the OETF's inverse gives scene light in [0, 1].
-fn hlg_inverse_oetf(e: vec3<f32>) -> vec3<f32> {
-    let a = 0.17883277;
-    let b = 0.28466892; // 1 - 4a
-    let c = 0.55991073; // 0.5 - a ln(4a)
-    let low = e * e / 3.0;
-    let high = (exp((e - c) / a) + b) / 12.0;
-    return select(low, high, e >= vec3<f32>(0.5));
-}
-
-// Signal to linear light on the function's own scale (1.0 = the display's white; PQ:
-// 10 000 cd/m^2; HLG: the display's peak, after the OOTF).
-fn decode_transfer(signal: vec3<f32>, params: vec4<f32>) -> vec3<f32> {
-    if TRANSFER == TF_EXT_LINEAR {
-        return signal;
-    }
-    let e = clamp(signal, vec3<f32>(0.0), vec3<f32>(1.0));
-    switch TRANSFER {
-        case TF_SRGB: {
-            return srgb_to_linear(e);
-        }
-        case TF_GAMMA22: {
-            return pow(e, vec3<f32>(2.2));
-        }
-        case TF_BT1886: {
-            return params.x * pow(max(e + params.y, vec3<f32>(0.0)), vec3<f32>(2.4));
-        }
-        case TF_GAMMA24: {
-            return pow(e, vec3<f32>(2.4));
-        }
-        case TF_PQ: {
-            return pq_to_linear(e);
-        }
-        case TF_HLG: {
-            let scene = hlg_inverse_oetf(e);
-            let ys = dot(HLG_WEIGHTS, scene);
-            return scene * pow(max(ys, 1e-6), params.z - 1.0);
-        }
-        default: {
-            return e;
-        }
-    }
-}
 
 // The mask's coverage of a pixel is the exact area of its square inside the rounded
 // rectangle: the corner arcs integrated in closed form, as examples/effects' shaders do
@@ -195,6 +125,6 @@ fn main(
         encoded = texel.rgb / texel.a;
     }
     let to_output = mat3x3<f32>(push.to_output_0.xyz, push.to_output_1.xyz, push.to_output_2.xyz);
-    let linear = to_output * decode_transfer(encoded, push.transfer_params);
+    let linear = to_output * decode_transfer(TRANSFER, encoded, push.transfer_params);
     return vec4<f32>(linear * texel.a, texel.a) * (alpha * mask_coverage(position.xy));
 }

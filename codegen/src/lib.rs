@@ -35,6 +35,7 @@ mod plan;
 mod reflect;
 mod source;
 mod wgsl;
+mod wgsl_include;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -576,7 +577,7 @@ impl<'a> Run<'a> {
             Some(Language::Glsl(stage)) => {
                 compile_glsl(&path, &source, stage, include_dir, &unit.defines)
             }
-            _ => wgsl::compile(&path, &source, &unit.defines),
+            _ => wgsl::compile(&path, &source, &unit.defines, include_dir),
         };
         self.compiled += 1;
         match result {
@@ -668,8 +669,9 @@ impl<'a> Run<'a> {
                 let wgsl = Language::of(Path::new(r.file())) == Some(Language::Wgsl);
                 if wgsl {
                     let path = self.builder.shader_dir.join(r.file());
-                    let source = std::fs::read_to_string(path).unwrap_or_default();
-                    interface.spec_constants = wgsl::overrides(&source);
+                    let source = std::fs::read_to_string(&path).unwrap_or_default();
+                    let include_dir = self.builder.include_dir_or_default();
+                    interface.spec_constants = wgsl::overrides(&path, &source, &include_dir);
                 }
                 let spirv_of = |u: &Unit| format!("{SPIRV_DIR}/{}", u.spirv_name());
                 Some(StagePlan {

@@ -19,8 +19,11 @@ use crate::source::{display_path, Compiled};
 /// The module's `override`s as specialization constants (id, name, type), in id order.
 /// Errors (a parse error, an override without `@id` or of a non-scalar type) are left to
 /// [`compile`], which reports them with positions; such overrides are skipped here.
-pub fn overrides(source: &str) -> Vec<SpecConstant> {
-    let Ok(module) = naga::front::wgsl::parse_str(source) else {
+pub fn overrides(path: &Path, source: &str, include_dir: &Path) -> Vec<SpecConstant> {
+    let Ok((source, _)) = crate::wgsl_include::expand(path, source, include_dir) else {
+        return Vec::new();
+    };
+    let Ok(module) = naga::front::wgsl::parse_str(&source) else {
         return Vec::new();
     };
     let mut found: Vec<SpecConstant> = module
@@ -51,14 +54,18 @@ fn scalar_of(ty: &naga::TypeInner) -> Option<Scalar> {
     }
 }
 
-/// Compiles `source` with its overrides set by name to `values` (names it does not
-/// declare are ignored: they belong to the pipeline's other stage); the rest keep their
-/// defaults, and one without a default is an error.
+/// Compiles `source` (its GLSL includes appended: see `wgsl_include`) with its overrides
+/// set by name to `values` (names it does not declare are ignored: they belong to the
+/// pipeline's other stage); the rest keep their defaults, and one without a default is
+/// an error.
 pub fn compile(
     path: &Path,
     source: &str,
     values: &BTreeMap<String, String>,
+    include_dir: &Path,
 ) -> Result<Compiled, Vec<Diagnostic>> {
+    let (source, includes) = crate::wgsl_include::expand(path, source, include_dir)?;
+    let source = source.as_str();
     let shown = display_path(path);
     let error_at = |offset: Option<usize>, message: String| {
         let position = offset.map_or(Position::START, |o| Position::of_offset(source, o));
@@ -125,7 +132,7 @@ pub fn compile(
         .map_err(|e| vec![error_at(None, format!("SPIR-V generation failed: {e}"))])?;
     Ok(Compiled {
         words,
-        includes: Vec::new(),
+        includes,
         warnings: Vec::new(),
     })
 }

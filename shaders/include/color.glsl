@@ -4,6 +4,10 @@
 // depend on a description (matrices, BT.1886's coefficients, HLG's gamma, the EETF's
 // knee) are computed there and arrive as push constants.
 //
+// GLSL shaders `#include` it; WGSL ones (texture_decode.wgsl) take it with
+// `// #include "color.glsl"`, which the codegen translates to WGSL through naga: keep it
+// to constants and functions naga's GLSL frontend reads (no bindings, no entry point).
+//
 // Transfer functions are numbered as `TransferFunction::spec_constant` numbers them.
 const uint TF_SRGB = 0u;
 const uint TF_GAMMA22 = 1u;
