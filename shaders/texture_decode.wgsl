@@ -40,7 +40,8 @@ var<immediate> push: Push;
 
 // The mask's coverage of a pixel is the exact area of its square inside the rounded
 // rectangle: the corner arcs integrated in closed form, as examples/effects' shaders do
-// (WGSL has no includes; tests/pixels.rs checks this copy against numerical integration).
+// (that crate's own copy, as a downstream crate writes it; tests/pixels.rs checks this
+// one against numerical integration).
 
 // atan(t) for 0 <= t <= 1 to about 1e-7 (Cephes' atanf): the built-in atan and asin may be
 // thousands of ulps off, which the r^2 of an arc's area turns into whole levels.
