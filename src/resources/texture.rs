@@ -312,6 +312,11 @@ impl Texture {
         self.external.as_ref()
     }
 
+    /// Whether the device it lives on was lost (it is then of no use, only safe to drop).
+    pub fn device_lost(&self) -> bool {
+        self.device.is_lost()
+    }
+
     pub fn width(&self) -> u32 {
         self.desc.width
     }

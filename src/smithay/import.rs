@@ -120,7 +120,10 @@ impl ImportMemWl for VulkanRenderer {
         })
         .map_err(|e| Error::BadBuffer(format!("the wl_buffer's memory cannot be read: {e}")))??;
         if let Some(cache) = cache {
-            lock(cache).insert(context, texture.clone());
+            let mut textures = lock(cache);
+            // Renderers whose device was lost are gone or going: their copies go too.
+            textures.retain(|_, t| !t.texture().device_lost());
+            textures.insert(context, texture.clone());
         }
         Ok(texture)
     }
