@@ -74,13 +74,7 @@ impl Gpu {
     }
 
     pub(crate) fn check_size(&self, width: u32, height: u32) -> Result<()> {
-        let max = self.max_extent();
-        if width == 0 || height == 0 || width > max || height > max {
-            return Err(Error::BadBuffer(format!(
-                "a {width}x{height} buffer is outside 1x1 to {max}x{max}"
-            )));
-        }
-        Ok(())
+        shm_layout::check_extent(width, height, self.max_extent())
     }
 
     pub(crate) fn target_format(&self, fourcc: DrmFourcc) -> Result<&'static FormatInfo> {

@@ -33,17 +33,14 @@ impl ShmLayout {
     /// saying why. `info` must be the table entry of `self.fourcc`.
     pub fn check(&self, info: &FormatInfo, available: u64, max_extent: u32) -> Result<()> {
         let (width, height) = (self.width, self.height);
-        if width == 0 || height == 0 || width > max_extent || height > max_extent {
-            return Err(Error::BadBuffer(format!(
-                "a {width}x{height} buffer is outside 1x1 to {max_extent}x{max_extent}"
-            )));
-        }
+        check_extent(width, height, max_extent)?;
         let bpp = info.bytes_per_pixel;
         let row = u64::from(width) * u64::from(bpp);
         if u64::from(self.stride) < row {
             return Err(Error::BadBuffer(format!(
-                "stride {} is less than a row of {width} {:?} pixels ({row} bytes)",
-                self.stride, self.fourcc
+                "stride {} is less than a row of {width} {} pixels ({row} bytes)",
+                self.stride,
+                crate::drm_types::fourcc_code(self.fourcc as u32)
             )));
         }
         if self.stride % bpp != 0 {
@@ -92,6 +89,17 @@ impl ShmLayout {
             })
             .collect()
     }
+}
+
+/// A [`Error::BadBuffer`] unless `width` x `height` is within 1x1 to `max_extent` on each
+/// side: the check of every buffer size the device must hold.
+pub(crate) fn check_extent(width: u32, height: u32, max_extent: u32) -> Result<()> {
+    if width == 0 || height == 0 || width > max_extent || height > max_extent {
+        return Err(Error::BadBuffer(format!(
+            "a {width}x{height} buffer is outside 1x1 to {max_extent}x{max_extent}"
+        )));
+    }
+    Ok(())
 }
 
 impl ShmCopy {

@@ -32,7 +32,7 @@ impl Gpu {
         let texture = self.texture_for_copies(layout.width, layout.height, info)?;
         texture.set_owner(self.id);
         let whole = Rect::new(0, 0, layout.width as i32, layout.height as i32);
-        self.copy_damage(&texture, data, layout.stride, info, &[whole])?;
+        self.copy_damage(&texture, data, &layout, info, &[whole])?;
         Ok(texture)
     }
 
@@ -48,7 +48,7 @@ impl Gpu {
         self.require_own(texture)?;
         let layout = texture_layout(texture, stride)?;
         let info = self.check_layout(&layout, data.len() as u64)?;
-        self.copy_damage(texture, data, stride, info, damage)
+        self.copy_damage(texture, data, &layout, info, damage)
     }
 
     /// Imports `len` bytes at `ptr` (an shm pool's mapping) as host memory the GPU can copy
@@ -151,18 +151,18 @@ impl Gpu {
         Ok(info)
     }
 
-    /// Packs each damaged rectangle into the staging ring and records its copy. Each copy
-    /// is recorded right after its space is taken: if taking space had to submit pending
-    /// uploads, the copies recorded so far went with them.
+    /// Packs each damaged rectangle of `data` (laid out as `layout`, checked) into the
+    /// staging ring and records its copy into `texture`. Each copy is recorded right after
+    /// its space is taken: if taking space had to submit pending uploads, the copies
+    /// recorded so far went with them.
     fn copy_damage(
         &mut self,
         texture: &Texture,
         data: &[u8],
-        stride: u32,
+        layout: &ShmLayout,
         info: &FormatInfo,
         damage: &[Rect],
     ) -> Result<()> {
-        let layout = texture_layout(texture, stride)?;
         let planned = layout.copies(info.bytes_per_pixel, damage);
         if planned.is_empty() {
             return Ok(());
