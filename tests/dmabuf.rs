@@ -5,6 +5,8 @@
 //! standing in for LINEAR dma-bufs.
 
 mod common;
+#[path = "common/fds.rs"]
+mod fds;
 
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::sync::Arc;
@@ -375,17 +377,6 @@ fn a_linear_buffer_with_a_foreign_stride_is_copied_on_the_gpu() {
 // ---------------------------------------------------------------------------------------
 // The CPU copy fallback, with memfds standing in for LINEAR dma-bufs.
 
-fn memfd(bytes: &[u8]) -> OwnedFd {
-    // SAFETY: a plain syscall with a valid name; the result is checked.
-    let raw = unsafe { libc::memfd_create(c"vkcompose-test".as_ptr(), libc::MFD_CLOEXEC) };
-    assert!(raw >= 0, "memfd_create failed");
-    // SAFETY: a fresh fd we own.
-    let fd = unsafe { OwnedFd::from_raw_fd(raw) };
-    let mut file = std::fs::File::from(fd);
-    std::io::Write::write_all(&mut file, bytes).unwrap();
-    file.into()
-}
-
 /// ARGB8888 bytes (B, G, R, A) of the quadrant picture, `stride` bytes a row, starting at
 /// `offset`, in a memfd.
 fn quadrant_memfd(width: u32, height: u32, stride: u32, offset: u32) -> OwnedFd {
@@ -397,7 +388,7 @@ fn quadrant_memfd(width: u32, height: u32, stride: u32, offset: u32) -> OwnedFd 
             bytes[at..at + 4].copy_from_slice(&[b, g, r, a]);
         }
     }
-    memfd(&bytes)
+    fds::memfd(&bytes)
 }
 
 /// A renderer that copies mapped dma-bufs on the CPU even where the device could import
@@ -456,7 +447,7 @@ fn importing_a_mapped_buffer_again_copies_its_new_contents_into_the_same_texture
         return;
     }
     let (width, height) = (8u32, 4u32);
-    let fd = memfd(&vec![0u8; (width * height * 4) as usize]);
+    let fd = fds::memfd(&vec![0u8; (width * height * 4) as usize]);
     let raw = fd.as_raw_fd();
     let buffer = Dmabuf::builder(
         width,
@@ -501,7 +492,7 @@ fn a_non_linear_buffer_without_dmabuf_import_is_refused_with_the_reason() {
         Modifier(0x300000000606015),
         HandleKind::DmaBuf,
     )
-    .plane(memfd(&[0; 256]), 0, 32)
+    .plane(fds::memfd(&[0; 256]), 0, 32)
     .build();
     let error = r.import_dmabuf(&buffer).unwrap_err();
     let text = error.to_string();
@@ -592,7 +583,7 @@ fn linear_memfds_are_imported_as_host_memory_and_copied_on_the_gpu() {
     ];
     for (what, width, height, stride, offset) in cases {
         let bytes = tight_quadrant_bytes(width, height, stride, offset);
-        let buffer = argb_buffer(width, height, memfd(&bytes), offset, stride);
+        let buffer = argb_buffer(width, height, fds::memfd(&bytes), offset, stride);
         let texture = r.import_dmabuf(&buffer).unwrap();
         assert_eq!(
             r.dmabuf_path(&buffer),
@@ -614,7 +605,7 @@ fn a_host_mapped_buffer_imported_again_shows_its_new_bytes_and_creates_nothing()
         return;
     }
     let (width, height, stride) = (40u32, 30u32, 40 * 4 + 16);
-    let fd = memfd(&vec![0u8; (stride * height) as usize]);
+    let fd = fds::memfd(&vec![0u8; (stride * height) as usize]);
     let raw = fd.as_raw_fd();
     let buffer = argb_buffer(width, height, fd, 0, stride);
     let fill = |color: [u8; 4]| {
@@ -699,7 +690,7 @@ fn a_too_small_buffer_on_the_host_path_is_a_typed_error_and_leaves_nothing() {
     }
     let objects = device.objects_created();
     // 16 rows of 64 bytes need 1024 bytes after the offset; the memfd has 1000.
-    let buffer = argb_buffer(16, 16, memfd(&[0; 1000]), 0, 64);
+    let buffer = argb_buffer(16, 16, fds::memfd(&[0; 1000]), 0, 64);
     let error = r.import_dmabuf(&buffer).unwrap_err();
     assert!(matches!(error, Error::BadBuffer(_)), "{error:?}");
     assert_eq!(r.dmabuf_path(&buffer), None);
@@ -798,7 +789,7 @@ fn bad_descriptions_are_typed_errors_on_both_import_paths() {
         .max_image_dimension_2d;
     for kind in [HandleKind::OpaqueFd, HandleKind::DmaBuf] {
         let linear = |w: u32, h: u32, stride: u64, offset: u64, len: usize| {
-            let fd = memfd(&vec![0; len]);
+            let fd = fds::memfd(&vec![0; len]);
             let builder = Dmabuf::builder(w, h, DrmFourcc::Argb8888, Modifier::LINEAR, kind);
             match kind {
                 HandleKind::OpaqueFd => builder.plane_with_size(fd, offset, stride, len as u64),
@@ -821,8 +812,8 @@ fn bad_descriptions_are_typed_errors_on_both_import_paths() {
             (
                 "two planes for a one-plane format",
                 Dmabuf::builder(16, 16, DrmFourcc::Argb8888, Modifier::LINEAR, kind)
-                    .plane_with_size(memfd(&[0; 2048]), 0, 64, 2048)
-                    .plane_with_size(memfd(&[0; 2048]), 1024, 64, 2048)
+                    .plane_with_size(fds::memfd(&[0; 2048]), 0, 64, 2048)
+                    .plane_with_size(fds::memfd(&[0; 2048]), 1024, 64, 2048)
                     .build(),
             ),
             (
@@ -838,20 +829,20 @@ fn bad_descriptions_are_typed_errors_on_both_import_paths() {
                     Modifier(0x0100_0000_0000_0007),
                     kind,
                 )
-                .plane_with_size(memfd(&[0; 1024]), 0, 64, 1024)
+                .plane_with_size(fds::memfd(&[0; 1024]), 0, 64, 1024)
                 .build(),
             ),
             (
                 "unknown fourcc",
                 Dmabuf::builder(16, 16, DrmFourcc::Yuyv, Modifier::LINEAR, kind)
-                    .plane_with_size(memfd(&[0; 1024]), 0, 64, 1024)
+                    .plane_with_size(fds::memfd(&[0; 1024]), 0, 64, 1024)
                     .build(),
             ),
             (
                 "NV12 with an odd size",
                 Dmabuf::builder(15, 9, DrmFourcc::Nv12, Modifier::LINEAR, kind)
-                    .plane_with_size(memfd(&[0; 1024]), 0, 16, 1024)
-                    .plane_with_size(memfd(&[0; 1024]), 256, 16, 1024)
+                    .plane_with_size(fds::memfd(&[0; 1024]), 0, 16, 1024)
+                    .plane_with_size(fds::memfd(&[0; 1024]), 256, 16, 1024)
                     .build(),
             ),
         ];
@@ -888,7 +879,7 @@ fn a_closed_or_unmappable_fd_is_a_typed_error() {
 
     // A closed fd: close it behind the description's back (at a number nothing else in
     // the process will take meanwhile), and never let the description close it again.
-    let fd = memfd(&[0; 4096]);
+    let fd = fds::memfd(&[0; 4096]);
     // Below 1024, the usual soft limit of open files (the scripts/test-vm guest has it).
     let high = 900 + (std::process::id() % 100) as i32;
     // SAFETY: plain syscalls; `high` is closed again at once and forgotten below.

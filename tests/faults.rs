@@ -19,6 +19,8 @@
 mod common;
 #[path = "fault_layer/client.rs"]
 mod fault;
+#[path = "common/fds.rs"]
+mod fds;
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::time::Duration;
@@ -165,7 +167,7 @@ fn operations() -> Vec<(&'static str, Operation)> {
                 vkcompose::dmabuf::Modifier::LINEAR,
                 vkcompose::dmabuf::HandleKind::DmaBuf,
             )
-            .plane(memfd(&pixels()), 0, u64::from(W) * 4)
+            .plane(fds::memfd(&pixels()), 0, u64::from(W) * 4)
             .build();
             f.renderer.import_dmabuf(&buffer).map(drop)
         }),
@@ -173,18 +175,6 @@ fn operations() -> Vec<(&'static str, Operation)> {
     #[cfg(feature = "smithay")]
     operations.extend(smithay_paths::operations());
     operations
-}
-
-/// A memfd holding `bytes`.
-fn memfd(bytes: &[u8]) -> std::os::fd::OwnedFd {
-    use std::os::fd::FromRawFd;
-    // SAFETY: a plain syscall with a valid name; the result is checked.
-    let raw = unsafe { libc::memfd_create(c"vkcompose-faults".as_ptr(), libc::MFD_CLOEXEC) };
-    assert!(raw >= 0, "memfd_create failed");
-    // SAFETY: a fresh fd we own.
-    let mut file = std::fs::File::from(unsafe { std::os::fd::OwnedFd::from_raw_fd(raw) });
-    std::io::Write::write_all(&mut file, bytes).unwrap();
-    file.into()
 }
 
 /// Smithay's `VulkanRenderer`: the paths a Smithay compositor takes.

@@ -1080,7 +1080,7 @@ fn device_loss_under_running_clients() {
         ensure_debian_package("/usr/bin/weston-simple-shm", "weston"),
         "weston-simple-shm is missing and installing Debian's weston failed"
     );
-    let mut compositor = Compositor::start_with(VULKAN, &fault::child_environment());
+    let mut compositor = Compositor::start_with(VULKAN, &fault::environment());
     let mut command = compositor.client("/usr/bin/weston-simple-shm");
     command.stdout(Stdio::null()).stderr(Stdio::null());
     let _simple_shm = Reaped::spawn(command, "weston-simple-shm");

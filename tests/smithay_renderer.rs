@@ -5,6 +5,8 @@
 #![cfg(feature = "smithay")]
 
 mod common;
+#[path = "common/fds.rs"]
+mod fds;
 
 use smithay::backend::allocator::Fourcc;
 use smithay::backend::renderer::damage::OutputDamageTracker;
@@ -601,18 +603,6 @@ fn blit_copies_and_scales() {
     common::assert_validation_clean(&instance);
 }
 
-/// A memfd holding `bytes`: what a LINEAR dma-buf is to the CPU copy path.
-fn memfd(bytes: &[u8]) -> std::os::fd::OwnedFd {
-    use std::os::fd::FromRawFd;
-    // SAFETY: a plain syscall with a valid name; the result is checked.
-    let raw = unsafe { libc::memfd_create(c"vkcompose-test".as_ptr(), libc::MFD_CLOEXEC) };
-    assert!(raw >= 0, "memfd_create failed");
-    // SAFETY: a fresh fd we own.
-    let mut file = std::fs::File::from(unsafe { std::os::fd::OwnedFd::from_raw_fd(raw) });
-    std::io::Write::write_all(&mut file, bytes).unwrap();
-    file.into()
-}
-
 #[test]
 fn smithay_dmabufs_import_through_the_renderer() {
     use smithay::backend::allocator::dmabuf::{Dmabuf, DmabufFlags};
@@ -639,7 +629,7 @@ fn smithay_dmabufs_import_through_the_renderer() {
         Modifier::Linear,
         DmabufFlags::empty(),
     );
-    assert!(builder.add_plane(memfd(&bytes), 0, 64, 32));
+    assert!(builder.add_plane(fds::memfd(&bytes), 0, 64, 32));
     let mut dmabuf = builder.build().unwrap();
 
     let texture = renderer.import_dmabuf(&dmabuf, None).unwrap();
@@ -665,7 +655,7 @@ fn smithay_dmabufs_import_through_the_renderer() {
         Modifier::Linear,
         DmabufFlags::empty(),
     );
-    assert!(builder.add_plane(memfd(&bytes), 0, 0, 8));
+    assert!(builder.add_plane(fds::memfd(&bytes), 0, 0, 8));
     let err = renderer
         .import_dmabuf(&builder.build().unwrap(), None)
         .unwrap_err();
@@ -788,7 +778,7 @@ fn a_foreign_fence_is_waited_for_on_the_gpu_where_sync_files_import() {
     if !gpu_waits {
         // The documented fallback: without sync_file import every pending fence is
         // waited for on the CPU.
-        let pending = fence(false, Some(memfd(&[0])));
+        let pending = fence(false, Some(fds::memfd(&[0])));
         assert_eq!(
             frame_waiting_for(&mut renderer, &mut target, vec![pending]),
             1
@@ -828,7 +818,7 @@ fn a_foreign_fence_is_waited_for_on_the_gpu_where_sync_files_import() {
         let mut frame = renderer
             .render(&mut framebuffer, (8, 8).into(), Transform::Normal)
             .unwrap();
-        let bogus = fence(false, Some(memfd(&[0])));
+        let bogus = fence(false, Some(fds::memfd(&[0])));
         let err = frame
             .wait(&smithay::backend::renderer::sync::SyncPoint::from(bogus))
             .unwrap_err();

@@ -120,8 +120,9 @@ fn installed() -> &'static (PathBuf, PathBuf) {
 }
 
 /// The loader's variables that enable the layer, and `VKCOMPOSE_FAULT_LAYER` naming its
-/// shared object.
-fn layer_environment() -> Vec<(String, String)> {
+/// shared object: set in this process by [`layer`], or given to a child process (the
+/// headless compositor, which finds the layer's controls through the last).
+pub fn environment() -> Vec<(String, String)> {
     let (library, dir) = installed();
     // The GPU machine's runner sets VK_LAYER_PATH for the validation layer; the loader
     // then ignores VK_ADD_LAYER_PATH's defaults, so the layer joins that list.
@@ -142,17 +143,11 @@ fn layer_environment() -> Vec<(String, String)> {
     ]
 }
 
-/// The environment that loads the layer into a child process (the headless compositor),
-/// which finds its controls through `VKCOMPOSE_FAULT_LAYER`.
-pub fn child_environment() -> Vec<(String, String)> {
-    layer_environment()
-}
-
 fn load_layer() -> &'static Layer {
     static LAYER: OnceLock<Layer> = OnceLock::new();
     LAYER.get_or_init(|| {
         let (library, _) = installed();
-        for (key, value) in layer_environment() {
+        for (key, value) in environment() {
             // SAFETY (set_var): before any thread of this process loads Vulkan.
             std::env::set_var(key, value);
         }
