@@ -4,7 +4,8 @@
 //! (against a GPU buffer copy), opaque-fd import and pipeline creation (cold and from a
 //! saved cache). Every case prints median and spread, then one JSON line.
 //!
-//! `cargo bench --bench renderer` (or `-- quick` for fewer sizes). See BENCHMARKS.md.
+//! `cargo bench --bench renderer` (or `-- quick` for fewer sizes, `-- linear` for the
+//! linear path's cases beside the single pass's 1000-quad frame only). See BENCHMARKS.md.
 
 mod common;
 
@@ -22,6 +23,7 @@ use vkcompose::{
 
 fn main() -> Result<()> {
     let quick = std::env::args().any(|a| a == "quick");
+    let only_linear = std::env::args().any(|a| a == "linear");
     let instance = Instance::new(&InstanceOptions::default())?;
     let device = Device::new(&instance)?;
     let mut renderer = Renderer::new(&device, &RendererOptions::default())?;
@@ -35,10 +37,29 @@ fn main() -> Result<()> {
     } else {
         &[(1920, 1080), (3840, 2160)]
     };
+    if only_linear {
+        let copy = copy_time(&mut renderer, 1920, 1080)?;
+        frame_bench(
+            &mut renderer,
+            (1920, 1080),
+            1000,
+            copy,
+            Path::Direct,
+            Sources::Mixed,
+        )?;
+        return linear_benches(&mut renderer);
+    }
     for &(w, h) in sizes {
         let copy = copy_time(&mut renderer, w, h)?;
         for quads in [1usize, 100, 1000, 10_000] {
-            frame_bench(&mut renderer, (w, h), quads, copy, Path::Direct)?;
+            frame_bench(
+                &mut renderer,
+                (w, h),
+                quads,
+                copy,
+                Path::Direct,
+                Sources::Mixed,
+            )?;
         }
     }
     // The same 1000-quad frame with one descriptor set per texture, for comparison where
@@ -51,16 +72,16 @@ fn main() -> Result<()> {
         let mut classic = Renderer::new(&device, &options)?;
         println!("one descriptor set per texture:");
         let copy = copy_time(&mut classic, 1920, 1080)?;
-        frame_bench(&mut classic, (1920, 1080), 1000, copy, Path::Direct)?;
+        frame_bench(
+            &mut classic,
+            (1920, 1080),
+            1000,
+            copy,
+            Path::Direct,
+            Sources::Mixed,
+        )?;
     }
-    // The same frame through the linear path (colour management), and the encode pass
-    // alone at 4K.
-    println!("linear path:");
-    let copy = copy_time(&mut renderer, 1920, 1080)?;
-    frame_bench(&mut renderer, (1920, 1080), 1000, copy, Path::SrgbView)?;
-    frame_bench(&mut renderer, (1920, 1080), 1000, copy, Path::BlendBuffer)?;
-    let copy_4k = copy_time(&mut renderer, 3840, 2160)?;
-    encode_bench(&mut renderer, copy_4k)?;
+    linear_benches(&mut renderer)?;
     let copy = copy_time(&mut renderer, 1920, 1080)?;
     blur_bench(&mut renderer, copy)?;
     damage_bench(&mut renderer)?;
@@ -224,6 +245,9 @@ enum Path {
     Direct,
     SrgbView,
     BlendBuffer,
+    /// SDR sources into a BT.2020 PQ output (ABGR2101010): the HDR case, whose blend
+    /// buffer is 32-bit float.
+    PqOutput,
 }
 
 impl Path {
@@ -243,8 +267,79 @@ impl Path {
             Path::Direct => "",
             Path::SrgbView => " (linear, sRGB view)",
             Path::BlendBuffer => " (linear, blend buffer)",
+            Path::PqOutput => " (linear, PQ output)",
         }
     }
+
+    /// The frame's target: XRGB8888 (sRGB), or ABGR2101010 described as BT.2020 PQ.
+    fn target(self, renderer: &mut Renderer, (w, h): (u32, u32)) -> Result<Texture> {
+        if self != Path::PqOutput {
+            return Ok(renderer.create_target(w, h, DrmFourcc::Xrgb8888)?);
+        }
+        let target = renderer.create_target(w, h, DrmFourcc::Abgr2101010)?;
+        target.set_color_description(vkcompose::color::ColorDescription::bt2020_pq())?;
+        Ok(target)
+    }
+}
+
+/// The frame's sources: half with alpha (translucent), or all without.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Sources {
+    Mixed,
+    Opaque,
+}
+
+/// The 1000-quad frame through the linear path (colour management), both ways, and the
+/// encode pass alone at 4K.
+fn linear_benches(renderer: &mut Renderer) -> Result<()> {
+    println!("linear path:");
+    let copy = copy_time(renderer, 1920, 1080)?;
+    frame_bench(
+        renderer,
+        (1920, 1080),
+        1000,
+        copy,
+        Path::SrgbView,
+        Sources::Mixed,
+    )?;
+    frame_bench(
+        renderer,
+        (1920, 1080),
+        1000,
+        copy,
+        Path::BlendBuffer,
+        Sources::Mixed,
+    )?;
+    frame_bench(
+        renderer,
+        (1920, 1080),
+        1000,
+        copy,
+        Path::PqOutput,
+        Sources::Mixed,
+    )?;
+    // Opaque sources only: both frames are then one texture-array draw of one shader
+    // (where the device has descriptor indexing), the linear one sampling sRGB views into
+    // the target's sRGB view, so what it costs more is the sRGB formats' own.
+    println!("opaque sources only:");
+    frame_bench(
+        renderer,
+        (1920, 1080),
+        1000,
+        copy,
+        Path::Direct,
+        Sources::Opaque,
+    )?;
+    frame_bench(
+        renderer,
+        (1920, 1080),
+        1000,
+        copy,
+        Path::SrgbView,
+        Sources::Opaque,
+    )?;
+    let copy_4k = copy_time(renderer, 3840, 2160)?;
+    encode_bench(renderer, copy_4k)
 }
 
 /// N 256x256 quads, mixed alpha, every fourth turned, tiled over the target with overlap.
@@ -254,11 +349,13 @@ fn frame_bench(
     quads: usize,
     copy_ms: f64,
     path: Path,
+    sources: Sources,
 ) -> Result<()> {
+    let with_alpha = |i: usize| sources == Sources::Mixed && i % 2 == 0;
     let textures: Vec<Texture> = (0..8)
-        .map(|i| rgba_texture(renderer, 256, 17 + i as u8 * 29, i % 2 == 0))
+        .map(|i| rgba_texture(renderer, 256, 17 + i as u8 * 29, with_alpha(i)))
         .collect::<Result<_>>()?;
-    let target = renderer.create_target(w, h, DrmFourcc::Xrgb8888)?;
+    let target = path.target(renderer, (w, h))?;
     let all = Rect::new(0, 0, w as i32, h as i32);
     let placements: Vec<Rect> = (0..quads)
         .map(|i| {
@@ -312,8 +409,12 @@ fn frame_bench(
     let layers = (quads as f64 * 256.0 * 256.0) / f64::from(w * h) + 1.0;
     let bound = copy_ms * layers;
     let (linear, path) = (path != Path::Direct, path.label());
+    let (opaque, label) = match sources {
+        Sources::Mixed => (false, ""),
+        Sources::Opaque => (true, " of opaque sources"),
+    };
     println!(
-        "frame {w}x{h}, {quads} quads{path}: cpu {}; gpu {}; bound {bound:.3} ms (ratio {:.2}); Vulkan objects created / memory allocations made in {} steady frames: {} / {}",
+        "frame {w}x{h}, {quads} quads{label}{path}: cpu {}; gpu {}; bound {bound:.3} ms (ratio {:.2}); Vulkan objects created / memory allocations made in {} steady frames: {} / {}",
         cpu.spread(),
         gpu.spread(),
         gpu.median() / bound,
@@ -322,7 +423,7 @@ fn frame_bench(
         steady_allocations,
     );
     println!(
-        "{{\"bench\":\"frame\",\"linear\":{linear},\"path\":\"{path}\",\"width\":{w},\"height\":{h},\"quads\":{quads},\"cpu_ms\":{:.4},\"gpu_ms\":{:.4},\"bound_ms\":{bound:.4},\"objects_in_steady_frames\":{},\"allocations_in_steady_frames\":{steady_allocations},\"objects_during_setup\":{}}}",
+        "{{\"bench\":\"frame\",\"linear\":{linear},\"path\":\"{path}\",\"opaque_sources\":{opaque},\"width\":{w},\"height\":{h},\"quads\":{quads},\"cpu_ms\":{:.4},\"gpu_ms\":{:.4},\"bound_ms\":{bound:.4},\"objects_in_steady_frames\":{},\"allocations_in_steady_frames\":{steady_allocations},\"objects_during_setup\":{}}}",
         cpu.median(),
         gpu.median(),
         steady_objects,

@@ -158,6 +158,110 @@ fn half_white_over_black_blends_to_srgb_188_in_linear_light() {
     assert_validation_clean(&instance);
 }
 
+/// One quad of [`opaque_and_translucent_quads_keep_their_order_in_linear_light`]: the
+/// source's colour (unpremultiplied, encoded), its texel alpha, the draw's alpha, and the
+/// columns it covers.
+#[derive(Clone, Copy)]
+struct Layer {
+    color: [u8; 3],
+    texel_alpha: u8,
+    alpha: f32,
+    /// First and one past the last column.
+    columns: (i32, i32),
+}
+
+/// What the layers give, blended in linear light here: each source's encoded colour
+/// decoded, premultiplied by its alpha, blended over what is beneath, and encoded.
+fn blended_in_linear_light(layers: &[Layer], width: i32) -> Vec<[u8; 3]> {
+    (0..width)
+        .map(|x| {
+            let mut linear = [0.0f64; 3];
+            for layer in layers
+                .iter()
+                .filter(|l| (l.columns.0..l.columns.1).contains(&x))
+            {
+                let a = f64::from(layer.texel_alpha) / 255.0 * f64::from(layer.alpha);
+                for (c, v) in linear.iter_mut().enumerate() {
+                    let source = srgb_decode(f64::from(layer.color[c]) / 255.0);
+                    *v = source * a + *v * (1.0 - a);
+                }
+            }
+            linear.map(|v| (srgb_encode(v) * 255.0).round() as u8)
+        })
+        .collect()
+}
+
+/// Opaque quads replace what is beneath in the linear path instead of blending over it
+/// (cheaper, same pixels); overlapping opaque and translucent quads, one frame of draws
+/// from both kinds of source, keep their order and their linear-light blending.
+#[test]
+fn opaque_and_translucent_quads_keep_their_order_in_linear_light() {
+    let (instance, mut renderer) = renderer();
+    let layer = |color, texel_alpha, alpha, columns| Layer {
+        color,
+        texel_alpha,
+        alpha,
+        columns,
+    };
+    let layers = [
+        layer([200, 40, 90], 255, 1.0, (0, 5)),
+        layer([255, 128, 0], 128, 1.0, (1, 6)),
+        layer([20, 220, 160], 255, 1.0, (2, 4)),
+        layer([200, 40, 90], 255, 0.5, (3, 7)),
+        layer([20, 220, 160], 255, 1.0, (6, 8)),
+        layer([255, 128, 0], 128, 1.0, (7, 8)),
+    ];
+    let texture = |renderer: &mut Renderer, l: &Layer| match l.texel_alpha {
+        255 => import_xrgb(renderer, &[[l.color[0], l.color[1], l.color[2], 255]], 1),
+        a => {
+            let premultiplied = l.color.map(|c| (u32::from(c) * u32::from(a) / 255) as u8);
+            let [r, g, b] = premultiplied;
+            import(renderer, &[[r, g, b, a]], 1)
+        }
+    };
+    let textures: Vec<Texture> = layers.iter().map(|l| texture(&mut renderer, l)).collect();
+    // The translucent source's stored colour is premultiplied and rounded down: expect
+    // what it holds.
+    let stored = |l: &Layer| match l.texel_alpha {
+        255 => l.color,
+        a => l.color.map(|c| {
+            let premultiplied = u32::from(c) * u32::from(a) / 255;
+            (f64::from(premultiplied) * 255.0 / f64::from(a))
+                .round()
+                .min(255.0) as u8
+        }),
+    };
+    let drawn: Vec<Layer> = layers
+        .iter()
+        .map(|l| Layer {
+            color: stored(l),
+            ..*l
+        })
+        .collect();
+    let expected = blended_in_linear_light(&drawn, 8);
+    let target = renderer.create_target(8, 1, DrmFourcc::Xrgb8888).unwrap();
+    let all = [whole(8, 1)];
+    for (path, ctm, _) in PATHS {
+        let mut frame = linear_frame(&mut renderer, &target, ctm);
+        frame.clear([0.0, 0.0, 0.0, 1.0], &all).unwrap();
+        for (l, texture) in layers.iter().zip(&textures) {
+            let dst = Rect::new(l.columns.0, 0, l.columns.1 - l.columns.0, 1);
+            let draw = TextureDraw {
+                src: RectF::new(0.0, 0.0, 1.0, 1.0),
+                ..draw((1, 1), dst, &all, l.alpha)
+            };
+            frame.render_texture_from_to(texture, &draw).unwrap();
+        }
+        finish_and_wait(frame);
+        let out = read(&mut renderer, &target, all[0]);
+        for (x, (got, want)) in out.iter().zip(&expected).enumerate() {
+            let off = (0..3).map(|c| got[c].abs_diff(want[c])).max().unwrap();
+            assert!(off <= 1, "{path}, column {x}: {got:?}, expected {want:?}");
+        }
+    }
+    assert_validation_clean(&instance);
+}
+
 #[test]
 fn every_srgb_level_round_trips_exactly_through_the_linear_path() {
     let (instance, mut renderer) = renderer();

@@ -16,7 +16,7 @@ use crate::resources::format::DrmFourcc;
 use crate::resources::sampler::{Filter, Sampler};
 use crate::resources::texture::{Texture, TextureDesc};
 use crate::resources::timing::GpuTimer;
-use crate::shaders::{encode, passes, texture, texture_decode, Pipelines};
+use crate::shaders::{encode, passes, texture, texture_decode, texture_decode_opaque, Pipelines};
 
 /// The linear path's blend buffers: premultiplied linear light, 16-bit float so that
 /// HDR's values above 1 and scRGB's below 0 survive blending.
@@ -31,6 +31,13 @@ pub(crate) const DEEP_BLEND_FORMAT: vk::Format = vk::Format::R32G32B32A32_SFLOAT
 pub(crate) struct Output {
     pub pass: RenderPass<passes::Output>,
     pub pipelines: Pipelines,
+}
+
+/// The linear path's decoding pipelines into one format: blending, and replacing for
+/// opaque quads (a float blend buffer blends at a fraction of the rate it writes).
+pub(crate) struct DecodePipelines {
+    pub blended: texture_decode::Pipeline,
+    pub opaque: texture_decode_opaque::Pipeline,
 }
 
 pub(crate) struct Drawing {
@@ -60,7 +67,7 @@ pub(crate) struct Drawing {
     instance_list: Vec<texture::Instance>,
     /// The linear path's pipelines, built by the first frame that takes it: decoding
     /// draws into blend buffers, and the encode pass per target format.
-    decode: HashMap<vk::Format, texture_decode::Pipeline>,
+    decode: HashMap<vk::Format, DecodePipelines>,
     encode: HashMap<vk::Format, encode::Pipeline>,
     /// Whether [`DEEP_BLEND_FORMAT`] can be drawn into, blended and sampled here.
     deep_blend: bool,
@@ -274,14 +281,18 @@ impl Drawing {
         self.output(format)?;
         if !self.decode.contains_key(&format) {
             let pass = &self.outputs[&format].pass;
-            let pipeline = texture_decode::Pipeline::new(&self.device, pass, self.pipeline_cache)?;
-            self.decode.insert(format, pipeline);
+            let (device, cache) = (&self.device, self.pipeline_cache);
+            let pipelines = DecodePipelines {
+                blended: texture_decode::Pipeline::new(device, pass, cache)?,
+                opaque: texture_decode_opaque::Pipeline::new(device, pass, cache)?,
+            };
+            self.decode.insert(format, pipelines);
         }
         Ok(())
     }
 
-    /// The decoding pipeline into passes of `format` ([`Drawing::build_decode`]).
-    pub(crate) fn decode_pipeline(&self, format: vk::Format) -> &texture_decode::Pipeline {
+    /// The decoding pipelines into passes of `format` ([`Drawing::build_decode`]).
+    pub(crate) fn decode_pipelines(&self, format: vk::Format) -> &DecodePipelines {
         &self.decode[&format]
     }
 

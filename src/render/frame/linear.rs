@@ -24,7 +24,10 @@ use crate::pipelines::SampledTexture;
 use crate::render::drawing::Drawing;
 use crate::resources::sampler::Filter;
 use crate::resources::texture::{BlendBuffer, Texture};
-use crate::shaders::{encode, passes, sets, solid, texture, texture_decode, texture_ycbcr_decode};
+use crate::shaders::{
+    encode, passes, sets, solid, texture, texture_decode, texture_decode_opaque, texture_indexed,
+    texture_ycbcr_decode,
+};
 
 /// What a frame asks of the linear path beyond its sources' descriptions.
 #[derive(Clone, Copy, Debug, Default)]
@@ -463,7 +466,7 @@ fn draw_source(
             let pipelines = &drawing.built_output(plan.pass_format).pipelines;
             super::draw_texture(pass, pipelines, tex, blend, &push, instances)
         }
-        false => draw_decoded(pass, drawing, plan, texture, filter, instances),
+        false => draw_decoded(pass, drawing, plan, texture, (filter, blend), instances),
     }
 }
 
@@ -483,17 +486,18 @@ fn hardware_decoded(plan: &LinearPlan<'_>, texture: &Texture, blend: bool) -> Re
     Ok(plan.decode_of(texture)?.is_plain_srgb())
 }
 
-/// Draws `instances` of `texture` decoded into the blend buffer.
+/// Draws `instances` of `texture` decoded into the pass (`how`: its filter, and whether
+/// it blends or replaces what is beneath).
 fn draw_decoded(
     pass: &mut PassRecorder<'_, passes::Output>,
     drawing: &Drawing,
     plan: &LinearPlan<'_>,
     texture: &Texture,
-    filter: Filter,
+    (filter, blend): (Filter, bool),
     instances: &[texture::Instance],
 ) -> Result<()> {
     let params = plan.decode_of(texture)?;
-    let decode = drawing.decode_pipeline(plan.pass_format);
+    let decode = drawing.decode_pipelines(plan.pass_format);
     let push = decode_push(pass.target_size(), params, super::rounded::NO_MASK);
     let set = sets::TextureAndSampler {
         tex: texture,
@@ -501,12 +505,13 @@ fn draw_decoded(
     };
     // The decoding pipeline's instances are the texture pipeline's, field for field.
     let instances: &[texture_decode::Instance] = bytemuck::cast_slice(instances);
-    pass.draw(
-        &decode.variant(transfer_variant!(texture_decode, params.transfer)),
-        &push,
-        set,
-        instances,
-    )
+    if blend {
+        let variant = transfer_variant!(texture_decode, params.transfer);
+        pass.draw(&decode.blended.variant(variant), &push, set, instances)
+    } else {
+        let variant = transfer_variant!(texture_decode_opaque, params.transfer);
+        pass.draw(&decode.opaque.variant(variant), &push, set, instances)
+    }
 }
 
 /// Draws `instances` of a YUV texture decoded into the pass, through its conversion's
@@ -635,7 +640,8 @@ fn record_op(
         }
         Op::Copy(copy) => {
             let (texture, instances) = (&copy.texture, &copy.instances);
-            let how = (Filter::Nearest, true);
+            // A copy replaces what is beneath: drawn so, unblended.
+            let how = (Filter::Nearest, false);
             draw_source(pass, drawing, plan, texture, how, instances)
         }
         Op::Indexed {
@@ -667,11 +673,12 @@ fn draw_indexed_decoded(
     drawing: &Drawing,
     plan: &LinearPlan<'_>,
     textures: &[(Src<'_>, Filter)],
-    instances: &[crate::shaders::texture_indexed::Instance],
+    instances: &[texture_indexed::Instance],
 ) -> Result<()> {
     // All hardware-decoded: still one draw, through the textures' sRGB views. Otherwise
-    // every run goes through the decoding shader, so that consecutive draws keep one
-    // pipeline (alternating with the texture pipeline measured twice the CPU time).
+    // every run goes through the decoding shader, blending, so that consecutive draws keep
+    // one pipeline (alternating with the texture pipeline, or with the unblended decoding
+    // pipeline for opaque quads, measured twice the CPU time and no less GPU time).
     let mut hardware = true;
     for (texture, _) in textures {
         hardware &= hardware_decoded(plan, texture, true)?;
@@ -681,24 +688,36 @@ fn draw_indexed_decoded(
         return super::draw_indexed(pass, drawing, output, textures, instances, true);
     }
     let mut run: Vec<texture::Instance> = Vec::new();
-    for (i, instance) in instances.iter().enumerate() {
-        run.push(texture::Instance {
-            dst: instance.dst,
-            uv_offset: instance.uv_offset,
-            uv_axes: instance.uv_axes,
-            alpha: instance.alpha,
-        });
-        let index = instance.texture_index;
-        let last = instances
-            .get(i + 1)
-            .is_none_or(|n| n.texture_index != index);
-        if last {
-            let (texture, filter) = &textures[index as usize];
-            draw_decoded(pass, drawing, plan, texture, *filter, &run)?;
-            run.clear();
-        }
+    for (range, index) in runs(instances, |i| i.texture_index) {
+        run.clear();
+        run.extend(instances[range].iter().map(|i| texture::Instance {
+            dst: i.dst,
+            uv_offset: i.uv_offset,
+            uv_axes: i.uv_axes,
+            alpha: i.alpha,
+        }));
+        let (texture, filter) = &textures[index as usize];
+        draw_decoded(pass, drawing, plan, texture, (*filter, true), &run)?;
     }
     Ok(())
+}
+
+/// The runs of consecutive `items` of one `key`, in order: each run's range and key.
+fn runs<'i, T, K: PartialEq + Copy>(
+    items: &'i [T],
+    key: impl Fn(&T) -> K + 'i,
+) -> impl Iterator<Item = (std::ops::Range<usize>, K)> + 'i {
+    let mut start = 0;
+    std::iter::from_fn(move || {
+        let first = key(items.get(start)?);
+        let len = items[start..]
+            .iter()
+            .take_while(|i| key(i) == first)
+            .count();
+        let range = start..start + len;
+        start += len;
+        Some((range, first))
+    })
 }
 
 /// Decodes the whole target into the blend buffer, before the frame's first draw, when
@@ -723,9 +742,9 @@ pub(crate) fn record_initialize(
     }
     let mut pass = recorder.begin_pass_with(&output.pass, blend, framebuffer, [0.0; 4])?;
     let whole = Rect::new(0, 0, blend.width() as i32, blend.height() as i32);
-    super::clear_rects(&mut pass, [0.0; 4], &[whole]);
     if !sampleable {
         // Nothing to start from: the frame starts from transparent black.
+        super::clear_rects(&mut pass, [0.0; 4], &[whole]);
         return Ok(());
     }
     let instance = texture_decode::Instance {
@@ -736,13 +755,14 @@ pub(crate) fn record_initialize(
     };
     let description = plan.target_description;
     let params = DecodeParams::new(&description, &description)?;
-    let decode = drawing.decode_pipeline(plan.pass_format);
+    // Replacing, not blending: the whole buffer is written, so it needs no clear first.
+    let decode = &drawing.decode_pipelines(plan.pass_format).opaque;
     let push = decode_push(pass.target_size(), &params, super::rounded::NO_MASK);
     let set = sets::TextureAndSampler {
         tex: target,
         samp: drawing.sampler(Filter::Nearest),
     };
-    let variant = decode.variant(transfer_variant!(texture_decode, params.transfer));
+    let variant = decode.variant(transfer_variant!(texture_decode_opaque, params.transfer));
     pass.draw(&variant, &push, set, &[instance])
 }
 
@@ -841,7 +861,7 @@ pub(super) fn draw_rounded(
         Some(plan) => (*plan.decode_of(&op.texture)?, plan.pass_format),
         None => (DecodeParams::identity(), pass.format()),
     };
-    let decode = drawing.decode_pipeline(format);
+    let decode = &drawing.decode_pipelines(format).blended;
     let push = decode_push(pass.target_size(), &params, op.mask);
     let set = sets::TextureAndSampler {
         tex: &op.texture,

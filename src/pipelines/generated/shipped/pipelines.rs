@@ -1486,6 +1486,262 @@ pub mod texture_decode {
         }
     }
 }
+/// Pipeline `texture_decode_opaque`: `quad.vert` then `texture_decode.wgsl`, Replace blending, drawn in render pass `output`. Specialization constants: `uint TRANSFER` (id 0).
+pub mod texture_decode_opaque {
+    use crate::pipelines as rt;
+    /// Built from the same shaders as [`super::texture_decode`], so the same types.
+    pub use super::texture_decode::{Push, Instance};
+    /// The descriptor sets a draw binds, in set order.
+    pub type Sets<'a> = super::sets::TextureAndSampler<'a>;
+    /// The variants the manifest declares, each a set of specialization-constant values.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub enum Variant {
+        /// Variant `bt1886`: `TRANSFER` = 2.
+        Bt1886,
+        /// Variant `ext_linear`: `TRANSFER` = 7.
+        ExtLinear,
+        /// Variant `gamma22`: `TRANSFER` = 1.
+        Gamma22,
+        /// Variant `gamma24`: `TRANSFER` = 3.
+        Gamma24,
+        /// Variant `hlg`: `TRANSFER` = 5.
+        Hlg,
+        /// Variant `linear`: `TRANSFER` = 6.
+        Linear,
+        /// Variant `pq`: `TRANSFER` = 4.
+        Pq,
+        /// Variant `srgb`: `TRANSFER` = 0.
+        Srgb,
+    }
+    use super::texture_decode::{FRAGMENT_SPIRV, VERTEX_SPIRV};
+    /// Everything needed to build the pipeline, as reflected and checked at build time.
+    pub static DESC: rt::PipelineDesc = rt::PipelineDesc {
+        name: "texture_decode_opaque",
+        vertex: rt::StageDesc {
+            spirv: VERTEX_SPIRV,
+            file: "quad.vert",
+            entry: c"main",
+        },
+        fragment: rt::StageDesc {
+            spirv: FRAGMENT_SPIRV,
+            file: "texture_decode.wgsl",
+            entry: c"main",
+        },
+        blend: rt::Blend::Replace,
+        topology: rt::vk::PrimitiveTopology::TRIANGLE_STRIP,
+        vertices: 4,
+        vertex_stride: core::mem::size_of::<()>() as u32,
+        instance_stride: core::mem::size_of::<Instance>() as u32,
+        attributes: &[
+            rt::VertexAttribute {
+                location: 0,
+                binding: 1,
+                format: rt::vk::Format::R32G32B32A32_SFLOAT,
+                offset: 0,
+            },
+            rt::VertexAttribute {
+                location: 1,
+                binding: 1,
+                format: rt::vk::Format::R32G32_SFLOAT,
+                offset: 16,
+            },
+            rt::VertexAttribute {
+                location: 2,
+                binding: 1,
+                format: rt::vk::Format::R32G32B32A32_SFLOAT,
+                offset: 24,
+            },
+            rt::VertexAttribute {
+                location: 3,
+                binding: 1,
+                format: rt::vk::Format::R32_SFLOAT,
+                offset: 40,
+            },
+        ],
+        push_ranges: &[
+            rt::PushRange {
+                stages: rt::ShaderStages::VERTEX,
+                offset: 0,
+                size: 8,
+            },
+            rt::PushRange {
+                stages: rt::ShaderStages::FRAGMENT,
+                offset: 0,
+                size: 112,
+            },
+        ],
+        push_updates: &[
+            rt::PushRange {
+                stages: rt::ShaderStages::VERTEX_FRAGMENT,
+                offset: 0,
+                size: 8,
+            },
+            rt::PushRange {
+                stages: rt::ShaderStages::FRAGMENT,
+                offset: 8,
+                size: 104,
+            },
+        ],
+        sets: &[
+            rt::SetSlot {
+                set: 0,
+                bindings: <super::sets::TextureAndSampler<
+                    'static,
+                > as rt::DescriptorSet>::BINDINGS,
+            },
+        ],
+        variants: &[
+            rt::VariantDesc {
+                name: "bt1886",
+                constants: &[
+                    rt::SpecConstant {
+                        id: 0,
+                        value: rt::SpecValue::U32(2),
+                    },
+                ],
+                vertex: None,
+                fragment: Some(
+                    &rt::SpirvBytes(
+                        *include_bytes!("spirv/texture_decode.wgsl-6460dc9c.spv"),
+                    ),
+                ),
+            },
+            rt::VariantDesc {
+                name: "ext_linear",
+                constants: &[
+                    rt::SpecConstant {
+                        id: 0,
+                        value: rt::SpecValue::U32(7),
+                    },
+                ],
+                vertex: None,
+                fragment: Some(
+                    &rt::SpirvBytes(
+                        *include_bytes!("spirv/texture_decode.wgsl-64693121.spv"),
+                    ),
+                ),
+            },
+            rt::VariantDesc {
+                name: "gamma22",
+                constants: &[
+                    rt::SpecConstant {
+                        id: 0,
+                        value: rt::SpecValue::U32(1),
+                    },
+                ],
+                vertex: None,
+                fragment: Some(
+                    &rt::SpirvBytes(
+                        *include_bytes!("spirv/texture_decode.wgsl-64615f73.spv"),
+                    ),
+                ),
+            },
+            rt::VariantDesc {
+                name: "gamma24",
+                constants: &[
+                    rt::SpecConstant {
+                        id: 0,
+                        value: rt::SpecValue::U32(3),
+                    },
+                ],
+                vertex: None,
+                fragment: Some(
+                    &rt::SpirvBytes(
+                        *include_bytes!("spirv/texture_decode.wgsl-645cf3c5.spv"),
+                    ),
+                ),
+            },
+            rt::VariantDesc {
+                name: "hlg",
+                constants: &[
+                    rt::SpecConstant {
+                        id: 0,
+                        value: rt::SpecValue::U32(5),
+                    },
+                ],
+                vertex: None,
+                fragment: Some(
+                    &rt::SpirvBytes(
+                        *include_bytes!("spirv/texture_decode.wgsl-646d9ccf.spv"),
+                    ),
+                ),
+            },
+            rt::VariantDesc {
+                name: "linear",
+                constants: &[
+                    rt::SpecConstant {
+                        id: 0,
+                        value: rt::SpecValue::U32(6),
+                    },
+                ],
+                vertex: None,
+                fragment: Some(
+                    &rt::SpirvBytes(
+                        *include_bytes!("spirv/texture_decode.wgsl-6469b3f8.spv"),
+                    ),
+                ),
+            },
+            rt::VariantDesc {
+                name: "pq",
+                constants: &[
+                    rt::SpecConstant {
+                        id: 0,
+                        value: rt::SpecValue::U32(4),
+                    },
+                ],
+                vertex: None,
+                fragment: Some(
+                    &rt::SpirvBytes(
+                        *include_bytes!("spirv/texture_decode.wgsl-647185a6.spv"),
+                    ),
+                ),
+            },
+            rt::VariantDesc {
+                name: "srgb",
+                constants: &[
+                    rt::SpecConstant {
+                        id: 0,
+                        value: rt::SpecValue::U32(0),
+                    },
+                ],
+                vertex: None,
+                fragment: Some(
+                    &rt::SpirvBytes(
+                        *include_bytes!("spirv/texture_decode.wgsl-6465484a.spv"),
+                    ),
+                ),
+            },
+        ],
+    };
+    /// Pipeline `texture_decode_opaque`: `quad.vert` then `texture_decode.wgsl`, Replace blending, drawn in render pass `output`. Specialization constants: `uint TRANSFER` (id 0).
+    pub struct Pipeline {
+        raw: rt::RawPipeline,
+    }
+    impl Pipeline {
+        /// Builds the pipeline (every variant) for a render pass of kind `output`.
+        pub fn new(
+            device: &rt::Device,
+            pass: &rt::RenderPass<super::passes::Output>,
+            cache: rt::vk::PipelineCache,
+        ) -> Result<Self, rt::Error> {
+            rt::RawPipeline::new(device, &DESC, pass, cache).map(|raw| Pipeline { raw })
+        }
+        /// This pipeline with one of its variants selected, to draw with.
+        pub fn variant(&self, variant: Variant) -> rt::VariantOf<'_, Self> {
+            rt::VariantOf::new(self, variant as usize)
+        }
+    }
+    impl rt::Pipeline for Pipeline {
+        type Pass = super::passes::Output;
+        type Push = Push;
+        type Sets<'a> = Sets<'a>;
+        type Instance = Instance;
+        type Vertex = ();
+        fn raw(&self) -> &rt::RawPipeline {
+            &self.raw
+        }
+    }
+}
 /// Pipeline `texture_indexed`: `quad_indexed.vert` then `texture_indexed.frag`, Premultiplied blending, drawn in render pass `output`.
 pub mod texture_indexed {
     use crate::pipelines as rt;
@@ -2255,7 +2511,7 @@ pub mod texture_ycbcr_decode {
     }
 }
 use crate::pipelines as rt;
-/// Every pipeline of the manifest except those with immutable samplers or built on demand ([`encode`](encode::Pipeline), [`texture_decode`](texture_decode::Pipeline), [`texture_ycbcr`](texture_ycbcr::Pipeline), [`texture_ycbcr_decode`](texture_ycbcr_decode::Pipeline)): those are built by their own `Pipeline::new`.
+/// Every pipeline of the manifest except those with immutable samplers or built on demand ([`encode`](encode::Pipeline), [`texture_decode`](texture_decode::Pipeline), [`texture_decode_opaque`](texture_decode_opaque::Pipeline), [`texture_ycbcr`](texture_ycbcr::Pipeline), [`texture_ycbcr_decode`](texture_ycbcr_decode::Pipeline)): those are built by their own `Pipeline::new`.
 pub struct Pipelines {
     pub kawase_down: kawase_down::Pipeline,
     pub kawase_up: kawase_up::Pipeline,
