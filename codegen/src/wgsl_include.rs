@@ -7,7 +7,9 @@
 //! directory, as shaderc looks up GLSL's. naga renames what could collide with its own
 //! names (a constant ending in a digit gains a `_`); functions keep theirs.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::{Mutex, OnceLock};
 
 use naga::valid::{Capabilities, ValidationFlags, Validator};
 
@@ -84,10 +86,27 @@ fn locate(path: &Path, include_dir: &Path, name: &str) -> Option<PathBuf> {
         .find(|p| p.is_file())
 }
 
+/// [`translate_uncached`], once per distinct GLSL text in this process: a shader's every
+/// variant, and the reading of its overrides, expand the same includes.
+fn translate(glsl: &str) -> Result<String, String> {
+    type Translations = Mutex<HashMap<String, Result<String, String>>>;
+    static TRANSLATED: OnceLock<Translations> = OnceLock::new();
+    let memo = TRANSLATED.get_or_init(Translations::default);
+    // A poisoned lock only means another thread panicked mid-insert: the map is still whole.
+    if let Some(done) = memo.lock().unwrap_or_else(|e| e.into_inner()).get(glsl) {
+        return done.clone();
+    }
+    let translated = translate_uncached(glsl);
+    memo.lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .insert(glsl.to_string(), translated.clone());
+    translated
+}
+
 /// The GLSL file's declarations as WGSL: parsed as a fragment shader around an empty
 /// `main`, validated, written by naga's WGSL backend, the entry point cut off (naga
 /// writes it last).
-fn translate(glsl: &str) -> Result<String, String> {
+fn translate_uncached(glsl: &str) -> Result<String, String> {
     if !glsl.is_ascii() {
         return Err("only ASCII GLSL is translated".into());
     }
