@@ -1,6 +1,6 @@
 #version 450
 // The linear path's last pass: reads the float blend buffer (premultiplied linear light
-// in the output's primaries, on the output's linear scale) texel for texel and writes the
+// in the output's primaries, on the output's linear scale times the buffer's gain) texel for texel and writes the
 // target's encoding. Per pixel: un-premultiply, the caller's colour transform (CTM), tone
 // mapping of the brightest component by BT.2390's EETF in PQ space (hue kept), gamut
 // mapping (clip, or compression toward grey), the caller's 3D LUT, the inverse of the
@@ -16,8 +16,11 @@ layout(constant_id = 0) const uint TRANSFER = 0u;
 layout(push_constant) uniform Push {
     // quad.vert's member.
     vec2 target_size;
+    // The reciprocal of the blend buffer's gain: its values times this are light on the
+    // output's linear scale (`color::PQ_BLEND_GAIN`).
+    float from_blend;
     // Unused: the vec4s below lie at their 16-byte alignment, with no hidden gap.
-    vec2 padding;
+    float padding;
     // The columns of the caller's colour transform (identity when none).
     vec4 ctm_0;
     vec4 ctm_1;
@@ -105,7 +108,7 @@ float bayer(ivec2 p) {
 
 void main() {
     vec4 texel = texelFetch(blend, ivec2(gl_FragCoord.xy), 0);
-    vec3 rgb = texel.a > 0.0 ? texel.rgb / texel.a : vec3(0.0);
+    vec3 rgb = texel.a > 0.0 ? texel.rgb * (push.from_blend / texel.a) : vec3(0.0);
     rgb = mat3(push.ctm_0.xyz, push.ctm_1.xyz, push.ctm_2.xyz) * rgb;
     rgb = tone_map(rgb);
     if (push.mapping.x > 0.5) {

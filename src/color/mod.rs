@@ -45,6 +45,8 @@ pub use lut::{Lut3d, LUT_SIZES};
 pub use matrix::Mat3;
 pub use pq::{pq_eotf, pq_from_nits, pq_inverse_eotf, pq_to_nits, PQ_PEAK_NITS};
 pub use primaries::{Chromaticity, Primaries};
-pub use shader_params::{convert_premultiplied, DecodeParams, EncodeOptions, EncodeParams};
+pub use shader_params::{
+    convert_premultiplied, DecodeParams, EncodeOptions, EncodeParams, PQ_BLEND_GAIN,
+};
 pub use tonemap::{Eetf, EetfParams};
 pub use transfer::TransferFunction;

@@ -4,7 +4,8 @@
 //!
 //! The blend buffer holds premultiplied light in the output's primaries on the output's
 //! own linear scale (what the output's EOTF would give: 1.0 is its white, or 10 000
-//! cd/m² for PQ), so encoding is the inverse EOTF after tone and gamut mapping.
+//! cd/m² for PQ), times a gain ([`PQ_BLEND_GAIN`] for PQ outputs in half floats, else 1),
+//! so encoding is the gain divided out, then the inverse EOTF after tone and gamut mapping.
 
 use super::bt1886::Bt1886;
 use super::conversion::conversion;
@@ -15,6 +16,13 @@ use super::hlg::hlg_system_gamma;
 use super::matrix::Mat3;
 use super::tonemap::Eetf;
 use super::transfer::TransferFunction;
+
+/// The blend buffer's units per unit of a PQ output's linear scale, when it holds half
+/// floats: on PQ's own scale (1.0 = 10 000 cd/m²) its darkest 10-bit levels (4e-5 cd/m²
+/// and up) are half floats' subnormals, which drivers may flush to zero; 2^14 lifts every
+/// level into the normal range (exactly: a power of two) and leaves 10 000 cd/m² at
+/// 16 384, a quarter of the largest half float. Every 10-bit PQ level then round-trips.
+pub const PQ_BLEND_GAIN: f64 = 16384.0;
 
 /// A source's draw into the blend buffer: its transfer function (the shader variant),
 /// the matrix from its linear light to the output's (gamut conversion with white-point
@@ -64,6 +72,17 @@ impl DecodeParams {
             transfer_params: transfer_params(source),
         })
     }
+
+    /// The same decoding into a blend buffer of `gain` units per unit of the output's
+    /// linear scale.
+    pub fn with_gain(mut self, gain: f64) -> DecodeParams {
+        for column in &mut self.to_output {
+            for value in &mut column[..3] {
+                *value = (f64::from(*value) * gain) as f32;
+            }
+        }
+        self
+    }
 }
 
 /// What `decode_transfer` and `encode_transfer` (shaders/include/color.glsl) need besides
@@ -112,18 +131,21 @@ pub struct EncodeParams {
     pub eetf: [[f32; 4]; 2],
     pub transfer_params: [f32; 4],
     pub mapping: [f32; 4],
+    /// The reciprocal of the blend buffer's gain (see [`DecodeParams::with_gain`]).
+    pub from_blend: f32,
 }
 
 impl EncodeParams {
     /// The encoding of light on `output`'s linear scale whose brightest is
     /// `content_peak_nits` (after the draws' reference-white scaling), into a target of
-    /// `target_bits` per channel, with a LUT of `lut_size` (0: none).
+    /// `target_bits` per channel, with a LUT of `lut_size` (0: none), from a blend buffer
+    /// of `blend_gain` units per unit of that scale.
     pub fn new(
         output: &ColorDescription,
         content_peak_nits: f64,
         options: &EncodeOptions,
-        target_bits: u32,
-        lut_size: u32,
+        (target_bits, lut_size): (u32, u32),
+        blend_gain: f64,
     ) -> Result<EncodeParams, ColorError> {
         let eetf = output_eetf(output, content_peak_nits)?;
         let [eetf0, mut eetf1] = eetf.shader_params().to_vec4s();
@@ -148,6 +170,7 @@ impl EncodeParams {
                 weights[0] as f32,
                 weights[1] as f32,
             ],
+            from_blend: (1.0 / blend_gain) as f32,
         })
     }
 }

@@ -7,7 +7,6 @@ use std::sync::Arc;
 
 use ash::vk;
 
-use crate::color::{ColorDescription, TransferFunction};
 use crate::core::device::Device;
 use crate::error::{Result, VkResultExt};
 use crate::pipelines::render_pass::RenderPass;
@@ -22,9 +21,11 @@ use crate::shaders::{encode, passes, texture, texture_decode, texture_decode_opa
 /// HDR's values above 1 and scRGB's below 0 survive blending.
 pub(crate) const BLEND_FORMAT: vk::Format = vk::Format::R16G16B16A16_SFLOAT;
 
-/// The blend buffer of PQ outputs, where the buffer's scale (1.0 = 10 000 cd/m^2) puts
-/// PQ's darkest levels (below 0.005 cd/m^2) among half floats' subnormals, which drivers
-/// may flush to zero (Mesa 25's lavapipe does: PQ codes up to 28 vanished).
+/// The blend buffer of PQ outputs whose frames read the buffer back (captures, blurs,
+/// custom draws), which must hold light on the output's own scale: there (1.0 = 10 000
+/// cd/m^2) PQ's darkest levels (below 0.005 cd/m^2) are among half floats' subnormals,
+/// which drivers may flush to zero (Mesa 25's lavapipe does: PQ codes up to 28 vanished).
+/// Other PQ frames blend in half floats with a gain (`color::PQ_BLEND_GAIN`).
 pub(crate) const DEEP_BLEND_FORMAT: vk::Format = vk::Format::R32G32B32A32_SFLOAT;
 
 /// The render pass and pipelines for one target format.
@@ -121,15 +122,9 @@ impl Drawing {
         })
     }
 
-    /// The blend buffer's format for an output of `description`: 32-bit float for PQ
-    /// where the device blends it, else 16-bit.
-    pub(crate) fn blend_format(&self, description: &ColorDescription) -> vk::Format {
-        let pq = description.transfer == TransferFunction::Pq;
-        if pq && self.deep_blend {
-            DEEP_BLEND_FORMAT
-        } else {
-            BLEND_FORMAT
-        }
+    /// Whether [`DEEP_BLEND_FORMAT`] can be drawn into, blended and sampled here.
+    pub(crate) fn deep_blend(&self) -> bool {
+        self.deep_blend
     }
 
     /// A serial for a new frame.

@@ -164,6 +164,8 @@ pub(crate) struct BlendBuffer {
     pub current: bool,
     /// The content peak (cd/m^2) its encoding into the target was tone mapped from.
     pub peak_nits: f64,
+    /// Its units per unit of the output's linear scale (`color::PQ_BLEND_GAIN` or 1).
+    pub gain: f64,
 }
 
 impl std::fmt::Debug for Texture {

@@ -16,7 +16,9 @@ use ash::vk;
 
 use super::{Op, Segment, Src};
 use crate::color::TransferFunction;
-use crate::color::{ColorDescription, DecodeParams, EncodeOptions, EncodeParams, Luminances};
+use crate::color::{
+    ColorDescription, DecodeParams, EncodeOptions, EncodeParams, Luminances, PQ_BLEND_GAIN,
+};
 use crate::error::{Error, Result};
 use crate::geometry::Rect;
 use crate::pipelines::recorder::{PassRecorder, Recorder};
@@ -60,6 +62,8 @@ pub(crate) struct LinearPlan<'f> {
     peak_nits: f64,
     target_format: vk::Format,
     lut: Option<&'f Texture>,
+    /// The blend buffer's units per unit of the output's linear scale.
+    gain: f64,
 }
 
 /// Above this many touched rectangles the encode pass covers their bounding box instead.
@@ -87,11 +91,11 @@ pub(crate) fn plan<'f>(
         }
         return Ok(None);
     }
-    let (decodes, peak_nits) = source_decodes(segments, &output)?;
+    let (blend_format, gain) = blend_layout(drawing, segments, &output);
+    let (decodes, peak_nits) = source_decodes(segments, &output, gain)?;
     let bits = bits_per_channel(target.format());
     let lut_size = request.lut.map_or(0, |lut| lut.height());
-    let encode = EncodeParams::new(&output, peak_nits, &request.encode, bits, lut_size)?;
-    let blend_format = drawing.blend_format(&output);
+    let encode = EncodeParams::new(&output, peak_nits, &request.encode, (bits, lut_size), gain)?;
     let plan = LinearPlan {
         blend: None,
         pass_format: blend_format,
@@ -103,6 +107,7 @@ pub(crate) fn plan<'f>(
         peak_nits,
         target_format: target.format(),
         lut: request.lut,
+        gain,
     };
     if let Some(format) = srgb_view_format(segments, request, &plan) {
         drawing.build_decode(format)?;
@@ -117,7 +122,8 @@ pub(crate) fn plan<'f>(
     }
     drawing.build_linear_path(target.format(), blend_format)?;
     build_yuv_decodes(drawing, segments, blend_format)?;
-    let (blend, initialize, previous_peak) = blend_buffer(drawing, target, blend_format, owner)?;
+    let (blend, initialize, previous_peak) =
+        blend_buffer(drawing, target, (blend_format, gain), owner)?;
     let full = Rect::new(0, 0, target.width() as i32, target.height() as i32);
     let encode_rects = if previous_peak != Some(peak_nits) {
         vec![full]
@@ -135,11 +141,38 @@ pub(crate) fn plan<'f>(
     }))
 }
 
+/// The blend buffer's format and gain (its units per unit of the output's linear scale)
+/// for a frame into `output`: half floats, but for PQ outputs, whose darkest levels are
+/// subnormal half floats on PQ's own scale: there half floats with [`PQ_BLEND_GAIN`]
+/// (a quarter of the bytes of 32-bit floats, which the H200 blends at a sixth of the rate),
+/// unless the frame reads the buffer back (captures and blurs copy its values, custom
+/// draws are told its scale), which then takes 32-bit floats on the output's scale where
+/// the device blends them.
+fn blend_layout(
+    drawing: &Drawing,
+    segments: &[Segment<'_>],
+    output: &ColorDescription,
+) -> (vk::Format, f64) {
+    use crate::render::drawing::{BLEND_FORMAT, DEEP_BLEND_FORMAT};
+    if output.transfer != TransferFunction::Pq {
+        return (BLEND_FORMAT, 1.0);
+    }
+    let reads_back = target_segments(segments)
+        .flat_map(|s| s.ops.iter())
+        .any(|op| matches!(op, Op::Capture { .. } | Op::Kawase(_) | Op::Custom(_)));
+    match (reads_back, drawing.deep_blend()) {
+        (false, _) => (BLEND_FORMAT, PQ_BLEND_GAIN),
+        (true, true) => (DEEP_BLEND_FORMAT, 1.0),
+        (true, false) => (BLEND_FORMAT, 1.0),
+    }
+}
+
 /// The decoding of every source description the target's passes draw, and the content's
 /// peak in cd/m^2 of the output (at least the output's own peak).
 fn source_decodes(
     segments: &[Segment<'_>],
     output: &ColorDescription,
+    gain: f64,
 ) -> Result<(Vec<(u64, DecodeParams)>, f64)> {
     let mut decodes: Vec<(u64, DecodeParams)> = Vec::new();
     let mut peak_nits = output.target_luminance_range().1;
@@ -152,7 +185,8 @@ fn source_decodes(
             continue;
         }
         let description = source.color_description();
-        decodes.push((fingerprint, DecodeParams::new(&description, output)?));
+        let params = DecodeParams::new(&description, output)?.with_gain(gain);
+        decodes.push((fingerprint, params));
         peak_nits = peak_nits.max(peak_in_output(&description, output));
     }
     Ok((decodes, peak_nits))
@@ -301,7 +335,7 @@ fn peak_in_output(source: &ColorDescription, output: &ColorDescription) -> f64 {
 fn blend_buffer(
     drawing: &Drawing,
     target: &Texture,
-    format: vk::Format,
+    (format, gain): (vk::Format, f64),
     owner: u64,
 ) -> Result<(Arc<Texture>, bool, Option<f64>)> {
     let mut slot = target.blend_buffer();
@@ -315,9 +349,15 @@ fn blend_buffer(
             texture,
             current: false,
             peak_nits: 0.0,
+            gain,
         });
     }
-    let buffer = slot.as_mut().expect("made above");
+    let buffer = slot.as_mut().expect("made or kept above");
+    if buffer.gain != gain {
+        // Its light is on another scale: start again from the target.
+        buffer.current = false;
+        buffer.gain = gain;
+    }
     let answer = (
         buffer.texture.clone(),
         !buffer.current,
@@ -411,17 +451,18 @@ fn linear_twin(output: &ColorDescription) -> ColorDescription {
 }
 
 /// A premultiplied colour in the target's encoding, decoded into the blend buffer's light.
-fn decode_color(description: &ColorDescription, color: [f32; 4]) -> [f32; 4] {
+/// `gain`: the blend buffer's units per unit of the description's linear scale.
+fn decode_color(description: &ColorDescription, color: [f32; 4], gain: f64) -> [f32; 4] {
     let a = f64::from(color[3]);
     if a <= 0.0 {
         return [0.0; 4];
     }
     let encoded = [color[0], color[1], color[2]].map(|c| f64::from(c) / a);
-    let linear = description.decode(encoded);
+    let linear = description.decode(encoded).map(|c| c * gain * a);
     [
-        (linear[0] * a) as f32,
-        (linear[1] * a) as f32,
-        (linear[2] * a) as f32,
+        linear[0] as f32,
+        linear[1] as f32,
+        linear[2] as f32,
         color[3],
     ]
 }
@@ -612,14 +653,14 @@ fn record_op(
     let output = plan.target_description;
     match op {
         Op::Clear { color, rects } => {
-            super::clear_rects(pass, decode_color(&output, *color), rects);
+            super::clear_rects(pass, decode_color(&output, *color, plan.gain), rects);
             Ok(())
         }
         Op::Solid(instances) => {
             let decoded: Vec<solid::Instance> = instances
                 .iter()
                 .map(|i| solid::Instance {
-                    color: decode_color(&output, i.color),
+                    color: decode_color(&output, i.color, plan.gain),
                     ..*i
                 })
                 .collect();
@@ -754,7 +795,7 @@ pub(crate) fn record_initialize(
         alpha: 1.0,
     };
     let description = plan.target_description;
-    let params = DecodeParams::new(&description, &description)?;
+    let params = DecodeParams::new(&description, &description)?.with_gain(plan.gain);
     // Replacing, not blending: the whole buffer is written, so it needs no clear first.
     let decode = &drawing.decode_pipelines(plan.pass_format).opaque;
     let push = decode_push(pass.target_size(), &params, super::rounded::NO_MASK);
@@ -787,7 +828,8 @@ pub(crate) fn record_encode(
     let p = &plan.encode;
     let push = encode::Push {
         target_size: pass.target_size(),
-        padding: [0.0; 2],
+        from_blend: p.from_blend,
+        padding: 0.0,
         ctm_0: p.ctm[0],
         ctm_1: p.ctm[1],
         ctm_2: p.ctm[2],

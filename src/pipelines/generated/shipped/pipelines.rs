@@ -185,8 +185,10 @@ pub mod encode {
     pub struct Push {
         /// `vec2 target_size`, offset 0.
         pub target_size: [f32; 2],
-        /// `vec2 padding`, offset 8.
-        pub padding: [f32; 2],
+        /// `float from_blend`, offset 8.
+        pub from_blend: f32,
+        /// `float padding`, offset 12.
+        pub padding: f32,
         /// `vec4 ctm_0`, offset 16.
         pub ctm_0: [f32; 4],
         /// `vec4 ctm_1`, offset 32.
@@ -204,12 +206,14 @@ pub mod encode {
     }
     const _: [(); 128] = [(); core::mem::size_of::<Push>()];
     const _: [(); 128] = [(); core::mem::size_of::<[f32; 2]>()
-        + core::mem::size_of::<[f32; 2]>() + core::mem::size_of::<[f32; 4]>()
+        + core::mem::size_of::<f32>() + core::mem::size_of::<f32>()
         + core::mem::size_of::<[f32; 4]>() + core::mem::size_of::<[f32; 4]>()
         + core::mem::size_of::<[f32; 4]>() + core::mem::size_of::<[f32; 4]>()
-        + core::mem::size_of::<[f32; 4]>() + core::mem::size_of::<[f32; 4]>()];
+        + core::mem::size_of::<[f32; 4]>() + core::mem::size_of::<[f32; 4]>()
+        + core::mem::size_of::<[f32; 4]>()];
     const _: [(); 0] = [(); core::mem::offset_of!(Push, target_size)];
-    const _: [(); 8] = [(); core::mem::offset_of!(Push, padding)];
+    const _: [(); 8] = [(); core::mem::offset_of!(Push, from_blend)];
+    const _: [(); 12] = [(); core::mem::offset_of!(Push, padding)];
     const _: [(); 16] = [(); core::mem::offset_of!(Push, ctm_0)];
     const _: [(); 32] = [(); core::mem::offset_of!(Push, ctm_1)];
     const _: [(); 48] = [(); core::mem::offset_of!(Push, ctm_2)];
