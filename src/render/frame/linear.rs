@@ -28,7 +28,7 @@ use crate::resources::sampler::Filter;
 use crate::resources::texture::{BlendBuffer, Texture};
 use crate::shaders::{
     encode, passes, sets, solid, texture, texture_decode, texture_decode_opaque, texture_indexed,
-    texture_ycbcr_decode,
+    texture_indexed_decode, texture_ycbcr_decode,
 };
 
 /// What a frame asks of the linear path beyond its sources' descriptions.
@@ -716,9 +716,10 @@ fn draw_indexed_decoded(
     textures: &[(Src<'_>, Filter)],
     instances: &[texture_indexed::Instance],
 ) -> Result<()> {
-    // All hardware-decoded: still one draw, through the textures' sRGB views. Otherwise
-    // every run goes through the decoding shader, blending, so that consecutive draws keep
-    // one pipeline (alternating with the texture pipeline, or with the unblended decoding
+    // All hardware-decoded: still one draw, through the textures' sRGB views; plain sRGB
+    // sources through the sRGB view, one draw decoded by the shader. Otherwise every run
+    // goes through the decoding shader, blending, so that consecutive draws keep one
+    // pipeline (alternating with the texture pipeline, or with the unblended decoding
     // pipeline for opaque quads, measured twice the CPU time and no less GPU time).
     let mut hardware = true;
     for (texture, _) in textures {
@@ -727,6 +728,9 @@ fn draw_indexed_decoded(
     if hardware {
         let output = drawing.built_output(plan.pass_format);
         return super::draw_indexed(pass, drawing, output, textures, instances, true);
+    }
+    if draw_indexed_srgb_decoded(pass, drawing, plan, textures, instances)? {
+        return Ok(());
     }
     let mut run: Vec<texture::Instance> = Vec::new();
     for (range, index) in runs(instances, |i| i.texture_index) {
@@ -741,6 +745,39 @@ fn draw_indexed_decoded(
         draw_decoded(pass, drawing, plan, texture, (*filter, true), &run)?;
     }
     Ok(())
+}
+
+/// Draws a texture array of plain sRGB sources, translucent ones among them, into the
+/// target's sRGB view as one draw (`texture_indexed_decode`: the shader decodes every
+/// texel); false, drawing nothing, for other frames or where the pipeline is not built.
+fn draw_indexed_srgb_decoded(
+    pass: &mut PassRecorder<'_, passes::Output>,
+    drawing: &Drawing,
+    plan: &LinearPlan<'_>,
+    textures: &[(Src<'_>, Filter)],
+    instances: &[texture_indexed::Instance],
+) -> Result<bool> {
+    let output = drawing.built_output(plan.pass_format);
+    let Some(pipeline) = output.pipelines.texture_indexed_decode.as_ref() else {
+        return Ok(false);
+    };
+    if plan.blend.is_some() {
+        return Ok(false);
+    }
+    for (texture, _) in textures {
+        if !plan.decode_of(texture)?.is_plain_srgb() {
+            return Ok(false);
+        }
+    }
+    let list = super::array_elements(drawing, textures, false);
+    let set = sets::TextureArray { textures: &list };
+    let push = texture_indexed_decode::Push {
+        target_size: pass.target_size(),
+    };
+    // The same vertex stage, so the same instances field for field.
+    let instances: &[texture_indexed_decode::Instance] = bytemuck::cast_slice(instances);
+    pass.draw(pipeline, &push, set, instances)?;
+    Ok(true)
 }
 
 /// The runs of consecutive `items` of one `key`, in order: each run's range and key.

@@ -1415,19 +1415,29 @@ fn draw_indexed(
         output.pipelines.texture_indexed.as_ref().ok_or_else(|| {
             Error::InvalidArgument("the texture-array pipeline was not built".into())
         })?;
-    let list: Vec<SampledTexture<'_>> = textures
+    let list = array_elements(drawing, textures, srgb);
+    let set = sets::TextureArray { textures: &list };
+    let push = texture_indexed::Push {
+        target_size: pass.target_size(),
+    };
+    pass.draw(pipeline, &push, set, instances)
+}
+
+/// The texture array's elements: each texture with its filter's sampler; with `srgb`,
+/// through its sRGB view where it has one.
+fn array_elements<'t>(
+    drawing: &'t Drawing,
+    textures: &'t [(Src<'_>, Filter)],
+    srgb: bool,
+) -> Vec<SampledTexture<'t>> {
+    textures
         .iter()
         .map(|(texture, filter)| {
             let sampler = drawing.sampler(*filter);
             let decoded = SampledTexture::srgb_decoded(texture, sampler).filter(|_| srgb);
             decoded.unwrap_or(SampledTexture::new(texture, sampler))
         })
-        .collect();
-    let set = sets::TextureArray { textures: &list };
-    let push = texture_indexed::Push {
-        target_size: pass.target_size(),
-    };
-    pass.draw(pipeline, &push, set, instances)
+        .collect()
 }
 
 /// Every texture the frame's operations read, in every pass.

@@ -1915,6 +1915,175 @@ pub mod texture_indexed {
         }
     }
 }
+/// Pipeline `texture_indexed_decode`: `quad_indexed.vert` then `texture_indexed_decode.frag`, Premultiplied blending, drawn in render pass `output`.
+pub mod texture_indexed_decode {
+    use crate::pipelines as rt;
+    /// Push constants of every stage, at their offsets (vertex bytes 0..8).
+    #[repr(C)]
+    #[derive(Clone, Copy, Debug, PartialEq)]
+    pub struct Push {
+        /// `vec2 target_size`, offset 0.
+        pub target_size: [f32; 2],
+    }
+    const _: [(); 8] = [(); core::mem::size_of::<Push>()];
+    const _: [(); 8] = [(); core::mem::size_of::<[f32; 2]>()];
+    const _: [(); 0] = [(); core::mem::offset_of!(Push, target_size)];
+    /// SAFETY: every field is a plain integer, float, byte array or another such struct, and the constant assertions above prove there is no implicit padding, so every bit pattern is valid and all bytes are initialized.
+    unsafe impl rt::bytemuck::Zeroable for Push {}
+    /// SAFETY: every field is a plain integer, float, byte array or another such struct, and the constant assertions above prove there is no implicit padding, so every bit pattern is valid and all bytes are initialized.
+    unsafe impl rt::bytemuck::Pod for Push {}
+    impl Default for Push {
+        fn default() -> Self {
+            rt::bytemuck::Zeroable::zeroed()
+        }
+    }
+    /// The per-instance vertex-shader inputs, packed in location order.
+    #[repr(C)]
+    #[derive(Clone, Copy, Debug, PartialEq)]
+    pub struct Instance {
+        /// `location 0: vec4 dst`, offset 0.
+        pub dst: [f32; 4],
+        /// `location 1: vec2 uv_offset`, offset 16.
+        pub uv_offset: [f32; 2],
+        /// `location 2: vec4 uv_axes`, offset 24.
+        pub uv_axes: [f32; 4],
+        /// `location 3: float alpha`, offset 40.
+        pub alpha: f32,
+        /// `location 4: uint texture_index`, offset 44.
+        pub texture_index: u32,
+    }
+    const _: [(); 48] = [(); core::mem::size_of::<Instance>()];
+    const _: [(); 48] = [(); core::mem::size_of::<[f32; 4]>()
+        + core::mem::size_of::<[f32; 2]>() + core::mem::size_of::<[f32; 4]>()
+        + core::mem::size_of::<f32>() + core::mem::size_of::<u32>()];
+    const _: [(); 0] = [(); core::mem::offset_of!(Instance, dst)];
+    const _: [(); 16] = [(); core::mem::offset_of!(Instance, uv_offset)];
+    const _: [(); 24] = [(); core::mem::offset_of!(Instance, uv_axes)];
+    const _: [(); 40] = [(); core::mem::offset_of!(Instance, alpha)];
+    const _: [(); 44] = [(); core::mem::offset_of!(Instance, texture_index)];
+    /// SAFETY: every field is a plain integer, float, byte array or another such struct, and the constant assertions above prove there is no implicit padding, so every bit pattern is valid and all bytes are initialized.
+    unsafe impl rt::bytemuck::Zeroable for Instance {}
+    /// SAFETY: every field is a plain integer, float, byte array or another such struct, and the constant assertions above prove there is no implicit padding, so every bit pattern is valid and all bytes are initialized.
+    unsafe impl rt::bytemuck::Pod for Instance {}
+    impl Default for Instance {
+        fn default() -> Self {
+            rt::bytemuck::Zeroable::zeroed()
+        }
+    }
+    /// The descriptor sets a draw binds, in set order.
+    pub type Sets<'a> = super::sets::TextureArray<'a>;
+    pub(super) static VERTEX_SPIRV: &rt::Spirv = &rt::SpirvBytes(
+        *include_bytes!("spirv/quad_indexed.vert.spv"),
+    );
+    pub(super) static FRAGMENT_SPIRV: &rt::Spirv = &rt::SpirvBytes(
+        *include_bytes!("spirv/texture_indexed_decode.frag.spv"),
+    );
+    /// Everything needed to build the pipeline, as reflected and checked at build time.
+    pub static DESC: rt::PipelineDesc = rt::PipelineDesc {
+        name: "texture_indexed_decode",
+        vertex: rt::StageDesc {
+            spirv: VERTEX_SPIRV,
+            file: "quad_indexed.vert",
+            entry: c"main",
+        },
+        fragment: rt::StageDesc {
+            spirv: FRAGMENT_SPIRV,
+            file: "texture_indexed_decode.frag",
+            entry: c"main",
+        },
+        blend: rt::Blend::Premultiplied,
+        topology: rt::vk::PrimitiveTopology::TRIANGLE_STRIP,
+        vertices: 4,
+        vertex_stride: core::mem::size_of::<()>() as u32,
+        instance_stride: core::mem::size_of::<Instance>() as u32,
+        attributes: &[
+            rt::VertexAttribute {
+                location: 0,
+                binding: 1,
+                format: rt::vk::Format::R32G32B32A32_SFLOAT,
+                offset: 0,
+            },
+            rt::VertexAttribute {
+                location: 1,
+                binding: 1,
+                format: rt::vk::Format::R32G32_SFLOAT,
+                offset: 16,
+            },
+            rt::VertexAttribute {
+                location: 2,
+                binding: 1,
+                format: rt::vk::Format::R32G32B32A32_SFLOAT,
+                offset: 24,
+            },
+            rt::VertexAttribute {
+                location: 3,
+                binding: 1,
+                format: rt::vk::Format::R32_SFLOAT,
+                offset: 40,
+            },
+            rt::VertexAttribute {
+                location: 4,
+                binding: 1,
+                format: rt::vk::Format::R32_UINT,
+                offset: 44,
+            },
+        ],
+        push_ranges: &[
+            rt::PushRange {
+                stages: rt::ShaderStages::VERTEX,
+                offset: 0,
+                size: 8,
+            },
+        ],
+        push_updates: &[
+            rt::PushRange {
+                stages: rt::ShaderStages::VERTEX,
+                offset: 0,
+                size: 8,
+            },
+        ],
+        sets: &[
+            rt::SetSlot {
+                set: 0,
+                bindings: <super::sets::TextureArray<
+                    'static,
+                > as rt::DescriptorSet>::BINDINGS,
+            },
+        ],
+        variants: &[
+            rt::VariantDesc {
+                name: "default",
+                constants: &[],
+                vertex: None,
+                fragment: None,
+            },
+        ],
+    };
+    /// Pipeline `texture_indexed_decode`: `quad_indexed.vert` then `texture_indexed_decode.frag`, Premultiplied blending, drawn in render pass `output`.
+    pub struct Pipeline {
+        raw: rt::RawPipeline,
+    }
+    impl Pipeline {
+        /// Builds the pipeline (every variant) for a render pass of kind `output`.
+        pub fn new(
+            device: &rt::Device,
+            pass: &rt::RenderPass<super::passes::Output>,
+            cache: rt::vk::PipelineCache,
+        ) -> Result<Self, rt::Error> {
+            rt::RawPipeline::new(device, &DESC, pass, cache).map(|raw| Pipeline { raw })
+        }
+    }
+    impl rt::Pipeline for Pipeline {
+        type Pass = super::passes::Output;
+        type Push = Push;
+        type Sets<'a> = Sets<'a>;
+        type Instance = Instance;
+        type Vertex = ();
+        fn raw(&self) -> &rt::RawPipeline {
+            &self.raw
+        }
+    }
+}
 /// Pipeline `texture_opaque`: `quad.vert` then `texture.frag`, Replace blending, drawn in render pass `output`. Specialization constants: `bool HAS_ALPHA` (id 0).
 pub mod texture_opaque {
     use crate::pipelines as rt;
@@ -2523,6 +2692,8 @@ pub struct Pipelines {
     pub texture: texture::Pipeline,
     /// `None` where the device lacks descriptor indexing, which `texture_indexed` needs.
     pub texture_indexed: Option<texture_indexed::Pipeline>,
+    /// `None` where the device lacks descriptor indexing, which `texture_indexed_decode` needs.
+    pub texture_indexed_decode: Option<texture_indexed_decode::Pipeline>,
     pub texture_opaque: texture_opaque::Pipeline,
 }
 impl Pipelines {
@@ -2540,6 +2711,11 @@ impl Pipelines {
             texture: texture::Pipeline::new(device, output, cache)?,
             texture_indexed: if device.capabilities().descriptor_indexing {
                 Some(texture_indexed::Pipeline::new(device, output, cache)?)
+            } else {
+                None
+            },
+            texture_indexed_decode: if device.capabilities().descriptor_indexing {
+                Some(texture_indexed_decode::Pipeline::new(device, output, cache)?)
             } else {
                 None
             },
