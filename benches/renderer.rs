@@ -294,50 +294,16 @@ enum Sources {
 fn linear_benches(renderer: &mut Renderer) -> Result<()> {
     println!("linear path:");
     let copy = copy_time(renderer, 1920, 1080)?;
-    frame_bench(
-        renderer,
-        (1920, 1080),
-        1000,
-        copy,
-        Path::SrgbView,
-        Sources::Mixed,
-    )?;
-    frame_bench(
-        renderer,
-        (1920, 1080),
-        1000,
-        copy,
-        Path::BlendBuffer,
-        Sources::Mixed,
-    )?;
-    frame_bench(
-        renderer,
-        (1920, 1080),
-        1000,
-        copy,
-        Path::PqOutput,
-        Sources::Mixed,
-    )?;
+    for path in [Path::SrgbView, Path::BlendBuffer, Path::PqOutput] {
+        frame_bench(renderer, (1920, 1080), 1000, copy, path, Sources::Mixed)?;
+    }
     // Opaque sources only: both frames are then one texture-array draw of one shader
     // (where the device has descriptor indexing), the linear one sampling sRGB views into
     // the target's sRGB view, so what it costs more is the sRGB formats' own.
     println!("opaque sources only:");
-    frame_bench(
-        renderer,
-        (1920, 1080),
-        1000,
-        copy,
-        Path::Direct,
-        Sources::Opaque,
-    )?;
-    frame_bench(
-        renderer,
-        (1920, 1080),
-        1000,
-        copy,
-        Path::SrgbView,
-        Sources::Opaque,
-    )?;
+    for path in [Path::Direct, Path::SrgbView] {
+        frame_bench(renderer, (1920, 1080), 1000, copy, path, Sources::Opaque)?;
+    }
     let copy_4k = copy_time(renderer, 3840, 2160)?;
     encode_bench(renderer, copy_4k)
 }

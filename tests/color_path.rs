@@ -34,6 +34,15 @@ fn read_10bit(renderer: &mut Renderer, texture: &Texture, region: Rect) -> Vec<[
         .collect()
 }
 
+/// A `width` x 1 ABGR2101010 target described as `description` (a PQ or HLG output).
+fn ten_bit_target(renderer: &mut Renderer, width: u32, description: ColorDescription) -> Texture {
+    let target = renderer
+        .create_target(width, 1, DrmFourcc::Abgr2101010)
+        .unwrap();
+    target.set_color_description(description).unwrap();
+    target
+}
+
 fn draw<'a>(size: (u32, u32), dst: Rect, damage: &'a [Rect], alpha: f32) -> TextureDraw<'a> {
     TextureDraw {
         src: RectF::new(0.0, 0.0, f64::from(size.0), f64::from(size.1)),
@@ -291,12 +300,7 @@ fn every_srgb_level_round_trips_exactly_through_the_linear_path() {
 #[test]
 fn sdr_white_in_a_pq_output_sits_at_203_nits() {
     let (instance, mut renderer) = renderer();
-    let target = renderer
-        .create_target(2, 1, DrmFourcc::Abgr2101010)
-        .unwrap();
-    target
-        .set_color_description(ColorDescription::bt2020_pq())
-        .unwrap();
+    let target = ten_bit_target(&mut renderer, 2, ColorDescription::bt2020_pq());
     // sRGB white, and sRGB grey 128 beside it.
     let source = import(
         &mut renderer,
@@ -658,12 +662,7 @@ fn a_texture_that_is_no_lut_is_refused() {
 #[test]
 fn sdr_white_in_an_hlg_output_is_the_75_percent_signal() {
     let (instance, mut renderer) = renderer();
-    let target = renderer
-        .create_target(2, 1, DrmFourcc::Abgr2101010)
-        .unwrap();
-    target
-        .set_color_description(ColorDescription::bt2020_hlg())
-        .unwrap();
+    let target = ten_bit_target(&mut renderer, 2, ColorDescription::bt2020_hlg());
     let source = import(&mut renderer, &[[255, 255, 255, 255]; 2], 2);
     let all = [whole(2, 1)];
     let mut frame = renderer.render(&target, Transform::Normal).unwrap();
@@ -947,12 +946,7 @@ fn every_pq_level_round_trips_through_the_blend_buffer() {
     source
         .set_color_description(ColorDescription::bt2020_pq())
         .unwrap();
-    let target = renderer
-        .create_target(width, 1, DrmFourcc::Abgr2101010)
-        .unwrap();
-    target
-        .set_color_description(ColorDescription::bt2020_pq())
-        .unwrap();
+    let target = ten_bit_target(&mut renderer, width, ColorDescription::bt2020_pq());
     let all = [whole(width, 1)];
     let mut frame = linear_frame(&mut renderer, &target, None);
     frame
@@ -987,12 +981,7 @@ fn a_pq_output_keeps_its_pixels_across_both_blend_buffers() {
         })
         .collect();
     let source = import(&mut renderer, &pixels, width);
-    let target = renderer
-        .create_target(width, 1, DrmFourcc::Abgr2101010)
-        .unwrap();
-    target
-        .set_color_description(ColorDescription::bt2020_pq())
-        .unwrap();
+    let target = ten_bit_target(&mut renderer, width, ColorDescription::bt2020_pq());
     let all = [whole(width, 1)];
     let mut frames: Vec<Vec<[u32; 3]>> = Vec::new();
     // Full, full with a capture, then only columns 8..16 redrawn.

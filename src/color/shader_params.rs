@@ -144,7 +144,8 @@ impl EncodeParams {
         output: &ColorDescription,
         content_peak_nits: f64,
         options: &EncodeOptions,
-        (target_bits, lut_size): (u32, u32),
+        target_bits: u32,
+        lut_size: u32,
         blend_gain: f64,
     ) -> Result<EncodeParams, ColorError> {
         let eetf = output_eetf(output, content_peak_nits)?;

@@ -95,7 +95,7 @@ pub(crate) fn plan<'f>(
     let (decodes, peak_nits) = source_decodes(segments, &output, gain)?;
     let bits = bits_per_channel(target.format());
     let lut_size = request.lut.map_or(0, |lut| lut.height());
-    let encode = EncodeParams::new(&output, peak_nits, &request.encode, (bits, lut_size), gain)?;
+    let encode = EncodeParams::new(&output, peak_nits, &request.encode, bits, lut_size, gain)?;
     let plan = LinearPlan {
         blend: None,
         pass_format: blend_format,
