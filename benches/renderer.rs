@@ -304,8 +304,90 @@ fn linear_benches(renderer: &mut Renderer) -> Result<()> {
     for path in [Path::Direct, Path::SrgbView] {
         frame_bench(renderer, (1920, 1080), 1000, copy, path, Sources::Opaque)?;
     }
+    println!(
+        "a desktop (wallpaper, six opaque windows, two translucent terminals, a panel, a cursor):"
+    );
+    for path in [Path::Direct, Path::SrgbView, Path::BlendBuffer] {
+        desktop_bench(renderer, copy, path)?;
+    }
     let copy_4k = copy_time(renderer, 3840, 2160)?;
     encode_bench(renderer, copy_4k)
+}
+
+/// The elements of a 1920x1080 desktop, bottom to top: (destination, translucent). The
+/// 1000-quad frame is half translucent at every pixel of its 32 layers; a desktop has
+/// about three layers, translucent ones in a few places.
+fn desktop_elements() -> Vec<(Rect, bool)> {
+    let mut elements = vec![(Rect::new(0, 0, 1920, 1080), false)];
+    elements.extend((0..6).map(|i| (Rect::new(80 + i * 170, 60 + i * 70, 800, 600), false)));
+    elements.push((Rect::new(900, 120, 700, 450), true));
+    elements.push((Rect::new(300, 520, 700, 450), true));
+    elements.push((Rect::new(0, 0, 1920, 32), true));
+    elements.push((Rect::new(1000, 600, 32, 32), true));
+    elements
+}
+
+/// One frame of `desktop_elements`, redrawn whole, through each path.
+fn desktop_bench(renderer: &mut Renderer, copy_ms: f64, path: Path) -> Result<()> {
+    let opaque = rgba_texture(renderer, 256, 41, false)?;
+    let translucent = rgba_texture(renderer, 256, 103, true)?;
+    let target = path.target(renderer, (1920, 1080))?;
+    let elements = desktop_elements();
+    let device = renderer.device().clone();
+    let (mut runs, mut steady_objects) = (0, 0);
+    let [cpu, gpu] = measure(|| {
+        let before = device.objects_created();
+        let started = Instant::now();
+        let mut frame = renderer.render(&target, Transform::Normal)?;
+        path.set_up(&mut frame)?;
+        for &(dst, is_translucent) in &elements {
+            let draw = TextureDraw {
+                src: RectF::new(0.0, 0.0, 256.0, 256.0),
+                dst,
+                damage: &[dst],
+                opaque: if is_translucent {
+                    &[]
+                } else {
+                    std::slice::from_ref(&dst)
+                },
+                transform: Transform::Normal,
+                alpha: 1.0,
+                filter: Filter::Linear,
+            };
+            let texture = if is_translucent {
+                &translucent
+            } else {
+                &opaque
+            };
+            frame.render_texture_from_to(texture, &draw)?;
+        }
+        let done = frame.finish()?;
+        let cpu = started.elapsed();
+        done.wait(Duration::MAX)?;
+        runs += 1;
+        if runs > WARM_UP {
+            steady_objects += device.objects_created() - before;
+        }
+        Ok([ms(cpu), renderer.gpu_time(&done)?.map_or(f64::NAN, ms)])
+    })?;
+    let area: i64 = elements
+        .iter()
+        .map(|(r, _)| i64::from(r.w) * i64::from(r.h))
+        .sum();
+    let bound = copy_ms * area as f64 / (1920.0 * 1080.0);
+    let (linear, label) = (path != Path::Direct, path.label());
+    println!(
+        "desktop 1920x1080{label}: cpu {}; gpu {}; bound {bound:.3} ms (ratio {:.2}); Vulkan objects created in steady frames: {steady_objects}",
+        cpu.spread(),
+        gpu.spread(),
+        gpu.median() / bound,
+    );
+    println!(
+        "{{\"bench\":\"desktop\",\"linear\":{linear},\"path\":\"{label}\",\"cpu_ms\":{:.4},\"gpu_ms\":{:.4},\"bound_ms\":{bound:.4},\"objects_in_steady_frames\":{steady_objects}}}",
+        cpu.median(),
+        gpu.median(),
+    );
+    Ok(())
 }
 
 /// N 256x256 quads, mixed alpha, every fourth turned, tiled over the target with overlap.
