@@ -12,6 +12,11 @@
 #include "color.glsl"
 
 layout(constant_id = 0) const uint TRANSFER = 0u;
+// Whether the pass maps tone, compresses gamut or applies a LUT (`encode_mapped`); plain
+// encodings (`encode`) only clip. A constant, not the push constants' flags alone: a CPU
+// rasterizer (lavapipe) runs both sides of a branch on a push constant, and these stages
+// would treble every pixel's cost.
+layout(constant_id = 1) const bool MAPPED = true;
 
 layout(push_constant) uniform Push {
     // quad.vert's member.
@@ -110,15 +115,19 @@ void main() {
     vec4 texel = texelFetch(blend, ivec2(gl_FragCoord.xy), 0);
     vec3 rgb = texel.a > 0.0 ? texel.rgb * (push.from_blend / texel.a) : vec3(0.0);
     rgb = mat3(push.ctm_0.xyz, push.ctm_1.xyz, push.ctm_2.xyz) * rgb;
-    rgb = tone_map(rgb);
-    if (push.mapping.x > 0.5) {
-        vec2 w = push.mapping.zw;
-        rgb = compress_gamut(rgb, vec3(w, 1.0 - w.x - w.y));
+    if (MAPPED) {
+        rgb = tone_map(rgb);
+        if (push.mapping.x > 0.5) {
+            vec2 w = push.mapping.zw;
+            rgb = compress_gamut(rgb, vec3(w, 1.0 - w.x - w.y));
+        } else {
+            rgb = clip_unless_extended(TRANSFER, rgb);
+        }
+        if (push.mapping.y > 0.0) {
+            rgb = apply_lut(rgb);
+        }
     } else {
         rgb = clip_unless_extended(TRANSFER, rgb);
-    }
-    if (push.mapping.y > 0.0) {
-        rgb = apply_lut(rgb);
     }
     vec3 encoded = encode_transfer(TRANSFER, rgb, push.transfer_params);
     encoded += bayer(ivec2(gl_FragCoord.xy)) * push.transfer_params.w;

@@ -13,6 +13,11 @@
 // #include "color.glsl"
 
 @id(0) override TRANSFER: u32 = 0u;
+// Whether the draw is masked by a rounded rectangle (`texture_decode_rounded`). A constant,
+// not the mask's width tested at run time: a CPU rasterizer (lavapipe) runs both sides of a
+// branch on a push constant, and the mask's integrals would cost every quad of the frame
+// more than its decoding.
+@id(1) override MASKED: bool = false;
 
 struct Push {
     // quad.vert's member; WGSL has no explicit offsets, so the block is declared whole.
@@ -25,8 +30,8 @@ struct Push {
     to_output_2: vec4<f32>,
     // The transfer function's parameters: BT.1886's (a, b) in xy, HLG's system gamma in z.
     transfer_params: vec4<f32>,
-    // A rounded-rectangle mask (`Frame::render_texture_rounded`): x, y, width and height in
-    // target pixels; a width of 0 is no mask.
+    // The rounded-rectangle mask of `MASKED` draws (`Frame::render_texture_rounded`): x, y,
+    // width and height in target pixels; a width of 0 is no mask.
     clip: vec4<f32>,
     // The mask's corner radii in target pixels: top-left, top-right, bottom-right,
     // bottom-left (as the target lies, whatever the output's transform).
@@ -127,5 +132,9 @@ fn main(
     }
     let to_output = mat3x3<f32>(push.to_output_0.xyz, push.to_output_1.xyz, push.to_output_2.xyz);
     let linear = to_output * decode_transfer(TRANSFER, encoded, push.transfer_params);
-    return vec4<f32>(linear * texel.a, texel.a) * (alpha * mask_coverage(position.xy));
+    var coverage = 1.0;
+    if MASKED {
+        coverage = mask_coverage(position.xy);
+    }
+    return vec4<f32>(linear * texel.a, texel.a) * (alpha * coverage);
 }

@@ -4,14 +4,17 @@
 //! descriptions. Expected values are computed here from the standards' formulas.
 
 mod common;
+#[allow(dead_code)] // the colour tests' references; this binary uses the EETF's
+#[path = "color/reference.rs"]
+mod reference;
 
 use common::{
     assert_validation_clean, import_rgba as import, read_rgba as read,
     sync_validated_renderer as renderer, whole,
 };
 use vkcompose::color::{
-    ColorDescription, ColorError, EncodeOptions, Luminances, Lut3d, Mat3, Primaries,
-    TransferFunction,
+    ColorDescription, ColorError, EncodeOptions, Luminances, Lut3d, MasteringDisplay, Mat3,
+    Primaries, TransferFunction,
 };
 use vkcompose::format::DrmFourcc;
 use vkcompose::geometry::{Rect, RectF, Transform};
@@ -359,6 +362,57 @@ fn pq_content_on_an_srgb_output_takes_the_linear_path_and_is_tone_mapped() {
         out[1]
     );
     assert_eq!(out[2][..3], [255, 255, 255]);
+    assert_validation_clean(&instance);
+}
+
+/// PQ content of the full 10 000 cd/m^2 on a PQ display of 1000 cd/m^2 (its mastering
+/// volume) is tone mapped by BT.2390's EETF (as tests/color/reference.rs writes it out),
+/// within 2/1023 in PQ: light below the knee is unchanged, nothing exceeds the display's
+/// peak, and levels between the knee and 10 000 cd/m^2 are compressed, not clipped (the
+/// test checks that clipping would miss some level by more than its tolerance). On an sRGB
+/// output the knee is reference white, which is the peak, so there the EETF is a clip.
+#[test]
+fn pq_content_on_a_dimmer_pq_display_is_tone_mapped_by_bt_2390() {
+    let (instance, mut renderer) = renderer();
+    let mut output = ColorDescription::bt2020_pq();
+    output.mastering = Some(MasteringDisplay {
+        primaries: Primaries::BT2020,
+        min_luminance: 0.0,
+        max_luminance: 1000.0,
+    });
+    let levels: [u8; 8] = [0, 64, 128, 150, 170, 190, 220, 255];
+    let target = ten_bit_target(&mut renderer, levels.len() as u32, output);
+    let pixels: Vec<Rgba> = levels.iter().map(|&l| [l, l, l, 255]).collect();
+    let source = import(&mut renderer, &pixels, levels.len() as u32);
+    source
+        .set_color_description(ColorDescription::bt2020_pq())
+        .unwrap();
+    let all = [whole(levels.len() as u32, 1)];
+    let mut frame = renderer.render(&target, Transform::Normal).unwrap();
+    frame
+        .render_texture_from_to(&source, &draw((levels.len() as u32, 1), all[0], &all, 1.0))
+        .unwrap();
+    finish_and_wait(frame);
+    let out = read_10bit(&mut renderer, &target, all[0]);
+    let mut clip_misses = 0;
+    for (pixel, &level) in out.iter().zip(&levels) {
+        let nits = 10_000.0 * pq_eotf(f64::from(level) / 255.0);
+        let mapped = reference::bt2390_eetf_nits_in_target(nits, 0.0, 10_000.0, 0.0, 1000.0);
+        let want = pq_of_nits(mapped) * 1023.0;
+        if (pq_of_nits(nits.min(1000.0)) * 1023.0 - want).abs() > 2.0 {
+            clip_misses += 1;
+        }
+        for c in pixel {
+            assert!(
+                (f64::from(*c) - want).abs() <= 2.0,
+                "level {level} ({nits:.1} cd/m^2): {pixel:?} against {want:.2}"
+            );
+        }
+    }
+    assert!(
+        clip_misses >= 2,
+        "clipping would pass: the levels test no tone mapping"
+    );
     assert_validation_clean(&instance);
 }
 

@@ -133,6 +133,9 @@ pub struct EncodeParams {
     pub mapping: [f32; 4],
     /// The reciprocal of the blend buffer's gain (see [`DecodeParams::with_gain`]).
     pub from_blend: f32,
+    /// Whether the pass maps tone, compresses gamut or applies a LUT: the shader's variant
+    /// with those stages (`MAPPED`), which plain encodings skip.
+    pub mapped: bool,
 }
 
 impl EncodeParams {
@@ -172,6 +175,9 @@ impl EncodeParams {
                 weights[1] as f32,
             ],
             from_blend: (1.0 / blend_gain) as f32,
+            mapped: !eetf.is_pass_through()
+                || options.gamut_mapping != GamutMapping::Clip
+                || lut_size > 0,
         })
     }
 }

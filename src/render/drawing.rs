@@ -2,6 +2,7 @@
 //! use), the two samplers, the YUV conversions and their pipelines, the pipeline cache,
 //! and the GPU timer. The renderer owns it; frames borrow it while they record.
 
+use std::collections::hash_map::Entry;
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -15,7 +16,10 @@ use crate::resources::format::DrmFourcc;
 use crate::resources::sampler::{Filter, Sampler};
 use crate::resources::texture::{Texture, TextureDesc};
 use crate::resources::timing::GpuTimer;
-use crate::shaders::{encode, passes, texture, texture_decode, texture_decode_opaque, Pipelines};
+use crate::shaders::{
+    encode, encode_mapped, passes, texture, texture_decode, texture_decode_opaque,
+    texture_decode_rounded, Pipelines,
+};
 
 /// The linear path's blend buffers: premultiplied linear light, 16-bit float so that
 /// HDR's values above 1 and scRGB's below 0 survive blending.
@@ -39,6 +43,13 @@ pub(crate) struct Output {
 pub(crate) struct DecodePipelines {
     pub blended: texture_decode::Pipeline,
     pub opaque: texture_decode_opaque::Pipeline,
+}
+
+/// The encode pass into one format: plain, and with the mapping stages (tone mapping,
+/// gamut compression, LUT) once a frame needs them.
+pub(crate) struct EncodePipelines {
+    pub plain: encode::Pipeline,
+    pub mapped: Option<encode_mapped::Pipeline>,
 }
 
 pub(crate) struct Drawing {
@@ -69,7 +80,9 @@ pub(crate) struct Drawing {
     /// The linear path's pipelines, built by the first frame that takes it: decoding
     /// draws into blend buffers, and the encode pass per target format.
     decode: HashMap<vk::Format, DecodePipelines>,
-    encode: HashMap<vk::Format, encode::Pipeline>,
+    /// Rounded-corner draws' decoding pipeline, per format drawn into (either path).
+    rounded: HashMap<vk::Format, texture_decode_rounded::Pipeline>,
+    encode: HashMap<vk::Format, EncodePipelines>,
     /// Whether [`DEEP_BLEND_FORMAT`] can be drawn into, blended and sampled here.
     deep_blend: bool,
 }
@@ -117,6 +130,7 @@ impl Drawing {
             frame_serial: 0,
             instance_list: Vec::new(),
             decode: HashMap::new(),
+            rounded: HashMap::new(),
             encode: HashMap::new(),
             deep_blend: blendable(device, DEEP_BLEND_FORMAT),
         })
@@ -254,18 +268,27 @@ impl Drawing {
 
     /// Builds what the linear path into targets of `format` draws with: the blend
     /// buffers' output (every pipeline, for the draws a frame records into them), the
-    /// decoding pipeline, and the encode pass for `format`.
+    /// decoding pipeline, and the encode pass for `format` (with the mapping stages if
+    /// `mapped`).
     pub(crate) fn build_linear_path(
         &mut self,
         format: vk::Format,
         blend: vk::Format,
+        mapped: bool,
     ) -> Result<()> {
         self.build_decode(blend)?;
-        if !self.encode.contains_key(&format) {
-            self.output(format)?;
-            let pass = &self.outputs[&format].pass;
-            let pipeline = encode::Pipeline::new(&self.device, pass, self.pipeline_cache)?;
-            self.encode.insert(format, pipeline);
+        self.output(format)?;
+        let (device, cache) = (&self.device, self.pipeline_cache);
+        let pass = &self.outputs[&format].pass;
+        let encode = match self.encode.entry(format) {
+            Entry::Occupied(entry) => entry.into_mut(),
+            Entry::Vacant(entry) => entry.insert(EncodePipelines {
+                plain: encode::Pipeline::new(device, pass, cache)?,
+                mapped: None,
+            }),
+        };
+        if mapped && encode.mapped.is_none() {
+            encode.mapped = Some(encode_mapped::Pipeline::new(device, pass, cache)?);
         }
         Ok(())
     }
@@ -286,13 +309,30 @@ impl Drawing {
         Ok(())
     }
 
+    /// Builds the output of `format` and the rounded-corner draws' pipeline into it.
+    pub(crate) fn build_rounded(&mut self, format: vk::Format) -> Result<()> {
+        self.output(format)?;
+        if !self.rounded.contains_key(&format) {
+            let pass = &self.outputs[&format].pass;
+            let pipeline =
+                texture_decode_rounded::Pipeline::new(&self.device, pass, self.pipeline_cache)?;
+            self.rounded.insert(format, pipeline);
+        }
+        Ok(())
+    }
+
+    /// The rounded-corner draws' pipeline into `format` ([`Drawing::build_rounded`]).
+    pub(crate) fn rounded_pipeline(&self, format: vk::Format) -> &texture_decode_rounded::Pipeline {
+        &self.rounded[&format]
+    }
+
     /// The decoding pipelines into passes of `format` ([`Drawing::build_decode`]).
     pub(crate) fn decode_pipelines(&self, format: vk::Format) -> &DecodePipelines {
         &self.decode[&format]
     }
 
-    /// The encode pass into `format` ([`Drawing::build_linear_path`]).
-    pub(crate) fn encode_pipeline(&self, format: vk::Format) -> &encode::Pipeline {
+    /// The encode passes into `format` ([`Drawing::build_linear_path`]).
+    pub(crate) fn encode_pipelines(&self, format: vk::Format) -> &EncodePipelines {
         &self.encode[&format]
     }
 

@@ -27,8 +27,8 @@ use crate::render::drawing::Drawing;
 use crate::resources::sampler::Filter;
 use crate::resources::texture::{BlendBuffer, Texture};
 use crate::shaders::{
-    encode, passes, sets, solid, texture, texture_decode, texture_decode_opaque, texture_indexed,
-    texture_indexed_decode, texture_ycbcr_decode,
+    encode, encode_mapped, passes, sets, solid, texture, texture_decode, texture_decode_opaque,
+    texture_decode_rounded, texture_indexed, texture_indexed_decode, texture_ycbcr_decode,
 };
 
 /// What a frame asks of the linear path beyond its sources' descriptions.
@@ -111,7 +111,7 @@ pub(crate) fn plan<'f>(
     };
     if let Some(format) = srgb_view_format(segments, request, &plan) {
         drawing.build_decode(format)?;
-        build_yuv_decodes(drawing, segments, format)?;
+        build_op_decodes(drawing, segments, format)?;
         if let Some(buffer) = target.blend_buffer().as_mut() {
             buffer.current = false;
         }
@@ -120,8 +120,8 @@ pub(crate) fn plan<'f>(
             ..plan
         }));
     }
-    drawing.build_linear_path(target.format(), blend_format)?;
-    build_yuv_decodes(drawing, segments, blend_format)?;
+    drawing.build_linear_path(target.format(), blend_format, plan.encode.mapped)?;
+    build_op_decodes(drawing, segments, blend_format)?;
     let (blend, initialize, previous_peak) =
         blend_buffer(drawing, target, (blend_format, gain), owner)?;
     let full = Rect::new(0, 0, target.width() as i32, target.height() as i32);
@@ -302,23 +302,38 @@ fn drawn_sources<'s, 'f: 's>(op: &'s Op<'f>) -> impl Iterator<Item = &'s Texture
 
 /// Whether `source` decodes to what the target holds without conversion: the same
 /// fingerprint (read without a lock: the common case, every draw of every frame), or an
-/// equivalent description.
+/// equivalent encoding whose content the output's volume holds.
 fn matches_target(source: &Texture, target: &Texture, output: &ColorDescription) -> bool {
-    source.color_fingerprint() == target.color_fingerprint()
-        || source.color_description().same_encoding(output)
+    if source.color_fingerprint() == target.color_fingerprint() {
+        return true;
+    }
+    let source = source.color_description();
+    source.same_encoding(output) && fits_output(&source, output)
+}
+
+/// Whether `source`'s content needs no tone mapping into `output`: its brightest light
+/// lies within the output's target volume. A PQ output's encoding is always 0 to 10 000
+/// cd/m^2, so a dimmer PQ display is described by its target (mastering) volume alone,
+/// and PQ content of the same encoding beyond that volume must still be mapped.
+fn fits_output(source: &ColorDescription, output: &ColorDescription) -> bool {
+    peak_in_output(source, output) <= output.target_luminance_range().1
 }
 
 /// Builds the decoding pipeline of every YUV texture the target's passes draw, into
 /// passes of `format`.
-fn build_yuv_decodes(
+fn build_op_decodes(
     drawing: &mut Drawing,
     segments: &[Segment<'_>],
     format: vk::Format,
 ) -> Result<()> {
     for op in target_segments(segments).flat_map(|s| s.ops.iter()) {
-        if let Op::Yuv { texture, .. } = op {
-            let sampler = texture.ycbcr().expect("YUV ops hold YUV textures");
-            drawing.build_yuv_decode_pipeline(format, sampler)?;
+        match op {
+            Op::Yuv { texture, .. } => {
+                let sampler = texture.ycbcr().expect("YUV ops hold YUV textures");
+                drawing.build_yuv_decode_pipeline(format, sampler)?;
+            }
+            Op::Rounded(_) => drawing.build_rounded(format)?,
+            _ => {}
         }
     }
     Ok(())
@@ -861,7 +876,7 @@ pub(crate) fn record_encode(
     let output = drawing.built_output(target.format());
     let framebuffer = target.framebuffer(output.pass.raw())?;
     let mut pass = recorder.begin_pass_with(&output.pass, target, framebuffer, [0.0; 4])?;
-    let encode = drawing.encode_pipeline(plan.target_format());
+    let encode = drawing.encode_pipelines(plan.target_format());
     let p = &plan.encode;
     let push = encode::Push {
         target_size: pass.target_size(),
@@ -894,8 +909,14 @@ pub(crate) fn record_encode(
             alpha: 1.0,
         })
         .collect();
-    let variant = encode.variant(transfer_variant!(encode, p.transfer));
-    pass.draw(&variant, &push, set, &instances)
+    if p.mapped {
+        let mapped = encode.mapped.as_ref().expect("built by the plan");
+        let variant = mapped.variant(transfer_variant!(encode_mapped, p.transfer));
+        pass.draw(&variant, &push, set, &instances)
+    } else {
+        let variant = encode.plain.variant(transfer_variant!(encode, p.transfer));
+        pass.draw(&variant, &push, set, &instances)
+    }
 }
 
 pub(super) fn decode_push(
@@ -928,6 +949,21 @@ fn ycbcr_push(push: texture_decode::Push) -> texture_ycbcr_decode::Push {
     }
 }
 
+/// The rounded decode's push constants: the same shader's block as `texture_decode`'s,
+/// which the codegen types apart because the variants' modules differ.
+fn rounded_push(push: texture_decode::Push) -> texture_decode_rounded::Push {
+    texture_decode_rounded::Push {
+        target_size: push.target_size,
+        padding: push.padding,
+        to_output_0: push.to_output_0,
+        to_output_1: push.to_output_1,
+        to_output_2: push.to_output_2,
+        transfer_params: push.transfer_params,
+        clip: push.clip,
+        radii: push.radii,
+    }
+}
+
 /// Draws a rounded texture op: decoded into the linear path's pass by `plan`, or (no
 /// plan) as stored into the target, through the identity decode (`Linear`, no matrix).
 pub(super) fn draw_rounded(
@@ -940,14 +976,14 @@ pub(super) fn draw_rounded(
         Some(plan) => (*plan.decode_of(&op.texture)?, plan.pass_format),
         None => (DecodeParams::identity(), pass.format()),
     };
-    let decode = &drawing.decode_pipelines(format).blended;
-    let push = decode_push(pass.target_size(), &params, op.mask);
+    let rounded = drawing.rounded_pipeline(format);
+    let push = rounded_push(decode_push(pass.target_size(), &params, op.mask));
     let set = sets::TextureAndSampler {
         tex: &op.texture,
         samp: drawing.sampler(op.filter),
     };
-    let instances: &[texture_decode::Instance] = bytemuck::cast_slice(&op.instances);
-    let variant = decode.variant(transfer_variant!(texture_decode, params.transfer));
+    let instances: &[texture_decode_rounded::Instance] = bytemuck::cast_slice(&op.instances);
+    let variant = rounded.variant(transfer_variant!(texture_decode_rounded, params.transfer));
     pass.draw(&variant, &push, set, instances)
 }
 

@@ -1303,7 +1303,7 @@ fn record_segment(
             drawing.build_yuv_pipeline(format, sampler)?;
         }
         if let Op::Rounded(_) = op {
-            drawing.build_decode(format)?;
+            drawing.build_rounded(format)?;
         }
     }
     let drawing = &*drawing;

@@ -176,7 +176,7 @@ pub mod sets {
         }
     }
 }
-/// Pipeline `encode`: `quad.vert` then `encode.frag`, Replace blending, drawn in render pass `output`. Specialization constants: `uint TRANSFER` (id 0).
+/// Pipeline `encode`: `quad.vert` then `encode.frag`, Replace blending, drawn in render pass `output`. Specialization constants: `uint TRANSFER` (id 0), `bool MAPPED` (id 1).
 pub mod encode {
     use crate::pipelines as rt;
     /// Push constants of every stage, at their offsets (vertex bytes 0..8; fragment bytes 0..128).
@@ -265,6 +265,267 @@ pub mod encode {
     /// The variants the manifest declares, each a set of specialization-constant values.
     #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
     pub enum Variant {
+        /// Variant `bt1886`: `TRANSFER` = 2, `MAPPED` = false.
+        Bt1886,
+        /// Variant `ext_linear`: `TRANSFER` = 7, `MAPPED` = false.
+        ExtLinear,
+        /// Variant `gamma22`: `TRANSFER` = 1, `MAPPED` = false.
+        Gamma22,
+        /// Variant `gamma24`: `TRANSFER` = 3, `MAPPED` = false.
+        Gamma24,
+        /// Variant `hlg`: `TRANSFER` = 5, `MAPPED` = false.
+        Hlg,
+        /// Variant `linear`: `TRANSFER` = 6, `MAPPED` = false.
+        Linear,
+        /// Variant `pq`: `TRANSFER` = 4, `MAPPED` = false.
+        Pq,
+        /// Variant `srgb`: `TRANSFER` = 0, `MAPPED` = false.
+        Srgb,
+    }
+    pub(super) static VERTEX_SPIRV: &rt::Spirv = &rt::SpirvBytes(
+        *include_bytes!("spirv/quad.vert.spv"),
+    );
+    pub(super) static FRAGMENT_SPIRV: &rt::Spirv = &rt::SpirvBytes(
+        *include_bytes!("spirv/encode.frag.spv"),
+    );
+    /// Everything needed to build the pipeline, as reflected and checked at build time.
+    pub static DESC: rt::PipelineDesc = rt::PipelineDesc {
+        name: "encode",
+        vertex: rt::StageDesc {
+            spirv: VERTEX_SPIRV,
+            file: "quad.vert",
+            entry: c"main",
+        },
+        fragment: rt::StageDesc {
+            spirv: FRAGMENT_SPIRV,
+            file: "encode.frag",
+            entry: c"main",
+        },
+        blend: rt::Blend::Replace,
+        topology: rt::vk::PrimitiveTopology::TRIANGLE_STRIP,
+        vertices: 4,
+        vertex_stride: core::mem::size_of::<()>() as u32,
+        instance_stride: core::mem::size_of::<Instance>() as u32,
+        attributes: &[
+            rt::VertexAttribute {
+                location: 0,
+                binding: 1,
+                format: rt::vk::Format::R32G32B32A32_SFLOAT,
+                offset: 0,
+            },
+            rt::VertexAttribute {
+                location: 1,
+                binding: 1,
+                format: rt::vk::Format::R32G32_SFLOAT,
+                offset: 16,
+            },
+            rt::VertexAttribute {
+                location: 2,
+                binding: 1,
+                format: rt::vk::Format::R32G32B32A32_SFLOAT,
+                offset: 24,
+            },
+            rt::VertexAttribute {
+                location: 3,
+                binding: 1,
+                format: rt::vk::Format::R32_SFLOAT,
+                offset: 40,
+            },
+        ],
+        push_ranges: &[
+            rt::PushRange {
+                stages: rt::ShaderStages::VERTEX,
+                offset: 0,
+                size: 8,
+            },
+            rt::PushRange {
+                stages: rt::ShaderStages::FRAGMENT,
+                offset: 0,
+                size: 128,
+            },
+        ],
+        push_updates: &[
+            rt::PushRange {
+                stages: rt::ShaderStages::VERTEX_FRAGMENT,
+                offset: 0,
+                size: 8,
+            },
+            rt::PushRange {
+                stages: rt::ShaderStages::FRAGMENT,
+                offset: 8,
+                size: 120,
+            },
+        ],
+        sets: &[
+            rt::SetSlot {
+                set: 0,
+                bindings: <super::sets::EncodeSources<
+                    'static,
+                > as rt::DescriptorSet>::BINDINGS,
+            },
+        ],
+        variants: &[
+            rt::VariantDesc {
+                name: "bt1886",
+                constants: &[
+                    rt::SpecConstant {
+                        id: 0,
+                        value: rt::SpecValue::U32(2),
+                    },
+                    rt::SpecConstant {
+                        id: 1,
+                        value: rt::SpecValue::Bool(false),
+                    },
+                ],
+                vertex: None,
+                fragment: None,
+            },
+            rt::VariantDesc {
+                name: "ext_linear",
+                constants: &[
+                    rt::SpecConstant {
+                        id: 0,
+                        value: rt::SpecValue::U32(7),
+                    },
+                    rt::SpecConstant {
+                        id: 1,
+                        value: rt::SpecValue::Bool(false),
+                    },
+                ],
+                vertex: None,
+                fragment: None,
+            },
+            rt::VariantDesc {
+                name: "gamma22",
+                constants: &[
+                    rt::SpecConstant {
+                        id: 0,
+                        value: rt::SpecValue::U32(1),
+                    },
+                    rt::SpecConstant {
+                        id: 1,
+                        value: rt::SpecValue::Bool(false),
+                    },
+                ],
+                vertex: None,
+                fragment: None,
+            },
+            rt::VariantDesc {
+                name: "gamma24",
+                constants: &[
+                    rt::SpecConstant {
+                        id: 0,
+                        value: rt::SpecValue::U32(3),
+                    },
+                    rt::SpecConstant {
+                        id: 1,
+                        value: rt::SpecValue::Bool(false),
+                    },
+                ],
+                vertex: None,
+                fragment: None,
+            },
+            rt::VariantDesc {
+                name: "hlg",
+                constants: &[
+                    rt::SpecConstant {
+                        id: 0,
+                        value: rt::SpecValue::U32(5),
+                    },
+                    rt::SpecConstant {
+                        id: 1,
+                        value: rt::SpecValue::Bool(false),
+                    },
+                ],
+                vertex: None,
+                fragment: None,
+            },
+            rt::VariantDesc {
+                name: "linear",
+                constants: &[
+                    rt::SpecConstant {
+                        id: 0,
+                        value: rt::SpecValue::U32(6),
+                    },
+                    rt::SpecConstant {
+                        id: 1,
+                        value: rt::SpecValue::Bool(false),
+                    },
+                ],
+                vertex: None,
+                fragment: None,
+            },
+            rt::VariantDesc {
+                name: "pq",
+                constants: &[
+                    rt::SpecConstant {
+                        id: 0,
+                        value: rt::SpecValue::U32(4),
+                    },
+                    rt::SpecConstant {
+                        id: 1,
+                        value: rt::SpecValue::Bool(false),
+                    },
+                ],
+                vertex: None,
+                fragment: None,
+            },
+            rt::VariantDesc {
+                name: "srgb",
+                constants: &[
+                    rt::SpecConstant {
+                        id: 0,
+                        value: rt::SpecValue::U32(0),
+                    },
+                    rt::SpecConstant {
+                        id: 1,
+                        value: rt::SpecValue::Bool(false),
+                    },
+                ],
+                vertex: None,
+                fragment: None,
+            },
+        ],
+    };
+    /// Pipeline `encode`: `quad.vert` then `encode.frag`, Replace blending, drawn in render pass `output`. Specialization constants: `uint TRANSFER` (id 0), `bool MAPPED` (id 1).
+    pub struct Pipeline {
+        raw: rt::RawPipeline,
+    }
+    impl Pipeline {
+        /// Builds the pipeline (every variant) for a render pass of kind `output`.
+        pub fn new(
+            device: &rt::Device,
+            pass: &rt::RenderPass<super::passes::Output>,
+            cache: rt::vk::PipelineCache,
+        ) -> Result<Self, rt::Error> {
+            rt::RawPipeline::new(device, &DESC, pass, cache).map(|raw| Pipeline { raw })
+        }
+        /// This pipeline with one of its variants selected, to draw with.
+        pub fn variant(&self, variant: Variant) -> rt::VariantOf<'_, Self> {
+            rt::VariantOf::new(self, variant as usize)
+        }
+    }
+    impl rt::Pipeline for Pipeline {
+        type Pass = super::passes::Output;
+        type Push = Push;
+        type Sets<'a> = Sets<'a>;
+        type Instance = Instance;
+        type Vertex = ();
+        fn raw(&self) -> &rt::RawPipeline {
+            &self.raw
+        }
+    }
+}
+/// Pipeline `encode_mapped`: `quad.vert` then `encode.frag`, Replace blending, drawn in render pass `output`. Specialization constants: `uint TRANSFER` (id 0), `bool MAPPED` (id 1).
+pub mod encode_mapped {
+    use crate::pipelines as rt;
+    /// Built from the same shaders as [`super::encode`], so the same types.
+    pub use super::encode::{Push, Instance};
+    /// The descriptor sets a draw binds, in set order.
+    pub type Sets<'a> = super::sets::EncodeSources<'a>;
+    /// The variants the manifest declares, each a set of specialization-constant values.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub enum Variant {
         /// Variant `bt1886`: `TRANSFER` = 2.
         Bt1886,
         /// Variant `ext_linear`: `TRANSFER` = 7.
@@ -282,15 +543,10 @@ pub mod encode {
         /// Variant `srgb`: `TRANSFER` = 0.
         Srgb,
     }
-    pub(super) static VERTEX_SPIRV: &rt::Spirv = &rt::SpirvBytes(
-        *include_bytes!("spirv/quad.vert.spv"),
-    );
-    pub(super) static FRAGMENT_SPIRV: &rt::Spirv = &rt::SpirvBytes(
-        *include_bytes!("spirv/encode.frag.spv"),
-    );
+    use super::encode::{FRAGMENT_SPIRV, VERTEX_SPIRV};
     /// Everything needed to build the pipeline, as reflected and checked at build time.
     pub static DESC: rt::PipelineDesc = rt::PipelineDesc {
-        name: "encode",
+        name: "encode_mapped",
         vertex: rt::StageDesc {
             spirv: VERTEX_SPIRV,
             file: "quad.vert",
@@ -455,7 +711,7 @@ pub mod encode {
             },
         ],
     };
-    /// Pipeline `encode`: `quad.vert` then `encode.frag`, Replace blending, drawn in render pass `output`. Specialization constants: `uint TRANSFER` (id 0).
+    /// Pipeline `encode_mapped`: `quad.vert` then `encode.frag`, Replace blending, drawn in render pass `output`. Specialization constants: `uint TRANSFER` (id 0), `bool MAPPED` (id 1).
     pub struct Pipeline {
         raw: rt::RawPipeline,
     }
@@ -1157,7 +1413,7 @@ pub mod texture {
         }
     }
 }
-/// Pipeline `texture_decode`: `quad.vert` then `texture_decode.wgsl`, Premultiplied blending, drawn in render pass `output`. Specialization constants: `uint TRANSFER` (id 0).
+/// Pipeline `texture_decode`: `quad.vert` then `texture_decode.wgsl`, Premultiplied blending, drawn in render pass `output`. Specialization constants: `uint TRANSFER` (id 0), `bool MASKED` (id 1).
 pub mod texture_decode {
     use crate::pipelines as rt;
     /// Push constants of every stage, at their offsets (vertex bytes 0..8; fragment bytes 0..112).
@@ -1461,7 +1717,7 @@ pub mod texture_decode {
             },
         ],
     };
-    /// Pipeline `texture_decode`: `quad.vert` then `texture_decode.wgsl`, Premultiplied blending, drawn in render pass `output`. Specialization constants: `uint TRANSFER` (id 0).
+    /// Pipeline `texture_decode`: `quad.vert` then `texture_decode.wgsl`, Premultiplied blending, drawn in render pass `output`. Specialization constants: `uint TRANSFER` (id 0), `bool MASKED` (id 1).
     pub struct Pipeline {
         raw: rt::RawPipeline,
     }
@@ -1490,7 +1746,7 @@ pub mod texture_decode {
         }
     }
 }
-/// Pipeline `texture_decode_opaque`: `quad.vert` then `texture_decode.wgsl`, Replace blending, drawn in render pass `output`. Specialization constants: `uint TRANSFER` (id 0).
+/// Pipeline `texture_decode_opaque`: `quad.vert` then `texture_decode.wgsl`, Replace blending, drawn in render pass `output`. Specialization constants: `uint TRANSFER` (id 0), `bool MASKED` (id 1).
 pub mod texture_decode_opaque {
     use crate::pipelines as rt;
     /// Built from the same shaders as [`super::texture_decode`], so the same types.
@@ -1717,7 +1973,372 @@ pub mod texture_decode_opaque {
             },
         ],
     };
-    /// Pipeline `texture_decode_opaque`: `quad.vert` then `texture_decode.wgsl`, Replace blending, drawn in render pass `output`. Specialization constants: `uint TRANSFER` (id 0).
+    /// Pipeline `texture_decode_opaque`: `quad.vert` then `texture_decode.wgsl`, Replace blending, drawn in render pass `output`. Specialization constants: `uint TRANSFER` (id 0), `bool MASKED` (id 1).
+    pub struct Pipeline {
+        raw: rt::RawPipeline,
+    }
+    impl Pipeline {
+        /// Builds the pipeline (every variant) for a render pass of kind `output`.
+        pub fn new(
+            device: &rt::Device,
+            pass: &rt::RenderPass<super::passes::Output>,
+            cache: rt::vk::PipelineCache,
+        ) -> Result<Self, rt::Error> {
+            rt::RawPipeline::new(device, &DESC, pass, cache).map(|raw| Pipeline { raw })
+        }
+        /// This pipeline with one of its variants selected, to draw with.
+        pub fn variant(&self, variant: Variant) -> rt::VariantOf<'_, Self> {
+            rt::VariantOf::new(self, variant as usize)
+        }
+    }
+    impl rt::Pipeline for Pipeline {
+        type Pass = super::passes::Output;
+        type Push = Push;
+        type Sets<'a> = Sets<'a>;
+        type Instance = Instance;
+        type Vertex = ();
+        fn raw(&self) -> &rt::RawPipeline {
+            &self.raw
+        }
+    }
+}
+/// Pipeline `texture_decode_rounded`: `quad.vert` then `texture_decode.wgsl`, Premultiplied blending, drawn in render pass `output`. Specialization constants: `uint TRANSFER` (id 0), `bool MASKED` (id 1).
+pub mod texture_decode_rounded {
+    use crate::pipelines as rt;
+    /// Push constants of every stage, at their offsets (vertex bytes 0..8; fragment bytes 0..112).
+    #[repr(C)]
+    #[derive(Clone, Copy, Debug, PartialEq)]
+    pub struct Push {
+        /// `vec2 target_size`, offset 0.
+        pub target_size: [f32; 2],
+        /// `vec2 padding`, offset 8.
+        pub padding: [f32; 2],
+        /// `vec4 to_output_0`, offset 16.
+        pub to_output_0: [f32; 4],
+        /// `vec4 to_output_1`, offset 32.
+        pub to_output_1: [f32; 4],
+        /// `vec4 to_output_2`, offset 48.
+        pub to_output_2: [f32; 4],
+        /// `vec4 transfer_params`, offset 64.
+        pub transfer_params: [f32; 4],
+        /// `vec4 clip`, offset 80.
+        pub clip: [f32; 4],
+        /// `vec4 radii`, offset 96.
+        pub radii: [f32; 4],
+    }
+    const _: [(); 112] = [(); core::mem::size_of::<Push>()];
+    const _: [(); 112] = [(); core::mem::size_of::<[f32; 2]>()
+        + core::mem::size_of::<[f32; 2]>() + core::mem::size_of::<[f32; 4]>()
+        + core::mem::size_of::<[f32; 4]>() + core::mem::size_of::<[f32; 4]>()
+        + core::mem::size_of::<[f32; 4]>() + core::mem::size_of::<[f32; 4]>()
+        + core::mem::size_of::<[f32; 4]>()];
+    const _: [(); 0] = [(); core::mem::offset_of!(Push, target_size)];
+    const _: [(); 8] = [(); core::mem::offset_of!(Push, padding)];
+    const _: [(); 16] = [(); core::mem::offset_of!(Push, to_output_0)];
+    const _: [(); 32] = [(); core::mem::offset_of!(Push, to_output_1)];
+    const _: [(); 48] = [(); core::mem::offset_of!(Push, to_output_2)];
+    const _: [(); 64] = [(); core::mem::offset_of!(Push, transfer_params)];
+    const _: [(); 80] = [(); core::mem::offset_of!(Push, clip)];
+    const _: [(); 96] = [(); core::mem::offset_of!(Push, radii)];
+    /// SAFETY: every field is a plain integer, float, byte array or another such struct, and the constant assertions above prove there is no implicit padding, so every bit pattern is valid and all bytes are initialized.
+    unsafe impl rt::bytemuck::Zeroable for Push {}
+    /// SAFETY: every field is a plain integer, float, byte array or another such struct, and the constant assertions above prove there is no implicit padding, so every bit pattern is valid and all bytes are initialized.
+    unsafe impl rt::bytemuck::Pod for Push {}
+    impl Default for Push {
+        fn default() -> Self {
+            rt::bytemuck::Zeroable::zeroed()
+        }
+    }
+    /// The per-instance vertex-shader inputs, packed in location order.
+    #[repr(C)]
+    #[derive(Clone, Copy, Debug, PartialEq)]
+    pub struct Instance {
+        /// `location 0: vec4 dst`, offset 0.
+        pub dst: [f32; 4],
+        /// `location 1: vec2 uv_offset`, offset 16.
+        pub uv_offset: [f32; 2],
+        /// `location 2: vec4 uv_axes`, offset 24.
+        pub uv_axes: [f32; 4],
+        /// `location 3: float alpha`, offset 40.
+        pub alpha: f32,
+    }
+    const _: [(); 44] = [(); core::mem::size_of::<Instance>()];
+    const _: [(); 44] = [(); core::mem::size_of::<[f32; 4]>()
+        + core::mem::size_of::<[f32; 2]>() + core::mem::size_of::<[f32; 4]>()
+        + core::mem::size_of::<f32>()];
+    const _: [(); 0] = [(); core::mem::offset_of!(Instance, dst)];
+    const _: [(); 16] = [(); core::mem::offset_of!(Instance, uv_offset)];
+    const _: [(); 24] = [(); core::mem::offset_of!(Instance, uv_axes)];
+    const _: [(); 40] = [(); core::mem::offset_of!(Instance, alpha)];
+    /// SAFETY: every field is a plain integer, float, byte array or another such struct, and the constant assertions above prove there is no implicit padding, so every bit pattern is valid and all bytes are initialized.
+    unsafe impl rt::bytemuck::Zeroable for Instance {}
+    /// SAFETY: every field is a plain integer, float, byte array or another such struct, and the constant assertions above prove there is no implicit padding, so every bit pattern is valid and all bytes are initialized.
+    unsafe impl rt::bytemuck::Pod for Instance {}
+    impl Default for Instance {
+        fn default() -> Self {
+            rt::bytemuck::Zeroable::zeroed()
+        }
+    }
+    /// The descriptor sets a draw binds, in set order.
+    pub type Sets<'a> = super::sets::TextureAndSampler<'a>;
+    /// The variants the manifest declares, each a set of specialization-constant values.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub enum Variant {
+        /// Variant `bt1886`: `TRANSFER` = 2, `MASKED` = true.
+        Bt1886,
+        /// Variant `ext_linear`: `TRANSFER` = 7, `MASKED` = true.
+        ExtLinear,
+        /// Variant `gamma22`: `TRANSFER` = 1, `MASKED` = true.
+        Gamma22,
+        /// Variant `gamma24`: `TRANSFER` = 3, `MASKED` = true.
+        Gamma24,
+        /// Variant `hlg`: `TRANSFER` = 5, `MASKED` = true.
+        Hlg,
+        /// Variant `linear`: `TRANSFER` = 6, `MASKED` = true.
+        Linear,
+        /// Variant `pq`: `TRANSFER` = 4, `MASKED` = true.
+        Pq,
+        /// Variant `srgb`: `TRANSFER` = 0, `MASKED` = true.
+        Srgb,
+    }
+    pub(super) static VERTEX_SPIRV: &rt::Spirv = &rt::SpirvBytes(
+        *include_bytes!("spirv/quad.vert.spv"),
+    );
+    pub(super) static FRAGMENT_SPIRV: &rt::Spirv = &rt::SpirvBytes(
+        *include_bytes!("spirv/texture_decode.wgsl-ea262759.spv"),
+    );
+    /// Everything needed to build the pipeline, as reflected and checked at build time.
+    pub static DESC: rt::PipelineDesc = rt::PipelineDesc {
+        name: "texture_decode_rounded",
+        vertex: rt::StageDesc {
+            spirv: VERTEX_SPIRV,
+            file: "quad.vert",
+            entry: c"main",
+        },
+        fragment: rt::StageDesc {
+            spirv: FRAGMENT_SPIRV,
+            file: "texture_decode.wgsl",
+            entry: c"main",
+        },
+        blend: rt::Blend::Premultiplied,
+        topology: rt::vk::PrimitiveTopology::TRIANGLE_STRIP,
+        vertices: 4,
+        vertex_stride: core::mem::size_of::<()>() as u32,
+        instance_stride: core::mem::size_of::<Instance>() as u32,
+        attributes: &[
+            rt::VertexAttribute {
+                location: 0,
+                binding: 1,
+                format: rt::vk::Format::R32G32B32A32_SFLOAT,
+                offset: 0,
+            },
+            rt::VertexAttribute {
+                location: 1,
+                binding: 1,
+                format: rt::vk::Format::R32G32_SFLOAT,
+                offset: 16,
+            },
+            rt::VertexAttribute {
+                location: 2,
+                binding: 1,
+                format: rt::vk::Format::R32G32B32A32_SFLOAT,
+                offset: 24,
+            },
+            rt::VertexAttribute {
+                location: 3,
+                binding: 1,
+                format: rt::vk::Format::R32_SFLOAT,
+                offset: 40,
+            },
+        ],
+        push_ranges: &[
+            rt::PushRange {
+                stages: rt::ShaderStages::VERTEX,
+                offset: 0,
+                size: 8,
+            },
+            rt::PushRange {
+                stages: rt::ShaderStages::FRAGMENT,
+                offset: 0,
+                size: 112,
+            },
+        ],
+        push_updates: &[
+            rt::PushRange {
+                stages: rt::ShaderStages::VERTEX_FRAGMENT,
+                offset: 0,
+                size: 8,
+            },
+            rt::PushRange {
+                stages: rt::ShaderStages::FRAGMENT,
+                offset: 8,
+                size: 104,
+            },
+        ],
+        sets: &[
+            rt::SetSlot {
+                set: 0,
+                bindings: <super::sets::TextureAndSampler<
+                    'static,
+                > as rt::DescriptorSet>::BINDINGS,
+            },
+        ],
+        variants: &[
+            rt::VariantDesc {
+                name: "bt1886",
+                constants: &[
+                    rt::SpecConstant {
+                        id: 0,
+                        value: rt::SpecValue::U32(2),
+                    },
+                    rt::SpecConstant {
+                        id: 1,
+                        value: rt::SpecValue::Bool(true),
+                    },
+                ],
+                vertex: None,
+                fragment: Some(
+                    &rt::SpirvBytes(
+                        *include_bytes!("spirv/texture_decode.wgsl-ea262759.spv"),
+                    ),
+                ),
+            },
+            rt::VariantDesc {
+                name: "ext_linear",
+                constants: &[
+                    rt::SpecConstant {
+                        id: 0,
+                        value: rt::SpecValue::U32(7),
+                    },
+                    rt::SpecConstant {
+                        id: 1,
+                        value: rt::SpecValue::Bool(true),
+                    },
+                ],
+                vertex: None,
+                fragment: Some(
+                    &rt::SpirvBytes(
+                        *include_bytes!("spirv/texture_decode.wgsl-ea1dd2d4.spv"),
+                    ),
+                ),
+            },
+            rt::VariantDesc {
+                name: "gamma22",
+                constants: &[
+                    rt::SpecConstant {
+                        id: 0,
+                        value: rt::SpecValue::U32(1),
+                    },
+                    rt::SpecConstant {
+                        id: 1,
+                        value: rt::SpecValue::Bool(true),
+                    },
+                ],
+                vertex: None,
+                fragment: Some(
+                    &rt::SpirvBytes(
+                        *include_bytes!("spirv/texture_decode.wgsl-ea2e7bde.spv"),
+                    ),
+                ),
+            },
+            rt::VariantDesc {
+                name: "gamma24",
+                constants: &[
+                    rt::SpecConstant {
+                        id: 0,
+                        value: rt::SpecValue::U32(3),
+                    },
+                    rt::SpecConstant {
+                        id: 1,
+                        value: rt::SpecValue::Bool(true),
+                    },
+                ],
+                vertex: None,
+                fragment: Some(
+                    &rt::SpirvBytes(
+                        *include_bytes!("spirv/texture_decode.wgsl-ea26aa30.spv"),
+                    ),
+                ),
+            },
+            rt::VariantDesc {
+                name: "hlg",
+                constants: &[
+                    rt::SpecConstant {
+                        id: 0,
+                        value: rt::SpecValue::U32(5),
+                    },
+                    rt::SpecConstant {
+                        id: 1,
+                        value: rt::SpecValue::Bool(true),
+                    },
+                ],
+                vertex: None,
+                fragment: Some(
+                    &rt::SpirvBytes(
+                        *include_bytes!("spirv/texture_decode.wgsl-ea223e82.spv"),
+                    ),
+                ),
+            },
+            rt::VariantDesc {
+                name: "linear",
+                constants: &[
+                    rt::SpecConstant {
+                        id: 0,
+                        value: rt::SpecValue::U32(6),
+                    },
+                    rt::SpecConstant {
+                        id: 1,
+                        value: rt::SpecValue::Bool(true),
+                    },
+                ],
+                vertex: None,
+                fragment: Some(
+                    &rt::SpirvBytes(
+                        *include_bytes!("spirv/texture_decode.wgsl-ea19e9fd.spv"),
+                    ),
+                ),
+            },
+            rt::VariantDesc {
+                name: "pq",
+                constants: &[
+                    rt::SpecConstant {
+                        id: 0,
+                        value: rt::SpecValue::U32(4),
+                    },
+                    rt::SpecConstant {
+                        id: 1,
+                        value: rt::SpecValue::Bool(true),
+                    },
+                ],
+                vertex: None,
+                fragment: Some(
+                    &rt::SpirvBytes(
+                        *include_bytes!("spirv/texture_decode.wgsl-ea1e55ab.spv"),
+                    ),
+                ),
+            },
+            rt::VariantDesc {
+                name: "srgb",
+                constants: &[
+                    rt::SpecConstant {
+                        id: 0,
+                        value: rt::SpecValue::U32(0),
+                    },
+                    rt::SpecConstant {
+                        id: 1,
+                        value: rt::SpecValue::Bool(true),
+                    },
+                ],
+                vertex: None,
+                fragment: Some(
+                    &rt::SpirvBytes(
+                        *include_bytes!("spirv/texture_decode.wgsl-ea2a9307.spv"),
+                    ),
+                ),
+            },
+        ],
+    };
+    /// Pipeline `texture_decode_rounded`: `quad.vert` then `texture_decode.wgsl`, Premultiplied blending, drawn in render pass `output`. Specialization constants: `uint TRANSFER` (id 0), `bool MASKED` (id 1).
     pub struct Pipeline {
         raw: rt::RawPipeline,
     }
@@ -2684,7 +3305,7 @@ pub mod texture_ycbcr_decode {
     }
 }
 use crate::pipelines as rt;
-/// Every pipeline of the manifest except those with immutable samplers or built on demand ([`encode`](encode::Pipeline), [`texture_decode`](texture_decode::Pipeline), [`texture_decode_opaque`](texture_decode_opaque::Pipeline), [`texture_ycbcr`](texture_ycbcr::Pipeline), [`texture_ycbcr_decode`](texture_ycbcr_decode::Pipeline)): those are built by their own `Pipeline::new`.
+/// Every pipeline of the manifest except those with immutable samplers or built on demand ([`encode`](encode::Pipeline), [`encode_mapped`](encode_mapped::Pipeline), [`texture_decode`](texture_decode::Pipeline), [`texture_decode_opaque`](texture_decode_opaque::Pipeline), [`texture_decode_rounded`](texture_decode_rounded::Pipeline), [`texture_ycbcr`](texture_ycbcr::Pipeline), [`texture_ycbcr_decode`](texture_ycbcr_decode::Pipeline)): those are built by their own `Pipeline::new`.
 pub struct Pipelines {
     pub kawase_down: kawase_down::Pipeline,
     pub kawase_up: kawase_up::Pipeline,
