@@ -4,7 +4,8 @@
 //! descriptions. Expected values are computed here from the standards' formulas.
 
 mod common;
-#[allow(dead_code)] // the colour tests' references; this binary uses the EETF's
+// The colour tests' references (the file allows its own dead code): this binary uses
+// the EETF's.
 #[path = "color/reference.rs"]
 mod reference;
 
