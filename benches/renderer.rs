@@ -5,7 +5,8 @@
 //! saved cache). Every case prints median and spread, then one JSON line.
 //!
 //! `cargo bench --bench renderer` (or `-- quick` for fewer sizes, `-- linear` for the
-//! linear path's cases beside the single pass's 1000-quad frame only). See BENCHMARKS.md.
+//! linear path's cases beside the single pass's 1000-quad frame only, `-- encode` for the
+//! encode pass alone). See BENCHMARKS.md.
 
 mod common;
 
@@ -24,6 +25,7 @@ use vkcompose::{
 fn main() -> Result<()> {
     let quick = std::env::args().any(|a| a == "quick");
     let only_linear = std::env::args().any(|a| a == "linear");
+    let only_encode = std::env::args().any(|a| a == "encode");
     let instance = Instance::new(&InstanceOptions::default())?;
     let device = Device::new(&instance)?;
     let mut renderer = Renderer::new(&device, &RendererOptions::default())?;
@@ -37,6 +39,10 @@ fn main() -> Result<()> {
     } else {
         &[(1920, 1080), (3840, 2160)]
     };
+    if only_encode {
+        let copy_4k = copy_time(&mut renderer, 3840, 2160)?;
+        return encode_bench(&mut renderer, copy_4k);
+    }
     if only_linear {
         let copy = copy_time(&mut renderer, 1920, 1080)?;
         frame_bench(
