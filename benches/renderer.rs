@@ -98,6 +98,30 @@ fn main() -> Result<()> {
     Ok(())
 }
 
+/// What the runs after warm-up created: Vulkan objects and memory allocations.
+#[derive(Default)]
+struct Steady {
+    runs: usize,
+    objects: u64,
+    allocations: u64,
+}
+
+impl Steady {
+    /// The device's counts before a run, for [`Steady::count`].
+    fn before(device: &Device) -> (u64, u64) {
+        (device.objects_created(), device.allocations_made())
+    }
+
+    /// Counts what one run created since `before`, once the warm-up runs are done.
+    fn count(&mut self, device: &Device, (objects, allocations): (u64, u64)) {
+        self.runs += 1;
+        if self.runs > WARM_UP {
+            self.objects += device.objects_created() - objects;
+            self.allocations += device.allocations_made() - allocations;
+        }
+    }
+}
+
 fn rgba_texture(renderer: &mut Renderer, size: u32, seed: u8, alpha: bool) -> Result<Texture> {
     let a = if alpha { 180 } else { 255 };
     let bytes: Vec<u8> = (0..size * size)
@@ -133,7 +157,7 @@ fn blur_bench(renderer: &mut Renderer, copy_ms: f64) -> Result<()> {
     let all = Rect::new(0, 0, w as i32, h as i32);
     let blur = vkcompose::Blur::new(4, 1.0);
     let device = renderer.device().clone();
-    let (mut runs, mut steady_objects) = (0, 0);
+    let mut steady = Steady::default();
     // What the blur reads: a scaled background, drawn once.
     let mut frame = renderer.render(&target, Transform::Normal)?;
     let draw = TextureDraw {
@@ -148,27 +172,25 @@ fn blur_bench(renderer: &mut Renderer, copy_ms: f64) -> Result<()> {
     frame.render_texture_from_to(&background, &draw)?;
     frame.finish()?.wait(Duration::MAX)?;
     let [cpu, gpu] = measure(|| {
-        let before = device.objects_created();
+        let before = Steady::before(&device);
         let started = Instant::now();
         let mut frame = renderer.render(&target, Transform::Normal)?;
         frame.blur_behind(all, &[all], &blur, 0.0, 1.0)?;
         let done = frame.finish()?;
         let cpu = started.elapsed();
         done.wait(Duration::MAX)?;
-        runs += 1;
-        if runs > WARM_UP {
-            steady_objects += device.objects_created() - before;
-        }
+        steady.count(&device, before);
         Ok([ms(cpu), renderer.gpu_time(&done)?.map_or(f64::NAN, ms)])
     })?;
+    let (steady_objects, steady_allocations) = (steady.objects, steady.allocations);
     println!(
-        "blur behind 1920x1080, 4 passes (a frame of only the blur): cpu {}; gpu {} (ratio to the copy {:.2}); Vulkan objects created in steady frames: {steady_objects}",
+        "blur behind 1920x1080, 4 passes (a frame of only the blur): cpu {}; gpu {} (ratio to the copy {:.2}); Vulkan objects created / memory allocations made in steady frames: {steady_objects} / {steady_allocations}",
         cpu.spread(),
         gpu.spread(),
         gpu.median() / copy_ms
     );
     println!(
-        "{{\"bench\":\"blur\",\"width\":{w},\"height\":{h},\"passes\":4,\"cpu_ms\":{:.4},\"gpu_ms\":{:.4},\"copy_ms\":{copy_ms:.4},\"objects_in_steady_frames\":{steady_objects}}}",
+        "{{\"bench\":\"blur\",\"width\":{w},\"height\":{h},\"passes\":4,\"cpu_ms\":{:.4},\"gpu_ms\":{:.4},\"copy_ms\":{copy_ms:.4},\"objects_in_steady_frames\":{steady_objects},\"allocations_in_steady_frames\":{steady_allocations}}}",
         cpu.median(),
         gpu.median()
     );
@@ -340,9 +362,9 @@ fn desktop_bench(renderer: &mut Renderer, copy_ms: f64, path: Path) -> Result<()
     let target = path.target(renderer, (1920, 1080))?;
     let elements = desktop_elements();
     let device = renderer.device().clone();
-    let (mut runs, mut steady_objects) = (0, 0);
+    let mut steady = Steady::default();
     let [cpu, gpu] = measure(|| {
-        let before = device.objects_created();
+        let before = Steady::before(&device);
         let started = Instant::now();
         let mut frame = renderer.render(&target, Transform::Normal)?;
         path.set_up(&mut frame)?;
@@ -370,12 +392,10 @@ fn desktop_bench(renderer: &mut Renderer, copy_ms: f64, path: Path) -> Result<()
         let done = frame.finish()?;
         let cpu = started.elapsed();
         done.wait(Duration::MAX)?;
-        runs += 1;
-        if runs > WARM_UP {
-            steady_objects += device.objects_created() - before;
-        }
+        steady.count(&device, before);
         Ok([ms(cpu), renderer.gpu_time(&done)?.map_or(f64::NAN, ms)])
     })?;
+    let (steady_objects, steady_allocations) = (steady.objects, steady.allocations);
     let area: i64 = elements
         .iter()
         .map(|(r, _)| i64::from(r.w) * i64::from(r.h))
@@ -383,13 +403,13 @@ fn desktop_bench(renderer: &mut Renderer, copy_ms: f64, path: Path) -> Result<()
     let bound = copy_ms * area as f64 / (1920.0 * 1080.0);
     let (linear, label) = (path != Path::Direct, path.label());
     println!(
-        "desktop 1920x1080{label}: cpu {}; gpu {}; bound {bound:.3} ms (ratio {:.2}); Vulkan objects created in steady frames: {steady_objects}",
+        "desktop 1920x1080{label}: cpu {}; gpu {}; bound {bound:.3} ms (ratio {:.2}); Vulkan objects created / memory allocations made in steady frames: {steady_objects} / {steady_allocations}",
         cpu.spread(),
         gpu.spread(),
         gpu.median() / bound,
     );
     println!(
-        "{{\"bench\":\"desktop\",\"linear\":{linear},\"path\":\"{label}\",\"cpu_ms\":{:.4},\"gpu_ms\":{:.4},\"bound_ms\":{bound:.4},\"objects_in_steady_frames\":{steady_objects}}}",
+        "{{\"bench\":\"desktop\",\"linear\":{linear},\"path\":\"{label}\",\"cpu_ms\":{:.4},\"gpu_ms\":{:.4},\"bound_ms\":{bound:.4},\"objects_in_steady_frames\":{steady_objects},\"allocations_in_steady_frames\":{steady_allocations}}}",
         cpu.median(),
         gpu.median(),
     );
@@ -422,12 +442,9 @@ fn frame_bench(
         .collect();
     let device = renderer.device().clone();
     let objects_before = device.objects_created();
-    let mut steady_objects = 0;
-    let mut steady_allocations = 0;
-    let mut runs = 0;
+    let mut steady = Steady::default();
     let [cpu, gpu] = measure(|| {
-        let before = device.objects_created();
-        let allocations_before = device.allocations_made();
+        let before = Steady::before(&device);
         let started = Instant::now();
         let mut frame = renderer.render(&target, Transform::Normal)?;
         path.set_up(&mut frame)?;
@@ -451,13 +468,10 @@ fn frame_bench(
         let done = frame.finish()?;
         let cpu = started.elapsed();
         done.wait(Duration::MAX)?;
-        runs += 1;
-        if runs > WARM_UP {
-            steady_objects += device.objects_created() - before;
-            steady_allocations += device.allocations_made() - allocations_before;
-        }
+        steady.count(&device, before);
         Ok([ms(cpu), renderer.gpu_time(&done)?.map_or(f64::NAN, ms)])
     })?;
+    let (steady_objects, steady_allocations) = (steady.objects, steady.allocations);
     // The pixels the GPU must write at least: the quads' area in target-sized layers,
     // each at the cost of the reference copy.
     let layers = (quads as f64 * 256.0 * 256.0) / f64::from(w * h) + 1.0;

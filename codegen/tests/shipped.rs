@@ -8,11 +8,13 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+/// The checkout under test: cargo's `CARGO_MANIFEST_DIR` as it runs the test, else as it
+/// built it. Checkouts sharing one target directory (CI's clone beside a working tree)
+/// can reuse a binary built in the other, whose compiled-in path is then not this one.
 fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("..")
-        .canonicalize()
-        .unwrap()
+    let manifest_dir = std::env::var_os("CARGO_MANIFEST_DIR")
+        .map_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")), PathBuf::from);
+    manifest_dir.join("..").canonicalize().unwrap()
 }
 
 /// The two manifests vkcompose generates code from, and where each one's output lives.

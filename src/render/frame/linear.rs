@@ -949,19 +949,10 @@ fn ycbcr_push(push: texture_decode::Push) -> texture_ycbcr_decode::Push {
     }
 }
 
-/// The rounded decode's push constants: the same shader's block as `texture_decode`'s,
-/// which the codegen types apart because the variants' modules differ.
+/// The rounded decode's push constants: the same shader's block as `texture_decode`'s
+/// (the codegen types them apart because the variants' modules differ), so the same bytes.
 fn rounded_push(push: texture_decode::Push) -> texture_decode_rounded::Push {
-    texture_decode_rounded::Push {
-        target_size: push.target_size,
-        padding: push.padding,
-        to_output_0: push.to_output_0,
-        to_output_1: push.to_output_1,
-        to_output_2: push.to_output_2,
-        transfer_params: push.transfer_params,
-        clip: push.clip,
-        radii: push.radii,
-    }
+    bytemuck::cast(push)
 }
 
 /// Draws a rounded texture op: decoded into the linear path's pass by `plan`, or (no
