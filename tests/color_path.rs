@@ -417,6 +417,38 @@ fn pq_content_on_a_dimmer_pq_display_is_tone_mapped_by_bt_2390() {
     assert_validation_clean(&instance);
 }
 
+/// HDR metadata that cannot change an SDR source's light (a mastering display brighter
+/// than its encoding's white) leaves it matching an sRGB output of the same encoding: the
+/// frame is drawn directly, where white at half alpha over black stores 128, not the
+/// linear path's 188.
+#[test]
+fn hdr_metadata_on_an_sdr_source_keeps_the_frame_direct() {
+    let (instance, mut renderer) = renderer();
+    let target = renderer.create_target(2, 2, DrmFourcc::Xrgb8888).unwrap();
+    let white = import(&mut renderer, &[[255, 255, 255, 255]; 4], 2);
+    let mut tagged = ColorDescription::srgb();
+    tagged.mastering = Some(MasteringDisplay {
+        primaries: Primaries::BT709,
+        min_luminance: 0.2,
+        max_luminance: 1000.0,
+    });
+    white.set_color_description(tagged).unwrap();
+    let all = [whole(2, 2)];
+    let mut frame = renderer.render(&target, Transform::Normal).unwrap();
+    frame.clear([0.0, 0.0, 0.0, 1.0], &all).unwrap();
+    frame
+        .render_texture_from_to(&white, &draw((2, 2), all[0], &all, 0.5))
+        .unwrap();
+    finish_and_wait(frame);
+    for pixel in read(&mut renderer, &target, all[0]) {
+        assert!(
+            pixel[..3].iter().all(|c| c.abs_diff(128) <= 1),
+            "{pixel:?}: not drawn directly"
+        );
+    }
+    assert_validation_clean(&instance);
+}
+
 /// SMPTE ST 2084's EOTF (1.0 = 10 000 cd/m^2), written out again.
 fn pq_eotf(e: f64) -> f64 {
     let (m1, m2) = (2610.0 / 16384.0, 2523.0 / 4096.0 * 128.0);

@@ -311,12 +311,18 @@ fn matches_target(source: &Texture, target: &Texture, output: &ColorDescription)
     source.same_encoding(output) && fits_output(&source, output)
 }
 
-/// Whether `source`'s content needs no tone mapping into `output`: its brightest light
-/// lies within the output's target volume. A PQ output's encoding is always 0 to 10 000
-/// cd/m^2, so a dimmer PQ display is described by its target (mastering) volume alone,
-/// and PQ content of the same encoding beyond that volume must still be mapped.
+/// Whether `source`'s content, of `output`'s encoding, needs no tone mapping into it: its
+/// brightest light lies within the output's target volume. That light is the content's
+/// peak, and never more than the encoding's white but in extended linear (scRGB). A PQ
+/// output's encoding is always 0 to 10 000 cd/m^2, so a dimmer PQ display is described by
+/// its target (mastering) volume alone, and PQ content beyond that volume must be mapped;
+/// an SDR source's metadata cannot make its light brighter than its white.
 fn fits_output(source: &ColorDescription, output: &ColorDescription) -> bool {
-    peak_in_output(source, output) <= output.target_luminance_range().1
+    let mut peak = peak_in_output(source, output);
+    if output.transfer != TransferFunction::ExtendedLinear {
+        peak = peak.min(output.luminances.max);
+    }
+    peak <= output.target_luminance_range().1
 }
 
 /// Builds the decoding pipeline of every YUV texture the target's passes draw, into
