@@ -738,7 +738,7 @@ fn draw_indexed_decoded(
     instances: &[texture_indexed::Instance],
 ) -> Result<()> {
     // All hardware-decoded: still one draw, through the textures' sRGB views; plain sRGB
-    // sources through the sRGB view, one draw decoded by the shader. Otherwise every run
+    // sources, one draw decoded by the shader. Otherwise every run
     // goes through the decoding shader, blending, so that consecutive draws keep one
     // pipeline (alternating with the texture pipeline, or with the unblended decoding
     // pipeline for opaque quads, measured twice the CPU time and no less GPU time).
@@ -768,9 +768,11 @@ fn draw_indexed_decoded(
     Ok(())
 }
 
-/// Draws a texture array of plain sRGB sources, translucent ones among them, into the
-/// target's sRGB view as one draw (`texture_indexed_decode`: the shader decodes every
-/// texel); false, drawing nothing, for other frames or where the pipeline is not built.
+/// Draws a texture array of plain sRGB sources, translucent ones among them, as one draw
+/// into the target's sRGB view or into a blend buffer of the sources' primaries and scale
+/// (`texture_indexed_decode`: the shader decodes every texel as `texture_decode` does,
+/// whose matrix is then the identity); false, drawing nothing, for other frames or where
+/// the pipeline is not built.
 fn draw_indexed_srgb_decoded(
     pass: &mut PassRecorder<'_, passes::Output>,
     drawing: &Drawing,
@@ -782,9 +784,6 @@ fn draw_indexed_srgb_decoded(
     let Some(pipeline) = output.pipelines.texture_indexed_decode.as_ref() else {
         return Ok(false);
     };
-    if plan.blend.is_some() {
-        return Ok(false);
-    }
     for (texture, _) in textures {
         if !plan.decode_of(texture)?.is_plain_srgb() {
             return Ok(false);
