@@ -325,8 +325,8 @@ fn fits_output(source: &ColorDescription, output: &ColorDescription) -> bool {
     peak <= output.target_luminance_range().1
 }
 
-/// Builds the decoding pipeline of every YUV texture the target's passes draw, into
-/// passes of `format`.
+/// Builds the decoding pipelines the target's passes need besides the plain ones, into
+/// passes of `format`: one per YUV texture's conversion, and the rounded draws'.
 fn build_op_decodes(
     drawing: &mut Drawing,
     segments: &[Segment<'_>],
