@@ -103,6 +103,7 @@
 
 #![cfg(feature = "smithay")]
 
+mod common;
 #[path = "fault_layer/client.rs"]
 mod fault;
 mod kernel;
@@ -250,7 +251,7 @@ fn compositor_binary() -> &'static Path {
                 "headless_compositor",
             ])
             .arg("--manifest-path")
-            .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("Cargo.toml"))
+            .arg(common::manifest_dir().join("Cargo.toml"))
             .arg("--target-dir")
             .arg(target_dir);
         match &*profile {

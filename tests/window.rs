@@ -535,7 +535,7 @@ fn build_window_example() -> PathBuf {
         .args(["build", "--quiet", "--example", "window", "--features"])
         .arg(features.join(","))
         .arg("--manifest-path")
-        .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/Cargo.toml"))
+        .arg(common::manifest_dir().join("Cargo.toml"))
         .arg("--target-dir")
         .arg(target_dir);
     if profile_dir.ends_with("release") {

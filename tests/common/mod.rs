@@ -11,6 +11,14 @@ use vkcompose::{
     TextureDesc,
 };
 
+/// The checkout under test: cargo's `CARGO_MANIFEST_DIR` as it runs the test, else (a
+/// binary run by hand or in the guest) as it built it. Checkouts sharing one target
+/// directory (CI's clone beside a working tree) can reuse a binary built in the other.
+pub fn manifest_dir() -> std::path::PathBuf {
+    std::env::var_os("CARGO_MANIFEST_DIR")
+        .map_or_else(|| env!("CARGO_MANIFEST_DIR").into(), Into::into)
+}
+
 /// An instance with validation and its best device. Tests fail outright when the layer is
 /// missing: a run without validation would hide the errors they exist to catch.
 pub fn gpu() -> (Instance, Device) {
