@@ -3,11 +3,14 @@
 //! here, from a copy of this crate's `shaders/` and `pipelines.ron` with one error put into
 //! each, with the working directory at the copy's root as cargo sets it for a build script.
 
-use std::path::Path;
+use std::path::PathBuf;
 
 #[test]
 fn errors_name_the_crates_own_files_at_line_and_column() {
-    let crate_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
+    // Cargo's run-time value first: checkouts sharing a target directory (CI's clone beside
+    // a working tree) can reuse a binary built in the other.
+    let crate_dir: PathBuf = std::env::var_os("CARGO_MANIFEST_DIR")
+        .map_or_else(|| env!("CARGO_MANIFEST_DIR").into(), Into::into);
     let copy =
         std::env::temp_dir().join(format!("vkcompose-effects-broken-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&copy);
