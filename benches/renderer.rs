@@ -19,7 +19,8 @@ use vkcompose::geometry::{Rect, RectF, Transform};
 use vkcompose::shaders::{passes, Pipelines};
 use vkcompose::{
     vk, Buffer, DedicatedMemory, DedicatedTo, Device, DeviceBuilder, Filter, Instance,
-    InstanceOptions, RenderPass, Renderer, RendererOptions, ShmLayout, Texture, TextureDraw,
+    InstanceOptions, RenderPass, Renderer, RendererOptions, ShmLayout, SyncPoint, Texture,
+    TextureDraw,
 };
 
 fn main() -> Result<()> {
@@ -106,19 +107,39 @@ struct Steady {
     allocations: u64,
 }
 
+/// A run's start: the device's counts and the time.
+struct RunStart {
+    objects: u64,
+    allocations: u64,
+    at: Instant,
+}
+
 impl Steady {
-    /// The device's counts before a run, for [`Steady::count`].
-    fn before(device: &Device) -> (u64, u64) {
-        (device.objects_created(), device.allocations_made())
+    fn start(device: &Device) -> RunStart {
+        RunStart {
+            objects: device.objects_created(),
+            allocations: device.allocations_made(),
+            at: Instant::now(),
+        }
     }
 
-    /// Counts what one run created since `before`, once the warm-up runs are done.
-    fn count(&mut self, device: &Device, (objects, allocations): (u64, u64)) {
+    /// Finishes `frame` and waits for it: the CPU time from `start` to its submission (ms)
+    /// and its sync point; what the run created counts once the warm-up runs are done.
+    fn finish(
+        &mut self,
+        device: &Device,
+        start: RunStart,
+        frame: vkcompose::Frame<'_>,
+    ) -> Result<(f64, SyncPoint)> {
+        let done = frame.finish()?;
+        let cpu = ms(start.at.elapsed());
+        done.wait(Duration::MAX)?;
         self.runs += 1;
         if self.runs > WARM_UP {
-            self.objects += device.objects_created() - objects;
-            self.allocations += device.allocations_made() - allocations;
+            self.objects += device.objects_created() - start.objects;
+            self.allocations += device.allocations_made() - start.allocations;
         }
+        Ok((cpu, done))
     }
 }
 
@@ -172,15 +193,11 @@ fn blur_bench(renderer: &mut Renderer, copy_ms: f64) -> Result<()> {
     frame.render_texture_from_to(&background, &draw)?;
     frame.finish()?.wait(Duration::MAX)?;
     let [cpu, gpu] = measure(|| {
-        let before = Steady::before(&device);
-        let started = Instant::now();
+        let start = Steady::start(&device);
         let mut frame = renderer.render(&target, Transform::Normal)?;
         frame.blur_behind(all, &[all], &blur, 0.0, 1.0)?;
-        let done = frame.finish()?;
-        let cpu = started.elapsed();
-        done.wait(Duration::MAX)?;
-        steady.count(&device, before);
-        Ok([ms(cpu), renderer.gpu_time(&done)?.map_or(f64::NAN, ms)])
+        let (cpu, done) = steady.finish(&device, start, frame)?;
+        Ok([cpu, renderer.gpu_time(&done)?.map_or(f64::NAN, ms)])
     })?;
     let (steady_objects, steady_allocations) = (steady.objects, steady.allocations);
     println!(
@@ -364,8 +381,7 @@ fn desktop_bench(renderer: &mut Renderer, copy_ms: f64, path: Path) -> Result<()
     let device = renderer.device().clone();
     let mut steady = Steady::default();
     let [cpu, gpu] = measure(|| {
-        let before = Steady::before(&device);
-        let started = Instant::now();
+        let start = Steady::start(&device);
         let mut frame = renderer.render(&target, Transform::Normal)?;
         path.set_up(&mut frame)?;
         for &(dst, is_translucent) in &elements {
@@ -389,11 +405,8 @@ fn desktop_bench(renderer: &mut Renderer, copy_ms: f64, path: Path) -> Result<()
             };
             frame.render_texture_from_to(texture, &draw)?;
         }
-        let done = frame.finish()?;
-        let cpu = started.elapsed();
-        done.wait(Duration::MAX)?;
-        steady.count(&device, before);
-        Ok([ms(cpu), renderer.gpu_time(&done)?.map_or(f64::NAN, ms)])
+        let (cpu, done) = steady.finish(&device, start, frame)?;
+        Ok([cpu, renderer.gpu_time(&done)?.map_or(f64::NAN, ms)])
     })?;
     let (steady_objects, steady_allocations) = (steady.objects, steady.allocations);
     let area: i64 = elements
@@ -444,8 +457,7 @@ fn frame_bench(
     let objects_before = device.objects_created();
     let mut steady = Steady::default();
     let [cpu, gpu] = measure(|| {
-        let before = Steady::before(&device);
-        let started = Instant::now();
+        let start = Steady::start(&device);
         let mut frame = renderer.render(&target, Transform::Normal)?;
         path.set_up(&mut frame)?;
         frame.clear([0.05, 0.05, 0.08, 1.0], &[all])?;
@@ -465,11 +477,8 @@ fn frame_bench(
             };
             frame.render_texture_from_to(&textures[i % textures.len()], &draw)?;
         }
-        let done = frame.finish()?;
-        let cpu = started.elapsed();
-        done.wait(Duration::MAX)?;
-        steady.count(&device, before);
-        Ok([ms(cpu), renderer.gpu_time(&done)?.map_or(f64::NAN, ms)])
+        let (cpu, done) = steady.finish(&device, start, frame)?;
+        Ok([cpu, renderer.gpu_time(&done)?.map_or(f64::NAN, ms)])
     })?;
     let (steady_objects, steady_allocations) = (steady.objects, steady.allocations);
     // The pixels the GPU must write at least: the quads' area in target-sized layers,

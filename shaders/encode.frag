@@ -1,7 +1,7 @@
 #version 450
 // The linear path's last pass: reads the float blend buffer (premultiplied linear light
-// in the output's primaries, on the output's linear scale times the buffer's gain) texel for texel and writes the
-// target's encoding. Per pixel: un-premultiply, the caller's colour transform (CTM), tone
+// in the output's primaries, on the output's linear scale times the buffer's gain) texel
+// for texel and writes the target's encoding. Per pixel: un-premultiply, the caller's colour transform (CTM), tone
 // mapping of the brightest component by BT.2390's EETF in PQ space (hue kept), gamut
 // mapping (clip, or compression toward grey), the caller's 3D LUT, the inverse of the
 // output's transfer function (`TRANSFER`, one variant per function), ordered dithering
@@ -117,17 +117,15 @@ void main() {
     rgb = mat3(push.ctm_0.xyz, push.ctm_1.xyz, push.ctm_2.xyz) * rgb;
     if (MAPPED) {
         rgb = tone_map(rgb);
-        if (push.mapping.x > 0.5) {
-            vec2 w = push.mapping.zw;
-            rgb = compress_gamut(rgb, vec3(w, 1.0 - w.x - w.y));
-        } else {
-            rgb = clip_unless_extended(TRANSFER, rgb);
-        }
-        if (push.mapping.y > 0.0) {
-            rgb = apply_lut(rgb);
-        }
+    }
+    if (MAPPED && push.mapping.x > 0.5) {
+        vec2 w = push.mapping.zw;
+        rgb = compress_gamut(rgb, vec3(w, 1.0 - w.x - w.y));
     } else {
         rgb = clip_unless_extended(TRANSFER, rgb);
+    }
+    if (MAPPED && push.mapping.y > 0.0) {
+        rgb = apply_lut(rgb);
     }
     vec3 encoded = encode_transfer(TRANSFER, rgb, push.transfer_params);
     encoded += bayer(ivec2(gl_FragCoord.xy)) * push.transfer_params.w;

@@ -31,7 +31,7 @@ struct Push {
     // The transfer function's parameters: BT.1886's (a, b) in xy, HLG's system gamma in z.
     transfer_params: vec4<f32>,
     // The rounded-rectangle mask of `MASKED` draws (`Frame::render_texture_rounded`): x, y,
-    // width and height in target pixels; a width of 0 is no mask.
+    // width and height in target pixels; other draws leave it unread.
     clip: vec4<f32>,
     // The mask's corner radii in target pixels: top-left, top-right, bottom-right,
     // bottom-left (as the target lies, whatever the output's transform).
@@ -101,9 +101,6 @@ fn corner_loss(lo: vec2<f32>, hi: vec2<f32>, r: f32) -> f32 {
 
 // The share of the pixel centred at `centre` (target pixels) inside the mask.
 fn mask_coverage(centre: vec2<f32>) -> f32 {
-    if push.clip.z <= 0.0 {
-        return 1.0;
-    }
     let size = push.clip.zw;
     let lo = centre - 0.5 - push.clip.xy;
     let hi = lo + 1.0;

@@ -13,14 +13,15 @@ use crate::resources::sampler::Filter;
 use crate::resources::texture::Texture;
 use crate::shaders::texture;
 
-/// A rounded-rectangle mask of the decoding shader: the clip rectangle (target pixels; a
-/// width of 0 masks nothing) and the radii of its corners as they lie on the target.
+/// A rounded-rectangle mask of the decoding shader: the clip rectangle (target pixels) and
+/// the radii of its corners as they lie on the target.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub(super) struct Mask {
     pub clip: [f32; 4],
     pub radii: [f32; 4],
 }
 
+/// The mask fields of draws without one: their shader variants do not read them.
 pub(super) const NO_MASK: Mask = Mask {
     clip: [0.0; 4],
     radii: [0.0; 4],
