@@ -4,8 +4,8 @@
 //! descriptions. Expected values are computed here from the standards' formulas.
 
 mod common;
-// The colour tests' references (the file allows its own dead code): this binary uses
-// the EETF's.
+// The colour tests' references, written out from the standards (the file allows its own
+// dead code): the transfer functions and BT.2390's EETF.
 #[path = "color/reference.rs"]
 mod reference;
 
@@ -13,6 +13,7 @@ use common::{
     assert_validation_clean, import_rgba as import, read_rgba as read,
     sync_validated_renderer as renderer, whole,
 };
+use reference::{srgb_eotf, srgb_oetf, st2084_eotf_nits, st2084_inverse_eotf_nits};
 use vkcompose::color::{
     ColorDescription, ColorError, EncodeOptions, Luminances, Lut3d, MasteringDisplay, Mat3,
     Primaries, TransferFunction,
@@ -57,35 +58,6 @@ fn draw<'a>(size: (u32, u32), dst: Rect, damage: &'a [Rect], alpha: f32) -> Text
         alpha,
         filter: Filter::Nearest,
     }
-}
-
-/// IEC 61966-2-1, written out again.
-fn srgb_encode(linear: f64) -> f64 {
-    if linear <= 0.0031308 {
-        linear * 12.92
-    } else {
-        1.055 * linear.powf(1.0 / 2.4) - 0.055
-    }
-}
-
-fn srgb_decode(encoded: f64) -> f64 {
-    if encoded <= 0.04045 {
-        encoded / 12.92
-    } else {
-        ((encoded + 0.055) / 1.055).powf(2.4)
-    }
-}
-
-/// SMPTE ST 2084's inverse EOTF of an absolute luminance, written out again.
-fn pq_of_nits(nits: f64) -> f64 {
-    let (m1, m2) = (2610.0 / 16384.0, 2523.0 / 4096.0 * 128.0);
-    let (c1, c2, c3) = (
-        3424.0 / 4096.0,
-        2413.0 / 4096.0 * 32.0,
-        2392.0 / 4096.0 * 32.0,
-    );
-    let y = (nits / 10_000.0).powf(m1);
-    ((c1 + c2 * y) / (1.0 + c3 * y)).powf(m2)
 }
 
 /// The two ways an sRGB frame blends in linear light: the float blend buffer and its
@@ -140,7 +112,7 @@ fn half_white_over_black_blends_to_srgb_188_in_linear_light() {
     let (instance, mut renderer) = renderer();
     let target = renderer.create_target(4, 2, DrmFourcc::Xrgb8888).unwrap();
     let all = [whole(4, 2)];
-    let expected = (srgb_encode(0.5) * 255.0).round() as u8;
+    let expected = (srgb_oetf(0.5) * 255.0).round() as u8;
     assert_eq!(expected, 188);
     let cases = sources(&mut renderer, &[[255, 255, 255, 255]; 4], 2);
     for ((path, ctm, tolerance), (kind, white)) in PATHS
@@ -195,11 +167,11 @@ fn blended_in_linear_light(layers: &[Layer], width: i32) -> Vec<[u8; 3]> {
             {
                 let a = f64::from(layer.texel_alpha) / 255.0 * f64::from(layer.alpha);
                 for (c, v) in linear.iter_mut().enumerate() {
-                    let source = srgb_decode(f64::from(layer.color[c]) / 255.0);
+                    let source = srgb_eotf(f64::from(layer.color[c]) / 255.0);
                     *v = source * a + *v * (1.0 - a);
                 }
             }
-            linear.map(|v| (srgb_encode(v) * 255.0).round() as u8)
+            linear.map(|v| (srgb_oetf(v) * 255.0).round() as u8)
         })
         .collect()
 }
@@ -318,10 +290,10 @@ fn sdr_white_in_a_pq_output_sits_at_203_nits() {
         .unwrap();
     finish_and_wait(frame);
     let out = read_10bit(&mut renderer, &target, all[0]);
-    let white = pq_of_nits(203.0);
+    let white = st2084_inverse_eotf_nits(203.0);
     assert!((white - 0.58).abs() < 0.001, "PQ of 203 cd/m^2 is {white}");
     // Grey is achromatic, so the primaries change nothing: 203 cd/m^2 times its light.
-    let grey = pq_of_nits(203.0 * srgb_decode(128.0 / 255.0));
+    let grey = st2084_inverse_eotf_nits(203.0 * srgb_eotf(128.0 / 255.0));
     for (pixel, expected) in out.iter().zip([white, grey]) {
         for c in pixel {
             let want = expected * 1023.0;
@@ -339,7 +311,8 @@ fn pq_content_on_an_srgb_output_takes_the_linear_path_and_is_tone_mapped() {
     let (instance, mut renderer) = renderer();
     let target = renderer.create_target(3, 1, DrmFourcc::Xrgb8888).unwrap();
     // PQ signals of 0, 203 and 10 000 cd/m^2 (grey), through an 8-bit texture.
-    let levels = [0.0, 203.0, 10_000.0].map(|n| (pq_of_nits(n) * 255.0).round() as u8);
+    let levels =
+        [0.0, 203.0, 10_000.0].map(|n| (st2084_inverse_eotf_nits(n) * 255.0).round() as u8);
     let pixels: Vec<Rgba> = levels.iter().map(|&l| [l, l, l, 255]).collect();
     let source = import(&mut renderer, &pixels, 3);
     source
@@ -355,8 +328,8 @@ fn pq_content_on_an_srgb_output_takes_the_linear_path_and_is_tone_mapped() {
     // Black stays black; PQ reference white (the level nearest 203 cd/m^2) lands near
     // sRGB white; the brightest light is mapped onto the output's peak, not beyond.
     assert!(out[0][0] <= 1, "{:?}", out[0]);
-    let nits = 10_000.0 * pq_eotf(f64::from(levels[1]) / 255.0);
-    let reference = (srgb_encode((nits / 203.0).min(1.0)) * 255.0).round();
+    let nits = st2084_eotf_nits(f64::from(levels[1]) / 255.0);
+    let reference = (srgb_oetf((nits / 203.0).min(1.0)) * 255.0).round();
     assert!(
         (f64::from(out[1][0]) - reference).abs() <= 2.0,
         "{:?} against {reference}",
@@ -397,10 +370,10 @@ fn pq_content_on_a_dimmer_pq_display_is_tone_mapped_by_bt_2390() {
     let out = read_10bit(&mut renderer, &target, all[0]);
     let mut clip_misses = 0;
     for (pixel, &level) in out.iter().zip(&levels) {
-        let nits = 10_000.0 * pq_eotf(f64::from(level) / 255.0);
+        let nits = st2084_eotf_nits(f64::from(level) / 255.0);
         let mapped = reference::bt2390_eetf_nits_in_target(nits, 0.0, 10_000.0, 0.0, 1000.0);
-        let want = pq_of_nits(mapped) * 1023.0;
-        if (pq_of_nits(nits.min(1000.0)) * 1023.0 - want).abs() > 2.0 {
+        let want = st2084_inverse_eotf_nits(mapped) * 1023.0;
+        if (st2084_inverse_eotf_nits(nits.min(1000.0)) * 1023.0 - want).abs() > 2.0 {
             clip_misses += 1;
         }
         for c in pixel {
@@ -447,18 +420,6 @@ fn hdr_metadata_on_an_sdr_source_keeps_the_frame_direct() {
         );
     }
     assert_validation_clean(&instance);
-}
-
-/// SMPTE ST 2084's EOTF (1.0 = 10 000 cd/m^2), written out again.
-fn pq_eotf(e: f64) -> f64 {
-    let (m1, m2) = (2610.0 / 16384.0, 2523.0 / 4096.0 * 128.0);
-    let (c1, c2, c3) = (
-        3424.0 / 4096.0,
-        2413.0 / 4096.0 * 32.0,
-        2392.0 / 4096.0 * 32.0,
-    );
-    let p = e.powf(1.0 / m2);
-    ((p - c1).max(0.0) / (c2 - c3 * p)).powf(1.0 / m1)
 }
 
 #[test]
@@ -680,11 +641,11 @@ fn a_lut_from_little_cms_gives_little_cms_results() {
     let out = render_row_10bit(&mut renderer, &row, Some(&lut));
     let linear: Vec<[f64; 3]> = row
         .iter()
-        .map(|p| [p[0], p[1], p[2]].map(|v| srgb_decode(f64::from(v) / 255.0)))
+        .map(|p| [p[0], p[1], p[2]].map(|v| srgb_eotf(f64::from(v) / 255.0)))
         .collect();
     for (x, (got, want)) in out.iter().zip(convert(&linear)).enumerate() {
         for c in 0..3 {
-            let want = srgb_encode(want[c].clamp(0.0, 1.0)) * 1023.0;
+            let want = srgb_oetf(want[c].clamp(0.0, 1.0)) * 1023.0;
             let diff = (f64::from(got[c]) - want).abs();
             assert!(
                 diff <= 2.0,
@@ -714,10 +675,10 @@ fn a_curved_lut_is_interpolated_tetrahedrally() {
     let row = test_row();
     let out = render_row_10bit(&mut renderer, &row, Some(&lut));
     for (x, (got, pixel)) in out.iter().zip(&row).enumerate() {
-        let linear = [pixel[0], pixel[1], pixel[2]].map(|v| srgb_decode(f64::from(v) / 255.0));
+        let linear = [pixel[0], pixel[1], pixel[2]].map(|v| srgb_eotf(f64::from(v) / 255.0));
         let want = table.sample_tetrahedral(linear);
         for c in 0..3 {
-            let want = srgb_encode(want[c].clamp(0.0, 1.0)) * 1023.0;
+            let want = srgb_oetf(want[c].clamp(0.0, 1.0)) * 1023.0;
             let diff = (f64::from(got[c]) - want).abs();
             assert!(
                 diff <= 1.5,
@@ -874,7 +835,7 @@ fn every_output_encodes_srgb_content_by_its_formula() {
     );
     for (v, px) in bytes.chunks_exact(4).enumerate() {
         let word = u32::from_le_bytes([px[0], px[1], px[2], px[3]]);
-        let want = srgb_encode(srgb_decode(level(v))) * 1023.0;
+        let want = srgb_oetf(srgb_eotf(level(v))) * 1023.0;
         for got in [word >> 20, word >> 10, word].map(|c| f64::from(c & 0x3ff)) {
             assert!(
                 (got - want).abs() <= 1.0,
@@ -890,7 +851,7 @@ fn every_output_encodes_srgb_content_by_its_formula() {
         ColorDescription::scrgb(),
     );
     for (v, px) in bytes.chunks_exact(8).enumerate() {
-        let want = srgb_decode(level(v));
+        let want = srgb_eotf(level(v));
         for c in 0..3 {
             let got = f16_value(u16::from_le_bytes([px[2 * c], px[2 * c + 1]]));
             let close = (got - want).abs() <= want * 2e-3 + 1e-4;
@@ -907,7 +868,7 @@ fn every_output_encodes_srgb_content_by_its_formula() {
     );
     for (v, px) in bytes.chunks_exact(4).enumerate() {
         // sRGB's reference white (80 cd/m^2) lands on BT.1886's (100, BT.2035's display).
-        let want = bt1886_signal(srgb_decode(level(v)) * 100.0, 100.0, 0.01) * 255.0;
+        let want = bt1886_signal(srgb_eotf(level(v)) * 100.0, 100.0, 0.01) * 255.0;
         for got in px[..3].iter().map(|&c| f64::from(c)) {
             assert!(
                 (got - want).abs() <= 1.0,
@@ -924,7 +885,7 @@ fn every_output_encodes_srgb_content_by_its_formula() {
 /// a 1000 cd/m^2 display (system gamma 1.2 there, applied to a grey's own luminance).
 fn source_nits(transfer: TransferFunction, e: f64) -> f64 {
     match transfer {
-        TransferFunction::Srgb => 80.0 * srgb_decode(e),
+        TransferFunction::Srgb => 80.0 * srgb_eotf(e),
         TransferFunction::Gamma22 => 80.0 * e.powf(2.2),
         TransferFunction::Bt1886 => {
             let (white, black) = (100f64.powf(1.0 / 2.4), 0.01f64.powf(1.0 / 2.4));
@@ -932,7 +893,7 @@ fn source_nits(transfer: TransferFunction, e: f64) -> f64 {
             let b = black / (white - black);
             a * (e + b).max(0.0).powf(2.4)
         }
-        TransferFunction::Pq => 10000.0 * pq_eotf(e),
+        TransferFunction::Pq => st2084_eotf_nits(e),
         TransferFunction::Hlg => {
             let (a, b, c) = (0.17883277, 1.0 - 4.0 * 0.17883277, 0.55991073);
             let scene = if e <= 0.5 {
@@ -1091,7 +1052,7 @@ fn a_pq_output_keeps_its_pixels_across_both_blend_buffers() {
     // Not black, not flat: a ramp of 64 distinct colours, under SDR white's PQ level.
     let distinct: std::collections::BTreeSet<[u32; 3]> = frames[0].iter().copied().collect();
     assert!(distinct.len() > 60, "{:?}", frames[0]);
-    let sdr_white = pq_of_nits(203.0) * 1023.0;
+    let sdr_white = st2084_inverse_eotf_nits(203.0) * 1023.0;
     assert!(frames[0]
         .iter()
         .flatten()
@@ -1195,9 +1156,9 @@ fn gamut_compression_on_the_gpu_follows_its_formula() {
     let weights = [0.2126, 0.7152, 0.0722];
     let mut compressed_visibly = 0;
     for (px, got) in pixels.iter().zip(&got) {
-        let linear = to_srgb.apply([0, 1, 2].map(|i| srgb_decode(f64::from(px[i]) / 255.0)));
-        let want = compress_written_out(linear, weights).map(|c| srgb_encode(c) * 1023.0);
-        let clipped = linear.map(|c| srgb_encode(c.clamp(0.0, 1.0)) * 1023.0);
+        let linear = to_srgb.apply([0, 1, 2].map(|i| srgb_eotf(f64::from(px[i]) / 255.0)));
+        let want = compress_written_out(linear, weights).map(|c| srgb_oetf(c) * 1023.0);
+        let clipped = linear.map(|c| srgb_oetf(c.clamp(0.0, 1.0)) * 1023.0);
         for c in 0..3 {
             let g = f64::from(got[c]);
             assert!(
@@ -1233,7 +1194,7 @@ fn dithering_breaks_up_a_level_and_leaves_exact_levels_alone() {
         (100.0, true, &[100][..]),
     ] {
         // scRGB light (1.0 = sRGB white) that sRGB encodes to `level` / 255.
-        let light = srgb_decode(level / 255.0) as f32;
+        let light = srgb_eotf(level / 255.0) as f32;
         let half = vkcompose::format::f16_bits(light).to_le_bytes();
         let one = vkcompose::format::f16_bits(1.0).to_le_bytes();
         let texel = [half, half, half, one].concat();
