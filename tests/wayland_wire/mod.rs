@@ -334,7 +334,13 @@ impl Client {
     /// Sends wl_display.sync and expects a protocol error before its answer (the
     /// compositor then closes the connection).
     pub fn expect_protocol_error(&mut self) -> ProtocolError {
-        let callback = self.sync();
+        let callback = self.wire.new_id();
+        match self.wire.send(DISPLAY, 0, &[Arg::Object(callback)]) {
+            // The compositor may have posted the error and closed the connection before
+            // the sync was written: the error is still there to read.
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
+            sent => sent.unwrap(),
+        }
         loop {
             let event = self.wire.event(self.deadline).expect("a protocol error");
             if let Some(error) = event.protocol_error() {
