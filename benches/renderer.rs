@@ -45,15 +45,7 @@ fn main() -> Result<()> {
         return encode_bench(&mut renderer, copy_4k);
     }
     if only_linear {
-        let copy = copy_time(&mut renderer, 1920, 1080)?;
-        frame_bench(
-            &mut renderer,
-            (1920, 1080),
-            1000,
-            copy,
-            Path::Direct,
-            Sources::Mixed,
-        )?;
+        single_pass_1000(&mut renderer)?;
         return linear_benches(&mut renderer);
     }
     for &(w, h) in sizes {
@@ -78,15 +70,7 @@ fn main() -> Result<()> {
         };
         let mut classic = Renderer::new(&device, &options)?;
         println!("one descriptor set per texture:");
-        let copy = copy_time(&mut classic, 1920, 1080)?;
-        frame_bench(
-            &mut classic,
-            (1920, 1080),
-            1000,
-            copy,
-            Path::Direct,
-            Sources::Mixed,
-        )?;
+        single_pass_1000(&mut classic)?;
     }
     linear_benches(&mut renderer)?;
     let copy = copy_time(&mut renderer, 1920, 1080)?;
@@ -332,6 +316,20 @@ impl Path {
 enum Sources {
     Mixed,
     Opaque,
+}
+
+/// The 1080p 1000-quad frame of mixed sources through the single pass, with its copy
+/// reference: what the linear path's and the one-set-per-texture cases compare against.
+fn single_pass_1000(renderer: &mut Renderer) -> Result<()> {
+    let copy = copy_time(renderer, 1920, 1080)?;
+    frame_bench(
+        renderer,
+        (1920, 1080),
+        1000,
+        copy,
+        Path::Direct,
+        Sources::Mixed,
+    )
 }
 
 /// The 1000-quad frame through the linear path (colour management), both ways, and the
