@@ -247,6 +247,101 @@ fn opaque_and_translucent_quads_keep_their_order_in_linear_light() {
     assert_validation_clean(&instance);
 }
 
+/// One quad of [`a_deep_stack_of_layers_across_tiles_blends_in_order`]: a source of one
+/// premultiplied texel stretched over `rect`, drawn at `alpha`.
+struct Stacked {
+    rect: Rect,
+    texel: Rgba,
+    alpha: f32,
+}
+
+/// What [`Stacked`] layers give at pixel (x, y) over black, blended in linear light here.
+fn stack_at(layers: &[Stacked], x: i32, y: i32) -> [u8; 3] {
+    let mut linear = [0.0f64; 3];
+    let inside = |r: &Rect| (r.x..r.x + r.w).contains(&x) && (r.y..r.y + r.h).contains(&y);
+    for layer in layers.iter().filter(|l| inside(&l.rect)) {
+        let texel_alpha = f64::from(layer.texel[3]) / 255.0;
+        let a = texel_alpha * f64::from(layer.alpha);
+        for (c, v) in linear.iter_mut().enumerate() {
+            let encoded = f64::from(layer.texel[c]) / 255.0 / texel_alpha;
+            *v = srgb_eotf(encoded.min(1.0)) * a + *v * (1.0 - a);
+        }
+    }
+    linear.map(|v| (srgb_oetf(v) * 255.0).round() as u8)
+}
+
+/// Sixty overlapping quads, translucent and opaque, at odd offsets across many 32-pixel
+/// tiles (where the device draws such frames by tiles, composited in the shader): every
+/// pixel is its stack blended in order in linear light.
+#[test]
+fn a_deep_stack_of_layers_across_tiles_blends_in_order() {
+    let (instance, mut renderer) = renderer();
+    let (width, height) = (150u32, 100u32);
+    let mut seed = 0x2545_f491_u32;
+    let mut next = |n: u32| {
+        seed = seed.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+        (seed >> 8) % n
+    };
+    let layers: Vec<Stacked> = (0..60)
+        .map(|i| {
+            let rect = Rect::new(
+                next(140) as i32 - 20,
+                next(90) as i32 - 20,
+                20 + next(80) as i32,
+                20 + next(60) as i32,
+            );
+            let a = if i % 4 == 0 {
+                255
+            } else {
+                40 + next(200) as u8
+            };
+            let texel = [0, 1, 2].map(|_| (next(256) * u32::from(a) / 255) as u8);
+            let alpha = if i % 3 == 0 { 0.6 } else { 1.0 };
+            Stacked {
+                rect,
+                texel: [texel[0], texel[1], texel[2], a],
+                alpha,
+            }
+        })
+        .collect();
+    let textures: Vec<Texture> = layers
+        .iter()
+        .map(|l| import(&mut renderer, &[l.texel], 1))
+        .collect();
+    let target = renderer
+        .create_target(width, height, DrmFourcc::Xrgb8888)
+        .unwrap();
+    let all = [whole(width, height)];
+    // The blend buffer rounds once at the end; the sRGB view, where the device draws
+    // quad by quad, rounds every layer to 8 bits.
+    for (path, ctm, tolerance) in [
+        ("blend buffer", Some(Mat3::IDENTITY), 1),
+        ("sRGB view", None, 2),
+    ] {
+        let mut frame = linear_frame(&mut renderer, &target, ctm);
+        frame.clear([0.0, 0.0, 0.0, 1.0], &all).unwrap();
+        for (layer, texture) in layers.iter().zip(&textures) {
+            let draw = TextureDraw {
+                src: RectF::new(0.0, 0.0, 1.0, 1.0),
+                ..draw((1, 1), layer.rect, &all, layer.alpha)
+            };
+            frame.render_texture_from_to(texture, &draw).unwrap();
+        }
+        finish_and_wait(frame);
+        let out = read(&mut renderer, &target, all[0]);
+        for (i, got) in out.iter().enumerate() {
+            let (x, y) = ((i as u32 % width) as i32, (i as u32 / width) as i32);
+            let want = stack_at(&layers, x, y);
+            let off = (0..3).map(|c| got[c].abs_diff(want[c])).max().unwrap();
+            assert!(
+                off <= tolerance,
+                "{path}, pixel ({x}, {y}): {got:?}, expected {want:?}"
+            );
+        }
+    }
+    assert_validation_clean(&instance);
+}
+
 #[test]
 fn every_srgb_level_round_trips_exactly_through_the_linear_path() {
     let (instance, mut renderer) = renderer();

@@ -282,9 +282,32 @@ pub struct StorageImage<'a>(pub &'a Texture);
 #[derive(Clone, Copy)]
 pub struct UniformBuffer<'a>(pub &'a Buffer);
 
-/// A whole buffer bound as a storage buffer.
+/// A buffer bound as a storage buffer: a whole [`Buffer`], or the space a recording holds
+/// for a draw's data ([`PassRecorder::storage_data`](crate::pipelines::PassRecorder)).
 #[derive(Clone, Copy)]
-pub struct StorageBuffer<'a>(pub &'a Buffer);
+pub struct StorageBuffer<'a> {
+    raw: vk::Buffer,
+    _buffer: PhantomData<&'a Buffer>,
+}
+
+impl<'a> StorageBuffer<'a> {
+    /// The whole of `buffer`.
+    pub fn new(buffer: &'a Buffer) -> StorageBuffer<'a> {
+        StorageBuffer {
+            raw: buffer.raw(),
+            _buffer: PhantomData,
+        }
+    }
+
+    /// A buffer the recorder owns until its recording's work is done, which outlives every
+    /// draw recorded into it.
+    pub(crate) fn recorded(raw: vk::Buffer) -> StorageBuffer<'a> {
+        StorageBuffer {
+            raw,
+            _buffer: PhantomData,
+        }
+    }
+}
 
 fn require_layout(texture: &Texture, layout: vk::ImageLayout) -> Result<()> {
     if texture.layout() == layout {
@@ -403,7 +426,11 @@ impl Descriptor for StorageBuffer<'_> {
         Ok(())
     }
     fn info(&self) -> DescriptorInfo {
-        whole_buffer(self.0)
+        DescriptorInfo::Buffer(vk::DescriptorBufferInfo {
+            buffer: self.raw,
+            offset: 0,
+            range: vk::WHOLE_SIZE,
+        })
     }
 }
 

@@ -59,6 +59,14 @@ pub struct Recorder {
     arenas: Vec<Buffer>,
     /// The chunk being filled and how much of it is used.
     arena_at: (usize, u64),
+    scratch: Scratch,
+}
+
+/// Vectors of 32-bit words for a recording's scratch work; their contents mean nothing
+/// between uses, only their capacity is kept.
+#[derive(Default)]
+pub(crate) struct Scratch {
+    pub(crate) words: [Vec<u32>; 3],
 }
 
 /// The finished work's readbacks.
@@ -97,6 +105,7 @@ impl Recorder {
             key_storage: Vec::new(),
             arenas: Vec::new(),
             arena_at: (0, 0),
+            scratch: Scratch::default(),
         };
         let allocate = vk::CommandBufferAllocateInfo::default()
             .command_pool(pool)
@@ -375,7 +384,14 @@ impl Recorder {
     /// (buffer, offset). Chunks are kept across resets, so a steady stream of frames
     /// allocates nothing.
     pub(crate) fn vertex_data(&mut self, data: &[u8], align: u64) -> Result<(vk::Buffer, u64)> {
-        let len = data.len() as u64;
+        self.arena_data(&[data], align)
+    }
+
+    /// Space for `parts`, one after the other in one buffer, at a multiple of `align`:
+    /// (buffer, offset). The arena's buffers are vertex and storage buffers both, so a
+    /// draw's instances and its shaders' data come from the same chunks.
+    pub(crate) fn arena_data(&mut self, parts: &[&[u8]], align: u64) -> Result<(vk::Buffer, u64)> {
+        let len: u64 = parts.iter().map(|p| p.len() as u64).sum();
         let (mut index, used) = self.arena_at;
         let mut start = used.div_ceil(align) * align;
         while self
@@ -390,14 +406,28 @@ impl Recorder {
             let buffer = Buffer::new(
                 &self.device,
                 len.max(ARENA_CHUNK),
-                vk::BufferUsageFlags::VERTEX_BUFFER,
+                vk::BufferUsageFlags::VERTEX_BUFFER | vk::BufferUsageFlags::STORAGE_BUFFER,
             )?;
             self.arenas.push(buffer);
         }
         let buffer = &mut self.arenas[index];
-        buffer.bytes_mut()[start as usize..(start + len) as usize].copy_from_slice(data);
+        let mut at = start as usize;
+        for part in parts {
+            buffer.bytes_mut()[at..at + part.len()].copy_from_slice(part);
+            at += part.len();
+        }
         self.arena_at = (index, start + len);
         Ok((buffer.raw(), start))
+    }
+
+    /// Word vectors a frame's recording borrows for scratch work (a tiled draw's lists),
+    /// kept here between recordings so that steady frames allocate nothing.
+    pub(crate) fn take_scratch(&mut self) -> Scratch {
+        std::mem::take(&mut self.scratch)
+    }
+
+    pub(crate) fn give_scratch(&mut self, scratch: Scratch) {
+        self.scratch = scratch;
     }
 
     /// The set already written with these contents in this recording.
@@ -549,6 +579,17 @@ pub struct PassRecorder<'r, P: RenderPassKind> {
 }
 
 impl<P: RenderPassKind> PassRecorder<'_, P> {
+    /// `parts`, one after the other, in a storage buffer this recording holds until its
+    /// work is done: the buffer to bind and the byte offset (a multiple of 16) where
+    /// `parts` start in it.
+    pub(crate) fn storage_data(
+        &mut self,
+        parts: &[&[u8]],
+    ) -> Result<(crate::pipelines::StorageBuffer<'static>, u64)> {
+        let (raw, offset) = self.recorder.arena_data(parts, 16)?;
+        Ok((crate::pipelines::StorageBuffer::recorded(raw), offset))
+    }
+
     /// The size of the pass's target, as the quad shaders take it.
     pub(crate) fn target_size(&self) -> [f32; 2] {
         [self.extent.width as f32, self.extent.height as f32]

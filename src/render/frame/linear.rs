@@ -14,6 +14,7 @@ use std::sync::Arc;
 
 use ash::vk;
 
+use super::tiles::TiledDraw;
 use super::{Op, Segment, Src};
 use crate::color::TransferFunction;
 use crate::color::{
@@ -768,11 +769,12 @@ fn draw_indexed_decoded(
     Ok(())
 }
 
-/// Draws a texture array of plain sRGB sources, translucent ones among them, as one draw
-/// into the target's sRGB view or into a blend buffer of the sources' primaries and scale
-/// (`texture_indexed_decode`: the shader decodes every texel as `texture_decode` does,
-/// whose matrix is then the identity); false, drawing nothing, for other frames or where
-/// the pipeline is not built.
+/// Draws a texture array of sRGB sources, translucent ones among them, as one draw into
+/// the target's sRGB view or into a blend buffer: by tiles where the device has the tiled
+/// pipeline and the sources share one decoding (`texture_tiled_decode`), otherwise, for
+/// plain sRGB sources (`texture_indexed_decode`: the shader decodes every texel as
+/// `texture_decode` does, whose matrix is then the identity), quad by quad; false,
+/// drawing nothing, for other frames or where neither pipeline is built.
 fn draw_indexed_srgb_decoded(
     pass: &mut PassRecorder<'_, passes::Output>,
     drawing: &Drawing,
@@ -781,15 +783,32 @@ fn draw_indexed_srgb_decoded(
     instances: &[texture_indexed::Instance],
 ) -> Result<bool> {
     let output = drawing.built_output(plan.pass_format);
+    let Some(((first, _), rest)) = textures.split_first() else {
+        return Ok(true);
+    };
+    let decode = plan.decode_of(first)?;
+    let mut shared = decode.transfer == TransferFunction::Srgb;
+    for (texture, _) in rest {
+        shared &= plan.decode_of(texture)? == decode;
+    }
+    let list = super::array_elements(drawing, textures, false);
+    let tiled = output.pipelines.texture_tiled_decode.as_ref();
+    if let Some(pipeline) = tiled.filter(|_| shared) {
+        let draw = TiledDraw {
+            textures: &list,
+            instances,
+            to_output: decode.to_output,
+        };
+        if super::tiles::draw_tiled(pass, pipeline, &draw, min_tiled_depth(plan))? {
+            return Ok(true);
+        }
+    }
     let Some(pipeline) = output.pipelines.texture_indexed_decode.as_ref() else {
         return Ok(false);
     };
-    for (texture, _) in textures {
-        if !plan.decode_of(texture)?.is_plain_srgb() {
-            return Ok(false);
-        }
+    if !(shared && decode.is_plain_srgb()) {
+        return Ok(false);
     }
-    let list = super::array_elements(drawing, textures, false);
     let set = sets::TextureArray { textures: &list };
     let push = texture_indexed_decode::Push {
         target_size: pass.target_size(),
@@ -798,6 +817,19 @@ fn draw_indexed_srgb_decoded(
     let instances: &[texture_indexed_decode::Instance] = bytemuck::cast_slice(instances);
     pass.draw(pipeline, &push, set, instances)?;
     Ok(true)
+}
+
+/// How deep a texture-array draw's quads must lie on average for drawing it by tiles to
+/// pay. Measured on the H200: a desktop 2.7 layers deep took 0.53 ms by tiles and 0.47 ms
+/// quad by quad through the target's sRGB view, whose blending costs the same per layer,
+/// but 1.32 ms against 1.60 into the float blend buffer, which blends at half the rate; the
+/// 1000-quad frame, 32 layers, takes a seventh of the time by tiles either way.
+fn min_tiled_depth(plan: &LinearPlan<'_>) -> f64 {
+    if plan.blend().is_some() {
+        1.5
+    } else {
+        4.0
+    }
 }
 
 /// The runs of consecutive `items` of one `key`, in order: each run's range and key.

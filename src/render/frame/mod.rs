@@ -12,6 +12,7 @@ mod custom;
 mod groups;
 mod linear;
 mod rounded;
+mod tiles;
 
 use std::time::Duration;
 

@@ -148,6 +148,43 @@ pub mod sets {
             rt::DescriptorSet::write(self, writer);
         }
     }
+    /// Descriptor set layout `TiledSources`.
+    #[derive(Clone, Copy)]
+    pub struct TiledSources<'a> {
+        /// Binding 0: storage buffer `data`, used by the fragment stage.
+        pub data: rt::StorageBuffer<'a>,
+        /// Binding 1: combined image sampler `textures` (runtime-sized array), used by the fragment stage.
+        pub textures: &'a [rt::SampledTexture<'a>],
+    }
+    impl rt::DescriptorSet for TiledSources<'_> {
+        const BINDINGS: &'static [rt::BindingDesc] = &[
+            rt::BindingDesc {
+                binding: 0,
+                kind: rt::vk::DescriptorType::STORAGE_BUFFER,
+                count: rt::BindingCount::One,
+                stages: rt::ShaderStages::FRAGMENT,
+                immutable_sampler: false,
+            },
+            rt::BindingDesc {
+                binding: 1,
+                kind: rt::vk::DescriptorType::COMBINED_IMAGE_SAMPLER,
+                count: rt::BindingCount::Runtime,
+                stages: rt::ShaderStages::FRAGMENT,
+                immutable_sampler: false,
+            },
+        ];
+        fn write(&self, writer: &mut rt::SetWriter<'_>) {
+            writer.write(0, core::slice::from_ref(&self.data));
+            writer.write(1, self.textures);
+        }
+    }
+    impl rt::SetList for TiledSources<'_> {
+        const COUNT: usize = 1;
+        fn write(&self, index: usize, writer: &mut rt::SetWriter<'_>) {
+            debug_assert_eq!(index, 0);
+            rt::DescriptorSet::write(self, writer);
+        }
+    }
     /// Descriptor set layout `YcbcrTextured`.
     #[derive(Clone, Copy)]
     pub struct YcbcrTextured<'a> {
@@ -2839,6 +2876,175 @@ pub mod texture_opaque {
         }
     }
 }
+/// Pipeline `texture_tiled_decode`: `tile.vert` then `texture_tiled_decode.frag`, Premultiplied blending, drawn in render pass `output`.
+pub mod texture_tiled_decode {
+    use crate::pipelines as rt;
+    /// Push constants of every stage, at their offsets (vertex bytes 0..12; fragment bytes 0..64).
+    #[repr(C)]
+    #[derive(Clone, Copy, Debug, PartialEq)]
+    pub struct Push {
+        /// `vec2 target_size`, offset 0.
+        pub target_size: [f32; 2],
+        /// `uint quads`, offset 8.
+        pub quads: u32,
+        /// `uint padding`, offset 12.
+        pub padding: u32,
+        /// `vec4 to_output_0`, offset 16.
+        pub to_output_0: [f32; 4],
+        /// `vec4 to_output_1`, offset 32.
+        pub to_output_1: [f32; 4],
+        /// `vec4 to_output_2`, offset 48.
+        pub to_output_2: [f32; 4],
+    }
+    const _: [(); 64] = [(); core::mem::size_of::<Push>()];
+    const _: [(); 64] = [(); core::mem::size_of::<[f32; 2]>()
+        + core::mem::size_of::<u32>() + core::mem::size_of::<u32>()
+        + core::mem::size_of::<[f32; 4]>() + core::mem::size_of::<[f32; 4]>()
+        + core::mem::size_of::<[f32; 4]>()];
+    const _: [(); 0] = [(); core::mem::offset_of!(Push, target_size)];
+    const _: [(); 8] = [(); core::mem::offset_of!(Push, quads)];
+    const _: [(); 12] = [(); core::mem::offset_of!(Push, padding)];
+    const _: [(); 16] = [(); core::mem::offset_of!(Push, to_output_0)];
+    const _: [(); 32] = [(); core::mem::offset_of!(Push, to_output_1)];
+    const _: [(); 48] = [(); core::mem::offset_of!(Push, to_output_2)];
+    /// SAFETY: every field is a plain integer, float, byte array or another such struct, and the constant assertions above prove there is no implicit padding, so every bit pattern is valid and all bytes are initialized.
+    unsafe impl rt::bytemuck::Zeroable for Push {}
+    /// SAFETY: every field is a plain integer, float, byte array or another such struct, and the constant assertions above prove there is no implicit padding, so every bit pattern is valid and all bytes are initialized.
+    unsafe impl rt::bytemuck::Pod for Push {}
+    impl Default for Push {
+        fn default() -> Self {
+            rt::bytemuck::Zeroable::zeroed()
+        }
+    }
+    /// The per-instance vertex-shader inputs, packed in location order.
+    #[repr(C)]
+    #[derive(Clone, Copy, Debug, PartialEq)]
+    pub struct Instance {
+        /// `location 0: vec4 dst`, offset 0.
+        pub dst: [f32; 4],
+        /// `location 1: uvec2 entries`, offset 16.
+        pub entries: [u32; 2],
+    }
+    const _: [(); 24] = [(); core::mem::size_of::<Instance>()];
+    const _: [(); 24] = [(); core::mem::size_of::<[f32; 4]>()
+        + core::mem::size_of::<[u32; 2]>()];
+    const _: [(); 0] = [(); core::mem::offset_of!(Instance, dst)];
+    const _: [(); 16] = [(); core::mem::offset_of!(Instance, entries)];
+    /// SAFETY: every field is a plain integer, float, byte array or another such struct, and the constant assertions above prove there is no implicit padding, so every bit pattern is valid and all bytes are initialized.
+    unsafe impl rt::bytemuck::Zeroable for Instance {}
+    /// SAFETY: every field is a plain integer, float, byte array or another such struct, and the constant assertions above prove there is no implicit padding, so every bit pattern is valid and all bytes are initialized.
+    unsafe impl rt::bytemuck::Pod for Instance {}
+    impl Default for Instance {
+        fn default() -> Self {
+            rt::bytemuck::Zeroable::zeroed()
+        }
+    }
+    /// The descriptor sets a draw binds, in set order.
+    pub type Sets<'a> = super::sets::TiledSources<'a>;
+    pub(super) static VERTEX_SPIRV: &rt::Spirv = &rt::SpirvBytes(
+        *include_bytes!("spirv/tile.vert.spv"),
+    );
+    pub(super) static FRAGMENT_SPIRV: &rt::Spirv = &rt::SpirvBytes(
+        *include_bytes!("spirv/texture_tiled_decode.frag.spv"),
+    );
+    /// Everything needed to build the pipeline, as reflected and checked at build time.
+    pub static DESC: rt::PipelineDesc = rt::PipelineDesc {
+        name: "texture_tiled_decode",
+        vertex: rt::StageDesc {
+            spirv: VERTEX_SPIRV,
+            file: "tile.vert",
+            entry: c"main",
+        },
+        fragment: rt::StageDesc {
+            spirv: FRAGMENT_SPIRV,
+            file: "texture_tiled_decode.frag",
+            entry: c"main",
+        },
+        blend: rt::Blend::Premultiplied,
+        topology: rt::vk::PrimitiveTopology::TRIANGLE_STRIP,
+        vertices: 4,
+        vertex_stride: core::mem::size_of::<()>() as u32,
+        instance_stride: core::mem::size_of::<Instance>() as u32,
+        attributes: &[
+            rt::VertexAttribute {
+                location: 0,
+                binding: 1,
+                format: rt::vk::Format::R32G32B32A32_SFLOAT,
+                offset: 0,
+            },
+            rt::VertexAttribute {
+                location: 1,
+                binding: 1,
+                format: rt::vk::Format::R32G32_UINT,
+                offset: 16,
+            },
+        ],
+        push_ranges: &[
+            rt::PushRange {
+                stages: rt::ShaderStages::VERTEX,
+                offset: 0,
+                size: 12,
+            },
+            rt::PushRange {
+                stages: rt::ShaderStages::FRAGMENT,
+                offset: 0,
+                size: 64,
+            },
+        ],
+        push_updates: &[
+            rt::PushRange {
+                stages: rt::ShaderStages::VERTEX_FRAGMENT,
+                offset: 0,
+                size: 12,
+            },
+            rt::PushRange {
+                stages: rt::ShaderStages::FRAGMENT,
+                offset: 12,
+                size: 52,
+            },
+        ],
+        sets: &[
+            rt::SetSlot {
+                set: 0,
+                bindings: <super::sets::TiledSources<
+                    'static,
+                > as rt::DescriptorSet>::BINDINGS,
+            },
+        ],
+        variants: &[
+            rt::VariantDesc {
+                name: "default",
+                constants: &[],
+                vertex: None,
+                fragment: None,
+            },
+        ],
+    };
+    /// Pipeline `texture_tiled_decode`: `tile.vert` then `texture_tiled_decode.frag`, Premultiplied blending, drawn in render pass `output`.
+    pub struct Pipeline {
+        raw: rt::RawPipeline,
+    }
+    impl Pipeline {
+        /// Builds the pipeline (every variant) for a render pass of kind `output`.
+        pub fn new(
+            device: &rt::Device,
+            pass: &rt::RenderPass<super::passes::Output>,
+            cache: rt::vk::PipelineCache,
+        ) -> Result<Self, rt::Error> {
+            rt::RawPipeline::new(device, &DESC, pass, cache).map(|raw| Pipeline { raw })
+        }
+    }
+    impl rt::Pipeline for Pipeline {
+        type Pass = super::passes::Output;
+        type Push = Push;
+        type Sets<'a> = Sets<'a>;
+        type Instance = Instance;
+        type Vertex = ();
+        fn raw(&self) -> &rt::RawPipeline {
+            &self.raw
+        }
+    }
+}
 /// Pipeline `texture_ycbcr`: `quad.vert` then `texture.frag`, Premultiplied blending, drawn in render pass `output`. Specialization constants: `bool HAS_ALPHA` (id 0).
 pub mod texture_ycbcr {
     use crate::pipelines as rt;
@@ -3316,6 +3522,8 @@ pub struct Pipelines {
     /// `None` where the device lacks descriptor indexing, which `texture_indexed_decode` needs.
     pub texture_indexed_decode: Option<texture_indexed_decode::Pipeline>,
     pub texture_opaque: texture_opaque::Pipeline,
+    /// `None` where the device lacks descriptor indexing, which `texture_tiled_decode` needs.
+    pub texture_tiled_decode: Option<texture_tiled_decode::Pipeline>,
 }
 impl Pipelines {
     /// Builds every pipeline of the struct (those needing descriptor indexing only
@@ -3341,6 +3549,11 @@ impl Pipelines {
                 None
             },
             texture_opaque: texture_opaque::Pipeline::new(device, output, cache)?,
+            texture_tiled_decode: if device.capabilities().descriptor_indexing {
+                Some(texture_tiled_decode::Pipeline::new(device, output, cache)?)
+            } else {
+                None
+            },
         })
     }
 }
