@@ -340,9 +340,18 @@ fn linear_benches(renderer: &mut Renderer) -> Result<()> {
     for path in [Path::SrgbView, Path::BlendBuffer, Path::PqOutput] {
         frame_bench(renderer, (1920, 1080), 1000, copy, path, Sources::Mixed)?;
     }
-    // Opaque sources only: both frames are then one texture-array draw of one shader
-    // (where the device has descriptor indexing), the linear one sampling sRGB views into
-    // the target's sRGB view, so what it costs more is the sRGB formats' own.
+    // Shallower frames, about 3 and 10 layers deep, around where drawing by tiles starts
+    // to pay (where the device has it).
+    println!("100 and 300 quads:");
+    for quads in [100, 300] {
+        for path in [Path::Direct, Path::SrgbView, Path::BlendBuffer] {
+            frame_bench(renderer, (1920, 1080), quads, copy, path, Sources::Mixed)?;
+        }
+    }
+    // Opaque sources only: the single pass draws every layer; the linear frame, where the
+    // device draws by tiles, samples each pixel's top layer only (otherwise it is one
+    // texture-array draw sampling sRGB views into the target's sRGB view, so what it
+    // costs more is the sRGB formats' own).
     println!("opaque sources only:");
     for path in [Path::Direct, Path::SrgbView] {
         frame_bench(renderer, (1920, 1080), 1000, copy, path, Sources::Opaque)?;

@@ -287,6 +287,9 @@ pub struct UniformBuffer<'a>(pub &'a Buffer);
 #[derive(Clone, Copy)]
 pub struct StorageBuffer<'a> {
     raw: vk::Buffer,
+    /// How many bytes from the start are bound: the whole buffer, or what a recording
+    /// wrote up to the end of a draw's data.
+    range: vk::DeviceSize,
     _buffer: PhantomData<&'a Buffer>,
 }
 
@@ -295,15 +298,17 @@ impl<'a> StorageBuffer<'a> {
     pub fn new(buffer: &'a Buffer) -> StorageBuffer<'a> {
         StorageBuffer {
             raw: buffer.raw(),
+            range: vk::WHOLE_SIZE,
             _buffer: PhantomData,
         }
     }
 
-    /// A buffer the recorder owns until its recording's work is done, which outlives every
-    /// draw recorded into it.
-    pub(crate) fn recorded(raw: vk::Buffer) -> StorageBuffer<'a> {
+    /// The first `range` bytes of a buffer the recorder owns until its recording's work is
+    /// done, which outlives every draw recorded into it.
+    pub(crate) fn recorded(raw: vk::Buffer, range: vk::DeviceSize) -> StorageBuffer<'a> {
         StorageBuffer {
             raw,
+            range,
             _buffer: PhantomData,
         }
     }
@@ -429,7 +434,7 @@ impl Descriptor for StorageBuffer<'_> {
         DescriptorInfo::Buffer(vk::DescriptorBufferInfo {
             buffer: self.raw,
             offset: 0,
-            range: vk::WHOLE_SIZE,
+            range: self.range,
         })
     }
 }

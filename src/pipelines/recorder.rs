@@ -580,14 +580,18 @@ pub struct PassRecorder<'r, P: RenderPassKind> {
 
 impl<P: RenderPassKind> PassRecorder<'_, P> {
     /// `parts`, one after the other, in a storage buffer this recording holds until its
-    /// work is done: the buffer to bind and the byte offset (a multiple of 16) where
-    /// `parts` start in it.
+    /// work is done: the buffer to bind (up to the end of `parts`) and the byte offset (a
+    /// multiple of 16) where `parts` start in it.
     pub(crate) fn storage_data(
         &mut self,
         parts: &[&[u8]],
     ) -> Result<(crate::pipelines::StorageBuffer<'static>, u64)> {
         let (raw, offset) = self.recorder.arena_data(parts, 16)?;
-        Ok((crate::pipelines::StorageBuffer::recorded(raw), offset))
+        let len: u64 = parts.iter().map(|p| p.len() as u64).sum();
+        Ok((
+            crate::pipelines::StorageBuffer::recorded(raw, offset + len),
+            offset,
+        ))
     }
 
     /// The size of the pass's target, as the quad shaders take it.

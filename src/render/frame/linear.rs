@@ -738,11 +738,14 @@ fn draw_indexed_decoded(
     textures: &[(Src<'_>, Filter)],
     instances: &[texture_indexed::Instance],
 ) -> Result<()> {
-    // All hardware-decoded: still one draw, through the textures' sRGB views; plain sRGB
-    // sources, one draw decoded by the shader. Otherwise every run
+    // Deep enough, by tiles; all hardware-decoded: still one draw, through the textures'
+    // sRGB views; plain sRGB sources, one draw decoded by the shader. Otherwise every run
     // goes through the decoding shader, blending, so that consecutive draws keep one
     // pipeline (alternating with the texture pipeline, or with the unblended decoding
     // pipeline for opaque quads, measured twice the CPU time and no less GPU time).
+    if draw_indexed_tiled(pass, drawing, plan, textures, instances)? {
+        return Ok(());
+    }
     let mut hardware = true;
     for (texture, _) in textures {
         hardware &= hardware_decoded(plan, texture, true)?;
@@ -769,12 +772,45 @@ fn draw_indexed_decoded(
     Ok(())
 }
 
-/// Draws a texture array of sRGB sources, translucent ones among them, as one draw into
-/// the target's sRGB view or into a blend buffer: by tiles where the device has the tiled
-/// pipeline and the sources share one decoding (`texture_tiled_decode`), otherwise, for
-/// plain sRGB sources (`texture_indexed_decode`: the shader decodes every texel as
-/// `texture_decode` does, whose matrix is then the identity), quad by quad; false,
-/// drawing nothing, for other frames or where neither pipeline is built.
+/// Draws a texture array of sRGB sources that share one decoding by tiles
+/// (`texture_tiled_decode`), where the device has the pipeline and the quads lie deep
+/// enough for it to pay; false, drawing nothing, otherwise.
+fn draw_indexed_tiled(
+    pass: &mut PassRecorder<'_, passes::Output>,
+    drawing: &Drawing,
+    plan: &LinearPlan<'_>,
+    textures: &[(Src<'_>, Filter)],
+    instances: &[texture_indexed::Instance],
+) -> Result<bool> {
+    let output = drawing.built_output(plan.pass_format);
+    let (Some(pipeline), Some(((first, _), rest))) = (
+        output.pipelines.texture_tiled_decode.as_ref(),
+        textures.split_first(),
+    ) else {
+        return Ok(false);
+    };
+    let decode = plan.decode_of(first)?;
+    let mut shared = decode.transfer == TransferFunction::Srgb;
+    for (texture, _) in rest {
+        shared &= plan.decode_of(texture)? == decode;
+    }
+    if !shared {
+        return Ok(false);
+    }
+    let list = super::array_elements(drawing, textures, false);
+    let draw = TiledDraw {
+        textures: &list,
+        instances,
+        to_output: decode.to_output,
+    };
+    super::tiles::draw_tiled(pass, pipeline, &draw, min_tiled_depth(plan))
+}
+
+/// Draws a texture array of plain sRGB sources, translucent ones among them, as one draw
+/// into the target's sRGB view or into a blend buffer of the sources' primaries and scale
+/// (`texture_indexed_decode`: the shader decodes every texel as `texture_decode` does,
+/// whose matrix is then the identity); false, drawing nothing, for other frames or where
+/// the pipeline is not built.
 fn draw_indexed_srgb_decoded(
     pass: &mut PassRecorder<'_, passes::Output>,
     drawing: &Drawing,
@@ -783,32 +819,15 @@ fn draw_indexed_srgb_decoded(
     instances: &[texture_indexed::Instance],
 ) -> Result<bool> {
     let output = drawing.built_output(plan.pass_format);
-    let Some(((first, _), rest)) = textures.split_first() else {
-        return Ok(true);
-    };
-    let decode = plan.decode_of(first)?;
-    let mut shared = decode.transfer == TransferFunction::Srgb;
-    for (texture, _) in rest {
-        shared &= plan.decode_of(texture)? == decode;
-    }
-    let list = super::array_elements(drawing, textures, false);
-    let tiled = output.pipelines.texture_tiled_decode.as_ref();
-    if let Some(pipeline) = tiled.filter(|_| shared) {
-        let draw = TiledDraw {
-            textures: &list,
-            instances,
-            to_output: decode.to_output,
-        };
-        if super::tiles::draw_tiled(pass, pipeline, &draw, min_tiled_depth(plan))? {
-            return Ok(true);
-        }
-    }
     let Some(pipeline) = output.pipelines.texture_indexed_decode.as_ref() else {
         return Ok(false);
     };
-    if !(shared && decode.is_plain_srgb()) {
-        return Ok(false);
+    for (texture, _) in textures {
+        if !plan.decode_of(texture)?.is_plain_srgb() {
+            return Ok(false);
+        }
     }
+    let list = super::array_elements(drawing, textures, false);
     let set = sets::TextureArray { textures: &list };
     let push = texture_indexed_decode::Push {
         target_size: pass.target_size(),

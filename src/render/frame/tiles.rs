@@ -23,6 +23,10 @@ const TILE: u32 = 32;
 const QUAD_WORDS: usize = 12;
 const _: () = assert!(std::mem::size_of::<texture_indexed::Instance>() == QUAD_WORDS * 4);
 
+/// The most bytes a storage buffer binding may span on every device (Vulkan's least
+/// `maxStorageBufferRange`); a frame of more quads and lists draws quad by quad.
+const MAX_BOUND_BYTES: usize = 1 << 27;
+
 /// The words of one tile instance.
 const TILE_WORDS: usize = 6;
 const _: () = assert!(std::mem::size_of::<texture_tiled_decode::Instance>() == TILE_WORDS * 4);
@@ -68,7 +72,14 @@ fn draw_with(
         return Ok(false);
     }
     let quads: &[u8] = bytemuck::cast_slice(instances);
-    let (data, offset) = pass.storage_data(&[quads, bytemuck::cast_slice(entries)])?;
+    let entries: &[u8] = bytemuck::cast_slice(entries);
+    if quads.len() + entries.len() > MAX_BOUND_BYTES {
+        return Ok(false);
+    }
+    let (data, offset) = pass.storage_data(&[quads, entries])?;
+    if offset as usize + quads.len() + entries.len() > MAX_BOUND_BYTES {
+        return Ok(false);
+    }
     let push = texture_tiled_decode::Push {
         target_size: pass.target_size(),
         quads: (offset / 4) as u32,
@@ -108,12 +119,17 @@ impl Grid {
         (self.columns * self.rows) as usize
     }
 
-    /// The tiles (row by row) holding the pixels from the first to the last of `columns`
-    /// and of `rows`.
-    fn tiles_of(&self, columns: [u32; 2], rows: [u32; 2]) -> impl Iterator<Item = usize> + '_ {
-        let [x0, x1] = columns.map(|p| p / TILE);
-        (rows[0] / TILE..=rows[1] / TILE).flat_map(move |row| {
-            (x0..=x1).map(move |column| (row * self.columns + column) as usize)
+    /// The tiles holding the pixels from the first to the last of `columns` and of
+    /// `rows`: one range of tile indices per row of tiles.
+    fn tile_rows(
+        &self,
+        columns: [u32; 2],
+        rows: [u32; 2],
+    ) -> impl Iterator<Item = std::ops::Range<usize>> + '_ {
+        let [x0, x1] = columns.map(|p| (p / TILE) as usize);
+        (rows[0] / TILE..rows[1] / TILE + 1).map(move |row| {
+            let start = (row * self.columns) as usize;
+            start + x0..start + x1 + 1
         })
     }
 
@@ -151,8 +167,8 @@ fn bin(
     for instance in instances {
         if let Some((columns, rows)) = grid.covered(instance.dst) {
             covered += u64::from(columns[1] - columns[0] + 1) * u64::from(rows[1] - rows[0] + 1);
-            for t in grid.tiles_of(columns, rows) {
-                ends[t] += 1;
+            for tiles in grid.tile_rows(columns, rows) {
+                ends[tiles].iter_mut().for_each(|count| *count += 1);
             }
         }
     }
@@ -167,9 +183,11 @@ fn bin(
     entries.resize(total as usize, 0);
     for (index, instance) in instances.iter().enumerate() {
         if let Some((columns, rows)) = grid.covered(instance.dst) {
-            for t in grid.tiles_of(columns, rows) {
-                entries[ends[t] as usize] = index as u32;
-                ends[t] += 1;
+            for tiles in grid.tile_rows(columns, rows) {
+                for cursor in &mut ends[tiles] {
+                    entries[*cursor as usize] = index as u32;
+                    *cursor += 1;
+                }
             }
         }
     }
