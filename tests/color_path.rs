@@ -249,6 +249,7 @@ fn opaque_and_translucent_quads_keep_their_order_in_linear_light() {
 
 /// One quad of [`a_deep_stack_of_layers_across_tiles_blends_in_order`]: a source of one
 /// premultiplied texel stretched over `rect`, drawn at `alpha`.
+#[derive(Clone, Copy)]
 struct Stacked {
     rect: Rect,
     texel: Rgba,
@@ -270,9 +271,11 @@ fn stack_at(layers: &[Stacked], x: i32, y: i32) -> [u8; 3] {
     linear.map(|v| (srgb_oetf(v) * 255.0).round() as u8)
 }
 
-/// Sixty overlapping quads, translucent and opaque, at odd offsets across many 32-pixel
-/// tiles (where the device draws such frames by tiles, composited in the shader): every
-/// pixel is its stack blended in order in linear light.
+/// Sixty overlapping quads, translucent and opaque (with and without alpha), at odd
+/// offsets across many 32-pixel tiles (where the device draws such frames by tiles,
+/// composited in the shader): every pixel is its stack blended in order in linear light.
+/// From sixty textures, and from twelve reused: the same quads, but the second frame's
+/// draws the texture array gathers lie deep enough to be tiled through the sRGB view too.
 #[test]
 fn a_deep_stack_of_layers_across_tiles_blends_in_order() {
     let (instance, mut renderer) = renderer();
@@ -304,23 +307,49 @@ fn a_deep_stack_of_layers_across_tiles_blends_in_order() {
             }
         })
         .collect();
-    let textures: Vec<Texture> = layers
-        .iter()
-        .map(|l| import(&mut renderer, &[l.texel], 1))
-        .collect();
     let target = renderer
         .create_target(width, height, DrmFourcc::Xrgb8888)
         .unwrap();
+    for sources in [60, 12] {
+        let layers: Vec<Stacked> = (0..layers.len())
+            .map(|i| Stacked {
+                texel: layers[i % sources].texel,
+                ..layers[i]
+            })
+            .collect();
+        let textures: Vec<Texture> = (0..sources)
+            .map(|i| match i % 8 {
+                // Opaque (i % 4 == 0) and without alpha, which a quad-by-quad draw may draw
+                // unblended.
+                0 => import_xrgb(&mut renderer, &[layers[i].texel], 1),
+                _ => import(&mut renderer, &[layers[i].texel], 1),
+            })
+            .collect();
+        deep_stack_frames(&mut renderer, &target, &layers, &textures);
+    }
+    assert_validation_clean(&instance);
+}
+
+/// Draws `layers` (layer i from `textures[i % textures.len()]`) over black into `target`
+/// through the blend buffer and the sRGB view, and compares every pixel with
+/// [`stack_at`]'s.
+fn deep_stack_frames(
+    renderer: &mut Renderer,
+    target: &Texture,
+    layers: &[Stacked],
+    textures: &[Texture],
+) {
+    let (width, height) = (target.width(), target.height());
     let all = [whole(width, height)];
-    // The blend buffer rounds once at the end; the sRGB view, where the device draws
-    // quad by quad, rounds every layer to 8 bits.
+    // The blend buffer rounds once at the end; the sRGB view, where drawn quad by quad,
+    // rounds every layer to 8 bits.
     for (path, ctm, tolerance) in [
         ("blend buffer", Some(Mat3::IDENTITY), 1),
         ("sRGB view", None, 2),
     ] {
-        let mut frame = linear_frame(&mut renderer, &target, ctm);
+        let mut frame = linear_frame(renderer, target, ctm);
         frame.clear([0.0, 0.0, 0.0, 1.0], &all).unwrap();
-        for (layer, texture) in layers.iter().zip(&textures) {
+        for (layer, texture) in layers.iter().zip(textures.iter().cycle()) {
             let draw = TextureDraw {
                 src: RectF::new(0.0, 0.0, 1.0, 1.0),
                 ..draw((1, 1), layer.rect, &all, layer.alpha)
@@ -328,18 +357,18 @@ fn a_deep_stack_of_layers_across_tiles_blends_in_order() {
             frame.render_texture_from_to(texture, &draw).unwrap();
         }
         finish_and_wait(frame);
-        let out = read(&mut renderer, &target, all[0]);
+        let out = read(renderer, target, all[0]);
         for (i, got) in out.iter().enumerate() {
             let (x, y) = ((i as u32 % width) as i32, (i as u32 / width) as i32);
-            let want = stack_at(&layers, x, y);
+            let want = stack_at(layers, x, y);
             let off = (0..3).map(|c| got[c].abs_diff(want[c])).max().unwrap();
+            let sources = textures.len();
             assert!(
                 off <= tolerance,
-                "{path}, pixel ({x}, {y}): {got:?}, expected {want:?}"
+                "{path}, {sources} sources, pixel ({x}, {y}): {got:?}, expected {want:?}"
             );
         }
     }
-    assert_validation_clean(&instance);
 }
 
 #[test]
