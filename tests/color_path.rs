@@ -274,8 +274,8 @@ fn stack_at(layers: &[Stacked], x: i32, y: i32) -> [u8; 3] {
 /// Sixty overlapping quads, translucent and opaque (with and without alpha), at odd
 /// offsets across many 32-pixel tiles (where the device draws such frames by tiles,
 /// composited in the shader): every pixel is its stack blended in order in linear light.
-/// From sixty textures, and from twelve reused: the same quads, but the second frame's
-/// draws the texture array gathers lie deep enough to be tiled through the sRGB view too.
+/// From sixty textures, and from twelve each drawn by five of the quads (so a tile's list
+/// names one texture from quads far apart in the stack).
 #[test]
 fn a_deep_stack_of_layers_across_tiles_blends_in_order() {
     let (instance, mut renderer) = renderer();
@@ -341,6 +341,7 @@ fn deep_stack_frames(
 ) {
     let (width, height) = (target.width(), target.height());
     let all = [whole(width, height)];
+    let sources = textures.len();
     // The blend buffer rounds once at the end; the sRGB view, where drawn quad by quad,
     // rounds every layer to 8 bits.
     for (path, ctm, tolerance) in [
@@ -362,7 +363,6 @@ fn deep_stack_frames(
             let (x, y) = ((i as u32 % width) as i32, (i as u32 / width) as i32);
             let want = stack_at(layers, x, y);
             let off = (0..3).map(|c| got[c].abs_diff(want[c])).max().unwrap();
-            let sources = textures.len();
             assert!(
                 off <= tolerance,
                 "{path}, {sources} sources, pixel ({x}, {y}): {got:?}, expected {want:?}"
